@@ -1,0 +1,77 @@
+"""Referral Hub: the application factory."""
+
+import logging
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from . import config as config_module
+from .database import configure_sqlite, include_in_autogenerate, render_migration_type
+from .extensions import csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder="static",
+        instance_relative_config=True,
+    )
+    app.config.from_mapping(config_module.from_environment(app.instance_path))
+    if config:
+        app.config.from_mapping(config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    register_logging(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_commands(app)
+    if app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    return app
+
+
+def register_logging(app: Flask) -> None:
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("referral_hub").setLevel(logging.INFO)
+
+
+def register_extensions(app: Flask) -> None:
+    for extension in (db, csrf, login_manager, limiter):
+        extension.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(PROJECT_ROOT / "migrations"),
+        compare_type=True,
+        render_as_batch=True,
+        render_item=render_migration_type,
+        include_object=include_in_autogenerate,
+    )
+    with app.app_context():
+        if db.engine.dialect.name == "sqlite":
+            configure_sqlite(db.engine)
+
+
+def register_blueprints(app: Flask) -> None:
+    from . import errors, http
+    from .accounts import views as accounts
+    from .chapters import views as chapters
+    from .mail import views as mail
+
+    http.init_app(app)
+    errors.register_error_handlers(app)
+    accounts.init_app(app)
+    chapters.init_app(app)
+    mail.init_app(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .chapters.commands import chapters_cli, demo_cli
+    from .mail.commands import outbox_cli
+
+    for group in (chapters_cli, demo_cli, outbox_cli):
+        app.cli.add_command(group)

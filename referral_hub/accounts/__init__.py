@@ -1,0 +1,1 @@
+"""Accounts: members' sign-up, email verification, log-in, passwords and profiles."""

@@ -1,0 +1,89 @@
+"""Forms for accounts and profiles; each field says what it accepts."""
+
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField, TextAreaField, URLField
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
+
+from .services import PASSWORD_MAX, PASSWORD_MIN
+
+
+def _password(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[
+            DataRequired(),
+            Length(PASSWORD_MIN, PASSWORD_MAX, message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters."),
+        ],
+    )
+
+
+def _email() -> EmailField:
+    return EmailField(
+        "Email address",
+        validators=[DataRequired(), Length(max=254), Email(message="Enter a valid email address.")],
+    )
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    email = _email()
+    password = _password("Password")
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = _email()
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _password("New password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+    )
+    new_password = _password("New password")
+
+
+class ConfirmForm(FlaskForm):
+    """A button alone: email links act only on POST, never on GET."""
+
+
+class ProfileForm(FlaskForm):
+    display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    headline = StringField(
+        "Headline: what you do, in one line",
+        validators=[Optional(), Length(max=120)],
+        description='For example "I sell widgets to hospitals".',
+    )
+    expertise = StringField(
+        "Expertise keywords",
+        validators=[Optional(), Length(max=300)],
+        description="Comma-separated, for example: payroll, small business tax.",
+    )
+    ideal_referral = StringField(
+        "Your ideal referral",
+        validators=[Optional(), Length(max=300)],
+        description="Who should members send your way?",
+    )
+    company = StringField("Company", validators=[Optional(), Length(max=120)])
+    city = StringField("City", validators=[Optional(), Length(max=80)])
+    website = URLField(
+        "Website",
+        validators=[
+            Optional(),
+            Length(max=200),
+            Regexp(r"^https?://", message="Enter a full address, starting with https://"),
+            URL(message="Enter a full address, starting with https://"),
+        ],
+    )
+    phone = StringField(
+        "Phone (private: shared only after an introduction both sides accept)",
+        validators=[Optional(), Length(max=40)],
+    )
+    bio = TextAreaField("Short bio", validators=[Optional(), Length(max=1000)])

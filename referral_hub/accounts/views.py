@@ -1,0 +1,239 @@
+"""Pages for signing up, verifying, logging in and out, passwords and the member's own profile."""
+
+from urllib.parse import urlsplit
+
+from flask import (
+    Blueprint,
+    Flask,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_login import current_user, login_required, login_user, logout_user
+
+from ..errors import DomainError
+from ..extensions import db, limiter, login_manager
+from ..tokens import LinkError
+from . import services
+from .forms import (
+    ChangePasswordForm,
+    ConfirmForm,
+    ForgotPasswordForm,
+    LoginForm,
+    ProfileForm,
+    RegisterForm,
+    ResetPasswordForm,
+)
+from .models import LinkPurpose, Member, email_key_of
+
+bp = Blueprint("accounts", __name__)
+
+
+@login_manager.user_loader
+def load_member(session_id: str) -> Member | None:
+    member_id, _, token = session_id.partition(":")
+    if not member_id.isdigit():
+        return None
+    member = db.session.get(Member, int(member_id))
+    if member is None or member.session_token != token:
+        return None
+    return member
+
+
+def safe_next(default: str) -> str:
+    """`?next=` only when it is a path on this site; anything else goes to `default`."""
+    target = request.args.get("next", "")
+    parts = urlsplit(target)
+    if (
+        target.startswith("/")
+        and not target.startswith("//")
+        and not parts.scheme
+        and not parts.netloc
+        and "\\" not in target
+    ):
+        return target
+    return default
+
+
+def start_session(member: Member) -> None:
+    """A fresh session on every login, so a planted session id is worthless."""
+    session.clear()
+    login_user(member)
+
+
+def _address_limit():
+    return current_app.config["RATELIMIT_AUTH_PER_ADDRESS"]
+
+
+def _login_account_key() -> str:
+    return "login:" + email_key_of(request.form.get("email", ""))
+
+
+def _reset_account_key() -> str:
+    return "reset:" + email_key_of(request.form.get("email", ""))
+
+
+def _is_failed_login(response) -> bool:
+    return response.status_code != 302
+
+
+@bp.get("/")
+def home():
+    if current_user.is_authenticated:
+        return redirect(url_for("chapters.dashboard"))
+    return render_template("accounts/home.html")
+
+
+@bp.route("/register", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+def register():
+    form = RegisterForm()
+    if form.validate_on_submit():
+        try:
+            member = services.register(
+                display_name=form.display_name.data, email=form.email.data, password=form.password.data
+            )
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            start_session(member)
+            flash("Welcome! We sent you an email: follow its link to verify your address.", "success")
+            return redirect(url_for("chapters.dashboard"))
+    return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"],
+    key_func=_login_account_key,
+    methods=["POST"],
+    deduct_when=_is_failed_login,
+    error_message="Too many failed attempts for this account. Wait a few minutes and try again.",
+)
+def login():
+    form = LoginForm()
+    if form.validate_on_submit():
+        try:
+            member = services.authenticate(form.email.data, form.password.data)
+        except services.InvalidCredentials as error:
+            form.form_errors.append(error.message)
+        else:
+            start_session(member)
+            return redirect(safe_next(url_for("chapters.dashboard")))
+    return render_template("accounts/login.html", form=form), 200 if not form.errors else 401
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    services.end_sessions(current_user)
+    db.session.commit()
+    logout_user()
+    session.clear()
+    flash("You are logged out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    form = ConfirmForm()
+    if request.method == "GET":
+        link = services.open_link(token, LinkPurpose.VERIFY_EMAIL)
+        return render_template("accounts/verify.html", form=form, member=link.member)
+    if not form.validate_on_submit():
+        return render_template("accounts/verify.html", form=form, member=None), 400
+    member = services.verify_email(token)
+    db.session.commit()
+    flash(f"Thank you: {member.email} is verified.", "success")
+    return redirect(
+        url_for("chapters.dashboard") if current_user.is_authenticated else url_for("accounts.login")
+    )
+
+
+@bp.post("/verify/resend")
+@login_required
+@limiter.limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
+def resend_verification():
+    if current_user.is_verified:
+        flash("Your address is already verified.", "info")
+    else:
+        services.send_verification(current_user)
+        db.session.commit()
+        flash(f"We sent a new link to {current_user.email}.", "success")
+    return redirect(url_for("chapters.dashboard"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"], key_func=_reset_account_key, methods=["POST"]
+)
+def forgot_password():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data)
+        db.session.commit()
+        return render_template("accounts/reset_sent.html", email=form.email.data)
+    return render_template("accounts/forgot.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    services.open_link(token, LinkPurpose.RESET_PASSWORD)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        member = services.reset_password(token, form.password.data)
+        db.session.commit()
+        start_session(member)
+        flash("Your password is changed, and other sessions are logged out.", "success")
+        return redirect(url_for("chapters.dashboard"))
+    return render_template("accounts/reset.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/password/change", methods=["GET", "POST"])
+@login_required
+def change_password():
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.change_password(
+                current_user, current=form.current_password.data, new=form.new_password.data
+            )
+        except DomainError as error:
+            form.current_password.errors.append(error.message)
+        else:
+            db.session.commit()
+            start_session(current_user)
+            flash("Your password is changed, and your other sessions are logged out.", "success")
+            return redirect(url_for("accounts.profile"))
+    return render_template("accounts/change_password.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/profile", methods=["GET", "POST"])
+@login_required
+def profile():
+    form = ProfileForm(obj=current_user)
+    if form.validate_on_submit():
+        services.update_profile(current_user, **{name: form[name].data for name in services.PROFILE_FIELDS})
+        db.session.commit()
+        flash("Your profile is saved.", "success")
+        return redirect(url_for("accounts.profile"))
+    return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
+
+
+def _link_error(error: LinkError):
+    return render_template("errors/link.html", error=error), error.status
+
+
+def init_app(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message_category = "info"
+    app.register_error_handler(LinkError, _link_error)
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""Chapters: the forums members belong to, membership, invitations and the member directory."""

@@ -1,0 +1,373 @@
+"""Chapter rules: creation, who may see a chapter, invitations, requests, roles, the directory."""
+
+import re
+from datetime import timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import Member
+from ..accounts.services import find_by_email
+from ..clock import utcnow
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..extensions import db
+from ..mail.services import absolute_url, enqueue
+from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
+from .models import Chapter, Invitation, Membership, MembershipStatus, Role
+
+INVITATION_LIFETIME = timedelta(days=14)
+DIRECTORY_PAGE_SIZE = 20
+
+
+class ChapterExists(Conflict):
+    """A chapter with this slug already exists."""
+
+
+class UnknownAccount(DomainError):
+    code = "unknown_account"
+
+
+class NotVerified(Forbidden):
+    """Verify your email address first: open the link we emailed you (you can ask for a new one)."""
+
+    code = "not_verified"
+
+
+class AlreadyMember(Conflict):
+    """That person is already a member of this chapter."""
+
+
+class LastOrganizer(DomainError):
+    """A chapter needs at least one organizer: promote someone else first."""
+
+
+def slugify(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
+
+
+def create_chapter(name: str, *, organizer_email: str, slug: str | None = None) -> Chapter:
+    organizer = find_by_email(organizer_email)
+    if organizer is None:
+        raise UnknownAccount(f"No account has the address {organizer_email}; register it first.")
+    slug = slugify(slug or name)
+    if not slug or not name.strip():
+        raise DomainError("Give the chapter a name with at least one letter or digit.")
+    chapter = Chapter(name=name.strip(), slug=slug)
+    try:
+        with db.session.begin_nested():
+            db.session.add(chapter)
+    except IntegrityError as error:
+        raise ChapterExists(f"A chapter with the slug {slug!r} already exists.") from error
+    now = utcnow()
+    db.session.add(
+        Membership(
+            chapter=chapter,
+            member=organizer,
+            role=Role.ORGANIZER,
+            status=MembershipStatus.ACTIVE,
+            requested_at=now,
+            joined_at=now,
+        )
+    )
+    db.session.flush()
+    return chapter
+
+
+def chapter_by_slug(slug: str) -> Chapter:
+    chapter = db.session.scalar(select(Chapter).where(Chapter.slug == slug))
+    if chapter is None:
+        raise NotFound()
+    return chapter
+
+
+def membership_of(member: Member, slug: str) -> Membership:
+    """The member's active membership of the chapter; NotFound (404) for everyone else."""
+    membership = db.session.scalar(
+        select(Membership)
+        .join(Chapter)
+        .where(
+            Chapter.slug == slug,
+            Membership.member_id == member.id,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+    )
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def organizer_of(member: Member, slug: str) -> Membership:
+    membership = membership_of(member, slug)
+    if membership.role is not Role.ORGANIZER:
+        raise Forbidden("Only the chapter's organizers can do that.")
+    return membership
+
+
+def memberships_of(member: Member) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Chapter)
+            .where(
+                Membership.member_id == member.id,
+                Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
+            )
+            .order_by(Chapter.name)
+        )
+    )
+
+
+def shares_chapter(viewer: Member, other_id: int) -> bool:
+    mine = select(Membership.chapter_id).where(
+        Membership.member_id == viewer.id, Membership.status == MembershipStatus.ACTIVE
+    )
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(
+                Membership.member_id == other_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.chapter_id.in_(mine),
+            )
+        )
+        > 0
+    )
+
+
+def _require_verified(member: Member) -> None:
+    if not member.is_verified:
+        raise NotVerified()
+
+
+# Invitations ---------------------------------------------------------------------------------
+
+
+def invite(chapter: Chapter, *, email: str, invited_by: Member) -> Invitation:
+    email = email.strip()
+    existing = find_by_email(email)
+    if existing is not None and db.session.scalar(
+        select(Membership.id).where(
+            Membership.chapter_id == chapter.id,
+            Membership.member_id == existing.id,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+    ):
+        raise AlreadyMember(f"{email} is already a member of {chapter.name}.")
+    secret, token_hash = new_secret()
+    now = utcnow()
+    invitation = Invitation(
+        chapter=chapter,
+        email=email,
+        invited_by=invited_by,
+        token_hash=token_hash,
+        created_at=now,
+        expires_at=now + INVITATION_LIFETIME,
+    )
+    db.session.add(invitation)
+    db.session.flush()
+    enqueue(
+        "invitation",
+        to=email,
+        chapter=chapter,
+        inviter=invited_by,
+        link=absolute_url("chapters.join", token=secret),
+        expires_at=invitation.expires_at,
+    )
+    return invitation
+
+
+def open_invitation(secret: str, *, now=None) -> Invitation:
+    invitation = db.session.scalar(select(Invitation).where(Invitation.token_hash == digest(secret)))
+    if invitation is None:
+        raise LinkUnknown()
+    if invitation.accepted_at is not None:
+        raise LinkUsed()
+    if invitation.expires_at <= (now or utcnow()):
+        raise LinkExpired()
+    return invitation
+
+
+def _activate(chapter: Chapter, member: Member, now) -> Membership:
+    membership = db.session.scalar(
+        select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member.id)
+    )
+    if membership is None:
+        membership = Membership(chapter=chapter, member=member, requested_at=now)
+        db.session.add(membership)
+    if membership.status is not MembershipStatus.ACTIVE:
+        membership.status = MembershipStatus.ACTIVE
+        membership.role = Role.MEMBER
+        membership.joined_at = now
+        membership.ended_at = None
+    db.session.flush()
+    return membership
+
+
+def accept_invitation(secret: str, member: Member) -> Membership:
+    now = utcnow()
+    invitation = open_invitation(secret, now=now)
+    _require_verified(member)
+    # Of two clicks racing on one link, exactly one wins.
+    used = db.session.execute(
+        update(Invitation)
+        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .values(accepted_at=now, accepted_by_id=member.id)
+    )
+    if used.rowcount != 1:
+        raise LinkUsed()
+    return _activate(invitation.chapter, member, now)
+
+
+def open_invitations(chapter: Chapter) -> list[Invitation]:
+    return list(
+        db.session.scalars(
+            select(Invitation)
+            .where(
+                Invitation.chapter_id == chapter.id,
+                Invitation.accepted_at.is_(None),
+                Invitation.expires_at > utcnow(),
+            )
+            .order_by(Invitation.created_at.desc())
+            .limit(100)
+        )
+    )
+
+
+# Requests, roles, leaving --------------------------------------------------------------------
+
+
+def request_to_join(slug: str, member: Member) -> Membership:
+    _require_verified(member)
+    chapter = db.session.scalar(select(Chapter).where(Chapter.slug == slugify(slug)))
+    if chapter is None:
+        raise NotFound(f"No chapter has the code {slug!r}. Check it with your organizer.")
+    membership = db.session.scalar(
+        select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member.id)
+    )
+    if membership is not None and membership.status is MembershipStatus.ACTIVE:
+        raise AlreadyMember(f"You are already a member of {chapter.name}.")
+    if membership is not None and membership.status is MembershipStatus.REMOVED:
+        raise Forbidden("An organizer removed you from this chapter; ask them for an invitation.")
+    if membership is None:
+        membership = Membership(chapter=chapter, member=member)
+        db.session.add(membership)
+    membership.status = MembershipStatus.PENDING
+    membership.requested_at = utcnow()
+    db.session.flush()
+    return membership
+
+
+def membership_in(chapter: Chapter, member_id: int) -> Membership:
+    membership = db.session.scalar(
+        select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member_id)
+    )
+    if membership is None:
+        raise NotFound("That person has no membership in this chapter.")
+    return membership
+
+
+def _move(membership: Membership, *, from_status: MembershipStatus, to_status: MembershipStatus, now) -> None:
+    if membership.status is not from_status:
+        raise Conflict(f"This membership is {membership.status.value}, not {from_status.value}.")
+    membership.status = to_status
+    if to_status is MembershipStatus.ACTIVE:
+        membership.joined_at = now
+    else:
+        membership.ended_at = now
+
+
+def approve(membership: Membership) -> Membership:
+    _move(membership, from_status=MembershipStatus.PENDING, to_status=MembershipStatus.ACTIVE, now=utcnow())
+    db.session.flush()
+    return membership
+
+
+def decline(membership: Membership) -> Membership:
+    _move(membership, from_status=MembershipStatus.PENDING, to_status=MembershipStatus.DECLINED, now=utcnow())
+    db.session.flush()
+    return membership
+
+
+def promote(membership: Membership) -> Membership:
+    if membership.status is not MembershipStatus.ACTIVE:
+        raise Conflict("Only an active member can become an organizer.")
+    membership.role = Role.ORGANIZER
+    db.session.flush()
+    return membership
+
+
+def _organizer_count(chapter_id: int) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.chapter_id == chapter_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.role == Role.ORGANIZER,
+        )
+    )
+
+
+def _end(membership: Membership, status: MembershipStatus) -> Membership:
+    if membership.is_organizer and _organizer_count(membership.chapter_id) <= 1:
+        raise LastOrganizer()
+    _move(membership, from_status=MembershipStatus.ACTIVE, to_status=status, now=utcnow())
+    membership.role = Role.MEMBER
+    db.session.flush()
+    return membership
+
+
+def remove(membership: Membership) -> Membership:
+    return _end(membership, MembershipStatus.REMOVED)
+
+
+def leave(membership: Membership) -> Membership:
+    return _end(membership, MembershipStatus.LEFT)
+
+
+def pending_requests(chapter: Chapter) -> list[Membership]:
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.PENDING)
+            .order_by(Membership.requested_at)
+        )
+    )
+
+
+def roster(chapter: Chapter) -> list[Membership]:
+    """Every active membership with its member, for the organizer's page."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .join(Member)
+            .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
+            .options(db.joinedload(Membership.member))
+            .order_by(func.lower(Member.display_name))
+        )
+    )
+
+
+# Directory -----------------------------------------------------------------------------------
+
+
+def search_text():
+    """The text the directory searches; the PostgreSQL trigram index is built on this expression."""
+    return func.lower(
+        Member.display_name + " " + Member.headline + " " + Member.expertise + " " + Member.ideal_referral
+    )
+
+
+def directory(chapter: Chapter, *, query: str = "", page: int = 1):
+    statement = (
+        select(Member)
+        .join(Membership, Membership.member_id == Member.id)
+        .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(func.lower(Member.display_name), Member.id)
+    )
+    query = query.strip()[:100]
+    if query:
+        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        statement = statement.where(search_text().like(f"%{escaped}%", escape="\\"))
+    return db.paginate(statement, page=page, per_page=DIRECTORY_PAGE_SIZE, error_out=False)

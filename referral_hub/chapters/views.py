@@ -1,0 +1,174 @@
+"""Chapter pages: dashboard, chapter home, directory, profiles, joining, and organizer actions."""
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..accounts.forms import ConfirmForm
+from ..accounts.models import Member
+from ..errors import DomainError, NotFound
+from ..extensions import db, login_manager
+from . import services
+from .forms import InviteForm, JoinRequestForm
+
+bp = Blueprint("chapters", __name__)
+
+
+@bp.before_request
+def _members_only():
+    # Every page here is for logged-in members; /join/<token> shows itself to visitors too.
+    if request.endpoint != "chapters.join" and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+
+
+def _page() -> int:
+    return request.args.get("page", 1, type=int) or 1
+
+
+@bp.get("/dashboard")
+def dashboard():
+    return render_template(
+        "chapters/dashboard.html",
+        memberships=services.memberships_of(current_user),
+        join_form=JoinRequestForm(),
+        confirm_form=ConfirmForm(),
+    )
+
+
+@bp.get("/chapters/<slug>/")
+def chapter_home(slug: str):
+    membership = services.membership_of(current_user, slug)
+    return render_template("chapters/home.html", membership=membership, chapter=membership.chapter)
+
+
+@bp.get("/chapters/<slug>/members")
+def members(slug: str):
+    membership = services.membership_of(current_user, slug)
+    query = request.args.get("q", "")
+    page = services.directory(membership.chapter, query=query, page=_page())
+    return render_template("chapters/members.html", chapter=membership.chapter, page=page, query=query)
+
+
+@bp.get("/members/<int:member_id>")
+def member_profile(member_id: int):
+    member = db.session.get(Member, member_id)
+    if member is None or (
+        member.id != current_user.id and not services.shares_chapter(current_user, member_id)
+    ):
+        raise NotFound()
+    return render_template("chapters/member.html", member=member)
+
+
+@bp.post("/chapters/join")
+def request_to_join():
+    form = JoinRequestForm()
+    if form.validate_on_submit():
+        try:
+            membership = services.request_to_join(form.slug.data, current_user)
+        except DomainError as error:
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(f"Your request to join {membership.chapter.name} is with its organizers.", "success")
+    else:
+        flash("Enter the chapter code your organizer gave you.", "error")
+    return redirect(url_for("chapters.dashboard"))
+
+
+@bp.route("/join/<token>", methods=["GET", "POST"])
+def join(token: str):
+    invitation = services.open_invitation(token)
+    form = ConfirmForm()
+    if request.method == "POST":
+        if not current_user.is_authenticated:
+            return redirect(url_for("accounts.login", next=request.path))
+        if not form.validate_on_submit():
+            abort(400)
+        services.accept_invitation(token, current_user)
+        db.session.commit()
+        flash(f"Welcome to {invitation.chapter.name}!", "success")
+        return redirect(url_for("chapters.chapter_home", slug=invitation.chapter.slug))
+    return render_template("chapters/join.html", invitation=invitation, form=form)
+
+
+@bp.post("/chapters/<slug>/leave")
+def leave(slug: str):
+    membership = services.membership_of(current_user, slug)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.leave(membership)
+    except DomainError as error:
+        flash(error.message, "error")
+        return redirect(url_for("chapters.chapter_home", slug=slug))
+    db.session.commit()
+    flash(f"You left {membership.chapter.name}.", "info")
+    return redirect(url_for("chapters.dashboard"))
+
+
+# Organizer pages -----------------------------------------------------------------------------
+
+
+def _organize_page(slug: str, invite_form: InviteForm | None = None, status: int = 200):
+    membership = services.organizer_of(current_user, slug)
+    chapter = membership.chapter
+    return render_template(
+        "chapters/organize.html",
+        chapter=chapter,
+        roster=services.roster(chapter),
+        requests=services.pending_requests(chapter),
+        invitations=services.open_invitations(chapter),
+        invite_form=invite_form or InviteForm(),
+        confirm_form=ConfirmForm(),
+    ), status
+
+
+@bp.get("/chapters/<slug>/organize")
+def organize(slug: str):
+    return _organize_page(slug)
+
+
+@bp.post("/chapters/<slug>/invitations")
+def invite(slug: str):
+    chapter = services.organizer_of(current_user, slug).chapter
+    form = InviteForm()
+    if form.validate_on_submit():
+        try:
+            services.invite(chapter, email=form.email.data, invited_by=current_user)
+        except DomainError as error:
+            form.email.errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("chapters.organize", slug=slug))
+    return _organize_page(slug, invite_form=form, status=422)
+
+
+ORGANIZER_ACTIONS = {
+    "approve": (services.approve, "{name} is now a member."),
+    "decline": (services.decline, "{name}'s request was declined."),
+    "promote": (services.promote, "{name} is now an organizer."),
+    "remove": (services.remove, "{name} was removed; their history stays."),
+}
+
+
+@bp.post("/chapters/<slug>/members/<int:member_id>/<action>")
+def membership_action(slug: str, member_id: int, action: str):
+    chapter = services.organizer_of(current_user, slug).chapter
+    if action not in ORGANIZER_ACTIONS:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    act, message = ORGANIZER_ACTIONS[action]
+    membership = services.membership_in(chapter, member_id)
+    try:
+        act(membership)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(message.format(name=membership.member.display_name), "success")
+    return redirect(url_for("chapters.organize", slug=slug))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,70 @@
+"""Configuration read from the environment (DESIGN.md §4)."""
+
+import os
+from pathlib import Path
+
+ENVIRONMENTS = ("production", "development", "testing")
+
+
+class ConfigError(RuntimeError):
+    """The environment does not describe a configuration the app can run with."""
+
+
+def database_uri(url: str) -> str:
+    """Turn the plain `postgresql://` form into the psycopg 3 driver URL; SQLite passes through."""
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _flag(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in ("1", "true", "yes", "on")
+
+
+def from_environment(instance_path: str, environ=os.environ) -> dict:
+    """Build the Flask config mapping from environment variables."""
+    env = environ.get("REFERRAL_HUB_ENV", "production")
+    if env not in ENVIRONMENTS:
+        raise ConfigError(f"REFERRAL_HUB_ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}")
+    secret = environ.get("SECRET_KEY")
+    if not secret:
+        if env == "production":
+            raise ConfigError("SECRET_KEY must be set in production (REFERRAL_HUB_ENV=production)")
+        secret = f"insecure-{env}-key"
+    default_db = "sqlite:///" + str(Path(instance_path) / "referral_hub.sqlite3")
+    production = env == "production"
+    return {
+        "ENV_NAME": env,
+        "TESTING": env == "testing",
+        "SECRET_KEY": secret,
+        "SQLALCHEMY_DATABASE_URI": database_uri(environ.get("DATABASE_URL") or default_db),
+        "BASE_URL": environ.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/"),
+        "MAIL_TRANSPORT": environ.get("MAIL_TRANSPORT", "file"),
+        "MAIL_FROM": environ.get("MAIL_FROM", "Referral Hub <no-reply@referral-hub.local>"),
+        "MAIL_DIR": str(Path(instance_path) / "mail"),
+        "SMTP_HOST": environ.get("SMTP_HOST", "localhost"),
+        "SMTP_PORT": int(environ.get("SMTP_PORT", "25")),
+        "SMTP_USERNAME": environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": _flag(environ.get("SMTP_STARTTLS"), False),
+        "SMTP_TIMEOUT": float(environ.get("SMTP_TIMEOUT", "15")),
+        # In development the app delivers its own mail, so a newcomer needs no worker process.
+        "OUTBOX_DELIVER_IN_APP": _flag(environ.get("OUTBOX_DELIVER_IN_APP"), env == "development"),
+        "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_LOGIN_PER_ACCOUNT": environ.get("RATELIMIT_LOGIN_PER_ACCOUNT", "10 per 15 minutes"),
+        "RATELIMIT_AUTH_PER_ADDRESS": environ.get("RATELIMIT_AUTH_PER_ADDRESS", "30 per minute"),
+        "RATELIMIT_RESET_PER_ACCOUNT": environ.get("RATELIMIT_RESET_PER_ACCOUNT", "5 per hour"),
+        "RATELIMIT_HEADERS_ENABLED": True,
+        "SESSION_COOKIE_NAME": "referral_hub_session",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_SECURE": production,
+        "REMEMBER_COOKIE_SECURE": production,
+        "PREFERRED_URL_SCHEME": "https" if production else "http",
+        "WTF_CSRF_TIME_LIMIT": None,
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        "TRUST_PROXY": production,
+    }

@@ -1,0 +1,66 @@
+"""Domain errors and the one place that turns them (and HTTP errors) into pages and JSON."""
+
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import OperationalError
+from werkzeug.exceptions import HTTPException
+
+
+class DomainError(Exception):
+    """A rule refused an action. `status` is the HTTP status a view answers with."""
+
+    status = 400
+    code = "refused"
+
+    def __init__(self, message: str | None = None):
+        super().__init__(message or self.__doc__)
+        self.message = message or (self.__doc__ or "").strip()
+
+
+class NotFound(DomainError):
+    """That page does not exist, or you do not have access to it."""
+
+    status = 404
+    code = "not_found"
+
+
+class Forbidden(DomainError):
+    """You are not allowed to do that."""
+
+    status = 403
+    code = "forbidden"
+
+
+class Conflict(DomainError):
+    status = 409
+    code = "conflict"
+
+
+def wants_json() -> bool:
+    return request.path.startswith("/api/")
+
+
+def _answer(status: int, code: str, message: str, title: str):
+    if wants_json():
+        return jsonify(error={"code": code, "message": message}), status
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        return _answer(error.status, error.code, error.message, "That did not work")
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        code = (error.name or "error").lower().replace(" ", "_")
+        return _answer(error.code or 500, code, error.description or "", error.name)
+
+    @app.errorhandler(OperationalError)
+    def database_unavailable(error: OperationalError):
+        app.logger.warning("database unavailable: %s", error.orig)
+        return _answer(
+            503,
+            "unavailable",
+            "The service is briefly unavailable. Please try again in a moment.",
+            "Temporarily unavailable",
+        )

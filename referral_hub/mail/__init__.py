@@ -1,0 +1,1 @@
+"""Mail: the outbox that every email goes through, its transports and its worker."""

@@ -1,0 +1,45 @@
+"""OutboxMessage: an email written in the same transaction as the change that causes it."""
+
+import enum
+
+from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from ..clock import utcnow
+from ..database import UTCDateTime, enum_type
+from ..extensions import db
+
+
+class OutboxStatus(enum.StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    DEAD = "dead"
+
+
+class OutboxMessage(db.Model):
+    __tablename__ = "outbox_messages"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    template: Mapped[str] = mapped_column(String(60))
+    to_address: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(250))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # Fixed at enqueue so that a resend after a lost acknowledgement is recognisably the same mail.
+    message_id: Mapped[str] = mapped_column(String(250), unique=True)
+    status: Mapped[OutboxStatus] = mapped_column(
+        enum_type(OutboxStatus, "outbox_status"),
+        default=OutboxStatus.PENDING,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    next_attempt_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # A worker's claim; when it lapses (the worker died) another worker may take the message.
+    locked_until = mapped_column(UTCDateTime, nullable=True)
+    sent_at = mapped_column(UTCDateTime, nullable=True)
+    last_error: Mapped[str] = mapped_column(String(500), default="")
+
+    __table_args__ = (
+        CheckConstraint("attempts >= 0", name="attempts_not_negative"),
+        Index("ix_outbox_messages_due", "status", "next_attempt_at"),
+    )

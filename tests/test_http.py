@@ -1,0 +1,51 @@
+"""Health check, request ids, security headers and error pages."""
+
+from sqlalchemy.exc import OperationalError
+
+from referral_hub.extensions import db
+
+
+def test_healthz_answers_200_when_database_answers(client):
+    response = client.get("/healthz")
+    assert response.status_code == 200
+    assert response.json == {"status": "ok", "database": "up"}
+
+
+def test_healthz_answers_503_when_database_fails(client, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    monkeypatch.setattr(db.session, "execute", broken)
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    assert response.json["database"] == "down"
+
+
+def test_every_response_carries_a_request_id_and_security_headers(client):
+    response = client.get("/login")
+    assert len(response.headers["X-Request-ID"]) >= 16
+    csp = response.headers["Content-Security-Policy"]
+    assert "frame-ancestors 'none'" in csp
+    assert "script-src 'self'" in csp and "unsafe-inline" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"]
+
+
+def test_a_proxy_request_id_is_kept_and_a_malformed_one_replaced(client):
+    assert client.get("/healthz", headers={"X-Request-ID": "abc-123"}).headers["X-Request-ID"] == "abc-123"
+    replaced = client.get("/healthz", headers={"X-Request-ID": "bad id <script>"}).headers["X-Request-ID"]
+    assert replaced != "bad id <script>" and replaced.isalnum()
+
+
+def test_request_is_logged_with_method_path_status_duration_and_id(client, caplog):
+    caplog.set_level("INFO", logger="referral_hub.requests")
+    response = client.get("/healthz")
+    line = caplog.records[-1].getMessage()
+    assert line.startswith("GET /healthz 200 ")
+    assert "ms" in line and response.headers["X-Request-ID"] in line
+
+
+def test_unknown_page_is_a_404_page(client):
+    response = client.get("/no-such-page")
+    assert response.status_code == 404
+    assert b"Not Found" in response.data
