@@ -60,18 +60,31 @@ def register_blueprints(app: Flask) -> None:
     from . import errors, http
     from .accounts import views as accounts
     from .chapters import views as chapters
+    from .introductions import views as introductions
+    from .ledger import views as ledger
     from .mail import views as mail
+    from .needs import views as needs
+    from .relationships import views as relationships
+    from .reports import views as reports
 
     http.init_app(app)
     errors.register_error_handlers(app)
     accounts.init_app(app)
     chapters.init_app(app)
+    ledger.init_app(app)
     mail.init_app(app)
+    needs.init_app(app)
+    introductions.init_app(app)
+    relationships.init_app(app)
+    reports.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
     from .chapters.commands import chapters_cli, demo_cli
+    from .introductions.commands import intros_cli
+    from .ledger.commands import ledger_cli
     from .mail.commands import outbox_cli
+    from .relationships.commands import digest_cli
 
-    for group in (chapters_cli, demo_cli, outbox_cli):
+    for group in (chapters_cli, demo_cli, outbox_cli, ledger_cli, intros_cli, digest_cli):
         app.cli.add_command(group)

@@ -3,6 +3,7 @@
 import enum
 from datetime import UTC, datetime
 
+from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
@@ -42,7 +43,10 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN")
+        # A request that may write takes the write lock up front: SQLite cannot upgrade a read
+        # snapshot that another writer has moved past, so a late upgrade would fail, not wait.
+        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 
 def enum_type(enum_class: type[enum.StrEnum], name: str) -> Enum:
@@ -67,8 +71,19 @@ def render_migration_type(type_, obj, _autogen_context):
 
 # Indexes written by hand in migrations for one database only (PostgreSQL trigram and full-text
 # indexes); autogenerate must not propose dropping them.
-HAND_WRITTEN_INDEXES = {"ix_members_directory_search"}
+HAND_WRITTEN_INDEXES = {"ix_members_directory_search", "ix_members_profile_search", "ix_needs_text_search"}
+# SQLite FTS5 tables written by hand in the relationships migration, with the shadow tables SQLite
+# keeps for each (`<name>_data`, `<name>_idx`, ...): autogenerate must not propose dropping them.
+HAND_WRITTEN_TABLE_PREFIXES = ("member_profiles_fts", "need_texts_fts")
 
 
 def include_in_autogenerate(obj, name, type_, reflected, _compare_to) -> bool:
+    if type_ == "table" and reflected and name.startswith(HAND_WRITTEN_TABLE_PREFIXES):
+        return False
     return not (type_ == "index" and reflected and name in HAND_WRITTEN_INDEXES)
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern (escape character backslash) matching `text` anywhere, in lower case."""
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"

@@ -35,20 +35,43 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class Unauthorized(DomainError):
+    """Send a valid API token: Authorization: Bearer <token>."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class InvalidInput(DomainError):
+    """Some parameters are not valid. `fields` maps each one to what is wrong with it."""
+
+    status = 422
+    code = "invalid_parameters"
+
+    def __init__(self, fields: dict[str, list[str]]):
+        self.fields = fields
+        super().__init__(
+            "; ".join(f"{name}: {' '.join(problems)}" for name, problems in sorted(fields.items()))
+        )
+
+
 def wants_json() -> bool:
     return request.path.startswith("/api/")
 
 
-def _answer(status: int, code: str, message: str, title: str):
+def _answer(status: int, code: str, message: str, title: str, **details):
     if wants_json():
-        return jsonify(error={"code": code, "message": message}), status
+        return jsonify(error={"code": code, "message": message, **details}), status
     return render_template("errors/error.html", status=status, title=title, message=message), status
 
 
 def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
-        return _answer(error.status, error.code, error.message, "That did not work")
+        details = {"fields": error.fields} if isinstance(error, InvalidInput) else {}
+        body, status = _answer(error.status, error.code, error.message, "That did not work", **details)
+        headers = {"WWW-Authenticate": 'Bearer realm="api"'} if status == 401 else {}
+        return body, status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

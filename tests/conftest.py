@@ -6,10 +6,14 @@ is a SQLite file in a temporary folder.
 
 import os
 import re
+import socket
+from contextlib import contextmanager
 
 import pytest
+from flask.testing import FlaskClient
 from flask_migrate import upgrade
-from sqlalchemy import text
+from flask_sqlalchemy.session import Session
+from sqlalchemy import event, text
 
 os.environ["REFERRAL_HUB_ENV"] = "testing"
 
@@ -37,6 +41,19 @@ def database_url(tmp_path_factory) -> str:
     return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "test.sqlite3")
 
 
+class RequestScopedClient(FlaskClient):
+    """A test client whose every request gets its own app context, as in production.
+
+    Without it a request reuses the test's app context, so `g` (Flask-Login's current user
+    included) and the session's identity map leak from one request into the next, even across clients.
+    Each request's database session still joins the test's rolled-back transaction.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture(scope="session")
 def app(database_url, tmp_path_factory):
     app = create_app(
@@ -49,19 +66,41 @@ def app(database_url, tmp_path_factory):
             "SERVER_NAME": None,
         }
     )
+    app.test_client_class = RequestScopedClient
     _reset_schema(app)
     yield app
     with app.app_context():
         db.engine.dispose()
 
 
+class ConnectionBoundSession(Session):
+    """Flask-SQLAlchemy's session picks its engine itself and ignores `bind`; a test's session must
+    run every statement on the test's connection, or the code's commits would really commit."""
+
+    def get_bind(self, *_args, **_kwargs):
+        return self.bind
+
+
 @pytest.fixture(autouse=True)
-def db_session(app):
-    """Each test runs inside one outer transaction that is rolled back; commits become savepoints."""
+def db_session(request):
+    """Each test runs inside one outer transaction that is rolled back; commits become savepoints.
+
+    Tests marked `live` serve a real app with its own database and commit for real instead.
+    """
+    if request.node.get_closest_marker("live"):
+        yield None
+        return
+    app = request.getfixturevalue("app")
     with app.app_context():
         connection = db.engine.connect()
         outer = connection.begin()
-        session = db._make_scoped_session({"bind": connection, "join_transaction_mode": "create_savepoint"})
+        session = db._make_scoped_session(
+            {
+                "bind": connection,
+                "join_transaction_mode": "create_savepoint",
+                "class_": ConnectionBoundSession,
+            }
+        )
         original, db.session = db.session, session
         limiter.reset()
         app.extensions.get("mail_memory", []).clear()
@@ -75,9 +114,54 @@ def db_session(app):
             connection.close()
 
 
+TRANSACTION_CONTROL = re.compile(r"^\s*(SAVEPOINT|RELEASE SAVEPOINT|ROLLBACK TO SAVEPOINT|BEGIN)\b", re.I)
+
+
+class QueryLog:
+    """The SQL statements sent while counting; `count` leaves out transaction control."""
+
+    def __init__(self):
+        self.statements: list[str] = []
+
+    @property
+    def queries(self) -> list[str]:
+        return [s for s in self.statements if not TRANSACTION_CONTROL.match(s)]
+
+    @property
+    def count(self) -> int:
+        return len(self.queries)
+
+
+@pytest.fixture
+def count_queries(app):
+    """`with count_queries() as log: ...`, then `log.count`: statements sent to the database."""
+
+    @contextmanager
+    def counting():
+        log = QueryLog()
+
+        def record(_connection, _cursor, statement, *_args):
+            log.statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", record)
+        try:
+            yield log
+        finally:
+            event.remove(db.engine, "before_cursor_execute", record)
+
+    return counting
+
+
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 CSRF_PATTERN = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')

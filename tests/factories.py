@@ -10,7 +10,12 @@ from referral_hub.accounts.models import AccountLink, LinkPurpose, Member
 from referral_hub.chapters.models import Chapter, Invitation, Membership, MembershipStatus, Role
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
+from referral_hub.introductions.models import (
+    Consent, CreditNote, Introduction, IntroState, Outcome, OutcomeKind,
+)
+from referral_hub.introductions.notes import fingerprint
 from referral_hub.mail.models import OutboxMessage
+from referral_hub.needs.models import Need
 from referral_hub.tokens import digest
 
 PASSWORD = "correct horse battery"
@@ -101,3 +106,55 @@ class OutboxMessageFactory(BaseFactory):
     body_text = "Hello in text"
     body_html = "<p>Hello in HTML</p>"
     message_id = factory.Sequence(lambda n: f"<test-{n}@referral-hub.local>")
+
+
+class NeedFactory(BaseFactory):
+    class Meta:
+        model = Need
+
+    chapter = factory.SubFactory(ChapterFactory)
+    asker = factory.SubFactory(MemberFactory)
+    title = factory.Sequence(lambda n: f"Looking for help number {n}")
+    details = "Someone who knows restaurant accounting and can start next month."
+    created_at = factory.LazyFunction(utcnow)
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=30))
+
+
+class IntroductionFactory(BaseFactory):
+    class Meta:
+        model = Introduction
+
+    chapter = factory.SubFactory(ChapterFactory)
+    introducer = factory.SubFactory(MemberFactory)
+    first = factory.SubFactory(MemberFactory)
+    second = factory.SubFactory(MemberFactory)
+    pair_low_id = factory.LazyAttribute(lambda o: min(o.first.id, o.second.id))
+    pair_high_id = factory.LazyAttribute(lambda o: max(o.first.id, o.second.id))
+    note = factory.Sequence(lambda n: f"You both work with family restaurants and should compare notes, {n}.")
+    note_fingerprint = factory.LazyAttribute(lambda o: fingerprint(o.note))
+    created_at = factory.LazyFunction(utcnow)
+    expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+    class Params:
+        completed = factory.Trait(state=IntroState.COMPLETED, completed_at=factory.LazyFunction(utcnow),
+                                  credit_note=CreditNote.CREDITED)
+
+
+class ConsentFactory(BaseFactory):
+    class Meta:
+        model = Consent
+        exclude = ("secret",)
+
+    secret = factory.Sequence(lambda n: f"consent-secret-{n}")
+    introduction = factory.SubFactory(IntroductionFactory)
+    member = factory.LazyAttribute(lambda o: o.introduction.first)
+    token_hash = factory.LazyAttribute(lambda o: digest(o.secret))
+
+
+class OutcomeFactory(BaseFactory):
+    class Meta:
+        model = Outcome
+
+    introduction = factory.SubFactory(IntroductionFactory, completed=True)
+    reported_by = factory.LazyAttribute(lambda o: o.introduction.first)
+    kind = OutcomeKind.MET

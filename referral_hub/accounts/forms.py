@@ -1,7 +1,7 @@
 """Forms for accounts and profiles; each field says what it accepts."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, PasswordField, StringField, TextAreaField, URLField
+from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
 from .services import PASSWORD_MAX, PASSWORD_MIN
@@ -87,3 +87,13 @@ class ProfileForm(FlaskForm):
         validators=[Optional(), Length(max=40)],
     )
     bio = TextAreaField("Short bio", validators=[Optional(), Length(max=1000)])
+    # Two choices rather than a checkbox: a form posted without the field leaves the setting alone.
+    weekly_digest = RadioField(
+        "Weekly digest email",
+        choices=[
+            SelectChoice(True, "Send me the weekly digest: who to keep in touch with, needs I may help with"),
+            SelectChoice(False, "No weekly digest"),
+        ],
+        coerce=lambda value: value if isinstance(value, bool) else value == "True",
+        validators=[Optional()],
+    )

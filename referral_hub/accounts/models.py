@@ -4,7 +4,7 @@ import enum
 import secrets
 
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -38,6 +38,8 @@ class Member(UserMixin, db.Model):
     website: Mapped[str] = mapped_column(String(200), default="")
     phone: Mapped[str] = mapped_column(String(40), default="")
     bio: Mapped[str] = mapped_column(String(1000), default="")
+    # The weekly digest email: opted out in the profile, or by the email's unsubscribe link.
+    weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
     __table_args__ = (
         CheckConstraint("email_key = lower(email)", name="email_key_is_lower_email"),

@@ -199,9 +199,11 @@ PROFILE_FIELDS = (
 )
 
 
-def update_profile(member: Member, **fields: str) -> Member:
+def update_profile(member: Member, *, weekly_digest: bool | None = None, **fields: str) -> Member:
     for name in PROFILE_FIELDS:
         if name in fields:
             setattr(member, name, (fields[name] or "").strip())
+    if weekly_digest is not None:
+        member.weekly_digest = weekly_digest
     db.session.flush()
     return member

@@ -69,6 +69,9 @@ def _address_limit():
     return current_app.config["RATELIMIT_AUTH_PER_ADDRESS"]
 
 
+TOO_MANY_FROM_ADDRESS = "Too many attempts from your network. Wait a minute and try again."
+
+
 def _login_account_key() -> str:
     return "login:" + email_key_of(request.form.get("email", ""))
 
@@ -89,7 +92,7 @@ def home():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -103,12 +106,12 @@ def register():
             db.session.commit()
             start_session(member)
             flash("Welcome! We sent you an email: follow its link to verify your address.", "success")
-            return redirect(url_for("chapters.dashboard"))
+            return redirect(safe_next(url_for("chapters.dashboard")))
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @limiter.limit(
     lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"],
     key_func=_login_account_key,
@@ -143,7 +146,7 @@ def logout():
 @bp.route("/verify/<token>", methods=["GET", "POST"])
 def verify_email(token: str):
     form = ConfirmForm()
-    if request.method == "GET":
+    if request.method != "POST":  # GET and HEAD (mail scanners) only look
         link = services.open_link(token, LinkPurpose.VERIFY_EMAIL)
         return render_template("accounts/verify.html", form=form, member=link.member)
     if not form.validate_on_submit():
@@ -170,9 +173,12 @@ def resend_verification():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"])
+@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @limiter.limit(
-    lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"], key_func=_reset_account_key, methods=["POST"]
+    lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"],
+    key_func=_reset_account_key,
+    methods=["POST"],
+    error_message="Too many reset requests for this address. Check your inbox, or try again in an hour.",
 )
 def forgot_password():
     form = ForgotPasswordForm()
@@ -220,7 +226,11 @@ def change_password():
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_profile(current_user, **{name: form[name].data for name in services.PROFILE_FIELDS})
+        services.update_profile(
+            current_user,
+            weekly_digest=form.weekly_digest.data,
+            **{name: form[name].data for name in services.PROFILE_FIELDS},
+        )
         db.session.commit()
         flash("Your profile is saved.", "success")
         return redirect(url_for("accounts.profile"))

@@ -3,14 +3,17 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager, joinedload
 
 from ..accounts.models import Member
 from ..accounts.services import find_by_email
 from ..clock import utcnow
+from ..database import contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..ledger import services as ledger
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from .models import Chapter, Invitation, Membership, MembershipStatus, Role
@@ -90,6 +93,7 @@ def membership_of(member: Member, slug: str) -> Membership:
             Membership.member_id == member.id,
             Membership.status == MembershipStatus.ACTIVE,
         )
+        .options(contains_eager(Membership.chapter))
     )
     if membership is None:
         raise NotFound()
@@ -112,6 +116,7 @@ def memberships_of(member: Member) -> list[Membership]:
                 Membership.member_id == member.id,
                 Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
             )
+            .options(contains_eager(Membership.chapter))
             .order_by(Chapter.name)
         )
     )
@@ -200,6 +205,8 @@ def _activate(chapter: Chapter, member: Member, now) -> Membership:
         membership.role = Role.MEMBER
         membership.joined_at = now
         membership.ended_at = None
+        db.session.flush()
+        ledger.welcome(membership)
     db.session.flush()
     return membership
 
@@ -273,6 +280,7 @@ def _move(membership: Membership, *, from_status: MembershipStatus, to_status: M
     membership.status = to_status
     if to_status is MembershipStatus.ACTIVE:
         membership.joined_at = now
+        membership.ended_at = None  # a rejoining member's earlier ending is history, not their state
     else:
         membership.ended_at = now
 
@@ -280,6 +288,7 @@ def _move(membership: Membership, *, from_status: MembershipStatus, to_status: M
 def approve(membership: Membership) -> Membership:
     _move(membership, from_status=MembershipStatus.PENDING, to_status=MembershipStatus.ACTIVE, now=utcnow())
     db.session.flush()
+    ledger.welcome(membership)
     return membership
 
 
@@ -310,8 +319,12 @@ def _organizer_count(chapter_id: int) -> int:
 
 
 def _end(membership: Membership, status: MembershipStatus) -> Membership:
-    if membership.is_organizer and _organizer_count(membership.chapter_id) <= 1:
-        raise LastOrganizer()
+    if membership.is_organizer:
+        # Lock the chapter so that two organizers leaving at once are counted one after the other
+        # (SQLite has no FOR UPDATE, but its writing requests already run one at a time).
+        db.session.execute(select(Chapter.id).where(Chapter.id == membership.chapter_id).with_for_update())
+        if _organizer_count(membership.chapter_id) <= 1:
+            raise LastOrganizer()
     _move(membership, from_status=MembershipStatus.ACTIVE, to_status=status, now=utcnow())
     membership.role = Role.MEMBER
     db.session.flush()
@@ -331,6 +344,7 @@ def pending_requests(chapter: Chapter) -> list[Membership]:
         db.session.scalars(
             select(Membership)
             .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.PENDING)
+            .options(joinedload(Membership.member))
             .order_by(Membership.requested_at)
         )
     )
@@ -343,7 +357,7 @@ def roster(chapter: Chapter) -> list[Membership]:
             select(Membership)
             .join(Member)
             .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
-            .options(db.joinedload(Membership.member))
+            .options(joinedload(Membership.member))
             .order_by(func.lower(Member.display_name))
         )
     )
@@ -353,9 +367,20 @@ def roster(chapter: Chapter) -> list[Membership]:
 
 
 def search_text():
-    """The text the directory searches; the PostgreSQL trigram index is built on this expression."""
+    """The text the directory searches; the PostgreSQL trigram index is built on this expression.
+
+    The separators are SQL literals: as bound parameters they would stop a prepared statement's
+    generic plan from matching the index expression.
+    """
+    space = literal_column("' '", String)
     return func.lower(
-        Member.display_name + " " + Member.headline + " " + Member.expertise + " " + Member.ideal_referral
+        Member.display_name
+        + space
+        + Member.headline
+        + space
+        + Member.expertise
+        + space
+        + Member.ideal_referral
     )
 
 
@@ -368,6 +393,5 @@ def directory(chapter: Chapter, *, query: str = "", page: int = 1):
     )
     query = query.strip()[:100]
     if query:
-        escaped = query.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        statement = statement.where(search_text().like(f"%{escaped}%", escape="\\"))
+        statement = statement.where(search_text().like(contains_pattern(query), escape="\\"))
     return db.paginate(statement, page=page, per_page=DIRECTORY_PAGE_SIZE, error_out=False)

@@ -7,6 +7,11 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import Member
 from ..errors import DomainError, NotFound
 from ..extensions import db, login_manager
+from ..introductions.services import waiting_for
+from ..ledger import services as ledger
+from ..needs.services import open_needs_for
+from ..relationships.views import dashboard_panel, profile_panel
+from ..reports import dashboard as reports
 from . import services
 from .forms import InviteForm, JoinRequestForm
 
@@ -29,15 +34,13 @@ def dashboard():
     return render_template(
         "chapters/dashboard.html",
         memberships=services.memberships_of(current_user),
+        balances={chapter.id: credits for chapter, credits in ledger.balances_of(current_user)},
+        waiting=waiting_for(current_user),
+        open_needs=open_needs_for(current_user),
         join_form=JoinRequestForm(),
         confirm_form=ConfirmForm(),
+        **dashboard_panel(current_user),
     )
-
-
-@bp.get("/chapters/<slug>/")
-def chapter_home(slug: str):
-    membership = services.membership_of(current_user, slug)
-    return render_template("chapters/home.html", membership=membership, chapter=membership.chapter)
 
 
 @bp.get("/chapters/<slug>/members")
@@ -55,7 +58,7 @@ def member_profile(member_id: int):
         member.id != current_user.id and not services.shares_chapter(current_user, member_id)
     ):
         raise NotFound()
-    return render_template("chapters/member.html", member=member)
+    return render_template("chapters/member.html", member=member, **profile_panel(current_user, member))
 
 
 @bp.post("/chapters/join")
@@ -86,7 +89,7 @@ def join(token: str):
         services.accept_invitation(token, current_user)
         db.session.commit()
         flash(f"Welcome to {invitation.chapter.name}!", "success")
-        return redirect(url_for("chapters.chapter_home", slug=invitation.chapter.slug))
+        return redirect(url_for("needs.board", slug=invitation.chapter.slug))
     return render_template("chapters/join.html", invitation=invitation, form=form)
 
 
@@ -99,7 +102,7 @@ def leave(slug: str):
         services.leave(membership)
     except DomainError as error:
         flash(error.message, "error")
-        return redirect(url_for("chapters.chapter_home", slug=slug))
+        return redirect(url_for("needs.board", slug=slug))
     db.session.commit()
     flash(f"You left {membership.chapter.name}.", "info")
     return redirect(url_for("chapters.dashboard"))
@@ -119,6 +122,7 @@ def _organize_page(slug: str, invite_form: InviteForm | None = None, status: int
         invitations=services.open_invitations(chapter),
         invite_form=invite_form or InviteForm(),
         confirm_form=ConfirmForm(),
+        report=reports.build(chapter.id, request.args),
     ), status
 
 

@@ -4,11 +4,11 @@ import logging
 import random
 import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from flask import current_app, render_template, url_for
+from flask import current_app, render_template
 from sqlalchemy import or_, select, update
 
 from ..clock import utcnow
@@ -18,22 +18,28 @@ from .transports import PermanentFailure, TemporaryFailure, transport_for
 
 log = logging.getLogger("referral_hub.mail")
 
-MAX_ATTEMPTS = 8
+# With the one-hour cap on backoff, 30 attempts keep retrying a temporary failure for about a day.
+MAX_ATTEMPTS = 30
 LEASE = timedelta(minutes=5)
 
 
 def absolute_url(endpoint: str, **values) -> str:
-    """A link for an email: BASE_URL plus the route's path (emails have no request to go by)."""
-    return current_app.config["BASE_URL"] + url_for(endpoint, _external=False, **values)
+    """A link for an email: BASE_URL plus the route's path.
+
+    Emails are also written by CLI commands, where `url_for` has no request to build on.
+    """
+    path = current_app.url_map.bind("localhost").build(endpoint, values)
+    return current_app.config["BASE_URL"] + path
 
 
 def enqueue(template: str, *, to: str, **context) -> OutboxMessage:
     """Render `templates/mail/<template>/` and add the message to the caller's transaction."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    subject = render_template(f"mail/{template}/subject.txt", **context).strip()
+    subject = render_template(f"mail/{template}/subject.txt", **context)
     message = OutboxMessage(
         template=template,
         to_address=to,
+        # One line, whatever the template or its context holds: a line break would start a new header.
         subject=" ".join(subject.split())[:250],
         body_text=render_template(f"mail/{template}/body.txt", **context),
         body_html=render_template(f"mail/{template}/body.html", **context),
@@ -45,6 +51,7 @@ def enqueue(template: str, *, to: str, **context) -> OutboxMessage:
 
 
 def as_email(message: OutboxMessage) -> EmailMessage:
+    """The email as it goes out; raises ValueError when a header cannot be written."""
     email = EmailMessage()
     email["From"] = current_app.config["MAIL_FROM"]
     email["To"] = message.to_address
@@ -56,8 +63,8 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
-def claim(limit: int, *, now=None) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages to this worker and commit the lease."""
+def claim(limit: int, *, now: datetime | None = None) -> list[OutboxMessage]:
+    """Lease up to `limit` due messages until now + LEASE; the caller commits the lease."""
     now = now or utcnow()
     due = (
         select(OutboxMessage.id)
@@ -70,27 +77,23 @@ def claim(limit: int, *, now=None) -> list[OutboxMessage]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    ids = list(db.session.scalars(due))
-    claimed = []
-    for message_id in ids:
-        # The conditional update is what makes the claim exclusive on SQLite, where
-        # FOR UPDATE SKIP LOCKED does not exist.
-        result = db.session.execute(
-            update(OutboxMessage)
-            .where(
-                OutboxMessage.id == message_id,
-                or_(OutboxMessage.locked_until.is_(None), OutboxMessage.locked_until <= now),
-            )
-            .values(locked_until=now + LEASE)
-        )
-        if result.rowcount == 1:
-            claimed.append(message_id)
-    db.session.commit()
+    # One statement decides the claim: on PostgreSQL the subquery skips rows that another worker is
+    # claiming right now; on SQLite the UPDATE holds the only write lock while it runs.
+    claimed = db.session.scalars(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(due))
+        .values(locked_until=now + LEASE)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
     if not claimed:
         return []
     return list(
         db.session.scalars(
-            select(OutboxMessage).where(OutboxMessage.id.in_(claimed)).order_by(OutboxMessage.id)
+            select(OutboxMessage)
+            .where(OutboxMessage.id.in_(claimed))
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .execution_options(populate_existing=True)
         )
     )
 
@@ -102,21 +105,81 @@ def retry_delay(attempts: int) -> timedelta:
     return timedelta(seconds=delay * (1 + random.random() / 2))  # noqa: S311 - jitter, not crypto
 
 
-def _record(message: OutboxMessage, *, error: Exception | None, now) -> None:
-    message.attempts += 1
-    message.locked_until = None
+@dataclass(frozen=True)
+class Delivery:
+    """A claimed message as the worker holds it after the claim commits: no database reads needed."""
+
+    outbox_id: int
+    lease: datetime
+    attempts: int
+    email: EmailMessage | None
+    unsendable: PermanentFailure | None
+
+    @classmethod
+    def of(cls, message: OutboxMessage) -> "Delivery":
+        try:
+            email, unsendable = as_email(message), None
+        except ValueError as error:  # retrying cannot fix a header that cannot be written
+            email, unsendable = None, PermanentFailure(f"cannot write the email: {error}")
+        return cls(message.id, message.locked_until, message.attempts, email, unsendable)
+
+    def send(self, transport) -> Exception | None:
+        """Hand the email to the transport; the failure, if any, decides what happens next."""
+        if self.unsendable:
+            return self.unsendable
+        try:
+            transport.send(self.email)
+        except (TemporaryFailure, PermanentFailure) as failure:
+            return failure
+        except Exception as error:
+            # An unforeseen error must not wedge the message: it counts as an attempt, so at worst
+            # the message ends dead-lettered instead of coming back forever.
+            log.exception("mail %s: unexpected error from the transport", self.outbox_id)
+            return TemporaryFailure(f"{type(error).__name__}: {error}")
+        return None
+
+
+def _record(delivery: Delivery, *, error: Exception | None, now: datetime) -> OutboxStatus | None:
+    """Write the outcome of one attempt, if this worker still holds the lease; returns the new status."""
+    attempts = delivery.attempts + 1
+    max_attempts = current_app.config.get("OUTBOX_MAX_ATTEMPTS", MAX_ATTEMPTS)
     if error is None:
-        message.status = OutboxStatus.SENT
-        message.sent_at = now
-        message.last_error = ""
-    elif isinstance(error, PermanentFailure) or message.attempts >= MAX_ATTEMPTS:
-        message.status = OutboxStatus.DEAD
-        message.last_error = str(error)[:500]
-        log.warning("mail %s dead-lettered after %s attempts: %s", message.id, message.attempts, error)
+        outcome = {"status": OutboxStatus.SENT, "sent_at": now, "last_error": ""}
+    elif isinstance(error, PermanentFailure) or attempts >= max_attempts:
+        outcome = {"status": OutboxStatus.DEAD, "last_error": str(error)[:500]}
     else:
-        message.next_attempt_at = now + retry_delay(message.attempts)
-        message.last_error = str(error)[:500]
-        log.info("mail %s will be retried: %s", message.id, error)
+        outcome = {"next_attempt_at": now + retry_delay(attempts), "last_error": str(error)[:500]}
+    result = db.session.execute(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id == delivery.outbox_id,
+            # The lease is this worker's claim ticket: every outcome clears it and another worker's
+            # claim writes a later one, so a worker that overstayed its lease changes nothing.
+            OutboxMessage.locked_until == delivery.lease,
+        )
+        .values(attempts=attempts, locked_until=None, **outcome)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        log.warning("mail %s: the lease lapsed before the attempt was recorded", delivery.outbox_id)
+        return None
+    status = outcome.get("status", OutboxStatus.PENDING)
+    if status is OutboxStatus.DEAD:
+        log.warning("mail %s dead-lettered after %s attempts: %s", delivery.outbox_id, attempts, error)
+    elif error is not None:
+        log.info("mail %s will be retried: %s", delivery.outbox_id, error)
+    return status
+
+
+def _release(deliveries: list[Delivery]) -> None:
+    """Give back claimed messages this worker will not send, so they need not wait for the lease."""
+    for delivery in deliveries:
+        db.session.execute(
+            update(OutboxMessage)
+            .where(OutboxMessage.id == delivery.outbox_id, OutboxMessage.locked_until == delivery.lease)
+            .values(locked_until=None)
+            .execution_options(synchronize_session=False)
+        )
 
 
 @dataclass
@@ -125,28 +188,36 @@ class DrainReport:
     retrying: int = 0
     dead: int = 0
 
+    def count(self, status: OutboxStatus | None) -> None:
+        if status is OutboxStatus.SENT:
+            self.sent += 1
+        elif status is OutboxStatus.DEAD:
+            self.dead += 1
+        elif status is OutboxStatus.PENDING:
+            self.retrying += 1
 
-def drain(*, batch_size: int = 50, transport=None) -> DrainReport:
-    """Send every message that is due now, then return what happened."""
+
+def drain(*, batch_size: int = 50, transport=None, should_stop=lambda: False) -> DrainReport:
+    """Send every message that is due, committing each outcome, until none is due or `should_stop()`."""
     transport = transport or transport_for()
     report = DrainReport()
     try:
-        while batch := claim(batch_size):
-            for message in batch:
-                error = None
-                try:
-                    transport.send(as_email(message))
-                except (TemporaryFailure, PermanentFailure) as failure:
-                    error = failure
-                now = utcnow()
-                _record(message, error=error, now=now)
+        while not should_stop():
+            deliveries = [Delivery.of(message) for message in claim(batch_size)]
+            # Commit the lease before sending. This also ends the read: SQLite refuses to turn a read
+            # that another writer has overtaken into a write.
+            db.session.commit()
+            if not deliveries:
+                break
+            for position, delivery in enumerate(deliveries):
+                # Send only well inside the lease: past it, another worker may take the message too.
+                if should_stop() or utcnow() >= delivery.lease - LEASE / 2:
+                    _release(deliveries[position:])
+                    db.session.commit()
+                    break
+                error = delivery.send(transport)
+                report.count(_record(delivery, error=error, now=utcnow()))
                 db.session.commit()
-                if error is None:
-                    report.sent += 1
-                elif message.status is OutboxStatus.DEAD:
-                    report.dead += 1
-                else:
-                    report.retrying += 1
     finally:
         transport.close()
     return report
@@ -156,7 +227,7 @@ def run_worker(*, poll_seconds: float = 1.0, should_stop=lambda: False) -> None:
     """Drain, then look again every `poll_seconds`, until `should_stop()` says so."""
     while not should_stop():
         try:
-            report = drain()
+            report = drain(should_stop=should_stop)
             if report.sent or report.retrying or report.dead:
                 log.info("outbox: %s sent, %s retrying, %s dead", report.sent, report.retrying, report.dead)
         except Exception:  # keep the worker alive through a database blip; log it loudly

@@ -1,0 +1,512 @@
+"""Time every reports endpoint, and count its queries, on a chapter at 1× and at 10× (PostgreSQL).
+
+    .venv/bin/python bench/reports.py [--runs 5] [--skip-seed]
+        [--database-url postgresql://postgres@127.0.0.1:5432/rh_bench_reports]
+
+The script owns its database: it creates it if needed, rebuilds the schema with the migrations and
+seeds it with set-based SQL (INSERT … SELECT generate_series, no ORM):
+
+- `bench-1x`: 2,000 members, 100,000 introductions (with their consents and outcomes), 20,000
+  needs and 250,000 ledger transactions = 500,000 ledger entries, dated over the last two years;
+- ten other chapters of the same size (`other-1` … `other-10`), so every query has to find its
+  chapter among eleven;
+- `bench-10x`: the same chapter ten times bigger (20,000 members, 1,000,000 introductions,
+  5,000,000 entries). Ten times the *chapter* is the scale that matters: every query is filtered
+  by chapter, so what grows a report's cost is its own chapter's rows, not other chapters'.
+
+A fifth of each chapter's members never introduce anyone or answer (the dormant ones).
+Each endpoint is requested in-process through the WSGI app (token check, queries, JSON or CSV)
+`--runs` times after one warm-up; the table gives the median time and the queries one request sent.
+`--skip-seed` reuses the data of an earlier run.
+"""
+
+import argparse
+import statistics
+import sys
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/rh_bench_reports"
+PASSWORD = "bench-password"  # noqa: S105 - the seeded organizers' password, for trying the dashboard
+SCALES = {"bench-1x": 1, "bench-10x": 10}
+OTHERS = 10
+BASE = {"members": 2_000, "introductions": 100_000, "needs": 20_000, "transactions": 250_000}
+FIRST_NAMES = [
+    "Ada",
+    "Ben",
+    "Cleo",
+    "Dev",
+    "Ema",
+    "Finn",
+    "Gia",
+    "Hugo",
+    "Iris",
+    "Jon",
+    "Kai",
+    "Lena",
+    "Milo",
+    "Nora",
+    "Omar",
+    "Pia",
+    "Quinn",
+    "Rosa",
+    "Sam",
+    "Tara",
+    "Uma",
+    "Vic",
+    "Wes",
+    "Xena",
+    "Yuri",
+    "Zoe",
+    "Ana",
+    "Bo",
+    "Cruz",
+    "Dina",
+    "Eli",
+    "Fay",
+    "Gus",
+    "Hana",
+    "Ivo",
+    "Jade",
+    "Kit",
+    "Lia",
+    "Max",
+    "Nell",
+]
+LAST_NAMES = [
+    "Abbott",
+    "Brook",
+    "Chen",
+    "Diaz",
+    "Evans",
+    "Flores",
+    "Garcia",
+    "Haddad",
+    "Ito",
+    "Jensen",
+    "Khan",
+    "Lopez",
+    "Moreau",
+    "Novak",
+    "Okafor",
+    "Park",
+    "Quist",
+    "Rossi",
+    "Silva",
+    "Tanaka",
+    "Ueda",
+    "Varga",
+    "Weber",
+    "Xu",
+    "Young",
+    "Zhou",
+    "Adler",
+    "Bauer",
+    "Costa",
+    "Duval",
+    "Erikson",
+    "Fox",
+    "Gray",
+    "Hale",
+    "Ivers",
+    "Joshi",
+    "Kerr",
+    "Lund",
+    "Meyer",
+    "Nash",
+]
+
+
+def ensure_database(url: str) -> None:
+    name = url.rsplit("/", 1)[1]
+    server = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(server, autocommit=True) as connection:
+        if not connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone():
+            connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+
+
+def rebuild_schema(app, db) -> None:
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+        upgrade()
+
+
+def _member_filler() -> list[tuple[str, object]]:
+    """Columns of `members` this script does not name, with their model defaults (other domains add some)."""
+    from referral_hub.accounts.models import Member
+
+    named = {
+        "id",
+        "email",
+        "email_key",
+        "display_name",
+        "password_hash",
+        "email_verified_at",
+        "session_token",
+        "created_at",
+    }
+    fillers = []
+    for column in Member.__table__.columns:
+        if column.name in named or column.nullable or column.server_default is not None:
+            continue
+        default = column.default.arg if column.default is not None and column.default.is_scalar else ""
+        fillers.append((column.name, default))
+    return fillers
+
+
+def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash: str, fillers) -> None:
+    """One chapter at `scale` × BASE, every id given explicitly so the tables can point at each other."""
+    n = BASE["members"] * scale
+    introductions = BASE["introductions"] * scale
+    chapter_id = run(
+        "INSERT INTO chapters (name, slug, created_at) "
+        "VALUES (:name, :slug, now() - interval '3 years') RETURNING id",
+        name=slug.replace("-", " ").title(),
+        slug=slug,
+    ).scalar()
+    extra_names = "".join(f", {name}" for name, _ in fillers)
+    extra_values = "".join(f", :fill_{name}" for name, _ in fillers)
+    run(
+        f"""
+        INSERT INTO members (id, email, email_key, display_name, password_hash, email_verified_at,
+                             session_token, created_at{extra_names})
+        SELECT :base + g,
+               e.email, e.email,
+               (:first_names)[1 + g % 40] || ' ' || (:last_names)[1 + (g / 40) % 40] || ' ' || g,
+               :password_hash, now(), md5(:slug || g),
+               now() - interval '3 years'{extra_values}
+        FROM generate_series(1, :n) AS g,
+             LATERAL (SELECT CASE WHEN g = 1 THEN 'organizer' ELSE 'm' || g END || '@' || :slug || '.example'
+                        AS email) AS e
+        """,  # noqa: S608 - the column names come from the model, the values are bound
+        base=member_base,
+        slug=slug,
+        n=n,
+        password_hash=password_hash,
+        first_names=FIRST_NAMES,
+        last_names=LAST_NAMES,
+        **{f"fill_{name}": value for name, value in fillers},
+    )
+    run(
+        """
+        INSERT INTO memberships (chapter_id, member_id, role, status, requested_at, joined_at)
+        SELECT :chapter, :base + g, CASE WHEN g = 1 THEN 'organizer' ELSE 'member' END, 'active',
+               now() - ((g * 13) % 900) * interval '1 day', now() - ((g * 13) % 900) * interval '1 day'
+        FROM generate_series(1, :n) AS g
+        """,
+        chapter=chapter_id,
+        base=member_base,
+        n=n,
+    )
+    # Needs: 60% fulfilled, 20% expired, 10% closed, 10% open.
+    run(
+        """
+        INSERT INTO needs (chapter_id, asker_id, title, details, category, status, created_at, expires_at,
+                           closed_at)
+        SELECT :chapter, :base + 1 + (g * 7) % :n, 'Need ' || g, 'Details of need ' || g, '',
+               s.status, s.created, s.created + interval '30 days',
+               CASE WHEN s.status = 'open' THEN NULL ELSE s.created + interval '5 days' END
+        FROM generate_series(1, :count) AS g,
+             LATERAL (SELECT CASE WHEN g % 10 < 6 THEN 'fulfilled' WHEN g % 10 < 8 THEN 'expired'
+                                  WHEN g % 10 = 8 THEN 'closed' ELSE 'open' END AS status,
+                             now() - (g % 730) * interval '1 day' - ((g * 7919) % 86400) * interval '1 second'
+                               AS created) AS s
+        """,
+        chapter=chapter_id,
+        base=member_base,
+        n=n,
+        count=BASE["needs"] * scale,
+    )
+    # Introductions among the active four fifths (m members): 5% pending (each on its own pair),
+    # 60% completed, 20% declined, 15% expired.
+    intro_base = run("SELECT coalesce(max(id), 0) FROM introductions").scalar()
+    run(
+        """
+        INSERT INTO introductions (id, chapter_id, introducer_id, first_id, second_id, pair_low_id,
+                                   pair_high_id,
+                                   note, note_fingerprint, state, credit_note, created_at, expires_at,
+                                   completed_at, closed_at)
+        SELECT :intro_base + g, :chapter, :base + 1 + p.introducer, :base + 1 + p.first, :base + 1 + p.second,
+               :base + 1 + least(p.first, p.second), :base + 1 + greatest(p.first, p.second),
+               'Bench note ' || g, md5(:slug || ':' || g) || md5(g::text), s.state,
+               CASE WHEN s.state = 'completed' THEN 'credited' END,
+               s.created, s.created + interval '14 days',
+               CASE WHEN s.state = 'completed' THEN s.created + ((g % 72) + 1) * interval '1 hour' END,
+               CASE WHEN s.state IN ('declined', 'expired') THEN s.created + interval '3 days' END
+        FROM generate_series(1, :count) AS g,
+             LATERAL (SELECT CASE WHEN g % 20 = 0 THEN 'pending' WHEN g % 20 <= 12 THEN 'completed'
+                                  WHEN g % 20 <= 16 THEN 'declined' ELSE 'expired' END AS state,
+                             now() - (g % 730) * interval '1 day' - ((g * 7919) % 86400) * interval '1 second'
+                               AS created) AS s,
+             LATERAL (SELECT CASE WHEN s.state = 'pending' THEN (g / 20) % :m ELSE g % :m END AS first,
+                             CASE WHEN s.state = 'pending' THEN (g / 20) / :m ELSE (g / :m) % (:m / 2) END
+                               AS step)
+               AS q,
+             LATERAL (SELECT q.first, (q.first + 1 + q.step) % :m AS second,
+                             (q.first + :m - 1) % :m AS introducer)
+               AS p
+        """,
+        intro_base=intro_base,
+        chapter=chapter_id,
+        base=member_base,
+        slug=slug,
+        count=introductions,
+        m=n * 4 // 5,
+    )
+    # A consent per party: both accepted a completed introduction; the first party declined a declined one.
+    run(
+        """
+        INSERT INTO consents (introduction_id, member_id, token_hash, decision, answered_at)
+        SELECT i.id, party.member_id,
+               md5(i.id || ':' || party.member_id) || md5(party.member_id || ':' || i.id),
+               CASE WHEN i.state = 'completed' THEN 'accept'
+                    WHEN i.state = 'declined' AND party.first THEN 'decline' END,
+               CASE WHEN i.state = 'completed' THEN i.completed_at - party.first::int * interval '1 hour'
+                    WHEN i.state = 'declined' AND party.first THEN i.closed_at END
+        FROM introductions i
+        CROSS JOIN LATERAL (VALUES (i.first_id, true), (i.second_id, false)) AS party(member_id, first)
+        WHERE i.chapter_id = :chapter
+        """,
+        chapter=chapter_id,
+    )
+    # Outcomes on completed introductions: a third close business (the second party received it),
+    # a third report a meeting.
+    run(
+        """
+        INSERT INTO outcomes (introduction_id, reported_by_id, kind, amount, created_at)
+        SELECT i.id, CASE WHEN i.id % 3 = 0 THEN i.second_id ELSE i.first_id END,
+               CASE WHEN i.id % 3 = 0 THEN 'business_closed' ELSE 'met' END,
+               CASE WHEN i.id % 3 = 0 THEN 100 + i.id % 5000 END, i.completed_at + interval '2 days'
+        FROM introductions i
+        WHERE i.chapter_id = :chapter AND i.state = 'completed' AND i.id % 3 <> 2
+        """,
+        chapter=chapter_id,
+    )
+    # The ledger: a pool and an account per member; each transaction moves credits between the
+    # pool and one member (70% rewards of 3, 30% asks of 2), so every member ends above zero.
+    run(
+        """
+        INSERT INTO ledger_accounts (chapter_id, member_id, balance, created_at)
+        SELECT :chapter, CASE WHEN g = 0 THEN NULL ELSE :base + g END, 0, now() - interval '3 years'
+        FROM generate_series(0, :n) AS g
+        """,
+        chapter=chapter_id,
+        base=member_base,
+        n=n,
+    )
+    transaction_base = run("SELECT coalesce(max(id), 0) FROM ledger_transactions").scalar()
+    run(
+        """
+        INSERT INTO ledger_transactions (id, chapter_id, kind, idempotency_key, memo, caused_by_id,
+                                         created_at)
+        SELECT :transaction_base + t, :chapter,
+               CASE WHEN (t / :n) % 10 < 7 THEN 'intro_completed' ELSE 'ask_need' END,
+               'bench:' || :slug || ':' || t, 'Bench transaction ' || t, :base + 1 + t % :n,
+               now() - (t % 730) * interval '1 day' - ((t * 7919) % 86400) * interval '1 second'
+        FROM generate_series(1, :count) AS t
+        """,
+        transaction_base=transaction_base,
+        chapter=chapter_id,
+        slug=slug,
+        base=member_base,
+        n=n,
+        count=BASE["transactions"] * scale,
+    )
+    run(
+        """
+        INSERT INTO ledger_entries (transaction_id, account_id, amount)
+        SELECT t.id, a.id, CASE WHEN t.kind = 'intro_completed' THEN leg.reward ELSE leg.ask END
+        FROM ledger_transactions t
+        CROSS JOIN LATERAL (VALUES (t.caused_by_id, 3, -2), (NULL::int, -3, 2)) AS leg(member_id, reward, ask)
+        -- coalesce, not IS NOT DISTINCT FROM: it lets the join hash instead of loop
+        JOIN ledger_accounts a
+          ON a.chapter_id = t.chapter_id AND coalesce(a.member_id, 0) = coalesce(leg.member_id, 0)
+        WHERE t.chapter_id = :chapter
+        """,
+        chapter=chapter_id,
+    )
+    run(
+        """
+        UPDATE ledger_accounts a SET balance = s.total
+        FROM (SELECT e.account_id, sum(e.amount) AS total FROM ledger_entries e
+              JOIN ledger_accounts x ON x.id = e.account_id
+              WHERE x.chapter_id = :chapter GROUP BY e.account_id) AS s
+        WHERE a.id = s.account_id
+        """,
+        chapter=chapter_id,
+    )
+    return n
+
+
+def seed(app, db) -> None:
+    from sqlalchemy import text
+    from werkzeug.security import generate_password_hash
+
+    password_hash = generate_password_hash(PASSWORD)
+    with app.app_context():
+        fillers = _member_filler()
+
+        def run(statement, **params):
+            return db.session.execute(text(statement), params)
+
+        chapters = [
+            ("bench-1x", 1),
+            *((f"other-{number}", 1) for number in range(1, OTHERS + 1)),
+            ("bench-10x", 10),
+        ]
+        member_base = 0
+        for slug, scale in chapters:
+            started = time.perf_counter()
+            member_base += seed_chapter(
+                run,
+                slug=slug,
+                scale=scale,
+                member_base=member_base,
+                password_hash=password_hash,
+                fillers=fillers,
+            )
+            db.session.commit()
+            print(f"seeded {slug} (×{scale}) in {time.perf_counter() - started:.0f} s", flush=True)
+        for table in ("members", "introductions", "ledger_transactions"):
+            run(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")  # noqa: S608
+        db.session.commit()
+    with app.app_context(), db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT").execute(text("VACUUM ANALYZE"))
+
+
+def measure(app, db, *, runs: int) -> list[tuple[str, dict]]:
+    from sqlalchemy import event, select
+
+    from referral_hub.chapters.models import Chapter, Membership, Role
+    from referral_hub.clock import utcnow
+    from referral_hub.reports import dashboard
+    from referral_hub.reports.access import create_token
+
+    today = utcnow().date()
+    quarter = (today - timedelta(days=89)).isoformat()
+    month_start, month_end = (
+        (today - timedelta(days=60)).isoformat(),
+        (today - timedelta(days=31)).isoformat(),
+    )
+    endpoints = [
+        "/chapters",
+        "/chapters/{slug}/summary",
+        f"/chapters/{{slug}}/summary?from={quarter}",
+        "/chapters/{slug}/members",
+        "/chapters/{slug}/members?sort=give_ratio&order=desc",
+        "/chapters/{slug}/members?sort=status&per_page=100&format=csv",
+        "/chapters/{slug}/introductions",
+        f"/chapters/{{slug}}/introductions?status=completed&from={month_start}&to={month_end}",
+        "/chapters/{slug}/needs?status=open",
+        "/chapters/{slug}/ledger",
+        f"/chapters/{{slug}}/ledger?from={month_start}&to={month_end}",
+        "/chapters/{slug}/activity",
+        f"/chapters/{{slug}}/activity?interval=month&from={(today - timedelta(days=730)).isoformat()}",
+    ]
+    statements: list[str] = []
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+        tokens, chapter_ids = {}, {}
+        for slug in SCALES:
+            organizer = db.session.scalar(
+                select(Membership)
+                .join(Chapter, Chapter.id == Membership.chapter_id)
+                .where(Chapter.slug == slug, Membership.role == Role.ORGANIZER)
+            )
+            chapter_ids[slug] = organizer.chapter_id
+            tokens[slug] = create_token(organizer.member, name="bench", chapter_slug=slug)[1]
+        db.session.commit()
+
+    def timed(call) -> tuple[float, int]:
+        call()  # warm-up: plans and caches, as in a running server
+        times = []
+        for _ in range(runs):
+            statements.clear()
+            started = time.perf_counter()
+            call()
+            times.append((time.perf_counter() - started) * 1000)
+        return statistics.median(times), len(statements)
+
+    client = app.test_client()
+    results = []
+    for path in endpoints:
+        row = {}
+        for slug, scale in SCALES.items():
+
+            def request(path=path, slug=slug):
+                response = client.get(
+                    "/api/v1" + path.format(slug=slug), headers={"Authorization": f"Bearer {tokens[slug]}"}
+                )
+                assert response.status_code == 200, response.get_data(as_text=True)
+
+            row[scale] = timed(request)
+        results.append((path, row))
+        print_row(path, row)
+    row = {}
+    for slug, scale in SCALES.items():
+
+        def build(slug=slug):
+            with app.app_context():
+                dashboard.build(chapter_ids[slug], {})
+
+        row[scale] = timed(build)
+    results.append(("dashboard figures (organize page)", row))
+    print_row("dashboard figures (organize page)", row)
+    return results
+
+
+HEADER = f"{'endpoint (under /api/v1)':<62} {'1x ms':>9} {'10x ms':>9} {'queries 1x':>11} {'10x':>5}"
+
+
+def print_row(path: str, row: dict) -> None:
+    (time_1x, queries_1x), (time_10x, queries_10x) = row[1], row[10]
+    print(f"{path:<62} {time_1x:>9.1f} {time_10x:>9.1f} {queries_1x:>11} {queries_10x:>5}", flush=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default=DEFAULT_URL)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--skip-seed", action="store_true")
+    options = parser.parse_args()
+
+    import os
+
+    os.environ.setdefault("REFERRAL_HUB_ENV", "testing")
+    from referral_hub import create_app
+    from referral_hub.config import database_uri
+    from referral_hub.extensions import db
+
+    ensure_database(options.database_url)
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": database_uri(options.database_url),
+            "RATELIMIT_ENABLED": False,
+            "MAIL_TRANSPORT": "memory",
+        }
+    )
+    if not options.skip_seed:
+        started = time.perf_counter()
+        rebuild_schema(app, db)
+        seed(app, db)
+        print(f"seeded everything in {time.perf_counter() - started:.0f} s")
+    print(f"\nmedian of {options.runs} runs after a warm-up; 1x = bench-1x, 10x = bench-10x\n")
+    print(HEADER)
+    measure(app, db, runs=options.runs)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Introductions: double-opt-in introductions, their email links, answers and outcomes."""

@@ -1,0 +1,22 @@
+"""`flask intros expire`: close introductions and needs whose time is up."""
+
+import click
+from flask.cli import AppGroup
+
+from ..extensions import db
+from ..needs.services import expire_needs
+from ..relationships.connectors import expire_requests
+from .services import expire_introductions
+
+intros_cli = AppGroup("intros", help="Introductions housekeeping.")
+
+
+@intros_cli.command("expire")
+def expire_command() -> None:
+    """Expire unanswered introductions and needs past their expiry date."""
+    introductions = expire_introductions()
+    needs = expire_needs()
+    introduced, expired = expire_requests()
+    db.session.commit()
+    click.echo(f"expired {introductions} introductions and {needs} needs")
+    click.echo(f"closed connector requests: {introduced} introduced, {expired} expired and refunded")

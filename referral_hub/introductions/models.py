@@ -1,0 +1,163 @@
+"""Introduction (a state machine), Consent (one per party, with its email link) and Outcome."""
+
+import enum
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..accounts.models import Member
+from ..chapters.models import Chapter
+from ..clock import utcnow
+from ..database import UTCDateTime, enum_type
+from ..extensions import db
+from ..needs.models import Need
+
+
+class IntroState(enum.StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    DECLINED = "declined"
+    EXPIRED = "expired"
+
+
+class Decision(enum.StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+
+
+class CreditNote(enum.StrEnum):
+    """Why a completed introduction did or did not earn its introducer credits."""
+
+    CREDITED = "credited"
+    REPEAT_PAIR = "repeat_pair"
+    DAILY_CAP = "daily_cap"
+    NO_REWARD = "no_reward"
+
+
+class OutcomeKind(enum.StrEnum):
+    MET = "met"
+    BUSINESS_CLOSED = "business_closed"
+    NOT_A_FIT = "not_a_fit"
+
+
+class Introduction(db.Model):
+    __tablename__ = "introductions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
+    introducer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    first_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    second_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # The pair in a fixed order, so "A with B" and "B with A" are one pair to the constraints.
+    pair_low_id: Mapped[int] = mapped_column(Integer)
+    pair_high_id: Mapped[int] = mapped_column(Integer)
+    need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"), nullable=True)
+    note: Mapped[str] = mapped_column(Text)
+    # The note normalised and hashed: an introducer cannot send the same note twice.
+    note_fingerprint: Mapped[str] = mapped_column(String(64))
+    state: Mapped[IntroState] = mapped_column(
+        enum_type(IntroState, "intro_state"), default=IntroState.PENDING
+    )
+    credit_note: Mapped[CreditNote | None] = mapped_column(
+        enum_type(CreditNote, "credit_note"), nullable=True
+    )
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    expires_at = mapped_column(UTCDateTime, nullable=False)
+    completed_at = mapped_column(UTCDateTime, nullable=True)
+    closed_at = mapped_column(UTCDateTime, nullable=True)
+
+    chapter: Mapped[Chapter] = relationship()
+    introducer: Mapped[Member] = relationship(foreign_keys=[introducer_id])
+    first: Mapped[Member] = relationship(foreign_keys=[first_id])
+    second: Mapped[Member] = relationship(foreign_keys=[second_id])
+    need: Mapped[Need | None] = relationship()
+    consents: Mapped[list["Consent"]] = relationship(back_populates="introduction", order_by="Consent.id")
+
+    __table_args__ = (
+        CheckConstraint("first_id <> second_id", name="parties_differ"),
+        CheckConstraint(
+            "introducer_id <> first_id AND introducer_id <> second_id", name="introducer_not_party"
+        ),
+        CheckConstraint("pair_low_id < pair_high_id", name="pair_ordered"),
+        CheckConstraint("length(note) <= 2000", name="note_length"),
+        CheckConstraint(
+            "(state = 'completed') = (completed_at IS NOT NULL)", name="completed_at_iff_completed"
+        ),
+        UniqueConstraint("introducer_id", "note_fingerprint"),
+        # At most one pending introduction of a pair in a chapter.
+        Index(
+            "uq_introductions_pending_pair",
+            "chapter_id",
+            "pair_low_id",
+            "pair_high_id",
+            unique=True,
+            postgresql_where=text("state = 'pending'"),
+            sqlite_where=text("state = 'pending'"),
+        ),
+        Index("ix_introductions_chapter_state", "chapter_id", "state", "created_at"),
+        Index("ix_introductions_chapter_pair", "chapter_id", "pair_low_id", "pair_high_id", "completed_at"),
+        Index("ix_introductions_introducer_completed", "introducer_id", "completed_at"),
+        Index(None, "first_id"),
+        Index(None, "second_id"),
+        Index(None, "need_id"),
+        Index("ix_introductions_state_expires", "state", "expires_at"),
+    )
+
+    @property
+    def parties(self) -> tuple[Member, Member]:
+        return self.first, self.second
+
+    def other_party(self, member_id: int) -> Member:
+        return self.second if member_id == self.first_id else self.first
+
+    def involves(self, member_id: int) -> bool:
+        return member_id in (self.introducer_id, self.first_id, self.second_id)
+
+
+class Consent(db.Model):
+    """One party's answer to an introduction, and the email link that gives it."""
+
+    __tablename__ = "consents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(ForeignKey("introductions.id"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "consent_decision"), nullable=True)
+    answered_at = mapped_column(UTCDateTime, nullable=True)
+
+    introduction: Mapped[Introduction] = relationship(back_populates="consents")
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("introduction_id", "member_id"),
+        CheckConstraint("(decision IS NULL) = (answered_at IS NULL)", name="answered_at_iff_decided"),
+        Index(None, "member_id", "decision"),
+    )
+
+
+class Outcome(db.Model):
+    """What a party says came of a completed introduction."""
+
+    __tablename__ = "outcomes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    introduction_id: Mapped[int] = mapped_column(ForeignKey("introductions.id"))
+    reported_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    kind: Mapped[OutcomeKind] = mapped_column(enum_type(OutcomeKind, "outcome_kind"))
+    amount: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    introduction: Mapped[Introduction] = relationship()
+    reported_by: Mapped[Member] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("introduction_id", "reported_by_id", "kind"),
+        CheckConstraint(
+            "(kind = 'business_closed' AND amount IS NOT NULL AND amount > 0) "
+            "OR (kind <> 'business_closed' AND amount IS NULL)",
+            name="amount_only_for_business",
+        ),
+        Index(None, "introduction_id"),
+        Index(None, "kind", "created_at"),
+    )

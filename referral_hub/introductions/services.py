@@ -1,0 +1,532 @@
+"""Introduction rules: who may introduce whom, consent by email link, completion, credits, outcomes."""
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import Member
+from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..clock import utcnow
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..extensions import db
+from ..ledger import services as ledger
+from ..mail.services import absolute_url, enqueue
+from ..needs.models import Need, NeedStatus
+from ..relationships import services as relationships
+from ..tokens import LinkError, LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
+from . import notes
+from .models import Consent, CreditNote, Decision, Introduction, IntroState, Outcome, OutcomeKind
+
+MAX_BUSINESS_AMOUNT = 1_000_000_000
+LIST_PAGE_SIZE = 20
+
+
+class IntroRefused(DomainError):
+    code = "introduction_refused"
+
+
+class IntroClosed(Conflict):
+    """This introduction is no longer waiting for answers."""
+
+
+class LinkNotYours(LinkError):
+    status = 403
+    title = "This link is for the other person"
+    message = (
+        "This link was sent to the other person in this introduction, and only they can answer with it. "
+        "Your own link is in the email we sent you."
+    )
+
+
+class LinkClosed(LinkError):
+    status = 410
+    title = "This introduction is closed"
+    message = (
+        "This introduction did not go ahead, so there is nothing left to answer. "
+        "No contact details were shared."
+    )
+
+
+# Making an introduction --------------------------------------------------------------------------
+
+
+def _active_members(chapter_id: int, member_ids: set[int]) -> set[int]:
+    return set(
+        db.session.scalars(
+            select(Membership.member_id).where(
+                Membership.chapter_id == chapter_id,
+                Membership.member_id.in_(member_ids),
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+        )
+    )
+
+
+def shared_chapters(member_ids: set[int]) -> list[Chapter]:
+    """Chapters in which every one of these members is an active member."""
+    shared = (
+        select(Membership.chapter_id)
+        .where(Membership.member_id.in_(member_ids), Membership.status == MembershipStatus.ACTIVE)
+        .group_by(Membership.chapter_id)
+        .having(func.count(Membership.member_id) == len(member_ids))
+    )
+    return list(db.session.scalars(select(Chapter).where(Chapter.id.in_(shared)).order_by(Chapter.name)))
+
+
+def _chapter_for(
+    introducer: Member, first: Member, second: Member, *, need: Need | None, chapter_slug: str | None
+) -> Chapter:
+    ids = {introducer.id, first.id, second.id}
+    if need is not None:
+        chapter = need.chapter
+    else:
+        candidates = shared_chapters(ids)
+        if chapter_slug:
+            candidates = [c for c in candidates if c.slug == chapter_slug]
+        if len(candidates) == 1:
+            return candidates[0]
+        if len(candidates) > 1:
+            raise IntroRefused("You share more than one chapter with these two: choose the chapter.")
+        chapter = None
+    active = _active_members(chapter.id, ids) if chapter else set()
+    for person in (introducer, first, second):
+        if person.id not in active:
+            where = f"of {chapter.name}" if chapter else "of a chapter you share with the other two"
+            who = "You are" if person is introducer else f"{person.display_name} is"
+            raise IntroRefused(f"{who} not a member {where}: both people must be members of your chapter.")
+    return chapter
+
+
+def _member(member_id: int | None) -> Member:
+    member = db.session.get(Member, member_id) if member_id else None
+    if member is None:
+        raise IntroRefused("Choose two members of your chapter to introduce.")
+    return member
+
+
+def introduce(
+    introducer: Member,
+    *,
+    first_id: int,
+    second_id: int,
+    note: str,
+    need_id: int | None = None,
+    chapter_slug: str | None = None,
+) -> Introduction:
+    """Introduce two members to each other; each gets an email with a link to accept or decline."""
+    if introducer.id in (first_id, second_id):
+        raise IntroRefused("You cannot introduce yourself: choose two other members.")
+    if first_id == second_id:
+        raise IntroRefused("Choose two different members: someone cannot be introduced to themselves.")
+    if not introducer.is_verified:
+        raise IntroRefused("Verify your email address before you make introductions.")
+    first, second = _member(first_id), _member(second_id)
+    need = None
+    if need_id:
+        need = db.session.get(Need, need_id)
+        if need is None or need.status is not NeedStatus.OPEN:
+            raise IntroRefused("That need is no longer open.")
+    chapter = _chapter_for(introducer, first, second, need=need, chapter_slug=chapter_slug)
+    for party in (first, second):
+        if not party.is_verified:
+            raise IntroRefused(
+                f"{party.display_name} has not verified their email address yet, so they cannot be "
+                "introduced. Try again once they have."
+            )
+    note = notes.check(note)
+    fingerprint = notes.fingerprint(note)
+    if db.session.scalar(
+        select(Introduction.id).where(
+            Introduction.introducer_id == introducer.id, Introduction.note_fingerprint == fingerprint
+        )
+    ):
+        raise notes.NoteRefused(f"You have used this note before. {notes.WHY_PERSONAL}")
+    low, high = sorted((first.id, second.id))
+    now = utcnow()
+    policy = ledger.policy_for(chapter)
+    intro = Introduction(
+        chapter=chapter,
+        introducer=introducer,
+        first=first,
+        second=second,
+        pair_low_id=low,
+        pair_high_id=high,
+        need=need,
+        note=note,
+        note_fingerprint=fingerprint,
+        created_at=now,
+        expires_at=now + timedelta(days=policy.intro_expiry_days),
+    )
+    # The unique indexes decide races: one pending introduction per pair, one use of a note.
+    try:
+        with db.session.begin_nested():
+            db.session.add(intro)
+            db.session.flush()
+    except IntegrityError as error:
+        if _pending_between(chapter, low, high):
+            raise IntroRefused(
+                f"{first.display_name} and {second.display_name} already have an introduction waiting "
+                "for their answers."
+            ) from error
+        raise notes.NoteRefused(f"You have used this note before. {notes.WHY_PERSONAL}") from error
+    for party in (first, second):
+        secret, token_hash = new_secret()
+        db.session.add(Consent(introduction=intro, member=party, token_hash=token_hash))
+        other = intro.other_party(party.id)
+        enqueue(
+            "intro_request",
+            to=party.email,
+            intro=intro,
+            party=party,
+            other=other,
+            link=absolute_url("introductions.answer_link", token=secret),
+        )
+    db.session.flush()
+    return intro
+
+
+def _pending_between(chapter: Chapter, low: int, high: int) -> bool:
+    return (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Introduction)
+            .where(
+                Introduction.chapter_id == chapter.id,
+                Introduction.pair_low_id == low,
+                Introduction.pair_high_id == high,
+                Introduction.state == IntroState.PENDING,
+            )
+        )
+        > 0
+    )
+
+
+# Answering --------------------------------------------------------------------------------------
+
+
+def _with_people(path):
+    """Loader options that bring an introduction's people and chapter in the same query."""
+    return [
+        path.joinedload(Introduction.introducer),
+        path.joinedload(Introduction.first),
+        path.joinedload(Introduction.second),
+        path.joinedload(Introduction.chapter),
+    ]
+
+
+def consent_for_link(secret: str, *, viewer: Member | None = None, now: datetime | None = None) -> Consent:
+    """The consent behind an email link, or the reason the link cannot be used."""
+    consent = db.session.scalar(
+        select(Consent)
+        .where(Consent.token_hash == digest(secret))
+        .options(db.joinedload(Consent.member), *_with_people(db.joinedload(Consent.introduction)))
+    )
+    if consent is None:
+        raise LinkUnknown()
+    if viewer is not None and viewer.id != consent.member_id:
+        raise LinkNotYours()
+    if consent.decision is not None:
+        raise LinkUsed()
+    intro = consent.introduction
+    if intro.state is IntroState.DECLINED:
+        raise LinkClosed()
+    if intro.state is IntroState.EXPIRED or (
+        intro.state is IntroState.PENDING and intro.expires_at <= (now or utcnow())
+    ):
+        raise LinkExpired()
+    return consent
+
+
+def consent_of(intro: Introduction, member: Member) -> Consent | None:
+    return next((c for c in intro.consents if c.member_id == member.id), None)
+
+
+def _lock(intro_id: int) -> Introduction:
+    """Serialise the answers to one introduction (a row lock on PostgreSQL; SQLite writes one at a time)."""
+    return db.session.scalars(
+        select(Introduction)
+        .where(Introduction.id == intro_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def answer(consent: Consent, decision: Decision, *, now: datetime | None = None) -> Introduction:
+    now = now or utcnow()
+    intro = _lock(consent.introduction_id)
+    # Another click on this link may have answered while this request waited for the lock.
+    db.session.refresh(consent)
+    if consent.decision is not None:
+        raise LinkUsed()
+    if intro.state is not IntroState.PENDING:
+        if intro.state is IntroState.EXPIRED:
+            raise LinkExpired()
+        raise IntroClosed(f"This introduction is no longer waiting for answers: it was {intro.state.value}.")
+    if intro.expires_at <= now:
+        raise LinkExpired()
+    answered = db.session.execute(
+        update(Consent)
+        .where(Consent.id == consent.id, Consent.decision.is_(None))
+        .values(decision=decision, answered_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    if answered.rowcount != 1:
+        raise LinkUsed()
+    db.session.expire(consent)
+    if decision is Decision.DECLINE:
+        _decline(intro, consent.member_id, now)
+    elif (
+        db.session.scalar(
+            select(func.count())
+            .select_from(Consent)
+            .where(Consent.introduction_id == intro.id, Consent.decision == Decision.ACCEPT)
+        )
+        == 2
+    ):
+        _complete(intro, now)
+    db.session.flush()
+    return intro
+
+
+def _decline(intro: Introduction, decliner_id: int, now: datetime) -> None:
+    intro.state = IntroState.DECLINED
+    intro.closed_at = now
+    # Quietly: the others learn only that it did not go ahead, never who said no or why.
+    for person in (intro.other_party(decliner_id), intro.introducer):
+        enqueue("intro_not_ahead", to=person.email, intro=intro, person=person)
+
+
+def _credit_note(intro: Introduction, reward: int, policy, now: datetime) -> CreditNote:
+    if reward <= 0:
+        return CreditNote.NO_REWARD
+    recent_pair = db.session.scalar(
+        select(func.count())
+        .select_from(Introduction)
+        .where(
+            Introduction.chapter_id == intro.chapter_id,
+            Introduction.id != intro.id,
+            Introduction.pair_low_id == intro.pair_low_id,
+            Introduction.pair_high_id == intro.pair_high_id,
+            Introduction.state == IntroState.COMPLETED,
+            Introduction.completed_at >= now - timedelta(days=policy.repeat_pair_days),
+        )
+    )
+    if recent_pair:
+        return CreditNote.REPEAT_PAIR
+    # Lock the introducer so two completions at once cannot both slip under the daily cap.
+    db.session.execute(select(Member.id).where(Member.id == intro.introducer_id).with_for_update())
+    start_of_day = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    credited_today = db.session.scalar(
+        select(func.count())
+        .select_from(Introduction)
+        .where(
+            Introduction.introducer_id == intro.introducer_id,
+            Introduction.id != intro.id,
+            Introduction.credit_note == CreditNote.CREDITED,
+            Introduction.completed_at >= start_of_day,
+        )
+    )
+    if credited_today >= policy.daily_credited_intros:
+        return CreditNote.DAILY_CAP
+    return CreditNote.CREDITED
+
+
+def _complete(intro: Introduction, now: datetime) -> None:
+    policy = ledger.policy_for(intro.chapter)
+    reward = policy.intro_reward
+    intro.state = IntroState.COMPLETED
+    intro.completed_at = now
+    intro.credit_note = _credit_note(intro, reward, policy, now)
+    db.session.flush()
+    relationships.on_introduction_completed(intro)
+    if intro.credit_note is CreditNote.CREDITED:
+        ledger.post(
+            intro.chapter,
+            key=f"intro:{intro.id}:completed",
+            kind=ledger.Kind.INTRO_COMPLETED,
+            memo=f"Introduced {intro.first.display_name} and {intro.second.display_name}",
+            caused_by=intro.introducer,
+            entries=[(ledger.POOL, -reward), (intro.introducer, reward)],
+            subject_type="introduction",
+            subject_id=intro.id,
+        )
+    for party in intro.parties:
+        enqueue(
+            "intro_completed",
+            to=party.email,
+            intro=intro,
+            party=party,
+            other=intro.other_party(party.id),
+            link=absolute_url("introductions.detail", intro_id=intro.id),
+        )
+    enqueue(
+        "intro_credited",
+        to=intro.introducer.email,
+        intro=intro,
+        reward=reward,
+        policy=policy,
+        link=absolute_url("introductions.detail", intro_id=intro.id),
+    )
+
+
+def expire_introductions(*, now: datetime | None = None) -> int:
+    """Every pending introduction past its expiry becomes expired; returns how many."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Introduction)
+        .where(Introduction.state == IntroState.PENDING, Introduction.expires_at <= now)
+        .values(state=IntroState.EXPIRED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+# Outcomes ---------------------------------------------------------------------------------------
+
+
+def report_outcome(
+    intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None = None
+) -> Outcome:
+    if member.id not in (intro.first_id, intro.second_id):
+        raise Forbidden("Only the two people introduced can report what came of it.")
+    if intro.state is not IntroState.COMPLETED:
+        raise IntroRefused("Outcomes can be reported once both sides have accepted the introduction.")
+    if kind is OutcomeKind.BUSINESS_CLOSED:
+        if amount is None or not 0 < amount <= MAX_BUSINESS_AMOUNT:
+            raise IntroRefused("Enter the amount of business you received, a whole number above zero.")
+    else:
+        amount = None
+    earlier_business = db.session.scalar(
+        select(func.count())
+        .select_from(Outcome)
+        .where(Outcome.introduction_id == intro.id, Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
+    )
+    outcome = Outcome(introduction=intro, reported_by=member, kind=kind, amount=amount)
+    try:
+        with db.session.begin_nested():
+            db.session.add(outcome)
+    except IntegrityError as error:
+        raise Conflict("You have already reported that for this introduction.") from error
+    bonus = ledger.policy_for(intro.chapter).business_bonus
+    if kind is OutcomeKind.BUSINESS_CLOSED and not earlier_business and bonus > 0:
+        # The idempotency key pays the bonus once, even if both parties report business at once.
+        ledger.post(
+            intro.chapter,
+            key=f"intro:{intro.id}:business_closed",
+            kind=ledger.Kind.BUSINESS_CLOSED,
+            memo=f"Business closed after introducing {intro.first.display_name} and "
+            f"{intro.second.display_name}",
+            caused_by=member,
+            entries=[(ledger.POOL, -bonus), (intro.introducer, bonus)],
+            subject_type="introduction",
+            subject_id=intro.id,
+        )
+    relationships.on_outcome_reported(outcome)
+    return outcome
+
+
+# Reading ------------------------------------------------------------------------------------------
+
+
+def intro_for(member: Member, intro_id: int) -> Introduction:
+    """The introduction if the member is its introducer or a party; NotFound for everyone else."""
+    intro = db.session.scalar(
+        select(Introduction)
+        .where(Introduction.id == intro_id)
+        .options(
+            db.joinedload(Introduction.first),
+            db.joinedload(Introduction.second),
+            db.joinedload(Introduction.introducer),
+            db.joinedload(Introduction.chapter),
+            db.selectinload(Introduction.consents),
+        )
+    )
+    if intro is None or not intro.involves(member.id):
+        raise NotFound()
+    return intro
+
+
+def outcomes_of(intro: Introduction) -> list[Outcome]:
+    return list(
+        db.session.scalars(
+            select(Outcome)
+            .where(Outcome.introduction_id == intro.id)
+            .order_by(Outcome.created_at)
+            .options(db.joinedload(Outcome.reported_by))
+        )
+    )
+
+
+ROLES = ("all", "introducer", "party")
+
+
+def introductions_of(member: Member, *, role: str = "all", state: str = "", page: int = 1):
+    statement = (
+        select(Introduction)
+        .options(
+            db.joinedload(Introduction.first),
+            db.joinedload(Introduction.second),
+            db.joinedload(Introduction.introducer),
+            db.joinedload(Introduction.chapter),
+        )
+        .order_by(Introduction.created_at.desc(), Introduction.id.desc())
+    )
+    as_introducer = Introduction.introducer_id == member.id
+    as_party = (Introduction.first_id == member.id) | (Introduction.second_id == member.id)
+    statement = statement.where(
+        as_introducer if role == "introducer" else as_party if role == "party" else as_introducer | as_party
+    )
+    if state in {s.value for s in IntroState}:
+        statement = statement.where(Introduction.state == state)
+    return db.paginate(statement, page=page, per_page=LIST_PAGE_SIZE, error_out=False)
+
+
+def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduction]:
+    """Pending introductions in which the member has not answered yet."""
+    return list(
+        db.session.scalars(
+            select(Introduction)
+            .join(Consent, Consent.introduction_id == Introduction.id)
+            .where(
+                Consent.member_id == member.id,
+                Consent.decision.is_(None),
+                Introduction.state == IntroState.PENDING,
+                Introduction.expires_at > (now or utcnow()),
+            )
+            .options(
+                db.joinedload(Introduction.first),
+                db.joinedload(Introduction.second),
+                db.joinedload(Introduction.introducer),
+            )
+            .order_by(Introduction.created_at)
+            .limit(50)
+        )
+    )
+
+
+def introductions_led_by(need: Need) -> int:
+    return db.session.scalar(
+        select(func.count()).select_from(Introduction).where(Introduction.need_id == need.id)
+    )
+
+
+def introducible_members(member: Member) -> list[tuple[Chapter, list[Member]]]:
+    """For the introduction form: each of the member's chapters with its other active members."""
+    chapters = shared_chapters({member.id})
+    if not chapters:
+        return []
+    rows = db.session.execute(
+        select(Membership.chapter_id, Member)
+        .join(Member, Member.id == Membership.member_id)
+        .where(
+            Membership.chapter_id.in_([c.id for c in chapters]),
+            Membership.status == MembershipStatus.ACTIVE,
+            Member.id != member.id,
+        )
+        .order_by(func.lower(Member.display_name))
+    ).all()
+    by_chapter: dict[int, list[Member]] = {c.id: [] for c in chapters}
+    for chapter_id, other in rows:
+        by_chapter[chapter_id].append(other)
+    return [(c, by_chapter[c.id]) for c in chapters]

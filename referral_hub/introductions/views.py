@@ -1,0 +1,189 @@
+"""Introduction pages: make one, the email link, the member's list, one introduction, outcomes."""
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from ..errors import DomainError
+from ..extensions import db
+from ..needs.services import need_for
+from . import services
+from .forms import AnswerForm, IntroduceForm, OutcomeForm
+from .models import Decision, IntroState, OutcomeKind
+
+bp = Blueprint("introductions", __name__)
+
+
+def _introduce_form(form: IntroduceForm) -> IntroduceForm:
+    """Offer the members of each of the introducer's chapters, grouped by chapter."""
+    groups = services.introducible_members(current_user)
+    people = [
+        SelectChoice(
+            other.id,
+            f"{other.display_name} — {other.headline}" if other.headline else other.display_name,
+            optgroup=chapter.name if len(groups) > 1 else None,
+        )
+        for chapter, others in groups
+        for other in others
+    ]
+    form.first_id.choices = [SelectChoice(0, "Choose…"), *people]
+    form.second_id.choices = [SelectChoice(0, "Choose…"), *people]
+    form.chapter.choices = [
+        SelectChoice("", "The chapter we share"),
+        *[SelectChoice(c.slug, c.name) for c, _ in groups],
+    ]
+    return form
+
+
+def _need_id(form: IntroduceForm) -> int | None:
+    """The need an introduction answers: `?need=` on the page, or the form's hidden field."""
+    raw = request.args.get("need") or form.need_id.data or ""
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.route("/introductions/new", methods=["GET", "POST"])
+@login_required
+def new():
+    form = _introduce_form(IntroduceForm())
+    need = None
+    if need_id := _need_id(form):
+        need = need_for(current_user, need_id)
+        if request.method == "GET":
+            form.need_id.data = str(need.id)
+            form.first_id.data = need.asker_id
+            form.chapter.data = need.chapter.slug
+    if request.method == "GET":  # `?first=&second=` pre-fill, as a connector's request email links
+        for party in ("first", "second"):
+            if (raw := request.args.get(party, "")).isdigit():
+                form[f"{party}_id"].data = int(raw)
+    if form.validate_on_submit():
+        try:
+            intro = services.introduce(
+                current_user,
+                first_id=form.first_id.data,
+                second_id=form.second_id.data,
+                note=form.note.data,
+                need_id=need.id if need else None,
+                chapter_slug=form.chapter.data or None,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"Introduction sent: {intro.first.display_name} and {intro.second.display_name} "
+                "each have an email asking them to accept.",
+                "success",
+            )
+            return redirect(url_for("introductions.detail", intro_id=intro.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template("introductions/new.html", form=form, need=need), status
+
+
+@bp.get("/introductions")
+@login_required
+def index():
+    role = request.args.get("role", "all")
+    state = request.args.get("state", "")
+    page = services.introductions_of(
+        current_user,
+        role=role if role in services.ROLES else "all",
+        state=state,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template(
+        "introductions/index.html",
+        page=page,
+        role=role,
+        state=state,
+        states=[s.value for s in IntroState],
+        waiting=services.waiting_for(current_user),
+    )
+
+
+@bp.get("/introductions/<int:intro_id>")
+@login_required
+def detail(intro_id: int):
+    intro = services.intro_for(current_user, intro_id)
+    consent = services.consent_of(intro, current_user)
+    return render_template(
+        "introductions/detail.html",
+        intro=intro,
+        consent=consent,
+        answer_form=AnswerForm(),
+        outcome_form=OutcomeForm(),
+        outcomes=services.outcomes_of(intro),
+    )
+
+
+@bp.post("/introductions/<int:intro_id>/answer")
+@login_required
+def answer_logged_in(intro_id: int):
+    intro = services.intro_for(current_user, intro_id)
+    consent = services.consent_of(intro, current_user)
+    form = AnswerForm()
+    if consent is None:
+        flash("Only the two people introduced answer an introduction.", "error")
+    elif consent.decision is not None:
+        flash("You have already answered this introduction.", "info")
+    elif not form.validate_on_submit():
+        flash("Choose accept or decline.", "error")
+    else:
+        services.answer(consent, Decision(form.decision.data))
+        db.session.commit()
+        flash(_answered_message(intro, Decision(form.decision.data)), "success")
+    return redirect(url_for("introductions.detail", intro_id=intro_id))
+
+
+def _answered_message(intro, decision: Decision) -> str:
+    if decision is Decision.DECLINE:
+        return "You declined. We told the others only that it did not go ahead."
+    if intro.state is IntroState.COMPLETED:
+        return "You both accepted! We emailed each of you the other's contact details."
+    return "You accepted. We will email you both contact details once the other person accepts too."
+
+
+@bp.post("/introductions/<int:intro_id>/outcome")
+@login_required
+def outcome(intro_id: int):
+    intro = services.intro_for(current_user, intro_id)
+    form = OutcomeForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errors in form.errors.values() for e in errors) or "Check the form.", "error")
+    else:
+        try:
+            services.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash("Thank you: your outcome is recorded.", "success")
+    return redirect(url_for("introductions.detail", intro_id=intro_id))
+
+
+@bp.route("/i/<token>", methods=["GET", "POST"])
+def answer_link(token: str):
+    """The email link: GET shows the introduction and two buttons; only a POST acts."""
+    viewer = current_user if current_user.is_authenticated else None
+    consent = services.consent_for_link(token, viewer=viewer)
+    intro = consent.introduction
+    form = AnswerForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            decision = Decision(form.decision.data)
+            services.answer(consent, decision)
+            db.session.commit()
+            return render_template(
+                "introductions/answered.html",
+                intro=intro,
+                decision=decision,
+                message=_answered_message(intro, decision),
+            )
+        return render_template("introductions/answer.html", intro=intro, consent=consent, form=form), 400
+    return render_template("introductions/answer.html", intro=intro, consent=consent, form=form)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,1 @@
+"""The reciprocity ledger: credits that reward giving before asking."""

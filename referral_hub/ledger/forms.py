@@ -1,0 +1,152 @@
+"""Forms for the organizer's ledger: grants, reversals, the ledger filter and the credit policy."""
+
+import re
+import uuid
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
+
+from .models import MEMO_LENGTH, POLICY_SETTINGS, Kind
+from .services import MAX_GRANT
+
+REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+
+class WholeNumberField(IntegerField):
+    """An integer field that says plainly what it wants, once, when given something else."""
+
+    def process_formdata(self, valuelist):
+        if valuelist and valuelist[0].strip():
+            try:
+                self.data = int(valuelist[0].strip())
+            except ValueError:
+                self.data = None
+                raise ValueError("Enter a whole number, like 5 or -2.") from None
+        else:
+            self.data = None
+
+    def pre_validate(self, form):
+        if self.process_errors:
+            raise StopValidation()
+
+
+def _member_id(value) -> int | None:
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isdigit() else None
+
+
+class MemberField(SelectField):
+    """A choice among the chapter's members, by id; anything else is one clear error."""
+
+    def __init__(self, label=None, validators=None, **kwargs):
+        super().__init__(label, validators, coerce=_member_id, **kwargs)
+
+    def process_formdata(self, valuelist):
+        self.data = _member_id(valuelist[0]) if valuelist else None
+
+    def pre_validate(self, form):
+        if self.data is None and self.flags.optional:
+            return
+        if self.data not in {choice.value for choice in self.choices}:
+            raise StopValidation("Choose a member of this chapter.")
+
+
+def _memo_field(label: str, hint: str) -> TextAreaField:
+    return TextAreaField(
+        label,
+        filters=[lambda text: " ".join(text.split()) if text else text],
+        validators=[
+            DataRequired(message="Write a memo that says why."),
+            Length(max=MEMO_LENGTH, message=f"Keep the memo to {MEMO_LENGTH} characters."),
+        ],
+        description=hint,
+    )
+
+
+class GrantForm(FlaskForm):
+    member_id = MemberField("Member", choices=[])
+    amount = WholeNumberField(
+        "Credits",
+        validators=[
+            InputRequired(message="Enter a number of credits."),
+            NumberRange(-MAX_GRANT, MAX_GRANT, message=f"Enter a number from -{MAX_GRANT} to {MAX_GRANT}."),
+        ],
+        description="A negative number takes credits back; a balance never goes below zero.",
+    )
+    memo = _memo_field("Memo", "Why: the members will see it in their history.")
+    # One key per rendering of the form: submitting it twice grants once.
+    request_key = HiddenField()
+
+    def __init__(self, members=(), **kwargs):
+        super().__init__(**kwargs)
+        self.member_id.choices = [SelectChoice("", "Choose a member")] + [
+            SelectChoice(member.id, member.display_name) for member in members
+        ]
+        if not self.request_key.data:
+            self.request_key.data = uuid.uuid4().hex
+
+    def validate_request_key(self, field):
+        # A tampered key only loses the double-click guard; it is not worth an error message.
+        if not REQUEST_KEY.fullmatch(field.data or ""):
+            field.data = uuid.uuid4().hex
+
+    def validate_amount(self, field):
+        if field.data == 0:
+            raise StopValidation("Zero changes nothing: enter a positive or negative number.")
+
+
+class ReversalForm(FlaskForm):
+    memo = _memo_field("Why reverse it?", "The members on this transaction will see the memo.")
+
+
+class LedgerFilterForm(FlaskForm):
+    """The chapter ledger's filters, read from the query string (a GET form, so no CSRF token)."""
+
+    class Meta:
+        csrf = False
+
+    member = MemberField("Member", choices=[], validators=[Optional()])
+    kind = SelectField(
+        "What happened",
+        choices=[SelectChoice("", "Everything")] + [SelectChoice(kind.value, kind.label) for kind in Kind],
+        validators=[Optional()],
+    )
+    since = DateField("From", validators=[Optional()])
+    until = DateField("To", validators=[Optional()])
+
+    def __init__(self, members=(), **kwargs):
+        super().__init__(**kwargs)
+        self.member.choices = [SelectChoice("", "Every member")] + [
+            SelectChoice(member.id, member.display_name) for member in members
+        ]
+
+    def validate_until(self, field):
+        if field.data and self.since.data and field.data < self.since.data:
+            raise StopValidation("The end date comes after the start date.")
+
+
+def _policy_field(name: str) -> WholeNumberField:
+    _default, low, high, label = POLICY_SETTINGS[name]
+    return WholeNumberField(
+        label,
+        validators=[
+            InputRequired(message="Enter a whole number."),
+            NumberRange(low, high, message=f"Choose a number from {low} to {high}."),
+        ],
+        description=f"From {low} to {high}.",
+    )
+
+
+class PolicyForm(FlaskForm):
+    intro_reward = _policy_field("intro_reward")
+    business_bonus = _policy_field("business_bonus")
+    need_cost = _policy_field("need_cost")
+    connector_cost = _policy_field("connector_cost")
+    welcome_credits = _policy_field("welcome_credits")
+    repeat_pair_days = _policy_field("repeat_pair_days")
+    daily_credited_intros = _policy_field("daily_credited_intros")
+    intro_expiry_days = _policy_field("intro_expiry_days")
+
+    def settings(self) -> dict[str, int]:
+        return {name: self[name].data for name in POLICY_SETTINGS}

@@ -1,0 +1,238 @@
+"""The reciprocity ledger's tables: accounts, transactions, entries, and each chapter's credit policy."""
+
+import enum
+
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    ForeignKeyConstraint,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    text,
+)
+from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+
+from ..accounts.models import Member
+from ..chapters.models import Chapter
+from ..clock import utcnow
+from ..database import UTCDateTime, enum_type
+from ..extensions import db
+
+
+class Kind(enum.StrEnum):
+    INTRO_COMPLETED = "intro_completed"
+    BUSINESS_CLOSED = "business_closed"
+    ASK_NEED = "ask_need"
+    ASK_CONNECTOR = "ask_connector"
+    REFUND = "refund"
+    GRANT = "grant"
+    REVERSAL = "reversal"
+    WELCOME = "welcome"
+
+    @property
+    def label(self) -> str:
+        return KIND_LABELS[self]
+
+
+KIND_LABELS = {
+    Kind.INTRO_COMPLETED: "Introduction completed",
+    Kind.BUSINESS_CLOSED: "Business closed on an introduction",
+    Kind.ASK_NEED: "Posted a need",
+    Kind.ASK_CONNECTOR: "Asked a connector",
+    Kind.REFUND: "Refund",
+    Kind.GRANT: "Organizer grant",
+    Kind.REVERSAL: "Reversal",
+    Kind.WELCOME: "Welcome credits",
+}
+
+# Subjects that have a page of their own; a transaction about one links to it.
+SUBJECT_PATHS = {"introduction": "/introductions/{id}", "need": "/needs/{id}"}
+
+KEY_LENGTH = 200
+MEMO_LENGTH = 500
+
+
+class LedgerAccount(db.Model):
+    """A member's credits in one chapter, or the chapter's pool (member_id NULL) that credits come from.
+
+    `balance` is a cache of the sum of the account's entries, kept in step by `services.post` in
+    the same database transaction; `flask ledger verify` proves the two agree.
+    """
+
+    __tablename__ = "ledger_accounts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    balance: Mapped[int] = mapped_column(Integer, default=0)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    chapter: Mapped[Chapter] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+    __table_args__ = (
+        # A member account belongs to a membership of the same chapter (NULL member: the pool).
+        ForeignKeyConstraint(
+            ["chapter_id", "member_id"],
+            ["memberships.chapter_id", "memberships.member_id"],
+            name="fk_ledger_accounts_chapter_id_memberships",
+        ),
+        UniqueConstraint("chapter_id", "member_id"),
+        # NULLs are distinct in a unique constraint, so the one-pool rule needs its own index.
+        Index(
+            "uq_ledger_accounts_pool",
+            "chapter_id",
+            unique=True,
+            postgresql_where=text("member_id IS NULL"),
+            sqlite_where=text("member_id IS NULL"),
+        ),
+        Index(None, "member_id"),
+        # Members never go below zero; the pool may (it is where credits come from).
+        CheckConstraint("member_id IS NULL OR balance >= 0", name="member_balance_not_negative"),
+    )
+
+    @property
+    def is_pool(self) -> bool:
+        return self.member_id is None
+
+
+class LedgerTransaction(db.Model):
+    """One business event: two or more entries that sum to zero. Never updated or deleted."""
+
+    __tablename__ = "ledger_transactions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
+    kind: Mapped[Kind] = mapped_column(enum_type(Kind, "ledger_kind"))
+    idempotency_key: Mapped[str] = mapped_column(String(KEY_LENGTH), unique=True)
+    memo: Mapped[str] = mapped_column(String(MEMO_LENGTH))
+    caused_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    subject_type: Mapped[str | None] = mapped_column(String(30), nullable=True)
+    subject_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # A reversal points at the transaction it undoes; unique, so nothing is reversed twice.
+    reverses_id: Mapped[int | None] = mapped_column(
+        ForeignKey("ledger_transactions.id"), nullable=True, unique=True
+    )
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    chapter: Mapped[Chapter] = relationship()
+    caused_by: Mapped[Member | None] = relationship()
+    entries: Mapped[list["LedgerEntry"]] = relationship(
+        back_populates="transaction", order_by="LedgerEntry.id", viewonly=True
+    )
+    reverses: Mapped["LedgerTransaction | None"] = relationship(
+        remote_side=[id], foreign_keys=[reverses_id], back_populates="reversed_by", viewonly=True
+    )
+    reversed_by: Mapped["LedgerTransaction | None"] = relationship(
+        foreign_keys=[reverses_id], back_populates="reverses", uselist=False, viewonly=True
+    )
+
+    __table_args__ = (
+        CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_points_back"),
+        CheckConstraint("(subject_type IS NULL) = (subject_id IS NULL)", name="subject_complete"),
+        CheckConstraint("length(idempotency_key) > 0", name="key_present"),
+        Index("ix_ledger_transactions_chapter_created", "chapter_id", "created_at"),
+    )
+
+    @property
+    def subject_path(self) -> str | None:
+        return subject_path(self.subject_type, self.subject_id)
+
+
+def subject_path(subject_type: str | None, subject_id: int | None) -> str | None:
+    template = SUBJECT_PATHS.get(subject_type or "")
+    return template.format(id=subject_id) if template and subject_id is not None else None
+
+
+class LedgerEntry(db.Model):
+    """One leg of a transaction: a signed number of credits into (+) or out of (−) one account."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    transaction_id: Mapped[int] = mapped_column(ForeignKey("ledger_transactions.id"))
+    account_id: Mapped[int] = mapped_column(ForeignKey("ledger_accounts.id"))
+    amount: Mapped[int] = mapped_column(Integer)
+
+    transaction: Mapped[LedgerTransaction] = relationship(back_populates="entries")
+    account: Mapped[LedgerAccount] = relationship()
+    # The account's balance after this entry; only set by queries that ask for it (a window sum).
+    running_balance: Mapped[int] = query_expression()
+
+    __table_args__ = (
+        UniqueConstraint("transaction_id", "account_id"),
+        CheckConstraint("amount <> 0", name="amount_not_zero"),
+        Index(None, "account_id", "id"),
+    )
+
+
+# Each setting: (default, lowest, highest, label). The form, the service and the table's CHECK
+# constraints all read these bounds.
+POLICY_SETTINGS = {
+    "intro_reward": (3, 0, 100, "Credits for an introduction both sides accept"),
+    "business_bonus": (2, 0, 100, "Bonus credits when an introduction closes business"),
+    "need_cost": (2, 0, 100, "Cost of posting a need"),
+    "connector_cost": (1, 0, 100, "Cost of asking a connector for an introduction"),
+    "welcome_credits": (0, 0, 100, "Welcome credits for a new member"),
+    "repeat_pair_days": (180, 0, 3650, "Days before introducing the same pair earns credit again"),
+    "daily_credited_intros": (5, 1, 100, "Credited introductions per introducer per day"),
+    "intro_expiry_days": (14, 1, 90, "Days an introduction waits for both answers"),
+}
+
+
+class ChapterPolicy(db.Model):
+    """A chapter's credit rules. The row is written on the first change; until then the defaults apply."""
+
+    __tablename__ = "chapter_policies"
+
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"), primary_key=True)
+    intro_reward: Mapped[int] = mapped_column(Integer)
+    business_bonus: Mapped[int] = mapped_column(Integer)
+    need_cost: Mapped[int] = mapped_column(Integer)
+    connector_cost: Mapped[int] = mapped_column(Integer)
+    welcome_credits: Mapped[int] = mapped_column(Integer)
+    repeat_pair_days: Mapped[int] = mapped_column(Integer)
+    daily_credited_intros: Mapped[int] = mapped_column(Integer)
+    intro_expiry_days: Mapped[int] = mapped_column(Integer)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+
+    __table_args__ = tuple(
+        CheckConstraint(f"{name} BETWEEN {low} AND {high}", name=f"{name}_in_range")
+        for name, (_default, low, high, _label) in POLICY_SETTINGS.items()
+    )
+
+    @classmethod
+    def defaults(cls, chapter_id: int) -> "ChapterPolicy":
+        """The policy a chapter has before any organizer changes it (not added to the session)."""
+        return cls(
+            chapter_id=chapter_id,
+            **{name: default for name, (default, *_rest) in POLICY_SETTINGS.items()},
+        )
+
+    def settings(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in POLICY_SETTINGS}
+
+
+class PolicyChange(db.Model):
+    """One setting changed by one organizer at one moment: the policy's history."""
+
+    __tablename__ = "chapter_policy_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
+    setting: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[int] = mapped_column(Integer)
+    new_value: Mapped[int] = mapped_column(Integer)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    changed_by: Mapped[Member] = relationship()
+
+    __table_args__ = (Index(None, "chapter_id", "changed_at"),)
+
+    @property
+    def label(self) -> str:
+        return POLICY_SETTINGS[self.setting][3] if self.setting in POLICY_SETTINGS else self.setting

@@ -1,0 +1,170 @@
+"""Ledger pages: a member's credits and history; the organizer's chapter ledger, grants, reversals, policy."""
+
+from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+
+from ..chapters import services as chapters
+from ..chapters.models import Chapter
+from ..errors import DomainError
+from ..extensions import db, login_manager
+from . import services
+from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
+from .models import Kind
+
+bp = Blueprint("ledger", __name__)
+
+
+@bp.before_request
+def _members_only():
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+
+
+def _page() -> int:
+    return max(request.args.get("page", 1, type=int) or 1, 1)
+
+
+@bp.get("/ledger")
+def mine():
+    return render_template(
+        "ledger/mine.html",
+        balances=services.chapter_balances(current_user),
+        page=services.history(current_user, page=_page()),
+        how_to_earn=services.HOW_TO_EARN,
+    )
+
+
+# Organizer pages -----------------------------------------------------------------------------
+
+
+def _organized_chapter(slug: str) -> Chapter:
+    """The chapter, if the current member organizes it: 404 for outsiders, 403 for other members."""
+    return chapters.organizer_of(current_user, slug).chapter
+
+
+def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = None, status: int = 200):
+    member_list = [row.member for row in members]
+    filter_form = LedgerFilterForm(members=member_list, formdata=request.args or None)
+    criteria = None
+    if request.args and filter_form.validate():
+        criteria = services.LedgerFilter(
+            member_id=filter_form.member.data,
+            kind=Kind(filter_form.kind.data) if filter_form.kind.data else None,
+            since=filter_form.since.data,
+            until=filter_form.until.data,
+        )
+    filters = {name: value for name, value in request.args.items() if name != "page" and value}
+    return render_template(
+        "ledger/chapter.html",
+        chapter=chapter,
+        members=members,
+        pool_balance=services.pool_balance(chapter),
+        grant_form=grant_form or GrantForm(members=member_list, formdata=None),
+        filter_form=filter_form,
+        filters=filters,
+        page=services.chapter_ledger(chapter, criteria, page=_page()),
+        report=services.verify(chapter),
+    ), status
+
+
+@bp.get("/chapters/<slug>/ledger")
+def chapter_ledger(slug: str):
+    chapter = _organized_chapter(slug)
+    return _chapter_page(chapter, services.member_balances(chapter))
+
+
+@bp.post("/chapters/<slug>/ledger/grants")
+def grant(slug: str):
+    chapter = _organized_chapter(slug)
+    members = services.member_balances(chapter)
+    form = GrantForm(members=[row.member for row in members])
+    if form.validate_on_submit():
+        try:
+            transaction = services.grant(
+                chapter,
+                member_id=form.member_id.data,
+                amount=form.amount.data,
+                memo=form.memo.data,
+                granted_by=current_user,
+                request_key=form.request_key.data,
+            )
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            recipient = next(
+                row.member.display_name for row in members if row.member.id == form.member_id.data
+            )
+            amount = form.amount.data
+            flash(
+                f"Granted {services.credits(amount)} to {recipient}."
+                if amount > 0
+                else f"Took back {services.credits(-amount)} from {recipient}.",
+                "success",
+            )
+            return redirect(url_for(".transaction", slug=slug, transaction_id=transaction.id))
+    return _chapter_page(chapter, members, grant_form=form, status=422)
+
+
+def _transaction_page(chapter: Chapter, transaction_id: int, form: ReversalForm | None = None, status=200):
+    return render_template(
+        "ledger/transaction.html",
+        chapter=chapter,
+        transaction=services.transaction_in(chapter, transaction_id),
+        form=form or ReversalForm(formdata=None),
+    ), status
+
+
+@bp.get("/chapters/<slug>/ledger/transactions/<int:transaction_id>")
+def transaction(slug: str, transaction_id: int):
+    return _transaction_page(_organized_chapter(slug), transaction_id)
+
+
+@bp.post("/chapters/<slug>/ledger/transactions/<int:transaction_id>/reversal")
+def reversal(slug: str, transaction_id: int):
+    chapter = _organized_chapter(slug)
+    original = services.transaction_in(chapter, transaction_id)
+    form = ReversalForm()
+    if form.validate_on_submit():
+        try:
+            reversed_by = services.reverse(original, memo=form.memo.data, caused_by=current_user)
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"Transaction #{original.id} is reversed.", "success")
+            return redirect(url_for(".transaction", slug=slug, transaction_id=reversed_by.id))
+    return _transaction_page(chapter, transaction_id, form, status=422)
+
+
+def _policy_page(chapter: Chapter, form: PolicyForm, status: int = 200):
+    return render_template(
+        "ledger/policy.html", chapter=chapter, form=form, changes=services.policy_history(chapter)
+    ), status
+
+
+@bp.route("/chapters/<slug>/ledger/policy", methods=["GET", "POST"])
+def policy(slug: str):
+    chapter = _organized_chapter(slug)
+    form = PolicyForm(obj=services.policy_for(chapter))
+    if request.method == "GET":
+        return _policy_page(chapter, form)
+    if form.validate_on_submit():
+        try:
+            changes = services.update_policy(chapter, changed_by=current_user, settings=form.settings())
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"Saved {len(changes)} change{'' if len(changes) == 1 else 's'} to the credit policy."
+                if changes
+                else "Nothing changed.",
+                "success" if changes else "info",
+            )
+            return redirect(url_for(".policy", slug=slug))
+    return _policy_page(chapter, form, status=422)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

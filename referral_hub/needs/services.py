@@ -1,0 +1,174 @@
+"""Need rules: posting costs credits, only the asker closes it, the board, and expiry."""
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import func, or_, select, update
+
+from ..accounts.models import Member
+from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..clock import utcnow
+from ..database import contains_pattern
+from ..errors import Conflict, DomainError, Forbidden, NotFound
+from ..extensions import db
+from ..ledger import services as ledger
+from .models import Need, NeedStatus
+
+DEFAULT_LIFETIME = timedelta(days=30)
+MAX_LIFETIME = timedelta(days=365)
+BOARD_PAGE_SIZE = 20
+
+
+class NeedClosed(Conflict):
+    """This need is no longer open."""
+
+
+def post_need(
+    chapter: Chapter,
+    asker: Member,
+    *,
+    title: str,
+    details: str,
+    category: str = "",
+    expires_on: date | None = None,
+) -> Need:
+    """Post a need and charge the asker the policy's cost, both or neither."""
+    now = utcnow()
+    expires_at = now + DEFAULT_LIFETIME
+    if expires_on is not None:
+        expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=now.tzinfo)
+        if expires_at <= now:
+            raise DomainError("Choose an expiry date in the future.")
+        if expires_at - now > MAX_LIFETIME:
+            raise DomainError("A need can stay open for a year at most.")
+    cost = ledger.policy_for(chapter).need_cost
+    with db.session.begin_nested():
+        need = Need(
+            chapter=chapter,
+            asker=asker,
+            title=title.strip(),
+            details=details.strip(),
+            category=(category or "").strip(),
+            created_at=now,
+            expires_at=expires_at,
+        )
+        db.session.add(need)
+        db.session.flush()
+        if cost:
+            ledger.post(
+                chapter,
+                key=f"need:{need.id}:posted",
+                kind=ledger.Kind.ASK_NEED,
+                memo=f"Posted the need “{need.title}”",
+                caused_by=asker,
+                entries=[(asker, -cost), (ledger.POOL, cost)],
+                subject_type="need",
+                subject_id=need.id,
+            )
+    return need
+
+
+def need_for(member: Member, need_id: int) -> Need:
+    """The need, if the member belongs to its chapter; NotFound otherwise."""
+    need = db.session.scalar(
+        select(Need)
+        .join(Membership, Membership.chapter_id == Need.chapter_id)
+        .where(
+            Need.id == need_id,
+            Membership.member_id == member.id,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+        .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
+    )
+    if need is None:
+        raise NotFound()
+    return need
+
+
+def _finish(need: Need, member: Member, status: NeedStatus) -> Need:
+    if need.asker_id != member.id:
+        raise Forbidden("Only the member who posted a need can close it.")
+    changed = db.session.execute(
+        update(Need)
+        .where(Need.id == need.id, Need.status == NeedStatus.OPEN)
+        .values(status=status, closed_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if changed.rowcount != 1:
+        raise NeedClosed()
+    db.session.refresh(need)
+    return need
+
+
+def mark_fulfilled(need: Need, member: Member) -> Need:
+    return _finish(need, member, NeedStatus.FULFILLED)
+
+
+def close(need: Need, member: Member) -> Need:
+    return _finish(need, member, NeedStatus.CLOSED)
+
+
+def expire_needs(*, now: datetime | None = None) -> int:
+    """Close every open need past its expiry; returns how many."""
+    now = now or utcnow()
+    result = db.session.execute(
+        update(Need)
+        .where(Need.status == NeedStatus.OPEN, Need.expires_at <= now)
+        .values(status=NeedStatus.EXPIRED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
+
+
+def board(chapter: Chapter, *, query: str = "", category: str = "", status: str = "open", page: int = 1):
+    """The chapter's needs, newest first, searched and filtered, a page at a time."""
+    statement = (
+        select(Need)
+        .where(Need.chapter_id == chapter.id)
+        .options(db.joinedload(Need.asker))
+        .order_by(Need.created_at.desc(), Need.id.desc())
+    )
+    if status in {s.value for s in NeedStatus}:
+        statement = statement.where(Need.status == status)
+    if category:
+        statement = statement.where(Need.category == category)
+    query = query.strip()[:100]
+    if query:
+        pattern = contains_pattern(query)
+        statement = statement.where(
+            or_(
+                func.lower(Need.title).like(pattern, escape="\\"),
+                func.lower(Need.details).like(pattern, escape="\\"),
+            )
+        )
+    return db.paginate(statement, page=page, per_page=BOARD_PAGE_SIZE, error_out=False)
+
+
+def categories(chapter: Chapter) -> list[str]:
+    return list(
+        db.session.scalars(
+            select(Need.category)
+            .where(Need.chapter_id == chapter.id, Need.category != "")
+            .distinct()
+            .order_by(Need.category)
+            .limit(50)
+        )
+    )
+
+
+def open_needs_for(member: Member, *, limit: int = 10) -> list[Need]:
+    """Open needs in the member's chapters, not their own, newest first (for the dashboard)."""
+    return list(
+        db.session.scalars(
+            select(Need)
+            .join(Membership, Membership.chapter_id == Need.chapter_id)
+            .where(
+                Membership.member_id == member.id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Need.status == NeedStatus.OPEN,
+                Need.asker_id != member.id,
+            )
+            .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
+            .order_by(Need.created_at.desc())
+            .limit(limit)
+        )
+    )

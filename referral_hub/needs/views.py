@@ -1,0 +1,113 @@
+"""Needs pages: the chapter's board, posting a need, one need, and closing it."""
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..accounts.forms import ConfirmForm
+from ..chapters.services import membership_of
+from ..errors import DomainError
+from ..extensions import db
+from ..introductions.services import introductions_led_by
+from ..ledger import services as ledger
+from ..relationships.views import need_panel
+from . import services
+from .forms import NeedForm
+from .models import NeedStatus
+
+bp = Blueprint("needs", __name__)
+
+
+@bp.get("/chapters/<slug>/")
+@login_required
+def board(slug: str):
+    membership = membership_of(current_user, slug)
+    chapter = membership.chapter
+    query, category = request.args.get("q", ""), request.args.get("category", "")
+    status = request.args.get("status", "open")
+    page = services.board(
+        chapter,
+        query=query,
+        category=category,
+        status=status,
+        page=request.args.get("page", 1, type=int) or 1,
+    )
+    return render_template(
+        "needs/board.html",
+        chapter=chapter,
+        membership=membership,
+        page=page,
+        query=query,
+        category=category,
+        status=status,
+        statuses=[s.value for s in NeedStatus],
+        categories=services.categories(chapter),
+    )
+
+
+@bp.route("/chapters/<slug>/needs/new", methods=["GET", "POST"])
+@login_required
+def new(slug: str):
+    chapter = membership_of(current_user, slug).chapter
+    policy = ledger.policy_for(chapter)
+    balance = ledger.balance(chapter, current_user)
+    form = NeedForm()
+    if form.validate_on_submit():
+        try:
+            need = services.post_need(
+                chapter,
+                current_user,
+                title=form.title.data,
+                details=form.details.data,
+                category=form.category.data,
+                expires_on=form.expires_on.data,
+            )
+        except DomainError as error:
+            db.session.rollback()
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Your need is on the board.", "success")
+            return redirect(url_for("needs.detail", need_id=need.id))
+    status = 422 if form.errors or form.form_errors else 200
+    return render_template(
+        "needs/new.html", chapter=chapter, form=form, cost=policy.need_cost, balance=balance
+    ), status
+
+
+@bp.get("/needs/<int:need_id>")
+@login_required
+def detail(need_id: int):
+    need = services.need_for(current_user, need_id)
+    return render_template(
+        "needs/detail.html",
+        need=need,
+        introductions=introductions_led_by(need),
+        confirm_form=ConfirmForm(),
+        **need_panel(need),
+    )
+
+
+@bp.post("/needs/<int:need_id>/<action>")
+@login_required
+def finish(need_id: int, action: str):
+    need = services.need_for(current_user, need_id)
+    actions = {"fulfil": services.mark_fulfilled, "close": services.close}
+    if action not in actions:
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        actions[action](need, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(
+            "Marked fulfilled. Thank the members who helped!" if action == "fulfil" else "Need closed.",
+            "success",
+        )
+    return redirect(url_for("needs.detail", need_id=need_id))
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

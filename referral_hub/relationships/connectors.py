@@ -1,0 +1,402 @@
+"""Find a connector: who knows both you and the person you want to meet, and asking them (an
+IntroRequest that costs credits, refunded when the connector declines or the request expires)."""
+
+import functools
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import Member
+from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..clock import utcnow
+from ..database import UTCDateTime
+from ..errors import Conflict, Forbidden, NotFound
+from ..extensions import db
+from ..introductions.models import Introduction
+from ..ledger import services as ledger
+from ..mail.services import absolute_url, enqueue
+from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship, RequestState
+from .services import FADING, RelationshipRefused, at, label_for, ordered, pairs_of
+
+CONNECTORS_SHOWN = 5
+ASK_NOTE_MIN = 20
+LIST_LENGTH = 50
+
+
+class AlreadyAsked(Conflict):
+    code = "already_asked"
+
+
+class RequestClosed(Conflict):
+    """This request is no longer open."""
+
+    code = "request_closed"
+
+
+@dataclass(frozen=True)
+class Connector:
+    """A member who knows both of you; `strength` is the weaker of the two links."""
+
+    member: Member
+    with_you: float
+    with_them: float
+    your_last_kind: InteractionKind
+    your_last_at: datetime
+    their_last_kind: InteractionKind
+    their_last_at: datetime
+
+    @property
+    def strength(self) -> float:
+        return min(self.with_you, self.with_them)
+
+    @property
+    def label_with_you(self) -> str:
+        return label_for(self.with_you)
+
+    @property
+    def label_with_them(self) -> str:
+        return label_for(self.with_them)
+
+
+def _shared_chapter_ids(member_ids: list):
+    """Chapters in which every one of these members is an active member (a subquery)."""
+    return (
+        select(Membership.chapter_id)
+        .where(Membership.member_id.in_(member_ids), Membership.status == MembershipStatus.ACTIVE)
+        .group_by(Membership.chapter_id)
+        .having(func.count(Membership.member_id) == len(member_ids))
+    )
+
+
+def shared_chapters(*members: Member) -> list[Chapter]:
+    ids = _shared_chapter_ids([m.id for m in members])
+    return list(db.session.scalars(select(Chapter).where(Chapter.id.in_(ids)).order_by(Chapter.name)))
+
+
+def connectors_for(asker: Member, target: Member, *, now: datetime | None = None) -> list[Connector]:
+    """Members of a chapter the two share who know both, ranked by min(strength(asker, c),
+    strength(c, target)): an introduction is only as good as its weaker link. One query."""
+    rows = db.session.execute(
+        _connectors_query(), {"asker_id": asker.id, "target_id": target.id, "now": now or utcnow()}
+    ).all()
+    return [Connector(*row) for row in rows]
+
+
+@functools.cache
+def _connectors_query():
+    """Built once, with the asker, the target and now as parameters: the profile page runs it on
+    every view, and building and hashing a statement this size costs more than running it."""
+    asker_id, target_id = bindparam("asker_id"), bindparam("target_id")
+    now = bindparam("now", type_=UTCDateTime())
+    yours, theirs = pairs_of(asker_id, now, "yours"), pairs_of(target_id, now, "theirs")
+    weaker = case((yours.c.strength < theirs.c.strength, yours.c.strength), else_=theirs.c.strength)
+    in_shared_chapter = exists(
+        select(Membership.id).where(
+            Membership.member_id == Member.id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.chapter_id.in_(_shared_chapter_ids([asker_id, target_id])),
+        )
+    )
+    return (
+        select(
+            Member,
+            yours.c.strength,
+            theirs.c.strength,
+            yours.c.last_kind,
+            yours.c.last_interaction_at,
+            theirs.c.last_kind,
+            theirs.c.last_interaction_at,
+        )
+        .join(yours, yours.c.other_id == Member.id)
+        .join(theirs, theirs.c.other_id == Member.id)
+        .where(yours.c.strength >= FADING, theirs.c.strength >= FADING, in_shared_chapter)
+        .order_by(weaker.desc(), Member.id)
+        .limit(CONNECTORS_SHOWN)
+    )
+
+
+# Asking a connector --------------------------------------------------------------------------------
+
+
+def _chapter_for_ask(asker: Member, connector: Member, target: Member, chapter_slug: str | None) -> Chapter:
+    chapters = shared_chapters(asker, connector, target)
+    if chapter_slug:
+        chapters = [c for c in chapters if c.slug == chapter_slug]
+    if not chapters:
+        raise RelationshipRefused(
+            f"You, {connector.display_name} and {target.display_name} need to be members of one chapter."
+        )
+    if len(chapters) > 1:
+        raise RelationshipRefused("You share more than one chapter with them: choose the chapter.")
+    return chapters[0]
+
+
+def _knows_both(connector: Member, asker: Member, target: Member) -> bool:
+    pairs = [ordered(connector.id, asker.id), ordered(connector.id, target.id)]
+    known = db.session.scalar(
+        select(func.count())
+        .select_from(Relationship)
+        .where(
+            or_(
+                *(
+                    and_(Relationship.pair_low_id == low, Relationship.pair_high_id == high)
+                    for low, high in pairs
+                )
+            )
+        )
+    )
+    return known == 2
+
+
+def ask(
+    asker: Member,
+    *,
+    connector_id: int,
+    target_id: int,
+    note: str,
+    chapter_slug: str | None = None,
+    now: datetime | None = None,
+) -> IntroRequest:
+    """Ask a connector to introduce the asker to the target: charged now, emailed to the connector."""
+    now = now or utcnow()
+    if target_id == asker.id:
+        raise RelationshipRefused("Choose someone other than yourself to be introduced to.")
+    if connector_id in (asker.id, target_id):
+        raise RelationshipRefused("Ask a third member, who knows you both, for the introduction.")
+    if not asker.is_verified:
+        raise RelationshipRefused("Verify your email address before you ask for introductions.")
+    connector, target = db.session.get(Member, connector_id), db.session.get(Member, target_id)
+    if target is None:
+        raise NotFound()
+    if connector is None:
+        raise RelationshipRefused("Choose a member who knows you both.")
+    if not target.is_verified:
+        raise RelationshipRefused(
+            f"{target.display_name} has not verified their email address yet, so nobody can introduce them."
+        )
+    note = (note or "").strip()
+    if len(note) < ASK_NOTE_MIN:
+        raise RelationshipRefused(
+            f"Write {connector.display_name} a short personal note (at least {ASK_NOTE_MIN} characters): "
+            f"why you would like to meet {target.display_name}."
+        )
+    if len(note) > NOTE_LENGTH:
+        raise RelationshipRefused(f"Keep the note under {NOTE_LENGTH} characters.")
+    chapter = _chapter_for_ask(asker, connector, target, chapter_slug)
+    if not _knows_both(connector, asker, target):
+        raise RelationshipRefused(
+            f"{connector.display_name} does not know both of you yet: ask someone who does."
+        )
+    policy = ledger.policy_for(chapter)
+    request = IntroRequest(
+        chapter=chapter,
+        asker=asker,
+        connector=connector,
+        target=target,
+        note=note,
+        cost=policy.connector_cost,
+        created_at=now,
+        expires_at=now + timedelta(days=policy.intro_expiry_days),
+    )
+    # The partial unique index decides a race between two asks; the charge and the request are
+    # both made or neither (InsufficientCredits rolls the request back with it).
+    try:
+        with db.session.begin_nested():
+            db.session.add(request)
+            db.session.flush()
+            if request.cost:
+                ledger.post(
+                    chapter,
+                    key=f"intro_request:{request.id}:asked",
+                    kind=ledger.Kind.ASK_CONNECTOR,
+                    memo=f"Asked {connector.display_name} for an introduction to {target.display_name}",
+                    caused_by=asker,
+                    entries=[(asker, -request.cost), (ledger.POOL, request.cost)],
+                    subject_type="intro_request",
+                    subject_id=request.id,
+                )
+    except IntegrityError as error:
+        raise AlreadyAsked(
+            f"You have already asked {connector.display_name} to introduce you to {target.display_name}: "
+            "wait for their answer."
+        ) from error
+    enqueue(
+        "intro_request_to_connector",
+        to=connector.email,
+        request=request,
+        introduce_link=absolute_url("introductions.new", first=asker.id, second=target.id),
+        request_link=absolute_url("relationships.intro_request", request_id=request.id),
+    )
+    return request
+
+
+def _refund(request: IntroRequest, memo: str) -> None:
+    if request.cost:
+        ledger.post(
+            request.chapter,
+            key=f"intro_request:{request.id}:refund",
+            kind=ledger.Kind.REFUND,
+            memo=memo,
+            caused_by=None,
+            entries=[(ledger.POOL, -request.cost), (request.asker, request.cost)],
+            subject_type="intro_request",
+            subject_id=request.id,
+        )
+
+
+def _close(request: IntroRequest, state: RequestState, now: datetime) -> bool:
+    """Move an open request to `state`; False if something else closed it first."""
+    closed = db.session.execute(
+        update(IntroRequest)
+        .where(IntroRequest.id == request.id, IntroRequest.state == RequestState.OPEN)
+        .values(state=state, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(request)
+    return closed.rowcount == 1
+
+
+def decline(request: IntroRequest, connector: Member, *, now: datetime | None = None) -> IntroRequest:
+    """The connector says no: the asker gets their credits back and an email."""
+    now = now or utcnow()
+    if request.connector_id != connector.id:
+        raise Forbidden("Only the member who was asked can decline this request.")
+    if not _close(request, RequestState.DECLINED, now):
+        raise RequestClosed(f"This request is already {request.state.value}.")
+    _refund(
+        request,
+        f"Refund: {connector.display_name} could not introduce you to {request.target.display_name}",
+    )
+    enqueue("intro_request_declined", to=request.asker.email, request=request)
+    return request
+
+
+def _made_by_connector():
+    """An introduction of the request's two members, by its connector, in its chapter, since the ask."""
+    return and_(
+        Introduction.chapter_id == IntroRequest.chapter_id,
+        Introduction.introducer_id == IntroRequest.connector_id,
+        or_(
+            and_(
+                Introduction.first_id == IntroRequest.asker_id,
+                Introduction.second_id == IntroRequest.target_id,
+            ),
+            and_(
+                Introduction.first_id == IntroRequest.target_id,
+                Introduction.second_id == IntroRequest.asker_id,
+            ),
+        ),
+        Introduction.created_at >= IntroRequest.created_at,
+    )
+
+
+def expire_requests(*, now: datetime | None = None) -> tuple[int, int]:
+    """Close open requests past their expiry: (introduced, expired).
+
+    A request whose connector did introduce the two (the introduction may still be waiting for
+    answers) counts as introduced and stays paid for; every other one expires and is refunded.
+    """
+    now = now or utcnow()
+    made = select(func.min(Introduction.id)).where(_made_by_connector()).scalar_subquery()
+    due = and_(IntroRequest.state == RequestState.OPEN, IntroRequest.expires_at <= at(now))
+    introduced = db.session.execute(
+        update(IntroRequest)
+        .where(due, made.is_not(None))
+        .values(state=RequestState.INTRODUCED, closed_at=now, introduction_id=made)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    expired = 0
+    for request in db.session.scalars(
+        select(IntroRequest)
+        .where(due)
+        .options(joinedload(IntroRequest.asker), joinedload(IntroRequest.target))
+    ).all():
+        if _close(request, RequestState.EXPIRED, now):
+            _refund(
+                request, f"Refund: your request for an introduction to {request.target.display_name} expired"
+            )
+            enqueue("intro_request_expired", to=request.asker.email, request=request)
+            expired += 1
+    return introduced, expired
+
+
+# Reading ------------------------------------------------------------------------------------------
+
+
+def _with_people(statement):
+    return statement.options(
+        joinedload(IntroRequest.asker),
+        joinedload(IntroRequest.connector),
+        joinedload(IntroRequest.target),
+        joinedload(IntroRequest.chapter),
+    )
+
+
+def request_for(member: Member, request_id: int) -> IntroRequest:
+    """The request if the member asked it or was asked; NotFound for everyone else."""
+    request = db.session.scalar(_with_people(select(IntroRequest).where(IntroRequest.id == request_id)))
+    if request is None or not request.involves(member.id):
+        raise NotFound()
+    return request
+
+
+def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
+    """The asker's open requests for an introduction to this target."""
+    return list(
+        db.session.scalars(
+            _with_people(
+                select(IntroRequest)
+                .where(
+                    IntroRequest.asker_id == asker.id,
+                    IntroRequest.target_id == target.id,
+                    IntroRequest.state == RequestState.OPEN,
+                )
+                .order_by(IntroRequest.created_at)
+            )
+        )
+    )
+
+
+def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> list[IntroRequest]:
+    """Open requests to this connector that they have neither answered nor acted on yet."""
+    now = now or utcnow()
+    acted = exists(select(Introduction.id).where(_made_by_connector()))
+    return list(
+        db.session.scalars(
+            _with_people(
+                select(IntroRequest)
+                .where(
+                    IntroRequest.connector_id == connector.id,
+                    IntroRequest.state == RequestState.OPEN,
+                    IntroRequest.expires_at > at(now),
+                    ~acted,
+                )
+                .order_by(IntroRequest.created_at)
+                .limit(LIST_LENGTH)
+            )
+        )
+    )
+
+
+def requests_of(member: Member) -> tuple[list[IntroRequest], list[IntroRequest]]:
+    """(requests the member made, requests made to them), newest first."""
+    made = db.session.scalars(
+        _with_people(
+            select(IntroRequest)
+            .where(IntroRequest.asker_id == member.id)
+            .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
+            .limit(LIST_LENGTH)
+        )
+    ).all()
+    received = db.session.scalars(
+        _with_people(
+            select(IntroRequest)
+            .where(IntroRequest.connector_id == member.id)
+            .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
+            .limit(LIST_LENGTH)
+        )
+    ).all()
+    return list(made), list(received)

@@ -1,0 +1,132 @@
+"""The weekly digest: relationships to refresh, needs that match what the member does, and what waits
+for their answer; at most one per member per ISO week, and an unsubscribe link that needs no login."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from ..accounts.models import Member
+from ..chapters.models import Membership, MembershipStatus
+from ..clock import utcnow
+from ..extensions import db
+from ..introductions.models import Introduction
+from ..introductions.services import waiting_for
+from ..mail.services import absolute_url, enqueue
+from ..needs.models import Need
+from ..tokens import LinkUnknown
+from .connectors import requests_waiting_for
+from .matching import needs_matching
+from .models import DigestDelivery, IntroRequest
+from .services import Nudge, keep_in_touch
+
+UNSUBSCRIBE_SALT = "digest-unsubscribe"
+
+
+def iso_week(moment: datetime) -> str:
+    year, week, _ = moment.isocalendar()
+    return f"{year}-W{week:02d}"
+
+
+@dataclass(frozen=True)
+class Digest:
+    nudges: list[Nudge]
+    needs: list[Need]
+    introductions: list[Introduction]
+    requests: list[IntroRequest]
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.nudges or self.needs or self.introductions or self.requests)
+
+
+def digest_for(member: Member, *, now: datetime | None = None) -> Digest:
+    now = now or utcnow()
+    return Digest(
+        nudges=keep_in_touch(member, now=now),
+        needs=needs_matching(member),
+        introductions=waiting_for(member, now=now),
+        requests=requests_waiting_for(member, now=now),
+    )
+
+
+def recipients(*, now: datetime | None = None) -> list[int]:
+    """Members who take the digest (verified, active in a chapter) and have not had this week's."""
+    week = iso_week(now or utcnow())
+    return list(
+        db.session.scalars(
+            select(Member.id)
+            .where(
+                Member.weekly_digest.is_(True),
+                Member.email_verified_at.is_not(None),
+                exists(
+                    select(Membership.id).where(
+                        Membership.member_id == Member.id, Membership.status == MembershipStatus.ACTIVE
+                    )
+                ),
+                ~exists(
+                    select(DigestDelivery.id).where(
+                        DigestDelivery.member_id == Member.id, DigestDelivery.iso_week == week
+                    )
+                ),
+            )
+            .order_by(Member.id)
+        )
+    )
+
+
+def send_digest(member: Member, *, now: datetime | None = None) -> bool:
+    """Enqueue this week's digest for the member; False if it has nothing to say, the member opted
+    out, or this week's digest already went (the unique (member, week) row decides a race)."""
+    now = now or utcnow()
+    if not (member.weekly_digest and member.is_verified):
+        return False
+    digest = digest_for(member, now=now)
+    if digest.is_empty:
+        return False
+    try:
+        with db.session.begin_nested():
+            db.session.add(DigestDelivery(member_id=member.id, iso_week=iso_week(now), sent_at=now))
+    except IntegrityError:
+        return False
+    enqueue(
+        "digest",
+        to=member.email,
+        member=member,
+        digest=digest,
+        dashboard_link=absolute_url("chapters.dashboard"),
+        profile_link=absolute_url("accounts.profile"),
+        unsubscribe_link=absolute_url("relationships.unsubscribe", token=unsubscribe_token(member)),
+        absolute_url=absolute_url,
+    )
+    return True
+
+
+def _serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
+
+
+def unsubscribe_token(member: Member) -> str:
+    """A signed token naming the member: it needs no login and cannot be forged for anyone else."""
+    return _serializer().dumps(member.id)
+
+
+def member_for_unsubscribe(token: str) -> Member:
+    try:
+        member_id = _serializer().loads(token)
+    except BadSignature as error:
+        raise LinkUnknown() from error
+    member = db.session.get(Member, member_id) if isinstance(member_id, int) else None
+    if member is None:
+        raise LinkUnknown()
+    return member
+
+
+def unsubscribe(token: str) -> Member:
+    member = member_for_unsubscribe(token)
+    member.weekly_digest = False
+    db.session.flush()
+    return member

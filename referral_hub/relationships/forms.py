@@ -1,0 +1,47 @@
+"""Forms: log a one-to-one, send a thank-you note, ask a connector for an introduction."""
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
+
+from ..clock import utcnow
+from .connectors import ASK_NOTE_MIN
+from .models import NOTE_LENGTH
+from .services import ONE_TO_ONE_NOTE_LENGTH
+
+
+class OneToOneForm(FlaskForm):
+    met_on = DateField(
+        "When did you meet?",
+        default=lambda: utcnow().date(),
+        validators=[InputRequired(message="Choose the day you met.")],
+    )
+    meeting_note = StringField(
+        "One line about it (optional)",
+        validators=[Optional(), Length(max=ONE_TO_ONE_NOTE_LENGTH)],
+    )
+
+
+class ThanksForm(FlaskForm):
+    thanks_note = TextAreaField(
+        "Your thank-you note",
+        validators=[DataRequired(message="Write your note."), Length(max=NOTE_LENGTH)],
+    )
+    # Set when the note thanks someone for an introduction.
+    introduction_id = HiddenField()
+
+
+class AskConnectorForm(FlaskForm):
+    connector_id = IntegerField(validators=[InputRequired(message="Choose who to ask.")])
+    ask_note = TextAreaField(
+        "Your note to them",
+        validators=[
+            DataRequired(message="Write a short personal note."),
+            Length(
+                min=ASK_NOTE_MIN,
+                max=NOTE_LENGTH,
+                message=f"Write {ASK_NOTE_MIN} to {NOTE_LENGTH} characters: who you want to meet and why.",
+            ),
+        ],
+    )
+    chapter = HiddenField()

@@ -1,0 +1,229 @@
+"""Relationship pages: one-to-ones, thank-you notes, nudges, asking a connector, connector requests,
+the digest's unsubscribe link, and the panels other pages include (profile, dashboard, need)."""
+
+from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+
+from ..accounts.forms import ConfirmForm
+from ..accounts.models import Member
+from ..chapters.services import shares_chapter
+from ..clock import utcnow
+from ..errors import DomainError, NotFound
+from ..extensions import db
+from ..ledger import services as ledger
+from ..needs.models import Need
+from . import connectors, digest, matching, services
+from .forms import AskConnectorForm, OneToOneForm, ThanksForm
+
+bp = Blueprint("relationships", __name__)
+
+
+# Panels included in other domains' pages --------------------------------------------------------
+
+
+def profile_panel(viewer: Member, member: Member, **forms) -> dict:
+    """What `chapters/member.html` shows about how the viewer knows the member, and who can
+    introduce them. `forms` holds a refused form to show again with its message."""
+    if viewer.id == member.id:
+        return {"acquaintance": None}
+    now = utcnow()
+    chapters = connectors.shared_chapters(viewer, member)
+    return {
+        "acquaintance": services.acquaintance(viewer, member, now=now),
+        "connectors": connectors.connectors_for(viewer, member, now=now),
+        "open_asks": connectors.open_asks(viewer, member),
+        "ask_chapters": chapters,
+        "ask_cost": ledger.policy_for(chapters[0]).connector_cost if len(chapters) == 1 else None,
+        "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
+        "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None),
+        "ask_form": forms.get("ask_form") or AskConnectorForm(formdata=None),
+        "labels": {"strong": services.STRONG, "warm": services.WARM, "fading": services.FADING},
+    }
+
+
+def dashboard_panel(member: Member) -> dict:
+    """What `chapters/dashboard.html` shows: nudges, matching needs, requests waiting for you."""
+    now = utcnow()
+    return {
+        "nudges": services.keep_in_touch(member, now=now),
+        "matching_needs": matching.needs_matching(member),
+        "requests_waiting": connectors.requests_waiting_for(member, now=now),
+    }
+
+
+def need_panel(need: Need) -> dict:
+    """What `needs/detail.html` shows: members whose profile matches the need."""
+    return {"may_help": matching.members_who_may_help(need) if need.is_open else []}
+
+
+# Acting from a member's profile ------------------------------------------------------------------
+
+
+def _profile_member(member_id: int) -> Member:
+    member = db.session.get(Member, member_id)
+    if member is None or member.id == current_user.id or not shares_chapter(current_user, member_id):
+        raise NotFound()
+    return member
+
+
+def _profile_again(member: Member, **forms):
+    """The profile page again, with the refused form and its message (nothing was written)."""
+    return render_template(
+        "chapters/member.html", member=member, **profile_panel(current_user, member, **forms)
+    ), 422
+
+
+@bp.post("/members/<int:member_id>/one-to-ones")
+@login_required
+def log_one_to_one(member_id: int):
+    member = _profile_member(member_id)
+    form = OneToOneForm()
+    if form.validate_on_submit():
+        try:
+            services.log_one_to_one(
+                current_user, member.id, met_on=form.met_on.data, note=form.meeting_note.data
+            )
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"Your one-to-one with {member.display_name} is logged.", "success")
+            return redirect(url_for("chapters.member_profile", member_id=member.id))
+    return _profile_again(member, one_to_one_form=form)
+
+
+def _introduction_id(form: ThanksForm) -> int | None:
+    raw = form.introduction_id.data or ""
+    return int(raw) if raw.isdigit() else None
+
+
+@bp.post("/members/<int:member_id>/thanks")
+@login_required
+def thank(member_id: int):
+    member = _profile_member(member_id)
+    form = ThanksForm()
+    intro_id = _introduction_id(form)
+    back = (
+        url_for("introductions.detail", intro_id=intro_id)
+        if intro_id
+        else url_for("chapters.member_profile", member_id=member.id)
+    )
+    if form.validate_on_submit():
+        try:
+            services.send_thanks(
+                current_user, member.id, note=form.thanks_note.data, introduction_id=intro_id
+            )
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(f"Your thank-you note is on its way to {member.display_name}.", "success")
+            return redirect(back)
+    if intro_id:  # sent from an introduction's page: back there, with the message
+        flash(" ".join(form.form_errors or [e for errors in form.errors.values() for e in errors]), "error")
+        return redirect(back)
+    return _profile_again(member, thanks_form=form)
+
+
+@bp.post("/members/<int:member_id>/ask")
+@login_required
+def ask(member_id: int):
+    member = _profile_member(member_id)
+    form = AskConnectorForm()
+    if form.validate_on_submit():
+        try:
+            intro_request = connectors.ask(
+                current_user,
+                connector_id=form.connector_id.data,
+                target_id=member.id,
+                note=form.ask_note.data,
+                chapter_slug=form.chapter.data or None,
+            )
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash(
+                f"We emailed {intro_request.connector.display_name} your request. If they decline, or do "
+                "not act in time, you get your credits back.",
+                "success",
+            )
+            return redirect(url_for("relationships.intro_request", request_id=intro_request.id))
+    return _profile_again(member, ask_form=form)
+
+
+# Keep in touch -----------------------------------------------------------------------------------
+
+
+@bp.post("/nudges/<int:member_id>/<action>")
+@login_required
+def respond_to_nudge(member_id: int, action: str):
+    if action not in ("snooze", "dismiss"):
+        abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if action == "snooze":
+        until = services.snooze(current_user, member_id)
+        message = f"We will remind you again after {until:%d %B}."
+    else:
+        services.dismiss(current_user, member_id)
+        message = "Dismissed. We will not remind you about this one again unless you meet and it lapses anew."
+    db.session.commit()
+    flash(message, "info")
+    return redirect(url_for("chapters.dashboard"))
+
+
+# Connector requests ------------------------------------------------------------------------------
+
+
+@bp.get("/intro-requests")
+@login_required
+def intro_requests():
+    made, received = connectors.requests_of(current_user)
+    return render_template("relationships/requests.html", made=made, received=received)
+
+
+@bp.get("/intro-requests/<int:request_id>")
+@login_required
+def intro_request(request_id: int):
+    intro_request = connectors.request_for(current_user, request_id)
+    return render_template(
+        "relationships/request.html", intro_request=intro_request, confirm_form=ConfirmForm()
+    )
+
+
+@bp.post("/intro-requests/<int:request_id>/decline")
+@login_required
+def decline_request(request_id: int):
+    intro_request = connectors.request_for(current_user, request_id)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        connectors.decline(intro_request, current_user)
+    except DomainError as error:
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(f"Declined. {intro_request.asker.display_name} gets their credits back.", "info")
+    return redirect(url_for("relationships.intro_request", request_id=request_id))
+
+
+# The digest's unsubscribe link -------------------------------------------------------------------
+
+
+@bp.route("/digest/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    """No login needed. GET (and mail scanners' HEAD) only shows a button; the POST unsubscribes."""
+    form = ConfirmForm()
+    if request.method != "POST":
+        member = digest.member_for_unsubscribe(token)
+        return render_template("relationships/unsubscribe.html", member=member, form=form, done=False)
+    if not form.validate_on_submit():
+        abort(400)
+    member = digest.unsubscribe(token)
+    db.session.commit()
+    return render_template("relationships/unsubscribe.html", member=member, form=form, done=True)
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)

@@ -1,0 +1,164 @@
+"""API tokens: creating and revoking them, and deciding on each API request whose token it is."""
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import and_, or_, select, update
+
+from ..accounts.models import Member
+from ..chapters import services as chapters
+from ..chapters.models import Chapter, Membership, MembershipStatus, Role
+from ..clock import utcnow
+from ..errors import DomainError, Forbidden, NotFound, Unauthorized
+from ..extensions import db
+from ..tokens import digest
+from .models import NAME_LENGTH, TOKEN_PREFIX, ApiToken
+
+# Recording every use would write on every read; to the minute is enough to tell a live token.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+
+
+class TokenRefused(DomainError):
+    code = "token_refused"
+
+
+def new_token_secret() -> str:
+    """`rh_` and 43 URL-safe characters: 256 random bits."""
+    return TOKEN_PREFIX + secrets.token_urlsafe(32)
+
+
+def create_token(member: Member, *, name: str, chapter_slug: str) -> tuple[ApiToken, str]:
+    """A token for a chapter the member organizes; returns it with its secret, which is never stored."""
+    name = " ".join((name or "").split())
+    if not name:
+        raise TokenRefused("Give the token a name, such as the tool that will use it.")
+    if len(name) > NAME_LENGTH:
+        raise TokenRefused(f"Keep the name to {NAME_LENGTH} characters.")
+    try:
+        chapter = chapters.organizer_of(member, chapter_slug or "").chapter
+    except (NotFound, Forbidden) as error:
+        raise TokenRefused("Choose a chapter that you organize: tokens read its reports.") from error
+    secret = new_token_secret()
+    token = ApiToken(
+        member=member, chapter=chapter, name=name, token_hash=digest(secret), created_at=utcnow()
+    )
+    db.session.add(token)
+    db.session.flush()
+    return token, secret
+
+
+def revoke_token(member: Member, token_id: int) -> ApiToken:
+    """Revoke one of the member's own tokens; revoking twice keeps the first time."""
+    token = db.session.scalar(
+        select(ApiToken).where(ApiToken.id == token_id, ApiToken.member_id == member.id)
+    )
+    if token is None:
+        raise NotFound("You have no such token.")
+    db.session.execute(
+        update(ApiToken)
+        .where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(token)
+    return token
+
+
+def tokens_of(member: Member) -> list[ApiToken]:
+    return list(
+        db.session.scalars(
+            select(ApiToken)
+            .where(ApiToken.member_id == member.id)
+            .options(db.joinedload(ApiToken.chapter))
+            .order_by(ApiToken.revoked_at.is_not(None), ApiToken.created_at.desc(), ApiToken.id.desc())
+        )
+    )
+
+
+def organized_chapters(member: Member) -> list[Chapter]:
+    return list(
+        db.session.scalars(
+            select(Chapter)
+            .join(Membership, Membership.chapter_id == Chapter.id)
+            .where(
+                Membership.member_id == member.id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role == Role.ORGANIZER,
+            )
+            .order_by(Chapter.name, Chapter.id)
+        )
+    )
+
+
+# Each API request ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ApiAccess:
+    """What one API request may read: its token's chapter."""
+
+    token_id: int
+    chapter_id: int
+    chapter_slug: str
+    chapter_name: str
+
+    def chapter(self, slug: str) -> "ApiAccess":
+        # One answer for a chapter that does not exist and one the token does not cover: the API
+        # never tells a token about chapters it cannot read.
+        if slug != self.chapter_slug:
+            raise NotFound("This token reads no chapter with that slug.")
+        return self
+
+
+def bearer_secret(authorization: str | None) -> str:
+    scheme, _, secret = (authorization or "").strip().partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise Unauthorized(
+            "Send an API token: Authorization: Bearer <token>. Create one at /settings/tokens."
+        )
+    return secret.strip()
+
+
+def authenticate(authorization: str | None) -> ApiAccess:
+    """The access a request's Authorization header grants, in two statements whatever the data.
+
+    A missing, unknown or revoked token is 401; a token whose member no longer organizes its
+    chapter is 403. Use is recorded first: a write as the first statement lets SQLite take its
+    write lock up front instead of failing to upgrade a read.
+    """
+    token_hash = digest(bearer_secret(authorization))
+    now = utcnow()
+    db.session.execute(
+        update(ApiToken)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked_at.is_(None),
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_RESOLUTION),
+        )
+        .values(last_used_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    row = db.session.execute(
+        select(ApiToken.id, Chapter.id, Chapter.slug, Chapter.name, Membership.id)
+        .join(Chapter, Chapter.id == ApiToken.chapter_id)
+        .outerjoin(
+            Membership,
+            and_(
+                Membership.chapter_id == ApiToken.chapter_id,
+                Membership.member_id == ApiToken.member_id,
+                Membership.status == MembershipStatus.ACTIVE,
+                Membership.role == Role.ORGANIZER,
+            ),
+        )
+        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
+    ).one_or_none()
+    if row is None:
+        raise Unauthorized("This API token is not valid: it is unknown or was revoked.")
+    token_id, chapter_id, slug, chapter_name, organizer_membership = row
+    if organizer_membership is None:
+        raise Forbidden(
+            f"This token's member no longer organizes {chapter_name}, so the token reads nothing. "
+            "An organizer of the chapter can create a new one."
+        )
+    return ApiAccess(token_id, chapter_id, slug, chapter_name)

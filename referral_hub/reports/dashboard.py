@@ -1,0 +1,127 @@
+"""The organizer dashboard's figures: the report services' aggregates, gathered for one page."""
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from ..clock import utcnow
+from . import charts, services
+
+DASHBOARD_DAYS = 90
+MEMBERS_PER_PAGE = 25
+CHART_MEMBERS = 15
+DORMANT_SHOWN = 20
+INTERVALS = (services.WEEK, services.MONTH)
+# Names read in ascending order first; figures are more telling largest first.
+ASCENDING_FIRST = {"display_name", "joined_at", "last_active_at", "status"}
+
+
+@dataclass(frozen=True)
+class Pager:
+    """What templates/_forms.html `pager` reads."""
+
+    page: int
+    pages: int
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.page < self.pages
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
+@dataclass(frozen=True)
+class View:
+    """The dashboard's own query parameters; anything unexpected falls back to the default."""
+
+    sort: str = "status"
+    order: str = "asc"
+    page: int = 1
+    interval: str = services.WEEK
+
+    @classmethod
+    def from_args(cls, args) -> "View":
+        sort = args.get("sort", cls.sort)
+        order = args.get("order", "")
+        page = args.get("page", "1")
+        interval = args.get("interval", cls.interval)
+        return cls(
+            sort=sort if sort in services.MEMBER_SORTS else cls.sort,
+            order=order if order in ("asc", "desc") else cls.order,
+            page=int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1,
+            interval=interval if interval in INTERVALS else cls.interval,
+        )
+
+    def next_order(self, column: str) -> str:
+        """The order a click on a column's heading asks for: the other way if it is the current sort."""
+        if column == self.sort:
+            return "desc" if self.order == "asc" else "asc"
+        return "asc" if column in ASCENDING_FIRST else "desc"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    view: View
+    period: services.Period
+    summary: dict
+    activity: list
+    activity_chart: charts.Chart
+    giving: list
+    giving_chart: charts.Chart
+    members: list
+    members_pager: Pager
+    members_total: int
+    dormant: list
+    dormant_total: int
+
+    @property
+    def anyone_gave_or_asked(self) -> bool:
+        return any(row.intros_completed or row.needs_posted for row in self.giving)
+
+
+def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
+    """Every figure of the dashboard in a fixed number of queries (twelve), whatever the chapter's size."""
+    now = now or utcnow()
+    view = View.from_args(args)
+    period = services.Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
+    timeline = services.Timeline.covering(view.interval, None, now.date())
+    activity, _ = services.activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
+    giving, _ = services.member_rows(
+        chapter_id,
+        services.MemberQuery(sort="giving_and_asking", order="desc", per_page=CHART_MEMBERS),
+        now=now,
+    )
+    members, total = services.member_rows(
+        chapter_id,
+        services.MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
+        now=now,
+    )
+    dormant, dormant_total = services.member_rows(
+        chapter_id,
+        services.MemberQuery(sort="last_active_at", order="asc", per_page=DORMANT_SHOWN, status="red"),
+        now=now,
+    )
+    return Dashboard(
+        view=view,
+        period=period,
+        summary=services.summary(chapter_id, period),
+        activity=activity,
+        activity_chart=charts.activity_chart(activity, view.interval),
+        giving=giving,
+        giving_chart=charts.giving_chart(giving),
+        members=members,
+        members_pager=Pager(view.page, max(math.ceil(total / MEMBERS_PER_PAGE), 1)),
+        members_total=total,
+        dormant=dormant,
+        dormant_total=dormant_total,
+    )

@@ -1,0 +1,230 @@
+"""Introduction rules: who may be introduced, personal notes, consent links, completion and credits."""
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from referral_hub.clock import utcnow
+from referral_hub.errors import Forbidden
+from referral_hub.extensions import db
+from referral_hub.introductions import services
+from referral_hub.introductions.models import (
+    Consent,
+    CreditNote,
+    Decision,
+    Introduction,
+    IntroState,
+    OutcomeKind,
+)
+from referral_hub.introductions.notes import NoteRefused
+from referral_hub.ledger import services as ledger
+from referral_hub.mail.models import OutboxMessage
+from referral_hub.tokens import LinkExpired, LinkUnknown, LinkUsed
+from tests.conftest import mail_to
+from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
+
+NOTE = "Ann runs payroll for three bakeries and Bob just opened his second bakery: they should talk."
+
+
+@pytest.fixture
+def chapter():
+    return ChapterFactory()
+
+
+def member_of(chapter, **kwargs):
+    return MembershipFactory(chapter=chapter, member=MemberFactory(**kwargs)).member
+
+
+@pytest.fixture
+def people(chapter):
+    return member_of(chapter), member_of(chapter), member_of(chapter)
+
+
+def secret_of(party) -> str:
+    """The secret in the party's latest introduction email."""
+    body = [m for m in mail_to(party.email) if m.template == "intro_request"][-1].body_text
+    return body.split("/i/")[1].split()[0]
+
+
+def test_introduction_emails_each_party_the_note_the_other_and_a_personal_link(people):
+    introducer, first, second = people
+    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    assert intro.state is IntroState.PENDING
+    for party, other in ((first, second), (second, first)):
+        (message,) = mail_to(party.email)
+        assert NOTE in message.body_text
+        assert other.display_name in message.body_text and other.headline in message.body_text
+        assert other.email not in message.body_text, "contact details pass only after both accept"
+    assert secret_of(first) != secret_of(second)
+    stored = db.session.scalars(select(Consent.token_hash)).all()
+    assert secret_of(first) not in stored, "only a hash of the link's secret is stored"
+    assert len(secret_of(first)) >= 22  # >= 128 bits in URL-safe base64
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("self", "cannot introduce yourself"),
+        ("same", "two different members"),
+        ("outsider", "not a member"),
+        ("unverified", "has not verified"),
+    ],
+)
+def test_refused_introductions_say_why_and_write_nothing(people, chapter, case, message):
+    introducer, first, second = people
+    first_id, second_id = first.id, second.id
+    if case == "self":
+        first_id = introducer.id
+    elif case == "same":
+        second_id = first_id
+    elif case == "outsider":
+        second_id = MembershipFactory().member_id  # a member of another chapter
+    elif case == "unverified":
+        second_id = member_of(chapter, unverified=True).id
+    with pytest.raises(services.IntroRefused, match=message):
+        services.introduce(introducer, first_id=first_id, second_id=second_id, note=NOTE)
+    assert db.session.scalar(select(func.count()).select_from(Introduction)) == 0
+    assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
+
+
+def test_a_pair_with_a_pending_introduction_cannot_be_introduced_again(people, chapter):
+    introducer, first, second = people
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    other_introducer = member_of(chapter)
+    with pytest.raises(services.IntroRefused, match="already have an introduction waiting"):
+        services.introduce(other_introducer, first_id=second.id, second_id=first.id, note=NOTE + " Really.")
+
+
+@pytest.mark.parametrize(
+    "note",
+    [
+        "Too short to mean anything.",
+        "I'd like to add you to my professional network.",
+        "Hi! I would like to add you to my professional network. Hope you are well!",
+    ],
+)
+def test_short_or_canned_notes_are_refused_with_why_a_personal_note_matters(people, note):
+    introducer, first, second = people
+    with pytest.raises(NoteRefused, match="own words"):
+        services.introduce(introducer, first_id=first.id, second_id=second.id, note=note)
+
+
+def test_the_same_note_cannot_be_used_twice_by_one_introducer(people, chapter):
+    introducer, first, second = people
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    third = member_of(chapter)
+    with pytest.raises(NoteRefused, match="used this note before"):
+        services.introduce(introducer, first_id=first.id, second_id=third.id, note=NOTE.upper() + "!!")
+
+
+def test_both_accepting_completes_pays_the_introducer_and_shares_contacts(people, chapter):
+    introducer, first, second = people
+    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    first_secret, second_secret = secret_of(first), secret_of(second)
+    services.answer(services.consent_for_link(first_secret), Decision.ACCEPT)
+    assert intro.state is IntroState.PENDING
+    assert ledger.balance(chapter, introducer) == 0
+    services.answer(services.consent_for_link(second_secret), Decision.ACCEPT)
+    assert intro.state is IntroState.COMPLETED and intro.credit_note is CreditNote.CREDITED
+    assert ledger.balance(chapter, introducer) == ledger.policy_for(chapter).intro_reward
+    contact_to_first = mail_to(first.email)[-1]
+    assert second.email in contact_to_first.body_text and NOTE in contact_to_first.body_text
+    assert first.email in mail_to(second.email)[-1].body_text
+
+
+def test_a_used_link_says_so_and_credits_once(people, chapter):
+    introducer, first, second = people
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    first_secret = secret_of(first)
+    services.answer(services.consent_for_link(first_secret), Decision.ACCEPT)
+    with pytest.raises(LinkUsed):
+        services.consent_for_link(first_secret)
+    with pytest.raises(LinkUnknown):
+        services.consent_for_link(first_secret + "x")
+
+
+def test_a_decline_closes_quietly(people):
+    introducer, first, second = people
+    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    services.answer(services.consent_for_link(secret_of(first)), Decision.DECLINE)
+    assert intro.state is IntroState.DECLINED
+    told = mail_to(second.email)[-1]
+    assert "did not go ahead" in told.body_text
+    assert "declin" not in told.body_text.lower() and first.display_name not in told.body_text
+    with pytest.raises(services.LinkClosed):
+        services.consent_for_link(secret_of(second))
+
+
+def test_the_other_partys_link_is_refused_to_a_logged_in_party(people):
+    introducer, first, second = people
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    with pytest.raises(services.LinkNotYours):
+        services.consent_for_link(secret_of(second), viewer=first)
+
+
+def test_unanswered_introductions_expire_and_their_links_say_so(people):
+    introducer, first, second = people
+    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    later = intro.expires_at + timedelta(seconds=1)
+    with pytest.raises(LinkExpired):
+        services.consent_for_link(secret_of(first), now=later)
+    assert services.expire_introductions(now=later) == 1
+    db.session.refresh(intro)
+    assert intro.state is IntroState.EXPIRED
+    with pytest.raises(LinkExpired):
+        services.consent_for_link(secret_of(first))
+
+
+def _complete(introducer, first, second, note):
+    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=note)
+    for party in (first, second):
+        services.answer(services.consent_for_link(secret_of(party)), Decision.ACCEPT)
+    return intro
+
+
+def test_introducing_the_same_pair_again_soon_earns_nothing_and_says_why(people, chapter):
+    introducer, first, second = people
+    _complete(introducer, first, second, NOTE)
+    again = _complete(
+        introducer, second, first, "Second time: Bob's new shop needs Ann's payroll help again now."
+    )
+    assert again.credit_note is CreditNote.REPEAT_PAIR
+    assert ledger.balance(chapter, introducer) == ledger.policy_for(chapter).intro_reward
+    assert "earns no credits" in mail_to(introducer.email)[-1].body_text
+
+
+def test_the_daily_cap_limits_credited_introductions(chapter):
+    introducer = member_of(chapter)
+    policy = ledger.policy_for(chapter)
+    intros = []
+    for n in range(policy.daily_credited_intros + 1):
+        first, second = member_of(chapter), member_of(chapter)
+        intros.append(_complete(introducer, first, second, f"{NOTE} Pair number {n} should meet this week."))
+    assert [i.credit_note for i in intros][-1] is CreditNote.DAILY_CAP
+    assert ledger.balance(chapter, introducer) == policy.intro_reward * policy.daily_credited_intros
+
+
+def test_business_closed_pays_the_introducer_the_bonus_once(people, chapter):
+    introducer, first, second = people
+    intro = _complete(introducer, first, second, NOTE)
+    before = ledger.balance(chapter, introducer)
+    services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 1200)
+    services.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 800)
+    assert ledger.balance(chapter, introducer) == before + ledger.policy_for(chapter).business_bonus
+
+
+def test_only_parties_report_outcomes_and_business_needs_an_amount(people):
+    introducer, first, second = people
+    intro = _complete(introducer, first, second, NOTE)
+    with pytest.raises(Forbidden):
+        services.report_outcome(intro, introducer, OutcomeKind.MET)
+    with pytest.raises(services.IntroRefused, match="amount"):
+        services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, None)
+
+
+def test_introductions_of_a_need_are_counted(people, chapter):
+    introducer, first, second = people
+    need = NeedFactory(chapter=chapter, asker=first, expires_at=utcnow() + timedelta(days=3))
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE, need_id=need.id)
+    assert services.introductions_led_by(need) == 1

@@ -1,0 +1,128 @@
+"""Introduction pages and the email link, through the test client."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from referral_hub.extensions import db
+from referral_hub.introductions.models import Consent, Introduction, IntroState
+from tests.conftest import Browser, mail_to
+from tests.factories import ChapterFactory, MemberFactory, MembershipFactory
+
+NOTE = "Ann runs payroll for three bakeries and Bob just opened his second bakery: they should talk."
+
+
+@pytest.fixture
+def trio():
+    chapter = ChapterFactory()
+    return [MembershipFactory(chapter=chapter, member=MemberFactory()).member for _ in range(3)]
+
+
+def counts():
+    return (
+        db.session.scalar(select(func.count()).select_from(Introduction)),
+        db.session.scalar(select(func.count()).select_from(Consent).where(Consent.decision.is_not(None))),
+    )
+
+
+def introduce(browser, introducer, first, second, note=NOTE):
+    browser.login(introducer.email)
+    return browser.post("/introductions/new", {"first_id": first.id, "second_id": second.id, "note": note})
+
+
+def link_path(member) -> str:
+    return re.search(r"http://localhost(/i/\S+)", mail_to(member.email)[-1].body_text).group(1)
+
+
+def test_introducing_through_the_form_redirects_to_the_introduction(browser, trio):
+    introducer, first, second = trio
+    response = introduce(browser, introducer, first, second)
+    assert response.status_code == 302 and "/introductions/" in response.location
+    assert counts() == (1, 0)
+
+
+@pytest.mark.parametrize("note", ["x" * 10_000, "too short"])
+def test_a_bad_note_re_renders_the_form_and_writes_nothing(browser, trio, note):
+    introducer, first, second = trio
+    response = introduce(browser, introducer, first, second, note)
+    assert response.status_code == 422
+    assert b"note" in response.data.lower()
+    assert counts() == (0, 0)
+
+
+def test_html_in_the_note_is_shown_as_text(browser, client, trio):
+    introducer, first, second = trio
+    note = NOTE + " <script>alert('x')</script><b>bold</b>"
+    introduce(browser, introducer, first, second, note)
+    page = client.application.test_client().get(link_path(first)).get_data(as_text=True)
+    assert "<script>alert" not in page and "&lt;script&gt;alert" in page
+
+
+def test_get_head_and_a_link_scanner_change_nothing(browser, client, trio):
+    introducer, first, second = trio
+    introduce(browser, introducer, first, second)
+    scanner = client.application.test_client()
+    path = link_path(first)
+    before = counts()
+    for _ in range(3):
+        assert scanner.get(path).status_code == 200
+        assert scanner.head(path).status_code == 200
+    message = mail_to(first.email)[-1]
+    for url in re.findall(r"http://localhost([^\s\"<]+)", message.body_text + message.body_html):
+        scanner.get(url)
+    assert counts() == before
+
+
+def test_answering_from_the_link_accepts_once_and_a_second_post_says_used(client, browser, trio):
+    introducer, first, second = trio
+    introduce(browser, introducer, first, second)
+    anonymous = client.application.test_client()
+    path = link_path(first)
+    page = anonymous.get(path).get_data(as_text=True)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    assert anonymous.post(path, data={"decision": "accept", "csrf_token": token}).status_code == 200
+    again = anonymous.post(path, data={"decision": "accept", "csrf_token": token})
+    assert again.status_code == 410 and b"already been used" in again.data
+    assert counts() == (1, 1)
+
+
+def test_a_decision_other_than_accept_or_decline_changes_nothing(client, browser, trio):
+    introducer, first, second = trio
+    introduce(browser, introducer, first, second)
+    anonymous = client.application.test_client()
+    path = link_path(first)
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', anonymous.get(path).get_data(as_text=True)
+    ).group(1)
+    response = anonymous.post(path, data={"decision": "maybe", "csrf_token": token})
+    assert response.status_code == 400
+    assert counts() == (1, 0)
+
+
+@pytest.mark.parametrize("path", ["/i/not-a-real-token", "/i/" + "A" * 43])
+def test_an_unknown_or_tampered_link_gets_a_page_that_says_so(client, path):
+    response = client.get(path)
+    assert response.status_code == 404 and b"do not recognise this link" in response.data
+
+
+def test_a_party_can_answer_from_the_introduction_page(browser, client, trio):
+    introducer, first, second = trio
+    intro_url = introduce(browser, introducer, first, second).location
+    party = client.application.test_client()
+    party_browser = Browser(party)
+    party_browser.login(first.email)
+    response = party_browser.post(intro_url + "/answer", {"decision": "accept"}, form_page=intro_url)
+    assert response.status_code == 302
+    assert counts() == (1, 1)
+    intro = db.session.scalar(select(Introduction))
+    assert intro.state is IntroState.PENDING
+
+
+def test_an_introduction_page_is_not_found_for_others(browser, client, trio):
+    introducer, first, second = trio
+    intro_url = introduce(browser, introducer, first, second).location
+    outsider = MembershipFactory().member
+    other = client.application.test_client()
+    Browser(other).login(outsider.email)
+    assert other.get(intro_url).status_code == 404

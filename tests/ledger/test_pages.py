@@ -1,0 +1,341 @@
+"""The ledger's pages: a member's /ledger, and the organizer's chapter ledger, grants, reversals, policy."""
+
+import re
+
+import pytest
+from sqlalchemy import func, select
+
+from referral_hub.extensions import db
+from referral_hub.ledger import services as ledger
+from referral_hub.ledger.models import LedgerTransaction, PolicyChange
+from tests.factories import ChapterFactory, MembershipFactory
+
+from .conftest import give
+
+LEDGER = "/chapters/riverside/ledger"
+GRANTS = "/chapters/riverside/ledger/grants"
+POLICY = "/chapters/riverside/ledger/policy"
+
+
+def transaction_count() -> int:
+    return db.session.scalar(select(func.count(LedgerTransaction.id)))
+
+
+def html(response) -> str:
+    return response.get_data(as_text=True)
+
+
+def body_rows(page: str) -> list[str]:
+    return re.findall(r"<tr>(.*?)</tr>", page.partition("<tbody>")[2].partition("</tbody>")[0], re.S)
+
+
+# /ledger ---------------------------------------------------------------------------------------
+
+
+def test_visitors_are_sent_to_log_in(client):
+    response = client.get("/ledger")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_ledger_page_marks_each_chapter_balance_for_scripts(browser, chapter, ann):
+    other = ChapterFactory(name="Hilltop", slug="hilltop")
+    MembershipFactory(chapter=other, member=ann)
+    give(chapter, ann, 3)
+    browser.login(ann.email)
+    page = html(browser.get("/ledger"))
+    assert re.search(r'data-chapter="riverside" data-balance="3"', page)
+    assert re.search(r'data-chapter="hilltop" data-balance="0"', page)
+    assert "Earn credits by making an introduction that both sides accept." in page
+
+
+def test_history_shows_what_happened_links_the_subject_and_the_running_balance(
+    browser, chapter, organizer, ann
+):
+    give(chapter, ann, 3, subject_type="introduction", subject_id=42, memo="Introduced Cy to Di")
+    ledger.post(
+        chapter, key="need:7", kind=ledger.Kind.ASK_NEED, memo="Posted the need “A lawyer”", caused_by=ann,
+        entries=[(ann, -2), (ledger.POOL, 2)], subject_type="need", subject_id=7,
+    )  # fmt: skip
+    ledger.grant(chapter, member_id=ann.id, amount=5, memo="Breakfast host", granted_by=organizer)
+    browser.login(ann.email)
+    page = html(browser.get("/ledger"))
+    rows = body_rows(page)
+    assert len(rows) == 3
+    newest, middle, oldest = (
+        [re.sub(r"\s+", " ", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", row, re.S)]
+        for row in rows
+    )
+    assert newest[2].startswith("Organizer grant: Breakfast host") and newest[3:] == ["+5", "6"]
+    assert 'href="/needs/7"' in middle[2] and middle[3:] == ["-2", "1"]
+    assert 'href="/introductions/42"' in oldest[2] and oldest[3:] == ["+3", "3"]
+
+
+def test_history_is_paginated(browser, chapter, ann):
+    for _ in range(ledger.HISTORY_PAGE_SIZE + 1):
+        give(chapter, ann, 1)
+    browser.login(ann.email)
+    first = html(browser.get("/ledger"))
+    assert len(body_rows(first)) == ledger.HISTORY_PAGE_SIZE
+    assert "Page 1 of 2" in first
+    second = html(browser.get("/ledger?page=2"))
+    assert len(body_rows(second)) == 1 and "<td>1</td>" in second
+
+
+def test_member_typed_text_in_a_memo_is_shown_escaped(browser, chapter, ann):
+    give(chapter, ann, 3, memo="<script>alert(1)</script>")
+    browser.login(ann.email)
+    page = html(browser.get("/ledger"))
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;" in page
+
+
+# Who reaches the organizer pages ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("path", [LEDGER, POLICY, "/chapters/riverside/ledger/transactions/1"])
+def test_organizer_pages_are_404_for_outsiders_and_403_for_members(browser, chapter, ann, path):
+    outsider = MembershipFactory(chapter=ChapterFactory(), organizer=True).member
+    browser.login(outsider.email)
+    assert browser.get(path).status_code == 404
+    browser.login(ann.email)
+    assert browser.get(path).status_code == 403
+
+
+def test_an_organizer_of_another_chapter_can_neither_see_nor_grant_here(browser, chapter, ann):
+    elsewhere = ChapterFactory(slug="hilltop")
+    other_organizer = MembershipFactory(chapter=elsewhere, organizer=True).member
+    browser.login(other_organizer.email)
+    page = browser.get(LEDGER)
+    assert page.status_code == 404 and "do not have access" in html(page)
+    response = browser.post(
+        GRANTS, {"member_id": ann.id, "amount": "5", "memo": "Sneaky"}, form_page="/chapters/hilltop/ledger"
+    )
+    assert response.status_code == 404
+    assert transaction_count() == 0
+
+
+# The chapter ledger ----------------------------------------------------------------------------
+
+
+def test_the_chapter_ledger_shows_balances_transactions_and_a_clean_verify(browser, chapter, organizer, ann):
+    give(chapter, ann, 3, memo="Introduced Cy to Di")
+    browser.login(organizer.email)
+    page = html(browser.get(LEDGER))
+    assert f'data-member="{ann.id}" data-balance="3"' in page
+    assert "Introduced Cy to Di" in page and "ann@example.org" in page
+    assert 'data-verified="ok"' in page and "All 8 checks passed" in page
+
+
+def test_the_chapter_ledger_filters_by_member_kind_and_dates(browser, chapter, organizer, ann, bob):
+    give(chapter, ann, 3, memo="Ann's reward")
+    give(chapter, bob, 3, memo="Bob's reward")
+    ledger.grant(chapter, member_id=bob.id, amount=1, memo="Bob's grant", granted_by=organizer)
+    browser.login(organizer.email)
+    by_member = html(browser.get(f"{LEDGER}?member={ann.id}"))
+    assert "Ann&#39;s reward" in by_member and "Bob&#39;s" not in by_member
+    by_kind = html(browser.get(f"{LEDGER}?kind=grant"))
+    assert "Bob&#39;s grant" in by_kind and "reward" not in by_kind
+    future = html(browser.get(f"{LEDGER}?since=2999-01-01"))
+    assert "No transactions match these filters" in future
+    past = html(browser.get(f"{LEDGER}?until=2000-01-01"))
+    assert "No transactions match these filters" in past
+
+
+def test_a_bad_filter_says_so_and_shows_everything(browser, chapter, organizer, ann):
+    give(chapter, ann, 3, memo="Ann's reward")
+    browser.login(organizer.email)
+    response = browser.get(f"{LEDGER}?since=yesterday&until=2020-01-01")
+    assert response.status_code == 200
+    assert "Not a valid date value." in html(response) and "Ann&#39;s reward" in html(response)
+    backwards = html(browser.get(f"{LEDGER}?since=2020-02-01&until=2020-01-01"))
+    assert "The end date comes after the start date." in backwards
+
+
+# Grants ----------------------------------------------------------------------------------------
+
+
+def test_an_organizer_grants_credits_from_the_ledger_page(browser, chapter, organizer, ann):
+    browser.login(organizer.email)
+    response = browser.post(GRANTS, {"member_id": ann.id, "amount": "5", "memo": "Hosted"}, form_page=LEDGER)
+    assert response.status_code == 302
+    assert ledger.balance(chapter, ann) == 5
+    assert "Granted 5 credits to Ann." in html(browser.get(response.headers["Location"]))
+
+
+def test_a_negative_grant_takes_credits_back(browser, chapter, organizer, ann):
+    give(chapter, ann, 3)
+    browser.login(organizer.email)
+    response = browser.post(
+        GRANTS, {"member_id": ann.id, "amount": "-2", "memo": "Duplicate"}, form_page=LEDGER
+    )
+    assert response.status_code == 302
+    assert ledger.balance(chapter, ann) == 1
+
+
+@pytest.mark.parametrize(
+    ("form", "message"),
+    [
+        ({"amount": "5", "memo": ""}, "Write a memo that says why."),
+        ({"amount": "5", "memo": "   "}, "Write a memo that says why."),
+        ({"amount": "five", "memo": "Hosted"}, "Enter a whole number, like 5 or -2."),
+        ({"amount": "2.5", "memo": "Hosted"}, "Enter a whole number, like 5 or -2."),
+        ({"amount": "", "memo": "Hosted"}, "Enter a number of credits."),
+        ({"amount": "1001", "memo": "Hosted"}, "Enter a number from -1000 to 1000."),
+        ({"amount": "99999999999999999999999", "memo": "Hosted"}, "Enter a number from -1000 to 1000."),
+        ({"amount": "0", "memo": "Hosted"}, "Zero changes nothing"),
+        ({"amount": "-5", "memo": "Too much"}, "Ann has 3 credits, so you cannot take back 5"),
+        ({"amount": "5", "memo": "x" * 501}, "Keep the memo to 500 characters."),
+    ],
+)
+def test_a_bad_grant_re_renders_with_a_clear_message_and_writes_nothing(
+    browser, chapter, organizer, ann, form, message
+):
+    give(chapter, ann, 3)
+    browser.login(organizer.email)
+    response = browser.post(GRANTS, {"member_id": ann.id, **form}, form_page=LEDGER)
+    assert response.status_code == 422
+    assert message in html(response)
+    assert transaction_count() == 1 and ledger.balance(chapter, ann) == 3
+
+
+@pytest.mark.parametrize("member_id", ["", "abc", "999999", "outsider"])
+def test_a_grant_to_someone_not_in_the_chapter_is_refused(browser, chapter, organizer, member_id):
+    outsider = MembershipFactory().member
+    browser.login(organizer.email)
+    member_id = str(outsider.id) if member_id == "outsider" else member_id
+    response = browser.post(GRANTS, {"member_id": member_id, "amount": "5", "memo": "Hi"}, form_page=LEDGER)
+    assert response.status_code == 422
+    assert "Choose a member of this chapter." in html(response)
+    assert transaction_count() == 0
+
+
+def test_a_grant_without_a_csrf_token_is_refused(client, browser, chapter, organizer, ann):
+    browser.login(organizer.email)
+    response = client.post(GRANTS, data={"member_id": ann.id, "amount": "5", "memo": "Hosted"})
+    assert response.status_code == 400 and "The CSRF token is missing." in html(response)
+    assert transaction_count() == 0
+
+
+def test_the_same_grant_form_submitted_twice_grants_once(browser, chapter, organizer, ann):
+    browser.login(organizer.email)
+    key = re.search(r'name="request_key"[^>]*value="([^"]+)"', html(browser.get(LEDGER))).group(1)
+    for _ in range(2):
+        form = {"member_id": ann.id, "amount": "5", "memo": "Hosted", "request_key": key}
+        assert browser.post(GRANTS, form, form_page=LEDGER).status_code == 302
+    assert ledger.balance(chapter, ann) == 5 and transaction_count() == 1
+
+
+# Reversals -------------------------------------------------------------------------------------
+
+
+def reversal_path(transaction) -> str:
+    return f"/chapters/riverside/ledger/transactions/{transaction.id}/reversal"
+
+
+def detail_path(transaction) -> str:
+    return f"/chapters/riverside/ledger/transactions/{transaction.id}"
+
+
+def test_an_organizer_reverses_a_transaction_with_a_memo(browser, chapter, organizer, ann):
+    reward = give(chapter, ann, 3)
+    browser.login(organizer.email)
+    response = browser.post(reversal_path(reward), {"memo": "Duplicate intro"}, form_page=detail_path(reward))
+    assert response.status_code == 302
+    assert ledger.balance(chapter, ann) == 0
+    assert "Reversed by" in html(browser.get(detail_path(reward)))
+
+
+def test_a_reversal_without_a_memo_is_refused(browser, chapter, organizer, ann):
+    reward = give(chapter, ann, 3)
+    browser.login(organizer.email)
+    response = browser.post(reversal_path(reward), {"memo": ""}, form_page=detail_path(reward))
+    assert response.status_code == 422 and "Write a memo that says why." in html(response)
+    assert transaction_count() == 1
+
+
+def test_reversing_a_reversed_transaction_says_so_and_writes_nothing(browser, chapter, organizer, ann):
+    reward = give(chapter, ann, 3)
+    browser.login(organizer.email)
+    form_page = html(browser.get(detail_path(reward)))
+    ledger.reverse(reward, memo="First", caused_by=organizer)
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form_page).group(1)
+    response = browser.client.post(reversal_path(reward), data={"memo": "Second", "csrf_token": token})
+    assert response.status_code == 422
+    assert f"#{reward.id} was already reversed" in html(response)
+    assert transaction_count() == 2
+
+
+def test_reversing_a_reversal_is_refused(browser, chapter, organizer, ann):
+    reversal = ledger.reverse(give(chapter, ann, 3), memo="First", caused_by=organizer)
+    browser.login(organizer.email)
+    response = browser.post(reversal_path(reversal), {"memo": "Undo"}, form_page=LEDGER)
+    assert response.status_code == 422 and "cannot itself be reversed" in html(response)
+    assert transaction_count() == 2
+
+
+def test_a_transaction_of_another_chapter_is_not_found_here(browser, chapter, organizer):
+    elsewhere = ChapterFactory()
+    foreign = give(elsewhere, MembershipFactory(chapter=elsewhere).member, 3)
+    browser.login(organizer.email)
+    assert browser.get(detail_path(foreign)).status_code == 404
+    response = browser.post(reversal_path(foreign), {"memo": "Not mine"}, form_page=LEDGER)
+    assert response.status_code == 404 and "no such transaction" in html(response)
+    assert transaction_count() == 1
+
+
+# Policy ----------------------------------------------------------------------------------------
+
+
+POLICY_FORM = {
+    "intro_reward": "3",
+    "business_bonus": "2",
+    "need_cost": "2",
+    "connector_cost": "1",
+    "welcome_credits": "0",
+    "repeat_pair_days": "180",
+    "daily_credited_intros": "5",
+    "intro_expiry_days": "14",
+}
+
+
+def test_the_policy_page_shows_the_defaults(browser, chapter, organizer):
+    browser.login(organizer.email)
+    page = html(browser.get(POLICY))
+    assert re.search(r'name="need_cost"[^>]*value="2"', page)
+    assert re.search(r'name="repeat_pair_days"[^>]*value="180"', page)
+    assert "No changes yet" in page
+
+
+def test_saving_the_policy_records_who_changed_what(browser, chapter, organizer):
+    browser.login(organizer.email)
+    response = browser.post(POLICY, {**POLICY_FORM, "need_cost": "4", "welcome_credits": "2"})
+    assert response.status_code == 302
+    assert ledger.policy_for(chapter).need_cost == 4
+    page = html(browser.get(POLICY))
+    assert "Saved 2 changes" in page
+    assert "Cost of posting a need" in page and organizer.display_name in page
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("intro_reward", "-1", "Choose a number from 0 to 100."),
+        ("need_cost", "101", "Choose a number from 0 to 100."),
+        ("connector_cost", "lots", "Enter a whole number, like 5 or -2."),
+        ("intro_expiry_days", "0", "Choose a number from 1 to 90."),
+        ("repeat_pair_days", "", "Enter a whole number."),
+    ],
+)
+def test_an_invalid_policy_re_renders_with_its_message_and_changes_nothing(
+    browser, chapter, organizer, field, value, message
+):
+    browser.login(organizer.email)
+    response = browser.post(POLICY, {**POLICY_FORM, "need_cost": "4", field: value})
+    assert response.status_code == 422 and message in html(response)
+    assert db.session.scalar(select(func.count(PolicyChange.id))) == 0
+    assert ledger.policy_for(chapter).need_cost == 2
+
+
+def test_the_organize_page_links_to_the_ledger_and_policy(browser, chapter, organizer):
+    browser.login(organizer.email)
+    page = html(browser.get("/chapters/riverside/organize"))
+    assert f'href="{LEDGER}"' in page and f'href="{POLICY}"' in page

@@ -1,0 +1,115 @@
+"""Races decided by the database: 50 threads at once, each a request that really commits.
+
+They run on PostgreSQL (row locks, a unique index) and on SQLite (one writer at a time).
+"""
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from referral_hub.accounts.models import Member
+from referral_hub.chapters.models import Chapter
+from referral_hub.extensions import db
+from referral_hub.ledger import services as ledger
+from referral_hub.ledger.models import LedgerTransaction
+
+from .conftest import APPEND_ONLY_TABLES, ON_POSTGRESQL, THREADS, give
+
+
+def load(chapter_id: int, member_id: int) -> tuple[Chapter, Member]:
+    return db.session.get(Chapter, chapter_id), db.session.get(Member, member_id)
+
+
+def test_fifty_threads_posting_one_idempotency_key_write_one_transaction(committed):
+    chapter_id, (member_id,) = committed.chapter(members=1)
+    key = f"intro:{uuid.uuid4().hex}:completed"
+
+    def complete_the_introduction(_number):
+        chapter, member = load(chapter_id, member_id)
+        return give(chapter, member, 3, key=key).id
+
+    outcomes = committed.at_once(complete_the_introduction)
+
+    assert [status for status, _ in outcomes] == ["ok"] * THREADS
+    assert len({transaction_id for _, transaction_id in outcomes}) == 1
+    with committed.app.app_context():
+        chapter, member = load(chapter_id, member_id)
+        assert (
+            db.session.scalar(
+                select(func.count(LedgerTransaction.id)).where(LedgerTransaction.idempotency_key == key)
+            )
+            == 1
+        )
+        assert ledger.balance(chapter, member) == 3
+        assert ledger.verify(chapter).ok
+
+
+def test_fifty_threads_spending_one_balance_never_take_it_below_zero(committed):
+    chapter_id, (member_id,) = committed.chapter(members=1)
+    with committed.app.app_context():
+        give(*load(chapter_id, member_id), 10)
+        db.session.commit()
+
+    def post_a_need(number):
+        chapter, member = load(chapter_id, member_id)
+        return ledger.post(
+            chapter, key=f"need:{uuid.uuid4().hex}:{number}", kind=ledger.Kind.ASK_NEED, memo="A need",
+            caused_by=member, entries=[(member, -2), (ledger.POOL, 2)],
+        ).id  # fmt: skip
+
+    outcomes = committed.at_once(post_a_need)
+
+    statuses = [status for status, _ in outcomes]
+    assert statuses.count("ok") == 5 and statuses.count("refused") == THREADS - 5
+    assert all(
+        isinstance(error, ledger.InsufficientCredits) for status, error in outcomes if status == "refused"
+    )
+    with committed.app.app_context():
+        chapter, member = load(chapter_id, member_id)
+        assert ledger.balance(chapter, member) == 0
+        assert ledger.verify(chapter).ok
+
+
+def test_grants_and_asks_racing_on_several_accounts_neither_deadlock_nor_drift(committed):
+    chapter_id, member_ids = committed.chapter(members=3)
+    with committed.app.app_context():
+        for member_id in member_ids:
+            give(*load(chapter_id, member_id), 4)
+        db.session.commit()
+
+    def give_or_take(number):
+        chapter, member = load(chapter_id, member_ids[number % 3])
+        amount = 1 if number % 2 else -3
+        return ledger.post(
+            chapter, key=f"race:{uuid.uuid4().hex}", kind=ledger.Kind.GRANT, memo="race", caused_by=None,
+            entries=[(ledger.POOL, -amount), (member, amount)],
+        ).id  # fmt: skip
+
+    outcomes = committed.at_once(give_or_take)
+
+    assert {status for status, _ in outcomes} <= {"ok", "refused"}
+    with committed.app.app_context():
+        chapter = db.session.get(Chapter, chapter_id)
+        report = ledger.verify(chapter)
+        assert report.ok, [violation for check in report.checks for violation in check.violations]
+        assert all(ledger.balance(*load(chapter_id, member_id)) >= 0 for member_id in member_ids)
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the append-only trigger exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE ledger_entries SET amount = amount + 1",
+        "DELETE FROM ledger_entries",
+        "UPDATE ledger_transactions SET memo = 'rewritten'",
+        "DELETE FROM ledger_transactions",
+        *(f"TRUNCATE {table} CASCADE" for table in APPEND_ONLY_TABLES),
+    ],
+)
+def test_updating_or_deleting_ledger_rows_fails_on_postgresql(chapter, ann, statement):
+    give(chapter, ann, 3)
+    with pytest.raises(DBAPIError, match="the ledger is append-only"), db.session.begin_nested():
+        db.session.execute(text(statement))
+    assert ledger.verify(chapter).ok and ledger.balance(chapter, ann) == 3

@@ -1,0 +1,102 @@
+"""Need rules: posting costs credits, the board, closing, expiry."""
+
+from datetime import date, timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from referral_hub.clock import utcnow
+from referral_hub.errors import Forbidden
+from referral_hub.extensions import db
+from referral_hub.ledger import services as ledger
+from referral_hub.needs import services
+from referral_hub.needs.models import Need, NeedStatus
+from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
+
+
+def grant(chapter, member, amount):
+    ledger.post(
+        chapter,
+        key=f"test-grant:{member.id}:{amount}:{utcnow().timestamp()}",
+        kind=ledger.Kind.GRANT,
+        memo="test grant",
+        caused_by=None,
+        entries=[(ledger.POOL, -amount), (member, amount)],
+    )
+
+
+@pytest.fixture
+def membership():
+    return MembershipFactory()
+
+
+def test_posting_a_need_costs_the_policy_credits(membership):
+    chapter, asker = membership.chapter, membership.member
+    grant(chapter, asker, 5)
+    need = services.post_need(chapter, asker, title="A caterer for 40", details="Office party in June.")
+    assert need.status is NeedStatus.OPEN
+    assert need.expires_at - need.created_at == timedelta(days=30)
+    assert ledger.balance(chapter, asker) == 5 - ledger.policy_for(chapter).need_cost
+
+
+def test_without_enough_credits_nothing_is_posted_and_the_message_says_how_to_earn(membership):
+    chapter, asker = membership.chapter, membership.member
+    with pytest.raises(ledger.InsufficientCredits, match="introduc"):
+        services.post_need(chapter, asker, title="A caterer", details="Office party.")
+    assert db.session.scalar(select(func.count()).select_from(Need)) == 0
+    assert ledger.balance(chapter, asker) == 0
+
+
+def test_an_expiry_date_in_the_past_is_refused(membership):
+    chapter, asker = membership.chapter, membership.member
+    grant(chapter, asker, 5)
+    with pytest.raises(services.DomainError, match="future"):
+        services.post_need(chapter, asker, title="x", details="y", expires_on=date(2000, 1, 1))
+
+
+def test_the_board_lists_open_needs_newest_first_and_searches(membership):
+    chapter = membership.chapter
+    old = NeedFactory(chapter=chapter, title="Old plumbing job", created_at=utcnow() - timedelta(days=2))
+    new = NeedFactory(chapter=chapter, title="New accounting question")
+    NeedFactory(title="Another chapter's need")
+    assert [n.id for n in services.board(chapter).items] == [new.id, old.id]
+    assert [n.id for n in services.board(chapter, query="PLUMB").items] == [old.id]
+    assert services.board(chapter, query="100%_").items == []
+
+
+def test_the_board_pages_through_many_needs(membership):
+    for n in range(services.BOARD_PAGE_SIZE + 3):
+        NeedFactory(chapter=membership.chapter, created_at=utcnow() - timedelta(minutes=n))
+    second = services.board(membership.chapter, page=2)
+    assert second.total == services.BOARD_PAGE_SIZE + 3 and len(second.items) == 3
+
+
+def test_only_the_asker_closes_a_need_and_only_once(membership):
+    need = NeedFactory(chapter=membership.chapter, asker=membership.member)
+    other = MembershipFactory(chapter=membership.chapter).member
+    with pytest.raises(Forbidden):
+        services.close(need, other)
+    services.mark_fulfilled(need, membership.member)
+    assert need.status is NeedStatus.FULFILLED and need.closed_at is not None
+    with pytest.raises(services.NeedClosed):
+        services.close(need, membership.member)
+
+
+def test_needs_past_their_expiry_are_expired(membership):
+    past = NeedFactory(
+        chapter=membership.chapter,
+        created_at=utcnow() - timedelta(days=40),
+        expires_at=utcnow() - timedelta(days=10),
+    )
+    current = NeedFactory(chapter=membership.chapter)
+    assert services.expire_needs() == 1
+    db.session.refresh(past)
+    db.session.refresh(current)
+    assert past.status is NeedStatus.EXPIRED and current.status is NeedStatus.OPEN
+
+
+def test_a_need_is_not_found_for_a_non_member():
+    need = NeedFactory(chapter=ChapterFactory())
+    outsider = MembershipFactory().member
+    with pytest.raises(services.NotFound):
+        services.need_for(outsider, need.id)

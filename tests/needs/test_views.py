@@ -1,0 +1,90 @@
+"""Needs pages through the test client: membership, the post form, escaping, closing."""
+
+import pytest
+from sqlalchemy import func, select
+
+from referral_hub.extensions import db
+from referral_hub.ledger import services as ledger
+from referral_hub.needs.models import Need, NeedStatus
+from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
+
+
+@pytest.fixture
+def member(browser):
+    membership = MembershipFactory()
+    browser.login(membership.member.email)
+    return membership
+
+
+def fund(membership, amount=10):
+    ledger.post(
+        membership.chapter,
+        key=f"test-fund:{membership.id}",
+        kind=ledger.Kind.GRANT,
+        memo="test",
+        caused_by=None,
+        entries=[(ledger.POOL, -amount), (membership.member, amount)],
+    )
+
+
+def test_the_board_of_another_chapter_is_not_found(browser, member):
+    other = ChapterFactory()
+    need = NeedFactory(chapter=other)
+    assert browser.get(f"/chapters/{other.slug}/").status_code == 404
+    assert browser.get(f"/needs/{need.id}").status_code == 404
+    assert browser.get(f"/chapters/{other.slug}/needs/new").status_code == 404
+
+
+def test_an_empty_board_says_how_to_give_first(browser, member):
+    page = browser.get(f"/chapters/{member.chapter.slug}/").get_data(as_text=True)
+    assert "No open needs yet" in page and "make an introduction" in page
+
+
+def test_posting_without_credits_explains_how_to_earn_them_and_posts_nothing(browser, member):
+    response = browser.post(
+        f"/chapters/{member.chapter.slug}/needs/new", {"title": "A caterer", "details": "For forty people."}
+    )
+    assert response.status_code == 422
+    assert "introduc" in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Need)) == 0
+
+
+@pytest.mark.parametrize(
+    ("title", "details"), [("", "Some details"), ("x" * 121, "Some details"), ("Fine", "")]
+)
+def test_an_empty_or_over_long_field_re_renders_the_form(browser, member, title, details):
+    fund(member)
+    response = browser.post(
+        f"/chapters/{member.chapter.slug}/needs/new", {"title": title, "details": details}
+    )
+    assert response.status_code == 422
+    assert db.session.scalar(select(func.count()).select_from(Need)) == 0
+
+
+def test_a_posted_need_shows_member_text_escaped(browser, member):
+    fund(member)
+    response = browser.post(
+        f"/chapters/{member.chapter.slug}/needs/new",
+        {"title": "<script>alert(1)</script>", "details": "<img src=x onerror=alert(1)>"},
+    )
+    assert response.status_code == 302
+    page = browser.get(response.location).get_data(as_text=True)
+    assert "<script>alert(1)</script>" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "<img src=x" not in page
+    board = browser.get(f"/chapters/{member.chapter.slug}/").get_data(as_text=True)
+    assert "&lt;script&gt;" in board
+
+
+def test_the_asker_marks_a_need_fulfilled_and_others_cannot(browser, member, client):
+    need = NeedFactory(chapter=member.chapter, asker=member.member)
+    response = browser.post(f"/needs/{need.id}/fulfil", form_page=f"/needs/{need.id}")
+    assert response.status_code == 302
+    db.session.refresh(need)
+    assert need.status is NeedStatus.FULFILLED
+
+    other_need = NeedFactory(chapter=member.chapter)
+    page = browser.get(f"/needs/{other_need.id}").get_data(as_text=True)
+    assert "Introduce someone" in page and "Mark fulfilled" not in page
+    browser.post(f"/needs/{other_need.id}/close", form_page=f"/needs/{other_need.id}")
+    db.session.refresh(other_need)
+    assert other_need.status is NeedStatus.OPEN

@@ -1,0 +1,79 @@
+"""The profile and the dashboard run as many SQL queries with ten times the interactions.
+
+Run with `-s` to see the figures.
+"""
+
+from datetime import timedelta
+
+import pytest
+
+from referral_hub.clock import utcnow
+from referral_hub.ledger import services as ledger
+from referral_hub.relationships import connectors
+from referral_hub.relationships.models import InteractionKind
+from tests.conftest import Browser
+from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
+
+from .conftest import interact
+
+SMALL, LARGE = 1, 10
+ASK_NOTE = "Tom runs the harbour restaurants and I would love to cater for his next opening."
+
+
+def build(scale: int):
+    """Ann, who wants to meet Tom, in a chapter whose relationships grow with `scale`: 5×scale
+    interactions between them, 3×scale connectors, 3×scale quiet strong relationships (nudges),
+    3×scale needs that match Ann, and 2×scale members asking Ann to connect them to Tom."""
+    now = utcnow()
+    chapter = ChapterFactory()
+
+    def member(**profile):
+        return MembershipFactory(chapter=chapter, member=MemberFactory(**profile)).member
+
+    ann = member(headline="Wedding catering", expertise="catering, weddings")
+    tom = member()
+    for day in range(5 * scale):
+        interact(ann, tom, InteractionKind.THANKS, at=now - timedelta(days=day))
+    for _ in range(3 * scale):
+        connector = member()
+        interact(connector, ann, InteractionKind.ONE_TO_ONE, at=now)
+        interact(connector, tom, InteractionKind.ONE_TO_ONE, at=now)
+        interact(member(), ann, InteractionKind.BUSINESS_CLOSED, at=now - timedelta(days=70))
+        NeedFactory(chapter=chapter, asker=tom, title="Catering for a wedding", details="Weddings in June.")
+    for _ in range(2 * scale):
+        asker = member()
+        interact(asker, ann, InteractionKind.ONE_TO_ONE, at=now)
+        ledger.post(
+            chapter,
+            key=f"test:credits:{asker.id}",
+            kind=ledger.Kind.GRANT,
+            memo="test",
+            caused_by=None,
+            entries=[(ledger.POOL, -1), (asker, 1)],
+        )
+        connectors.ask(asker, connector_id=ann.id, target_id=tom.id, note=ASK_NOTE)
+    return ann, tom
+
+
+# What each page must show, so that the count covers every relationship panel.
+SHOWN = {
+    "/members/{tom}": ('class="history"', "to introduce you</button>"),
+    "/dashboard": ('class="cards nudges"', "would like to meet", "Catering for a wedding"),
+}
+
+
+@pytest.mark.parametrize("page", SHOWN)
+def test_the_profile_and_dashboard_run_a_fixed_number_of_queries(app, count_queries, page):
+    counts = []
+    for scale in (SMALL, LARGE):
+        ann, tom = build(scale)
+        browser = Browser(app.test_client())
+        browser.login(ann.email)
+        path = page.format(tom=tom.id)
+        first = browser.get(path).get_data(as_text=True)
+        assert all(part in first for part in SHOWN[page]), page
+        with count_queries() as log:
+            assert browser.get(path).status_code == 200
+        counts.append(log.count)
+    print(f"\n{page}: {counts[0]} queries at {SMALL}x interactions, {counts[1]} at {LARGE}x")
+    assert counts[0] == counts[1], f"{page} runs more queries as interactions grow: {counts}"
