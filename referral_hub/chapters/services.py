@@ -193,13 +193,27 @@ def open_invitation(secret: str, *, now=None) -> Invitation:
     return invitation
 
 
+def _membership_row(chapter: Chapter, member: Member, *, status: MembershipStatus, now) -> Membership:
+    """The member's membership row in the chapter, created with `status` if there is none yet.
+
+    Two requests racing to create it (a double-submitted form) meet at the unique constraint:
+    the loser takes the winner's row instead of failing.
+    """
+    existing = select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member.id)
+    membership = db.session.scalar(existing)
+    if membership is not None:
+        return membership
+    try:
+        with db.session.begin_nested():
+            membership = Membership(chapter=chapter, member=member, status=status, requested_at=now)
+            db.session.add(membership)
+    except IntegrityError:
+        membership = db.session.scalars(existing.execution_options(populate_existing=True)).one()
+    return membership
+
+
 def _activate(chapter: Chapter, member: Member, now) -> Membership:
-    membership = db.session.scalar(
-        select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member.id)
-    )
-    if membership is None:
-        membership = Membership(chapter=chapter, member=member, requested_at=now)
-        db.session.add(membership)
+    membership = _membership_row(chapter, member, status=MembershipStatus.PENDING, now=now)
     if membership.status is not MembershipStatus.ACTIVE:
         membership.status = MembershipStatus.ACTIVE
         membership.role = Role.MEMBER
@@ -249,16 +263,11 @@ def request_to_join(slug: str, member: Member) -> Membership:
     chapter = db.session.scalar(select(Chapter).where(Chapter.slug == slugify(slug)))
     if chapter is None:
         raise NotFound(f"No chapter has the code {slug!r}. Check it with your organizer.")
-    membership = db.session.scalar(
-        select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member.id)
-    )
-    if membership is not None and membership.status is MembershipStatus.ACTIVE:
+    membership = _membership_row(chapter, member, status=MembershipStatus.PENDING, now=utcnow())
+    if membership.status is MembershipStatus.ACTIVE:
         raise AlreadyMember(f"You are already a member of {chapter.name}.")
-    if membership is not None and membership.status is MembershipStatus.REMOVED:
+    if membership.status is MembershipStatus.REMOVED:
         raise Forbidden("An organizer removed you from this chapter; ask them for an invitation.")
-    if membership is None:
-        membership = Membership(chapter=chapter, member=member)
-        db.session.add(membership)
     membership.status = MembershipStatus.PENDING
     membership.requested_at = utcnow()
     db.session.flush()

@@ -66,3 +66,22 @@ def test_two_organizers_removing_each_other_at_once_leave_one_organizer(app, com
     )
     assert all(answer.status_code in (302, 403, 404) for answer in answers)
     assert organizers_of(chapter_id) == 1
+
+
+def test_a_double_submitted_join_request_makes_one_pending_membership(app, committed):
+    chapter = ChapterFactory(slug="harbour")
+    member = MembershipFactory(chapter=ChapterFactory()).member  # verified, but not in "harbour"
+    chapter_id, email = chapter.id, member.email
+    db.session.commit()
+    browser = Browser(app.test_client())
+    browser.login(email)
+    token = csrf_from(browser.get("/dashboard").get_data(as_text=True))
+    submit = partial(browser.client.post, "/chapters/join", data={"slug": "harbour", "csrf_token": token})
+    answers = race(submit, submit, submit)
+    assert [answer.status_code for answer in answers] == [302, 302, 302]
+    pending = db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.chapter_id == chapter_id, Membership.status == MembershipStatus.PENDING)
+    )
+    assert pending == 1
