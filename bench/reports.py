@@ -131,14 +131,15 @@ def ensure_database(url: str) -> None:
             connection.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
 
 
-def rebuild_schema(app, db) -> None:
+def prepare_schema(app, db, *, fresh: bool) -> None:
     from flask_migrate import upgrade
     from sqlalchemy import text
 
     with app.app_context():
-        with db.engine.begin() as connection:
-            connection.execute(text("DROP SCHEMA public CASCADE"))
-            connection.execute(text("CREATE SCHEMA public"))
+        if fresh:
+            with db.engine.begin() as connection:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
         upgrade()
 
 
@@ -183,7 +184,8 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
                              session_token, created_at{extra_names})
         SELECT :base + g,
                e.email, e.email,
-               (:first_names)[1 + g % 40] || ' ' || (:last_names)[1 + (g / 40) % 40] || ' ' || g,
+               (CAST(:first_names AS text[]))[1 + g % 40] || ' '
+                 || (CAST(:last_names AS text[]))[1 + (g / 40) % 40],
                :password_hash, now(), md5(:slug || g),
                now() - interval '3 years'{extra_values}
         FROM generate_series(1, :n) AS g,
@@ -220,7 +222,8 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
         FROM generate_series(1, :count) AS g,
              LATERAL (SELECT CASE WHEN g % 10 < 6 THEN 'fulfilled' WHEN g % 10 < 8 THEN 'expired'
                                   WHEN g % 10 = 8 THEN 'closed' ELSE 'open' END AS status,
-                             now() - (g % 730) * interval '1 day' - ((g * 7919) % 86400) * interval '1 second'
+                             now() - (g % 730) * interval '1 day'
+                               - ((g::bigint * 7919) % 86400) * interval '1 second'
                                AS created) AS s
         """,
         chapter=chapter_id,
@@ -247,7 +250,8 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
         FROM generate_series(1, :count) AS g,
              LATERAL (SELECT CASE WHEN g % 20 = 0 THEN 'pending' WHEN g % 20 <= 12 THEN 'completed'
                                   WHEN g % 20 <= 16 THEN 'declined' ELSE 'expired' END AS state,
-                             now() - (g % 730) * interval '1 day' - ((g * 7919) % 86400) * interval '1 second'
+                             now() - (g % 730) * interval '1 day'
+                               - ((g::bigint * 7919) % 86400) * interval '1 second'
                                AS created) AS s,
              LATERAL (SELECT CASE WHEN s.state = 'pending' THEN (g / 20) % :m ELSE g % :m END AS first,
                              CASE WHEN s.state = 'pending' THEN (g / 20) / :m ELSE (g / :m) % (:m / 2) END
@@ -313,7 +317,7 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
         SELECT :transaction_base + t, :chapter,
                CASE WHEN (t / :n) % 10 < 7 THEN 'intro_completed' ELSE 'ask_need' END,
                'bench:' || :slug || ':' || t, 'Bench transaction ' || t, :base + 1 + t % :n,
-               now() - (t % 730) * interval '1 day' - ((t * 7919) % 86400) * interval '1 second'
+               now() - (t % 730) * interval '1 day' - ((t::bigint * 7919) % 86400) * interval '1 second'
         FROM generate_series(1, :count) AS t
         """,
         transaction_base=transaction_base,
@@ -346,7 +350,6 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
         """,
         chapter=chapter_id,
     )
-    return n
 
 
 def seed(app, db) -> None:
@@ -365,10 +368,13 @@ def seed(app, db) -> None:
             *((f"other-{number}", 1) for number in range(1, OTHERS + 1)),
             ("bench-10x", 10),
         ]
-        member_base = 0
+        seeded = set(run("SELECT slug FROM chapters").scalars())
         for slug, scale in chapters:
+            if slug in seeded:  # each chapter commits on its own, so an interrupted seed resumes here
+                continue
             started = time.perf_counter()
-            member_base += seed_chapter(
+            member_base = run("SELECT coalesce(max(id), 0) FROM members").scalar()
+            seed_chapter(
                 run,
                 slug=slug,
                 scale=scale,
@@ -480,7 +486,8 @@ def main() -> None:
     )
     parser.add_argument("--database-url", default=DEFAULT_URL)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--skip-seed", action="store_true")
+    parser.add_argument("--skip-seed", action="store_true", help="measure the data already there")
+    parser.add_argument("--fresh", action="store_true", help="drop everything and seed again")
     options = parser.parse_args()
 
     import os
@@ -500,9 +507,9 @@ def main() -> None:
     )
     if not options.skip_seed:
         started = time.perf_counter()
-        rebuild_schema(app, db)
+        prepare_schema(app, db, fresh=options.fresh)
         seed(app, db)
-        print(f"seeded everything in {time.perf_counter() - started:.0f} s")
+        print(f"seeded in {time.perf_counter() - started:.0f} s")
     print(f"\nmedian of {options.runs} runs after a warm-up; 1x = bench-1x, 10x = bench-10x\n")
     print(HEADER)
     measure(app, db, runs=options.runs)

@@ -4,8 +4,9 @@ import logging
 import time
 import uuid
 
-from flask import Blueprint, Flask, g, jsonify, request
+from flask import Blueprint, Flask, abort, g, jsonify, request
 from sqlalchemy import text
+from werkzeug.routing import IntegerConverter
 
 from .extensions import db
 
@@ -17,6 +18,40 @@ CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
     "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
+
+
+# The largest id or page number the app accepts: PostgreSQL's INTEGER, which SQLite also fits.
+MAX_INT = 2**31 - 1
+MAX_PAGE = 10_000
+
+
+class BoundedIntConverter(IntegerConverter):
+    """`<int:…>` in every route: a number too large for the database is a 404, not a 500."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", MAX_INT)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def id_from(raw) -> int | None:
+    """A positive database id from user input (a form or query value), or None."""
+    text_value = str(raw or "")
+    if not (text_value.isascii() and text_value.isdigit() and len(text_value) <= 10):
+        return None
+    value = int(text_value)
+    return value if 0 < value <= MAX_INT else None
+
+
+def page_arg() -> int:
+    """The `?page=` number, clamped to what a paginated page can sensibly ask for."""
+    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+
+
+def _refuse_nul_bytes():
+    # PostgreSQL text cannot hold NUL; no honest form or link sends one.
+    for values in (request.args, request.form):
+        if any("\x00" in value for _name, value in values.items(multi=True)):
+            abort(400, description="The request contains a NUL character, which no field accepts.")
 
 
 @bp.get("/healthz")
@@ -58,6 +93,8 @@ def _finish_request(response):
 
 
 def init_app(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_start_request)
+    app.before_request(_refuse_nul_bytes)
     app.after_request(_finish_request)
     app.register_blueprint(bp)

@@ -54,7 +54,7 @@ def upgrade():
     sa.Column('note', sa.Text(), nullable=False),
     sa.Column('note_fingerprint', sa.String(length=64), nullable=False),
     sa.Column('state', sa.Enum('pending', 'completed', 'declined', 'expired', name='intro_state', native_enum=False, create_constraint=True), nullable=False),
-    sa.Column('credit_note', sa.Enum('credited', 'repeat_pair', 'daily_cap', 'no_reward', name='credit_note', native_enum=False, create_constraint=True), nullable=True),
+    sa.Column('credit_note', sa.Enum('credited', 'repeat_pair', 'daily_cap', 'no_reward', 'introducer_left', name='credit_note', native_enum=False, create_constraint=True), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('completed_at', sa.DateTime(timezone=True), nullable=True),
@@ -110,7 +110,7 @@ def upgrade():
     sa.ForeignKeyConstraint(['introduction_id'], ['introductions.id'], name=op.f('fk_outcomes_introduction_id_introductions')),
     sa.ForeignKeyConstraint(['reported_by_id'], ['members.id'], name=op.f('fk_outcomes_reported_by_id_members')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_outcomes')),
-    sa.UniqueConstraint('introduction_id', 'reported_by_id', 'kind', name=op.f('uq_outcomes_introduction_id_reported_by_id_kind'))
+    sa.UniqueConstraint('introduction_id', 'reported_by_id', name=op.f('uq_outcomes_introduction_id_reported_by_id'))
     )
     with op.batch_alter_table('outcomes', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_outcomes_introduction_id'), ['introduction_id'], unique=False)

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..errors import DomainError
 from ..extensions import db, limiter, login_manager
+from ..http import id_from
 from ..tokens import LinkError
 from . import services
 from .forms import (
@@ -35,10 +36,11 @@ bp = Blueprint("accounts", __name__)
 
 @login_manager.user_loader
 def load_member(session_id: str) -> Member | None:
-    member_id, _, token = session_id.partition(":")
-    if not member_id.isdigit():
+    raw_id, _, token = session_id.partition(":")
+    member_id = id_from(raw_id)
+    if member_id is None:
         return None
-    member = db.session.get(Member, int(member_id))
+    member = db.session.get(Member, member_id)
     if member is None or member.session_token != token:
         return None
     return member

@@ -2,12 +2,15 @@
 
 from collections.abc import Iterator
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from ..accounts.models import Member, email_key_of
 from ..clock import utcnow
 from ..extensions import db
+from ..introductions import services as introductions
+from ..introductions.models import Decision, Introduction
+from ..needs import services as needs
 from .models import Chapter, Membership, MembershipStatus, Role
 
 CHAPTER_NAME = "Demo Chapter"
@@ -188,6 +191,7 @@ def seed(member_count: int) -> Iterator[int]:
     organizer, _ = _member(ORGANIZER_EMAIL, "Olivia Organizer", password_hash, 0)
     db.session.flush()
     _join(chapter, organizer, Role.ORGANIZER)
+    members = [organizer]
     for index in range(1, member_count):
         name = f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {PROFESSIONS[index % len(PROFESSIONS)][0]}"
         if index >= len(FIRST_NAMES):
@@ -195,5 +199,46 @@ def seed(member_count: int) -> Iterator[int]:
         member, created = _member(f"member{index}@demo.referral-hub.local", name, password_hash, index)
         db.session.flush()
         _join(chapter, member, Role.MEMBER)
+        members.append(member)
         yield int(created)
+    db.session.flush()
+    _activity(chapter, members)
     yield 0
+
+
+def _note(first: Member, second: Member) -> str:
+    return (
+        f"{first.display_name} ({first.headline.lower()}) and {second.display_name} "
+        f"({second.headline.lower()}) serve the same kind of client and could send each other work."
+    )
+
+
+def _activity(chapter: Chapter, members: list[Member]) -> None:
+    """Introductions, credits and needs, so the demo shows a chapter at work. Once per chapter."""
+    if len(members) < 5 or db.session.scalar(
+        select(func.count()).select_from(Introduction).where(Introduction.chapter_id == chapter.id)
+    ):
+        return
+    organizer, people = members[0], members[1:]
+    # Completed: members give first, each introducing the next two, and both sides accept.
+    for n in range(min(6, len(people) - 2)):
+        introducer, first, second = people[n], people[n + 1], people[n + 2]
+        intro = introductions.introduce(
+            introducer, first_id=first.id, second_id=second.id, note=_note(first, second)
+        )
+        for consent in intro.consents:
+            introductions.answer(consent, Decision.ACCEPT)
+    # Waiting for the organizer's answer, so the dashboard has something to act on.
+    introductions.introduce(
+        people[-1], first_id=organizer.id, second_id=people[-2].id, note=_note(organizer, people[-2])
+    )
+    # Then ask: the first givers spend some of what they earned on a need.
+    for asker in people[:2]:
+        wanted = PROFESSIONS[(people.index(asker) + 5) % len(PROFESSIONS)]
+        needs.post_need(
+            chapter,
+            asker,
+            title=f"An introduction to a good {wanted[0].lower()}",
+            details=f"I am looking for someone who does {wanted[2]}. Who do you trust?",
+            category="referral",
+        )

@@ -199,7 +199,9 @@ def _membership_row(chapter: Chapter, member: Member, *, status: MembershipStatu
     Two requests racing to create it (a double-submitted form) meet at the unique constraint:
     the loser takes the winner's row instead of failing.
     """
-    existing = select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member.id)
+    existing = select(Membership).where(
+        Membership.chapter_id == chapter.id, Membership.member_id == member.id
+    )
     membership = db.session.scalar(existing)
     if membership is not None:
         return membership

@@ -7,6 +7,7 @@ from ..accounts.forms import ConfirmForm
 from ..accounts.models import Member
 from ..errors import DomainError, NotFound
 from ..extensions import db, login_manager
+from ..http import page_arg
 from ..introductions.services import waiting_for
 from ..ledger import services as ledger
 from ..needs.services import open_needs_for
@@ -23,10 +24,6 @@ def _members_only():
     # Every page here is for logged-in members; /join/<token> shows itself to visitors too.
     if request.endpoint != "chapters.join" and not current_user.is_authenticated:
         return login_manager.unauthorized()
-
-
-def _page() -> int:
-    return request.args.get("page", 1, type=int) or 1
 
 
 @bp.get("/dashboard")
@@ -47,7 +44,7 @@ def dashboard():
 def members(slug: str):
     membership = services.membership_of(current_user, slug)
     query = request.args.get("q", "")
-    page = services.directory(membership.chapter, query=query, page=_page())
+    page = services.directory(membership.chapter, query=query, page=page_arg())
     return render_template("chapters/members.html", chapter=membership.chapter, page=page, query=query)
 
 

@@ -32,6 +32,7 @@ class CreditNote(enum.StrEnum):
     REPEAT_PAIR = "repeat_pair"
     DAILY_CAP = "daily_cap"
     NO_REWARD = "no_reward"
+    INTRODUCER_LEFT = "introducer_left"
 
 
 class OutcomeKind(enum.StrEnum):
@@ -110,6 +111,11 @@ class Introduction(db.Model):
     def other_party(self, member_id: int) -> Member:
         return self.second if member_id == self.first_id else self.first
 
+    @property
+    def is_awaiting_answers(self) -> bool:
+        """Pending and not yet past its expiry (the daily expiry job may not have run yet)."""
+        return self.state is IntroState.PENDING and self.expires_at > utcnow()
+
     def involves(self, member_id: int) -> bool:
         return member_id in (self.introducer_id, self.first_id, self.second_id)
 
@@ -152,7 +158,8 @@ class Outcome(db.Model):
     reported_by: Mapped[Member] = relationship()
 
     __table_args__ = (
-        UniqueConstraint("introduction_id", "reported_by_id", "kind"),
+        # One outcome per party, which may move forward (met -> business closed), never multiply.
+        UniqueConstraint("introduction_id", "reported_by_id"),
         CheckConstraint(
             "(kind = 'business_closed' AND amount IS NOT NULL AND amount > 0) "
             "OR (kind <> 'business_closed' AND amount IS NULL)",

@@ -2,6 +2,7 @@
 
 import hashlib
 import re
+import unicodedata
 
 from ..errors import DomainError
 
@@ -45,7 +46,8 @@ class NoteRefused(DomainError):
 
 
 def normalise(note: str) -> str:
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", note.lower()).split())
+    """Letters and digits of any script, case-folded, words separated by single spaces."""
+    return " ".join(re.sub(r"[\W_]+", " ", unicodedata.normalize("NFKC", note).casefold()).split())
 
 
 def fingerprint(note: str) -> str:

@@ -10,6 +10,7 @@ from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..http import id_from
 from ..ledger import services as ledger
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need, NeedStatus
@@ -28,6 +29,14 @@ class IntroRefused(DomainError):
 
 class IntroClosed(Conflict):
     """This introduction is no longer waiting for answers."""
+
+
+class AlreadyAnswered(Conflict):
+    """You have already answered this introduction."""
+
+
+class IntroExpired(Conflict):
+    """This introduction expired before both people answered."""
 
 
 class LinkNotYours(LinkError):
@@ -88,17 +97,26 @@ def _chapter_for(
             return candidates[0]
         if len(candidates) > 1:
             raise IntroRefused("You share more than one chapter with these two: choose the chapter.")
-        chapter = None
-    active = _active_members(chapter.id, ids) if chapter else set()
+        for party in (first, second):
+            if not shared_chapters({introducer.id, party.id}):
+                raise IntroRefused(
+                    f"{party.display_name} is not a member of your chapter: both people must belong to it."
+                )
+        raise IntroRefused(
+            f"{first.display_name} and {second.display_name} do not belong to one chapter together with you."
+        )
+    active = _active_members(chapter.id, ids)
     for person in (introducer, first, second):
         if person.id not in active:
-            where = f"of {chapter.name}" if chapter else "of a chapter you share with the other two"
             who = "You are" if person is introducer else f"{person.display_name} is"
-            raise IntroRefused(f"{who} not a member {where}: both people must be members of your chapter.")
+            raise IntroRefused(
+                f"{who} not a member of {chapter.name}: both people must be members of your chapter."
+            )
     return chapter
 
 
 def _member(member_id: int | None) -> Member:
+    member_id = id_from(member_id)
     member = db.session.get(Member, member_id) if member_id else None
     if member is None:
         raise IntroRefused("Choose two members of your chapter to introduce.")
@@ -124,7 +142,7 @@ def introduce(
     first, second = _member(first_id), _member(second_id)
     need = None
     if need_id:
-        need = db.session.get(Need, need_id)
+        need = db.session.get(Need, id_from(need_id) or 0)
         if need is None or need.status is not NeedStatus.OPEN:
             raise IntroRefused("That need is no longer open.")
     chapter = _chapter_for(introducer, first, second, need=need, chapter_slug=chapter_slug)
@@ -144,6 +162,8 @@ def introduce(
         raise notes.NoteRefused(f"You have used this note before. {notes.WHY_PERSONAL}")
     low, high = sorted((first.id, second.id))
     now = utcnow()
+    # A lapsed introduction of the pair that the daily expiry job has not closed yet must not block this one.
+    expire_introductions(now=now, pair=(chapter.id, low, high))
     policy = ledger.policy_for(chapter)
     intro = Introduction(
         chapter=chapter,
@@ -205,14 +225,11 @@ def _pending_between(chapter: Chapter, low: int, high: int) -> bool:
 # Answering --------------------------------------------------------------------------------------
 
 
-def _with_people(path):
-    """Loader options that bring an introduction's people and chapter in the same query."""
-    return [
-        path.joinedload(Introduction.introducer),
-        path.joinedload(Introduction.first),
-        path.joinedload(Introduction.second),
-        path.joinedload(Introduction.chapter),
-    ]
+def _with_people(path=None):
+    """Loader options that bring an introduction's people and chapter in the same query
+    (below `path` when the introduction is itself reached through a relationship)."""
+    people = (Introduction.introducer, Introduction.first, Introduction.second, Introduction.chapter)
+    return [path.joinedload(p) if path is not None else db.joinedload(p) for p in people]
 
 
 def consent_for_link(secret: str, *, viewer: Member | None = None, now: datetime | None = None) -> Consent:
@@ -224,11 +241,16 @@ def consent_for_link(secret: str, *, viewer: Member | None = None, now: datetime
     )
     if consent is None:
         raise LinkUnknown()
-    if viewer is not None and viewer.id != consent.member_id:
+    intro = consent.introduction
+    # The link is a bearer token: only the other party, logged in, is told it is not theirs.
+    if (
+        viewer is not None
+        and viewer.id != consent.member_id
+        and viewer.id in (intro.first_id, intro.second_id)
+    ):
         raise LinkNotYours()
     if consent.decision is not None:
         raise LinkUsed()
-    intro = consent.introduction
     if intro.state is IntroState.DECLINED:
         raise LinkClosed()
     if intro.state is IntroState.EXPIRED or (
@@ -253,18 +275,21 @@ def _lock(intro_id: int) -> Introduction:
 
 
 def answer(consent: Consent, decision: Decision, *, now: datetime | None = None) -> Introduction:
+    """Record one party's answer; the second acceptance completes the introduction and pays."""
     now = now or utcnow()
     intro = _lock(consent.introduction_id)
     # Another click on this link may have answered while this request waited for the lock.
     db.session.refresh(consent)
     if consent.decision is not None:
-        raise LinkUsed()
+        raise AlreadyAnswered()
+    if intro.state is IntroState.EXPIRED or (intro.state is IntroState.PENDING and intro.expires_at <= now):
+        raise IntroExpired()
     if intro.state is not IntroState.PENDING:
-        if intro.state is IntroState.EXPIRED:
-            raise LinkExpired()
-        raise IntroClosed(f"This introduction is no longer waiting for answers: it was {intro.state.value}.")
-    if intro.expires_at <= now:
-        raise LinkExpired()
+        raise IntroClosed()
+    if consent.member_id not in _active_members(intro.chapter_id, {consent.member_id}):
+        raise IntroClosed(
+            f"You are no longer a member of {intro.chapter.name}, so this introduction cannot go ahead."
+        )
     answered = db.session.execute(
         update(Consent)
         .where(Consent.id == consent.id, Consent.decision.is_(None))
@@ -300,6 +325,8 @@ def _decline(intro: Introduction, decliner_id: int, now: datetime) -> None:
 def _credit_note(intro: Introduction, reward: int, policy, now: datetime) -> CreditNote:
     if reward <= 0:
         return CreditNote.NO_REWARD
+    if intro.introducer_id not in _active_members(intro.chapter_id, {intro.introducer_id}):
+        return CreditNote.INTRODUCER_LEFT
     recent_pair = db.session.scalar(
         select(func.count())
         .select_from(Introduction)
@@ -370,12 +397,21 @@ def _complete(intro: Introduction, now: datetime) -> None:
     )
 
 
-def expire_introductions(*, now: datetime | None = None) -> int:
-    """Every pending introduction past its expiry becomes expired; returns how many."""
+def expire_introductions(*, now: datetime | None = None, pair: tuple[int, int, int] | None = None) -> int:
+    """Every pending introduction past its expiry becomes expired (only the pair's, given
+    `pair` = (chapter id, low id, high id)); returns how many."""
     now = now or utcnow()
+    due = [Introduction.state == IntroState.PENDING, Introduction.expires_at <= now]
+    if pair is not None:
+        chapter_id, low, high = pair
+        due += [
+            Introduction.chapter_id == chapter_id,
+            Introduction.pair_low_id == low,
+            Introduction.pair_high_id == high,
+        ]
     result = db.session.execute(
         update(Introduction)
-        .where(Introduction.state == IntroState.PENDING, Introduction.expires_at <= now)
+        .where(*due)
         .values(state=IntroState.EXPIRED, closed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -388,6 +424,7 @@ def expire_introductions(*, now: datetime | None = None) -> int:
 def report_outcome(
     intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None = None
 ) -> Outcome:
+    """A party says what came of a completed introduction; business closed pays the introducer once."""
     if member.id not in (intro.first_id, intro.second_id):
         raise Forbidden("Only the two people introduced can report what came of it.")
     if intro.state is not IntroState.COMPLETED:
@@ -402,12 +439,23 @@ def report_outcome(
         .select_from(Outcome)
         .where(Outcome.introduction_id == intro.id, Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
     )
-    outcome = Outcome(introduction=intro, reported_by=member, kind=kind, amount=amount)
-    try:
-        with db.session.begin_nested():
-            db.session.add(outcome)
-    except IntegrityError as error:
-        raise Conflict("You have already reported that for this introduction.") from error
+    already = "You have already told us what came of this introduction."
+    outcome = db.session.scalar(
+        select(Outcome).where(Outcome.introduction_id == intro.id, Outcome.reported_by_id == member.id)
+    )
+    if outcome is not None:
+        # Outcomes only move forward: a meeting (or a first "not a fit") may later turn into business.
+        if kind is not OutcomeKind.BUSINESS_CLOSED or outcome.kind is OutcomeKind.BUSINESS_CLOSED:
+            raise Conflict(already)
+        outcome.kind, outcome.amount = kind, amount
+        db.session.flush()
+    else:
+        outcome = Outcome(introduction=intro, reported_by=member, kind=kind, amount=amount)
+        try:
+            with db.session.begin_nested():
+                db.session.add(outcome)
+        except IntegrityError as error:
+            raise Conflict(already) from error
     bonus = ledger.policy_for(intro.chapter).business_bonus
     if kind is OutcomeKind.BUSINESS_CLOSED and not earlier_business and bonus > 0:
         # The idempotency key pays the bonus once, even if both parties report business at once.
@@ -434,13 +482,7 @@ def intro_for(member: Member, intro_id: int) -> Introduction:
     intro = db.session.scalar(
         select(Introduction)
         .where(Introduction.id == intro_id)
-        .options(
-            db.joinedload(Introduction.first),
-            db.joinedload(Introduction.second),
-            db.joinedload(Introduction.introducer),
-            db.joinedload(Introduction.chapter),
-            db.selectinload(Introduction.consents),
-        )
+        .options(*_with_people(), db.selectinload(Introduction.consents))
     )
     if intro is None or not intro.involves(member.id):
         raise NotFound()
@@ -464,12 +506,7 @@ ROLES = ("all", "introducer", "party")
 def introductions_of(member: Member, *, role: str = "all", state: str = "", page: int = 1):
     statement = (
         select(Introduction)
-        .options(
-            db.joinedload(Introduction.first),
-            db.joinedload(Introduction.second),
-            db.joinedload(Introduction.introducer),
-            db.joinedload(Introduction.chapter),
-        )
+        .options(*_with_people())
         .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
     as_introducer = Introduction.introducer_id == member.id
@@ -494,11 +531,7 @@ def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduc
                 Introduction.state == IntroState.PENDING,
                 Introduction.expires_at > (now or utcnow()),
             )
-            .options(
-                db.joinedload(Introduction.first),
-                db.joinedload(Introduction.second),
-                db.joinedload(Introduction.introducer),
-            )
+            .options(*_with_people())
             .order_by(Introduction.created_at)
             .limit(50)
         )
@@ -512,7 +545,8 @@ def introductions_led_by(need: Need) -> int:
 
 
 def introducible_members(member: Member) -> list[tuple[Chapter, list[Member]]]:
-    """For the introduction form: each of the member's chapters with its other active members."""
+    """For the introduction form: each of the member's chapters with its other active, verified members
+    (an unverified address cannot be introduced)."""
     chapters = shared_chapters({member.id})
     if not chapters:
         return []
@@ -523,6 +557,7 @@ def introducible_members(member: Member) -> list[tuple[Chapter, list[Member]]]:
             Membership.chapter_id.in_([c.id for c in chapters]),
             Membership.status == MembershipStatus.ACTIVE,
             Member.id != member.id,
+            Member.email_verified_at.is_not(None),
         )
         .order_by(func.lower(Member.display_name))
     ).all()

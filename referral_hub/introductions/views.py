@@ -6,7 +6,9 @@ from wtforms import SelectChoice
 
 from ..errors import DomainError
 from ..extensions import db
+from ..http import id_from, page_arg
 from ..needs.services import need_for
+from ..tokens import LinkExpired, LinkUsed
 from . import services
 from .forms import AnswerForm, IntroduceForm, OutcomeForm
 from .models import Decision, IntroState, OutcomeKind
@@ -37,8 +39,7 @@ def _introduce_form(form: IntroduceForm) -> IntroduceForm:
 
 def _need_id(form: IntroduceForm) -> int | None:
     """The need an introduction answers: `?need=` on the page, or the form's hidden field."""
-    raw = request.args.get("need") or form.need_id.data or ""
-    return int(raw) if raw.isdigit() else None
+    return id_from(request.args.get("need") or form.need_id.data)
 
 
 @bp.route("/introductions/new", methods=["GET", "POST"])
@@ -54,8 +55,8 @@ def new():
             form.chapter.data = need.chapter.slug
     if request.method == "GET":  # `?first=&second=` pre-fill, as a connector's request email links
         for party in ("first", "second"):
-            if (raw := request.args.get(party, "")).isdigit():
-                form[f"{party}_id"].data = int(raw)
+            if member_id := id_from(request.args.get(party)):
+                form[f"{party}_id"].data = member_id
     if form.validate_on_submit():
         try:
             intro = services.introduce(
@@ -90,7 +91,7 @@ def index():
         current_user,
         role=role if role in services.ROLES else "all",
         state=state,
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
     )
     return render_template(
         "introductions/index.html",
@@ -130,9 +131,14 @@ def answer_logged_in(intro_id: int):
     elif not form.validate_on_submit():
         flash("Choose accept or decline.", "error")
     else:
-        services.answer(consent, Decision(form.decision.data))
-        db.session.commit()
-        flash(_answered_message(intro, Decision(form.decision.data)), "success")
+        try:
+            services.answer(consent, Decision(form.decision.data))
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+        else:
+            db.session.commit()
+            flash(_answered_message(intro, Decision(form.decision.data)), "success")
     return redirect(url_for("introductions.detail", intro_id=intro_id))
 
 
@@ -173,16 +179,31 @@ def answer_link(token: str):
     if request.method == "POST":
         if form.validate_on_submit():
             decision = Decision(form.decision.data)
-            services.answer(consent, decision)
+            try:
+                services.answer(consent, decision)
+            except tuple(LINK_PAGE_FOR) as error:
+                # Lost a race with another click: the page says what the link now is.
+                raise LINK_PAGE_FOR[type(error)]() from error
             db.session.commit()
-            return render_template(
-                "introductions/answered.html",
-                intro=intro,
-                decision=decision,
-                message=_answered_message(intro, decision),
-            )
+            # Redirect, so that refreshing the page does not post the answer again.
+            flash(_answered_message(intro, decision), "success")
+            return redirect(url_for("introductions.answered"))
         return render_template("introductions/answer.html", intro=intro, consent=consent, form=form), 400
     return render_template("introductions/answer.html", intro=intro, consent=consent, form=form)
+
+
+# What an email link shows when answering fails because the introduction moved on meanwhile.
+LINK_PAGE_FOR = {
+    services.AlreadyAnswered: LinkUsed,
+    services.IntroExpired: LinkExpired,
+    services.IntroClosed: services.LinkClosed,
+}
+
+
+@bp.get("/introductions/answered")
+def answered():
+    """Where an answer from an email link lands: the flashed message, and nothing else about it."""
+    return render_template("introductions/answered.html")
 
 
 def init_app(app: Flask) -> None:

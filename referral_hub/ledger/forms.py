@@ -7,6 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
+from ..http import id_from
 from .models import MEMO_LENGTH, POLICY_SETTINGS, Kind
 from .services import MAX_GRANT
 
@@ -32,8 +33,7 @@ class WholeNumberField(IntegerField):
 
 
 def _member_id(value) -> int | None:
-    text = str(value).strip() if value is not None else ""
-    return int(text) if text.isdigit() else None
+    return id_from(str(value).strip() if value is not None else "")
 
 
 class MemberField(SelectField):

@@ -48,7 +48,11 @@ KIND_LABELS = {
 }
 
 # Subjects that have a page of their own; a transaction about one links to it.
-SUBJECT_PATHS = {"introduction": "/introductions/{id}", "need": "/needs/{id}"}
+SUBJECT_PATHS = {
+    "introduction": "/introductions/{id}",
+    "need": "/needs/{id}",
+    "intro_request": "/intro-requests/{id}",
+}
 
 KEY_LENGTH = 200
 MEMO_LENGTH = 500

@@ -7,6 +7,7 @@ from ..chapters import services as chapters
 from ..chapters.models import Chapter
 from ..errors import DomainError
 from ..extensions import db, login_manager
+from ..http import page_arg
 from . import services
 from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
 from .models import Kind
@@ -20,16 +21,12 @@ def _members_only():
         return login_manager.unauthorized()
 
 
-def _page() -> int:
-    return max(request.args.get("page", 1, type=int) or 1, 1)
-
-
 @bp.get("/ledger")
 def mine():
     return render_template(
         "ledger/mine.html",
         balances=services.chapter_balances(current_user),
-        page=services.history(current_user, page=_page()),
+        page=services.history(current_user, page=page_arg()),
         how_to_earn=services.HOW_TO_EARN,
     )
 
@@ -62,7 +59,7 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
         grant_form=grant_form or GrantForm(members=member_list, formdata=None),
         filter_form=filter_form,
         filters=filters,
-        page=services.chapter_ledger(chapter, criteria, page=_page()),
+        page=services.chapter_ledger(chapter, criteria, page=page_arg()),
         report=services.verify(chapter),
     ), status
 

@@ -7,6 +7,7 @@ from ..accounts.forms import ConfirmForm
 from ..chapters.services import membership_of
 from ..errors import DomainError
 from ..extensions import db
+from ..http import page_arg
 from ..introductions.services import introductions_led_by
 from ..ledger import services as ledger
 from ..relationships.views import need_panel
@@ -29,7 +30,7 @@ def board(slug: str):
         query=query,
         category=category,
         status=status,
-        page=request.args.get("page", 1, type=int) or 1,
+        page=page_arg(),
     )
     return render_template(
         "needs/board.html",

@@ -246,7 +246,8 @@ def on_outcome_reported(outcome: Outcome) -> None:
         intro.first_id,
         intro.second_id,
         InteractionKind.BUSINESS_CLOSED,
-        occurred_at=outcome.created_at or utcnow(),
+        # Now, not the outcome's first report: a meeting reported earlier may have turned into business.
+        occurred_at=utcnow(),
         event_key=f"intro:{intro.id}:business",
         recorded_by_id=outcome.reported_by_id,
         introduction_id=intro.id,

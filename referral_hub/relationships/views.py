@@ -10,6 +10,7 @@ from ..chapters.services import shares_chapter
 from ..clock import utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..http import id_from
 from ..ledger import services as ledger
 from ..needs.models import Need
 from . import connectors, digest, matching, services
@@ -93,8 +94,7 @@ def log_one_to_one(member_id: int):
 
 
 def _introduction_id(form: ThanksForm) -> int | None:
-    raw = form.introduction_id.data or ""
-    return int(raw) if raw.isdigit() else None
+    return id_from(form.introduction_id.data)
 
 
 @bp.post("/members/<int:member_id>/thanks")

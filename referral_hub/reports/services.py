@@ -28,8 +28,7 @@ from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
-from ..introductions.models import Consent, Introduction, IntroState, OutcomeKind
-from ..introductions.models import Outcome as OutcomeRow
+from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
 
@@ -144,9 +143,9 @@ def activities(chapter_id: int, *, starts_at: datetime | None = None, ends_at: d
         part(Introduction.introducer_id, Introduction.created_at, in_chapter),
         part(Consent.member_id, Consent.answered_at, Consent.introduction_id == Introduction.id, in_chapter),
         part(
-            OutcomeRow.reported_by_id,
-            OutcomeRow.created_at,
-            OutcomeRow.introduction_id == Introduction.id,
+            Outcome.reported_by_id,
+            Outcome.created_at,
+            Outcome.introduction_id == Introduction.id,
             in_chapter,
         ),
     ).subquery("activities")
@@ -244,12 +243,12 @@ def _introduction_totals(chapter_id: int, starts_at: datetime, ends_at: datetime
 
 def _business_totals(chapter_id: int, starts_at: datetime, ends_at: datetime) -> dict:
     row = db.session.execute(
-        select(func.count().label("count"), _sum(OutcomeRow.amount).label("amount"))
-        .join(Introduction, Introduction.id == OutcomeRow.introduction_id)
+        select(func.count().label("count"), _sum(Outcome.amount).label("amount"))
+        .join(Introduction, Introduction.id == Outcome.introduction_id)
         .where(
             Introduction.chapter_id == chapter_id,
-            OutcomeRow.kind == OutcomeKind.BUSINESS_CLOSED,
-            _within(OutcomeRow.created_at, starts_at, ends_at),
+            Outcome.kind == OutcomeKind.BUSINESS_CLOSED,
+            _within(Outcome.created_at, starts_at, ends_at),
         )
     ).one()
     return row._asdict()
@@ -344,13 +343,13 @@ def _member_columns(chapter_id: int, now: datetime) -> dict:
     )
     business = (
         select(
-            OutcomeRow.introduction_id,
-            OutcomeRow.reported_by_id,
-            OutcomeRow.amount,
+            Outcome.introduction_id,
+            Outcome.reported_by_id,
+            Outcome.amount,
             Introduction.introducer_id,
         )
-        .join(Introduction, Introduction.id == OutcomeRow.introduction_id)
-        .where(chapter, OutcomeRow.kind == OutcomeKind.BUSINESS_CLOSED)
+        .join(Introduction, Introduction.id == Outcome.introduction_id)
+        .where(chapter, Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
         .subquery()
     )
     given = (
@@ -461,21 +460,21 @@ def introduction_rows(
 ):
     introducer, first, second = aliased(Member), aliased(Member), aliased(Member)
     strongest_outcome = (
-        select(OutcomeRow.kind)
-        .where(OutcomeRow.introduction_id == Introduction.id)
+        select(Outcome.kind)
+        .where(Outcome.introduction_id == Introduction.id)
         .order_by(
             case(
-                (OutcomeRow.kind == OutcomeKind.BUSINESS_CLOSED, 0),
-                (OutcomeRow.kind == OutcomeKind.MET, 1),
+                (Outcome.kind == OutcomeKind.BUSINESS_CLOSED, 0),
+                (Outcome.kind == OutcomeKind.MET, 1),
                 else_=2,
             ),
-            OutcomeRow.id,
+            Outcome.id,
         )
         .limit(1)
         .scalar_subquery()
     )
     business = (
-        select(_sum(OutcomeRow.amount)).where(OutcomeRow.introduction_id == Introduction.id).scalar_subquery()
+        select(_sum(Outcome.amount)).where(Outcome.introduction_id == Introduction.id).scalar_subquery()
     )
     statement = (
         select(
@@ -612,11 +611,11 @@ def activity_rows(chapter_id: int, timeline: Timeline, *, page: int, per_page: i
         events("completed", Introduction.completed_at, zero, chapter_intros),
         events(
             "business",
-            OutcomeRow.created_at,
-            OutcomeRow.amount,
-            OutcomeRow.introduction_id == Introduction.id,
+            Outcome.created_at,
+            Outcome.amount,
+            Outcome.introduction_id == Introduction.id,
             chapter_intros,
-            OutcomeRow.kind == OutcomeKind.BUSINESS_CLOSED,
+            Outcome.kind == OutcomeKind.BUSINESS_CLOSED,
         ),
     ).subquery("happened")
 

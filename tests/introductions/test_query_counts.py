@@ -50,7 +50,8 @@ def measure(client, count_queries, scale: int) -> dict[str, int]:
     browser = Browser(client)
     browser.login(viewer.email)
     browser.post(
-        "/introductions/new", {"first_id": first.id, "second_id": second.id, "note": f"{NOTE} At scale {scale}."}
+        "/introductions/new",
+        {"first_id": first.id, "second_id": second.id, "note": f"{NOTE} At scale {scale}."},
     )
     link = re.search(r"http://localhost(/i/\S+)", mail_to(first.email)[-1].body_text).group(1)
     named = {

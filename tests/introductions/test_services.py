@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from referral_hub.chapters import services as chapters
 from referral_hub.clock import utcnow
 from referral_hub.errors import Forbidden
 from referral_hub.extensions import db
@@ -228,3 +229,54 @@ def test_introductions_of_a_need_are_counted(people, chapter):
     need = NeedFactory(chapter=chapter, asker=first, expires_at=utcnow() + timedelta(days=3))
     services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE, need_id=need.id)
     assert services.introductions_led_by(need) == 1
+
+
+def test_notes_in_any_script_count_as_personal_and_stay_distinct(people, chapter):
+    introducer, first, second = people
+    russian = "Анна ведёт бухгалтерию трёх пекарен, а Борис только что открыл вторую пекарню."
+    greek = "Η Άννα κρατά τα βιβλία τριών φούρνων και ο Μπόρις μόλις άνοιξε τον δεύτερο φούρνο του."
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=russian)
+    third = member_of(chapter)
+    services.introduce(introducer, first_id=first.id, second_id=third.id, note=greek)
+
+
+def test_a_party_who_left_the_chapter_cannot_answer(people, chapter):
+    introducer, first, second = people
+    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    consent = services.consent_for_link(secret_of(first))
+    chapters.leave(chapters.membership_of(first, chapter.slug))
+    with pytest.raises(services.IntroClosed, match="no longer a member"):
+        services.answer(consent, Decision.ACCEPT)
+
+
+def test_an_introducer_who_left_earns_nothing_and_is_told_why(people, chapter):
+    introducer, first, second = people
+    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    services.answer(services.consent_for_link(secret_of(first)), Decision.ACCEPT)
+    chapters.leave(chapters.membership_of(introducer, chapter.slug))
+    services.answer(services.consent_for_link(secret_of(second)), Decision.ACCEPT)
+    assert intro.credit_note is CreditNote.INTRODUCER_LEFT
+    assert ledger.balance(chapter, introducer) == 0
+
+
+def test_an_outcome_moves_forward_to_business_but_never_multiplies(people, chapter):
+    introducer, first, second = people
+    intro = _complete(introducer, first, second, NOTE)
+    services.report_outcome(intro, first, OutcomeKind.MET)
+    with pytest.raises(services.Conflict, match="already told us"):
+        services.report_outcome(intro, first, OutcomeKind.NOT_A_FIT)
+    outcome = services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 500)
+    assert outcome.kind is OutcomeKind.BUSINESS_CLOSED and outcome.amount == 500
+    assert len(services.outcomes_of(intro)) == 1
+
+
+def test_a_lapsed_introduction_of_a_pair_does_not_block_a_new_one(people, chapter):
+    introducer, first, second = people
+    old = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    old.expires_at = utcnow() - timedelta(seconds=1)
+    db.session.flush()
+    fresh = services.introduce(
+        introducer, first_id=first.id, second_id=second.id, note=NOTE + " Again, really."
+    )
+    db.session.refresh(old)
+    assert old.state is IntroState.EXPIRED and fresh.state is IntroState.PENDING

@@ -42,12 +42,14 @@ def test_introducing_through_the_form_redirects_to_the_introduction(browser, tri
     assert counts() == (1, 0)
 
 
-@pytest.mark.parametrize("note", ["x" * 10_000, "too short"])
-def test_a_bad_note_re_renders_the_form_and_writes_nothing(browser, trio, note):
+@pytest.mark.parametrize(
+    ("note", "message"), [("x" * 10_000, "Keep the note under 2000 characters"), ("too short", "at least 40")]
+)
+def test_a_bad_note_re_renders_the_form_and_writes_nothing(browser, trio, note, message):
     introducer, first, second = trio
     response = introduce(browser, introducer, first, second, note)
     assert response.status_code == 422
-    assert b"note" in response.data.lower()
+    assert message in response.get_data(as_text=True)
     assert counts() == (0, 0)
 
 
@@ -81,7 +83,9 @@ def test_answering_from_the_link_accepts_once_and_a_second_post_says_used(client
     path = link_path(first)
     page = anonymous.get(path).get_data(as_text=True)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-    assert anonymous.post(path, data={"decision": "accept", "csrf_token": token}).status_code == 200
+    answered = anonymous.post(path, data={"decision": "accept", "csrf_token": token})
+    assert answered.status_code == 302 and answered.location.endswith("/introductions/answered")
+    assert "You accepted" in anonymous.get(answered.location).get_data(as_text=True)
     again = anonymous.post(path, data={"decision": "accept", "csrf_token": token})
     assert again.status_code == 410 and b"already been used" in again.data
     assert counts() == (1, 1)
@@ -126,3 +130,57 @@ def test_an_introduction_page_is_not_found_for_others(browser, client, trio):
     other = client.application.test_client()
     Browser(other).login(outsider.email)
     assert other.get(intro_url).status_code == 404
+
+
+def test_the_introducer_never_sees_who_declined(browser, client, trio):
+    introducer, first, second = trio
+    intro_url = introduce(browser, introducer, first, second).location
+    anonymous = client.application.test_client()
+    path = link_path(first)
+    token = re.search(
+        r'name="csrf_token"[^>]*value="([^"]+)"', anonymous.get(path).get_data(as_text=True)
+    ).group(1)
+    anonymous.post(path, data={"decision": "decline", "csrf_token": token})
+    page = browser.get(intro_url).get_data(as_text=True)
+    assert "It did not go ahead" in page
+    assert f"{first.display_name}: decline" not in page and "You declined" not in page
+
+
+def test_the_introducer_may_open_a_partys_link_but_the_other_party_is_told_it_is_not_theirs(
+    browser, client, trio
+):
+    introducer, first, second = trio
+    introduce(browser, introducer, first, second)
+    assert browser.get(link_path(first)).status_code == 200  # logged in as the introducer
+    other_party = Browser(client.application.test_client())
+    other_party.login(second.email)
+    response = other_party.get(link_path(first))
+    assert response.status_code == 403 and b"sent to the other person" in response.data
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/introductions/99999999999999999999",
+        "/needs/99999999999999999999",
+        "/introductions/new?need=%C2%B2",
+        "/introductions/new?need=" + "9" * 5000,
+        "/introductions?page=99999999999999999999",
+    ],
+)
+def test_absurd_ids_and_pages_never_cause_a_500(browser, trio, path):
+    browser.login(trio[0].email)
+    assert browser.get(path).status_code in (200, 404)
+
+
+def test_absurd_party_ids_are_refused_with_a_message(browser, trio):
+    introducer, first, _ = trio
+    browser.login(introducer.email)
+    response = browser.post("/introductions/new", {"first_id": first.id, "second_id": 2**40, "note": NOTE})
+    assert response.status_code == 422 and b"Choose two members" in response.data
+    assert counts() == (0, 0)
+
+
+def test_a_nul_byte_is_refused_with_a_400(browser, trio):
+    browser.login(trio[0].email)
+    assert browser.get("/introductions?state=a%00b").status_code == 400

@@ -136,9 +136,10 @@ def test_a_pending_or_declined_introduction_records_nothing(chapter, member_of):
 def test_business_closed_adds_four_between_the_parties_once_whoever_reports_it(chapter, member_of):
     carl, ann, bob = member_of("Carl"), member_of("Ann"), member_of("Bob")
     intro = completed_introduction(chapter, carl, ann, bob)
-    introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 500)
+    introductions.report_outcome(intro, ann, OutcomeKind.MET)
+    assert interactions_between(ann, bob) == [(InteractionKind.INTRODUCED, 2)]
+    introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 500)  # the meeting led to business
     introductions.report_outcome(intro, bob, OutcomeKind.BUSINESS_CLOSED, 700)
-    introductions.report_outcome(intro, bob, OutcomeKind.MET)
     assert interactions_between(ann, bob) == [
         (InteractionKind.INTRODUCED, 2),
         (InteractionKind.BUSINESS_CLOSED, 4),

@@ -9,7 +9,7 @@ from referral_hub.chapters import services as chapters
 from referral_hub.chapters.models import Membership, Role
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
-from referral_hub.reports.access import create_token, revoke_token
+from referral_hub.reports.access import TokenRefused, create_token, revoke_token
 from referral_hub.reports.models import ApiToken
 from referral_hub.tokens import digest
 from tests.factories import MembershipFactory
@@ -91,8 +91,9 @@ def test_an_unknown_chapter_and_a_forbidden_one_get_the_same_answer(api, hillsid
 
 
 @pytest.mark.parametrize("path", ALL_ENDPOINTS)
-def test_a_session_cookie_is_not_an_api_credential(browser, riverside, path):
-    browser.login("olga@example.org")
+@pytest.mark.parametrize("email", ["olga@example.org", "ann@example.org"], ids=["organizer", "member"])
+def test_a_session_cookie_is_not_an_api_credential(browser, riverside, path, email):
+    browser.login(email)
     response = browser.get(path)
     assert response.status_code == 401
     assert error_of(response)["code"] == "unauthorized"
@@ -121,8 +122,6 @@ def test_a_removed_organizer_loses_access(api, riverside):
 
 
 def test_a_member_cannot_create_a_token_for_a_chapter_they_do_not_organize(riverside):
-    from referral_hub.reports.access import TokenRefused
-
     with pytest.raises(TokenRefused, match="Choose a chapter that you organize"):
         create_token(riverside.ann, name="Mine", chapter_slug="riverside")
     with pytest.raises(TokenRefused):
