@@ -74,12 +74,9 @@ def _address_limit():
 TOO_MANY_FROM_ADDRESS = "Too many attempts from your network. Wait a minute and try again."
 
 
-def _login_account_key() -> str:
-    return "login:" + email_key_of(request.form.get("email", ""))
-
-
-def _reset_account_key() -> str:
-    return "reset:" + email_key_of(request.form.get("email", ""))
+def _account_key(action: str):
+    """A rate-limit key per email address typed into the form, whoever sends it."""
+    return lambda: f"{action}:" + email_key_of(request.form.get("email", ""))
 
 
 def _is_failed_login(response) -> bool:
@@ -95,6 +92,12 @@ def home():
 
 @bp.route("/register", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limiter.limit(
+    lambda: current_app.config["RATELIMIT_REGISTER_PER_ACCOUNT"],
+    key_func=_account_key("register"),
+    methods=["POST"],
+    error_message="Too many attempts to register this address. Wait an hour, or reset its password.",
+)
 def register():
     form = RegisterForm()
     if form.validate_on_submit():
@@ -116,7 +119,7 @@ def register():
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @limiter.limit(
     lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"],
-    key_func=_login_account_key,
+    key_func=_account_key("login"),
     methods=["POST"],
     deduct_when=_is_failed_login,
     error_message="Too many failed attempts for this account. Wait a few minutes and try again.",
@@ -178,7 +181,7 @@ def resend_verification():
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @limiter.limit(
     lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"],
-    key_func=_reset_account_key,
+    key_func=_account_key("reset"),
     methods=["POST"],
     error_message="Too many reset requests for this address. Check your inbox, or try again in an hour.",
 )

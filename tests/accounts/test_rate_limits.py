@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.conftest import Browser
 from tests.factories import PASSWORD, MemberFactory
 
 
@@ -59,7 +60,10 @@ def test_successful_logins_do_not_count_against_the_account(app, browser, limits
 )
 def test_attempts_past_the_per_address_limit_get_429_with_a_message(browser, limits, path, form):
     limits(
-        AUTH_PER_ADDRESS="3 per minute", LOGIN_PER_ACCOUNT="100 per minute", RESET_PER_ACCOUNT="100 per hour"
+        AUTH_PER_ADDRESS="3 per minute",
+        LOGIN_PER_ACCOUNT="100 per minute",
+        RESET_PER_ACCOUNT="100 per hour",
+        REGISTER_PER_ACCOUNT="100 per hour",
     )
     statuses = [browser.post(path, form).status_code for _ in range(4)]
     assert 429 not in statuses[:3] and statuses[3] == 429
@@ -73,3 +77,18 @@ def test_reset_requests_past_the_per_account_limit_get_429(browser, limits):
     MemberFactory(email="ann@example.org")
     statuses = [browser.post("/password/forgot", {"email": "ann@example.org"}).status_code for _ in range(3)]
     assert statuses == [200, 200, 429]
+
+
+def test_registration_attempts_for_one_address_past_the_limit_get_429_from_any_network(
+    browser, client, limits
+):
+    limits(REGISTER_PER_ACCOUNT="2 per hour")
+    form = {"display_name": "Ann", "email": "Ann@Example.org", "password": "short"}
+    statuses = [browser.post("/register", form).status_code for _ in range(2)]
+    assert 429 not in statuses
+    other_network = client.application.test_client()
+    blocked = Browser(other_network).post(
+        "/register", {**form, "email": "ann@example.org"}, environ_base={"REMOTE_ADDR": "203.0.113.9"}
+    )
+    assert blocked.status_code == 429
+    assert "Too many attempts to register this address" in blocked.get_data(as_text=True)
