@@ -11,11 +11,37 @@ from referral_hub.chapters.models import Chapter, Invitation, Membership, Member
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions.models import (
-    Consent, CreditNote, Introduction, IntroState, Outcome, OutcomeKind,
+    Consent,
+    CreditNote,
+    Introduction,
+    IntroState,
+    Outcome,
+    OutcomeKind,
 )
 from referral_hub.introductions.notes import fingerprint
+from referral_hub.ledger import services as ledger
+from referral_hub.ledger.models import (
+    ChapterPolicy,
+    Kind,
+    LedgerAccount,
+    LedgerEntry,
+    LedgerTransaction,
+    PolicyChange,
+)
 from referral_hub.mail.models import OutboxMessage
 from referral_hub.needs.models import Need
+from referral_hub.relationships.digest import iso_week as week_of
+from referral_hub.relationships.models import (
+    DigestDelivery,
+    Interaction,
+    InteractionKind,
+    IntroRequest,
+    NudgeResponse,
+    Relationship,
+    RequestState,
+)
+from referral_hub.relationships.services import NUDGE_AFTER, SNOOZE, record
+from referral_hub.reports.models import TOKEN_PREFIX, ApiToken
 from referral_hub.tokens import digest
 
 PASSWORD = "correct horse battery"
@@ -136,8 +162,11 @@ class IntroductionFactory(BaseFactory):
     expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
 
     class Params:
-        completed = factory.Trait(state=IntroState.COMPLETED, completed_at=factory.LazyFunction(utcnow),
-                                  credit_note=CreditNote.CREDITED)
+        completed = factory.Trait(
+            state=IntroState.COMPLETED,
+            completed_at=factory.LazyFunction(utcnow),
+            credit_note=CreditNote.CREDITED,
+        )
 
 
 class ConsentFactory(BaseFactory):
@@ -158,3 +187,272 @@ class OutcomeFactory(BaseFactory):
     introduction = factory.SubFactory(IntroductionFactory, completed=True)
     reported_by = factory.LazyAttribute(lambda o: o.introduction.first)
     kind = OutcomeKind.MET
+
+
+# Ledger: balances are a cache of entries, so ledger rows are posted by the ledger's own service.
+
+
+class LedgerAccountFactory(BaseFactory):
+    """A member's account in a chapter they belong to (its composite key names the membership); pass
+    `membership=` to choose whose. `credits=` grants credits through the ledger, so the cached balance
+    always equals the entries; `pool=True` makes the chapter's pool instead."""
+
+    class Meta:
+        model = LedgerAccount
+        exclude = ("membership",)
+
+    membership = factory.SubFactory(MembershipFactory)
+    chapter = factory.SelfAttribute("membership.chapter")
+    member = factory.SelfAttribute("membership.member")
+    balance = 0
+    created_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        pool = factory.Trait(membership=None, chapter=factory.SubFactory(ChapterFactory), member=None)
+
+    @factory.post_generation
+    def credits(account, create, amount, **_kwargs):  # noqa: N805 - factory-boy passes the object
+        if create and amount:
+            ledger.post(
+                account.chapter,
+                key=f"factory:credits:{account.id}",
+                kind=Kind.GRANT,
+                memo="Credits to start with",
+                caused_by=None,
+                entries=[(ledger.POOL, -amount), (account.member, amount)],
+            )
+
+
+class LedgerTransactionFactory(BaseFactory):
+    """A transaction posted by `ledger.post`: an organizer's grant of `amount` credits from the pool to
+    a new member of the chapter. `reversal=True` posts a grant and then the reversal that mirrors it."""
+
+    class Meta:
+        model = LedgerTransaction
+        exclude = ("membership",)
+
+    chapter = factory.SubFactory(ChapterFactory)
+    membership = factory.SubFactory(MembershipFactory, chapter=factory.SelfAttribute("..chapter"))
+    kind = Kind.GRANT
+    idempotency_key = factory.Sequence(lambda n: f"factory:{n}")
+    memo = "Thanks for hosting the breakfast"
+    caused_by = None
+    entries = factory.LazyAttribute(lambda o: [(ledger.POOL, -o.amount), (o.membership.member, o.amount)])
+
+    class Params:
+        amount = 5
+        reversal = factory.Trait(
+            reverses=factory.SubFactory("tests.factories.LedgerTransactionFactory"),
+            chapter=factory.SelfAttribute("reverses.chapter"),
+            membership=None,
+            kind=Kind.REVERSAL,
+            memo="Granted by mistake",
+            entries=factory.LazyAttribute(
+                lambda o: [(entry.account.member, -entry.amount) for entry in o.reverses.entries]
+            ),
+        )
+
+    @classmethod
+    def _create(cls, model_class, *, chapter, idempotency_key, **posting):
+        return ledger.post(chapter, key=idempotency_key, **posting)
+
+
+class LedgerEntryFactory(BaseFactory):
+    """The member's leg of a posted transaction: an entry never exists without the legs that balance it."""
+
+    class Meta:
+        model = LedgerEntry
+
+    transaction = factory.SubFactory(LedgerTransactionFactory, amount=factory.SelfAttribute("..amount"))
+
+    class Params:
+        amount = 5
+
+    @classmethod
+    def _create(cls, model_class, *, transaction):
+        return next(entry for entry in transaction.entries if entry.account.member_id is not None)
+
+
+class ChapterPolicyFactory(BaseFactory):
+    """A chapter's stored policy: DESIGN.md's defaults except the settings given (`need_cost=0`)."""
+
+    class Meta:
+        model = ChapterPolicy
+        exclude = ("chapter",)
+
+    chapter = factory.SubFactory(ChapterFactory)
+    chapter_id = factory.SelfAttribute("chapter.id")
+    updated_at = factory.LazyFunction(utcnow)
+
+    @classmethod
+    def _adjust_kwargs(cls, **kwargs):
+        return {**ChapterPolicy.defaults(kwargs["chapter_id"]).settings(), **kwargs}
+
+
+class PolicyChangeFactory(BaseFactory):
+    """One setting changed by an organizer through `ledger.update_policy`, so the chapter's policy
+    row holds the new value the history records (and `old_value` is what it really was)."""
+
+    class Meta:
+        model = PolicyChange
+        exclude = ("chapter", "organizer")
+
+    chapter = factory.SubFactory(ChapterFactory)
+    organizer = factory.SubFactory(
+        MembershipFactory, chapter=factory.SelfAttribute("..chapter"), organizer=True
+    )
+    chapter_id = factory.SelfAttribute("chapter.id")
+    changed_by = factory.SelfAttribute("organizer.member")
+    setting = "need_cost"
+    # Never the default (2), and a different value each time: every call is a change.
+    new_value = factory.Sequence(lambda n: 3 + n % 98)
+
+    @classmethod
+    def _create(cls, model_class, *, chapter_id, setting, new_value, changed_by):
+        [change] = ledger.update_policy(
+            db.session.get(Chapter, chapter_id), changed_by=changed_by, settings={setting: new_value}
+        )
+        return change
+
+
+# Reports
+
+
+class ApiTokenFactory(BaseFactory):
+    """A token of an organizer of its chapter; pass `secret=` to know the bearer token it hashes."""
+
+    class Meta:
+        model = ApiToken
+        exclude = ("secret", "organizer")
+
+    secret = factory.Sequence(lambda n: f"{TOKEN_PREFIX}factory-secret-{n}")
+    organizer = factory.SubFactory(MembershipFactory, organizer=True)
+    chapter = factory.SelfAttribute("organizer.chapter")
+    member = factory.SelfAttribute("organizer.member")
+    name = factory.Sequence(lambda n: f"Spreadsheet {n}")
+    token_hash = factory.LazyAttribute(lambda o: digest(o.secret))
+    created_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        revoked = factory.Trait(revoked_at=factory.LazyAttribute(lambda o: o.created_at))
+
+
+# Relationships: a pair's strength is a cache of its interactions, so interactions are recorded by
+# the relationships service, which folds each into the pair's row.
+
+
+class InteractionFactory(BaseFactory):
+    """A one-to-one between two members, today, recorded through `relationships.record`."""
+
+    class Meta:
+        model = Interaction
+        exclude = ("first", "second")
+
+    first = factory.SubFactory(MemberFactory)
+    second = factory.SubFactory(MemberFactory)
+    pair_low_id = factory.LazyAttribute(lambda o: min(o.first.id, o.second.id))
+    pair_high_id = factory.LazyAttribute(lambda o: max(o.first.id, o.second.id))
+    kind = InteractionKind.ONE_TO_ONE
+    occurred_at = factory.LazyFunction(utcnow)
+    event_key = factory.Sequence(lambda n: f"factory:{n}")
+
+    class Params:
+        # Quiet for longer than keep-in-touch waits before it nudges.
+        lapsed = factory.Trait(
+            occurred_at=factory.LazyFunction(lambda: utcnow() - NUDGE_AFTER - timedelta(days=1))
+        )
+
+    @classmethod
+    def _create(cls, model_class, *, pair_low_id, pair_high_id, kind, **details):
+        return db.session.get(model_class, record(pair_low_id, pair_high_id, kind, **details))
+
+
+class RelationshipFactory(BaseFactory):
+    """The pair row that recording `interaction` (an InteractionFactory) folded its weight into.
+    `lapsed=True`: a pair strong enough to be worth keeping in touch with, quiet long enough to nudge."""
+
+    class Meta:
+        model = Relationship
+        exclude = ("interaction",)
+
+    interaction = factory.SubFactory(InteractionFactory)
+    pair_low_id = factory.SelfAttribute("interaction.pair_low_id")
+    pair_high_id = factory.SelfAttribute("interaction.pair_high_id")
+
+    class Params:
+        # A whole SubFactory: a trait's `interaction__kind` would drop the kind when the trait is off.
+        lapsed = factory.Trait(
+            interaction=factory.SubFactory(
+                InteractionFactory, kind=InteractionKind.BUSINESS_CLOSED, lapsed=True
+            )
+        )
+
+    @classmethod
+    def _create(cls, model_class, *, pair_low_id, pair_high_id):
+        # The service wrote the row with an upsert the session has not seen.
+        return db.session.get(model_class, (pair_low_id, pair_high_id), populate_existing=True)
+
+
+class NudgeResponseFactory(BaseFactory):
+    """A member snoozed the nudge about the other member of a lapsed relationship; `dismissed=True`
+    dismisses it for that lapse instead."""
+
+    class Meta:
+        model = NudgeResponse
+        exclude = ("relationship",)
+
+    relationship = factory.SubFactory(RelationshipFactory, lapsed=True)
+    member_id = factory.SelfAttribute("relationship.pair_low_id")
+    other_id = factory.SelfAttribute("relationship.pair_high_id")
+    snoozed_until = factory.LazyFunction(lambda: utcnow() + SNOOZE)
+    updated_at = factory.LazyFunction(utcnow)
+
+    class Params:
+        dismissed = factory.Trait(
+            snoozed_until=None, dismissed_lapse_at=factory.SelfAttribute("relationship.last_interaction_at")
+        )
+
+
+class IntroRequestFactory(BaseFactory):
+    """An open request from a member to a connector for an introduction to a target, all three in the
+    chapter. Free (cost 0), so no ledger charge has to match it: `connectors.ask` makes a paid one."""
+
+    class Meta:
+        model = IntroRequest
+        exclude = ("asker_membership", "connector_membership", "target_membership")
+
+    chapter = factory.SubFactory(ChapterFactory)
+    asker_membership = factory.SubFactory(MembershipFactory, chapter=factory.SelfAttribute("..chapter"))
+    connector_membership = factory.SubFactory(MembershipFactory, chapter=factory.SelfAttribute("..chapter"))
+    target_membership = factory.SubFactory(MembershipFactory, chapter=factory.SelfAttribute("..chapter"))
+    asker = factory.SelfAttribute("asker_membership.member")
+    connector = factory.SelfAttribute("connector_membership.member")
+    target = factory.SelfAttribute("target_membership.member")
+    note = "You know us both: could you introduce me to the caterer you mentioned at breakfast?"
+    cost = 0
+    created_at = factory.LazyFunction(utcnow)
+    expires_at = factory.LazyAttribute(lambda o: o.created_at + timedelta(days=14))
+
+    class Params:
+        declined = factory.Trait(state=RequestState.DECLINED, closed_at=factory.LazyFunction(utcnow))
+        expired = factory.Trait(
+            state=RequestState.EXPIRED,
+            created_at=factory.LazyFunction(lambda: utcnow() - timedelta(days=15)),
+            closed_at=factory.SelfAttribute("expires_at"),
+        )
+
+
+class DigestDeliveryFactory(BaseFactory):
+    """This week's digest, sent to a member; `last_week=True`: the one before, so this week's is due."""
+
+    class Meta:
+        model = DigestDelivery
+        exclude = ("member",)
+
+    member = factory.SubFactory(MemberFactory)
+    member_id = factory.SelfAttribute("member.id")
+    sent_at = factory.LazyFunction(utcnow)
+    iso_week = factory.LazyAttribute(lambda o: week_of(o.sent_at))
+
+    class Params:
+        last_week = factory.Trait(sent_at=factory.LazyFunction(lambda: utcnow() - timedelta(weeks=1)))
