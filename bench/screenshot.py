@@ -31,6 +31,7 @@ def main() -> None:
     parser.add_argument("--slug", default="bench-1x")
     parser.add_argument("--width", type=int, default=1100)
     parser.add_argument("--output", default="docs/dashboard.png")
+    parser.add_argument("--query", default="?sort=intros_completed&order=desc", help="the dashboard's own")
     options = parser.parse_args()
 
     os.environ.setdefault("REFERRAL_HUB_ENV", "testing")
@@ -56,7 +57,7 @@ def main() -> None:
             page.fill("input[name=password]", PASSWORD)
             page.click("main button[type=submit]")
             page.wait_for_url(f"{base}/dashboard")
-            page.goto(f"{base}/chapters/{options.slug}/organize", timeout=120_000)
+            page.goto(f"{base}/chapters/{options.slug}/organize{options.query}", timeout=120_000)
             top = page.locator("main h1").bounding_box()
             bottom = page.locator("section.reports").last.bounding_box()
             page.screenshot(

@@ -58,6 +58,8 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "RATELIMIT_AUTH_PER_ADDRESS": environ.get("RATELIMIT_AUTH_PER_ADDRESS", "30 per minute"),
         "RATELIMIT_RESET_PER_ACCOUNT": environ.get("RATELIMIT_RESET_PER_ACCOUNT", "5 per hour"),
         "RATELIMIT_REGISTER_PER_ACCOUNT": environ.get("RATELIMIT_REGISTER_PER_ACCOUNT", "10 per hour"),
+        "RATELIMIT_API_PER_TOKEN": environ.get("RATELIMIT_API_PER_TOKEN", "120 per minute"),
+        "RATELIMIT_API_PER_ADDRESS": environ.get("RATELIMIT_API_PER_ADDRESS", "600 per minute"),
         "RATELIMIT_HEADERS_ENABLED": True,
         "SESSION_COOKIE_NAME": "referral_hub_session",
         "SESSION_COOKIE_HTTPONLY": True,

@@ -1,4 +1,4 @@
-"""reports: api tokens and report indexes
+"""reports: api tokens, and indexes for the reports' filters and chapter-wide reads
 
 Revision ID: abe7cde5ca00
 Revises: e4775d323273
@@ -37,6 +37,12 @@ def upgrade():
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_api_tokens_member_id'), ['member_id', 'created_at'], unique=False)
 
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.create_index('ix_consents_introduction_answered', ['introduction_id', 'member_id', 'answered_at'], unique=False)
+
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.create_index('ix_ledger_entries_account_amount', ['account_id', 'amount'], unique=False)
+
     with op.batch_alter_table('introductions', schema=None) as batch_op:
         batch_op.create_index('ix_introductions_chapter_completed', ['chapter_id', 'completed_at'], unique=False)
         batch_op.create_index('ix_introductions_chapter_created', ['chapter_id', 'created_at'], unique=False)
@@ -59,6 +65,12 @@ def downgrade():
         batch_op.drop_index('ix_introductions_chapter_state_closed')
         batch_op.drop_index('ix_introductions_chapter_created')
         batch_op.drop_index('ix_introductions_chapter_completed')
+
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
+        batch_op.drop_index('ix_ledger_entries_account_amount')
+
+    with op.batch_alter_table('consents', schema=None) as batch_op:
+        batch_op.drop_index('ix_consents_introduction_answered')
 
     with op.batch_alter_table('api_tokens', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_api_tokens_member_id'))

@@ -90,25 +90,17 @@ class Dashboard:
 
 
 def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
-    """Every figure of the dashboard in a fixed number of queries (twelve), whatever the chapter's size."""
+    """Every figure of the dashboard in a fixed number of queries (seven), whatever the chapter's size."""
     now = now or utcnow()
     view = View.from_args(args)
     period = services.Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
     timeline = services.Timeline.covering(view.interval, None, now.date())
     activity, _ = services.activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
-    giving, _ = services.member_rows(
-        chapter_id,
-        services.MemberQuery(sort="giving_and_asking", order="desc", per_page=CHART_MEMBERS),
-        now=now,
-    )
-    members, total = services.member_rows(
+    members = services.member_views(
         chapter_id,
         services.MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
-        now=now,
-    )
-    dormant, dormant_total = services.member_rows(
-        chapter_id,
-        services.MemberQuery(sort="last_active_at", order="asc", per_page=DORMANT_SHOWN, status="red"),
+        most_active=CHART_MEMBERS,
+        dormant=DORMANT_SHOWN,
         now=now,
     )
     return Dashboard(
@@ -117,11 +109,11 @@ def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
         summary=services.summary(chapter_id, period),
         activity=activity,
         activity_chart=charts.activity_chart(activity, view.interval),
-        giving=giving,
-        giving_chart=charts.giving_chart(giving),
-        members=members,
-        members_pager=Pager(view.page, max(math.ceil(total / MEMBERS_PER_PAGE), 1)),
-        members_total=total,
-        dormant=dormant,
-        dormant_total=dormant_total,
+        giving=members.most_active,
+        giving_chart=charts.giving_chart(members.most_active),
+        members=members.page,
+        members_pager=Pager(view.page, max(math.ceil(members.total / MEMBERS_PER_PAGE), 1)),
+        members_total=members.total,
+        dormant=members.dormant,
+        dormant_total=members.dormant_total,
     )

@@ -8,7 +8,8 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
-from ..introductions.models import Introduction
+from ..introductions.models import Consent, Introduction
+from ..ledger.models import LedgerEntry
 from ..needs.models import Need
 
 TOKEN_PREFIX = "rh_"  # noqa: S105 - the visible prefix of every token, not a secret
@@ -60,3 +61,7 @@ Index(
 )
 Index("ix_needs_chapter_created", Need.chapter_id, Need.created_at)
 Index("ix_needs_chapter_status_closed", Need.chapter_id, Need.status, Need.closed_at)
+# Covering indexes: who answered when, and what each account moved, read from the index alone when
+# a report walks a whole chapter (its consents through its introductions, its members' entries).
+Index("ix_consents_introduction_answered", Consent.introduction_id, Consent.member_id, Consent.answered_at)
+Index("ix_ledger_entries_account_amount", LedgerEntry.account_id, LedgerEntry.amount)

@@ -10,6 +10,7 @@ from marshmallow import Schema
 from . import schemas
 
 ERROR_ANSWERS = {
+    "400": "The request cannot be read at all (for example, it contains a NUL character).",
     "401": "No token, an unknown token or a revoked one.",
     "403": "The token's member no longer organizes its chapter.",
     "404": "No chapter with that slug that this token reads (the same answer whether or not it exists).",
@@ -39,7 +40,7 @@ completed introduction, *red* no activity in the last 90 days. *give_ratio* = gi
 asking) with giving = introductions made that completed, asking = needs posted. *acceptance_rate*
 = completed / (completed + declined + expired) over the introductions resolved in the period.
 
-**Errors** are `{"error": {"code": "...", "message": "..."}}` with 401, 403, 404, 422 or 429.
+**Errors** are `{"error": {"code": "...", "message": "..."}}` with 400, 401, 403, 404, 422 or 429.
 """
 
 

@@ -18,7 +18,7 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Float, Integer, and_, case, cast, func, literal, select, union_all
+from sqlalchemy import Float, Integer, and_, case, cast, func, literal, or_, select, union_all
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.functions import FunctionElement
@@ -29,10 +29,12 @@ from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
 from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
-from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from ..ledger.models import POLICY_SETTINGS, LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
 
 RECENT = timedelta(days=90)
+# The longest an introduction can wait for answers: the policy's upper bound for intro_expiry_days.
+ANSWER_WINDOW = timedelta(days=POLICY_SETTINGS["intro_expiry_days"][2])
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 WEEK, MONTH = "week", "month"
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2}
@@ -130,24 +132,46 @@ def _median(values):
     return select(func.avg(ranked.c.value)).where(middle).scalar_subquery()
 
 
-def activities(chapter_id: int, *, starts_at: datetime | None = None, ends_at: datetime | None = None):
-    """Every activity in the chapter as rows (member_id, at), optionally within [starts_at, ends_at)."""
+def chapter_outcomes(chapter_id: int):
+    """The chapter's outcomes with their introducers, once for every use in a statement (a CTE)."""
+    return (
+        select(
+            Outcome.reported_by_id,
+            Outcome.kind,
+            Outcome.amount,
+            Outcome.created_at,
+            Introduction.introducer_id,
+        )
+        .join(Introduction, Introduction.id == Outcome.introduction_id)
+        .where(Introduction.chapter_id == chapter_id)
+        .cte("chapter_outcomes")
+    )
+
+
+def activities(
+    chapter_id: int, *, starts_at: datetime | None = None, ends_at: datetime | None = None, outcomes=None
+):
+    """Every activity in the chapter as rows (member_id, at), optionally within [starts_at, ends_at).
+
+    `outcomes`: the statement's `chapter_outcomes`, to read them once; by default they are read here.
+    """
+    outcomes = outcomes if outcomes is not None else chapter_outcomes(chapter_id)
 
     def part(member, at, *conditions):
         window = [_within(at, starts_at, ends_at)] if starts_at is not None else []
         return select(member.label("member_id"), at.label("at")).where(*conditions, *window)
 
     in_chapter = Introduction.chapter_id == chapter_id
+    answerable = [in_chapter]
+    if starts_at is not None:
+        # An answer comes before its introduction expires, so it is from an introduction made at
+        # most ANSWER_WINDOW earlier: this reads those introductions' consents, not all of them.
+        answerable.append(_within(Introduction.created_at, starts_at - ANSWER_WINDOW, ends_at))
     return union_all(
         part(Need.asker_id, Need.created_at, Need.chapter_id == chapter_id),
         part(Introduction.introducer_id, Introduction.created_at, in_chapter),
-        part(Consent.member_id, Consent.answered_at, Consent.introduction_id == Introduction.id, in_chapter),
-        part(
-            Outcome.reported_by_id,
-            Outcome.created_at,
-            Outcome.introduction_id == Introduction.id,
-            in_chapter,
-        ),
+        part(Consent.member_id, Consent.answered_at, Consent.introduction_id == Introduction.id, *answerable),
+        part(outcomes.c.reported_by_id, outcomes.c.created_at),
     ).subquery("activities")
 
 
@@ -173,15 +197,23 @@ def summary(chapter_id: int, period: Period) -> dict:
 
 
 def _member_totals(chapter_id: int, starts_at: datetime, ends_at: datetime) -> dict:
-    active = activities(chapter_id, starts_at=starts_at, ends_at=ends_at)
-    recent = activities(chapter_id, starts_at=ends_at - RECENT, ends_at=ends_at)
+    # Both windows end where the period ends, so each member's latest activity before then answers
+    # both questions: active in the period, and active in the 90 days up to its end. It is joined,
+    # not tested with `IN (…)`, which could make the database re-read the set for every member.
+    events = activities(chapter_id, starts_at=min(starts_at, ends_at - RECENT), ends_at=ends_at)
+    latest = (
+        select(events.c.member_id, func.max(events.c.at).label("at")).group_by(events.c.member_id).subquery()
+    )
     row = db.session.execute(
         select(
             func.count().label("total"),
             _sum(case((_within(Membership.joined_at, starts_at, ends_at), 1), else_=0)).label("new"),
-            _sum(case((Membership.member_id.in_(select(active.c.member_id)), 1), else_=0)).label("active"),
-            _sum(case((Membership.member_id.in_(select(recent.c.member_id)), 0), else_=1)).label("dormant"),
-        ).where(_current_members(chapter_id))
+            _sum(case((latest.c.at >= starts_at, 1), else_=0)).label("active"),
+            _sum(case((latest.c.at >= ends_at - RECENT, 0), else_=1)).label("dormant"),
+        )
+        .select_from(Membership)
+        .outerjoin(latest, latest.c.member_id == Membership.member_id)
+        .where(_current_members(chapter_id))
     ).one()
     return row._asdict()
 
@@ -255,30 +287,43 @@ def _business_totals(chapter_id: int, starts_at: datetime, ends_at: datetime) ->
 
 
 def _credit_totals(chapter_id: int, starts_at: datetime, ends_at: datetime) -> dict:
-    member_entries = (
-        select(LedgerEntry.amount)
-        .join(LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id)
-        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-        .where(LedgerTransaction.chapter_id == chapter_id, LedgerAccount.member_id.is_not(None))
-    )
-    in_period = member_entries.where(_within(LedgerTransaction.created_at, starts_at, ends_at)).subquery()
-    after_period = member_entries.where(LedgerTransaction.created_at >= ends_at).subquery()
+    """Credits into and out of member accounts in the period, and what they held at its end: one query.
+
+    The ledger is append-only, so what happened up to the end of the period is everything less what
+    was recorded after it, and the balances then are today's cached balances less what moved since.
+    Counting from the beginning that way reads each account's entries instead of every transaction's.
+    """
+
+    def moved(*window):
+        entries = (
+            select(LedgerEntry.amount)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .where(LedgerAccount.chapter_id == chapter_id, LedgerAccount.member_id.is_not(None))
+        )
+        if window:
+            entries = entries.join(
+                LedgerTransaction, LedgerTransaction.id == LedgerEntry.transaction_id
+            ).where(LedgerTransaction.chapter_id == chapter_id, *window)
+        entries = entries.subquery()
+        return {
+            "issued": select(_sum(case((entries.c.amount > 0, entries.c.amount), else_=0))).scalar_subquery(),
+            "spent": select(_sum(case((entries.c.amount < 0, -entries.c.amount), else_=0))).scalar_subquery(),
+        }
+
+    after = moved(LedgerTransaction.created_at >= ends_at)
+    if starts_at <= EARLIEST:
+        everything = moved()
+        during = {key: everything[key] - after[key] for key in ("issued", "spent")}
+    else:
+        during = moved(_within(LedgerTransaction.created_at, starts_at, ends_at))
     held_now = select(_sum(LedgerAccount.balance)).where(
         LedgerAccount.chapter_id == chapter_id, LedgerAccount.member_id.is_not(None)
     )
-    # The ledger is append-only, so the balances at the end of the period are today's cached
-    # balances less what moved since.
     row = db.session.execute(
         select(
-            select(_sum(case((in_period.c.amount > 0, in_period.c.amount), else_=0)))
-            .scalar_subquery()
-            .label("issued"),
-            select(_sum(case((in_period.c.amount < 0, -in_period.c.amount), else_=0)))
-            .scalar_subquery()
-            .label("spent"),
-            (held_now.scalar_subquery() - select(_sum(after_period.c.amount)).scalar_subquery()).label(
-                "balance_sum"
-            ),
+            during["issued"].label("issued"),
+            during["spent"].label("spent"),
+            (held_now.scalar_subquery() - after["issued"] + after["spent"]).label("balance_sum"),
         )
     ).one()
     return row._asdict()
@@ -309,7 +354,6 @@ class MemberQuery:
     order: str = "asc"
     page: int = 1
     per_page: int = 50
-    status: str | None = None  # only members with this status (the dashboard's dormant list)
 
 
 def _member_columns(chapter_id: int, now: datetime) -> dict:
@@ -341,17 +385,8 @@ def _member_columns(chapter_id: int, now: datetime) -> dict:
         .group_by(Need.asker_id)
         .subquery("asked")
     )
-    business = (
-        select(
-            Outcome.introduction_id,
-            Outcome.reported_by_id,
-            Outcome.amount,
-            Introduction.introducer_id,
-        )
-        .join(Introduction, Introduction.id == Outcome.introduction_id)
-        .where(chapter, Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
-        .subquery()
-    )
+    outcomes = chapter_outcomes(chapter_id)
+    business = select(outcomes).where(outcomes.c.kind == OutcomeKind.BUSINESS_CLOSED).subquery()
     given = (
         select(business.c.introducer_id.label("member_id"), func.sum(business.c.amount).label("amount"))
         .group_by(business.c.introducer_id)
@@ -362,7 +397,7 @@ def _member_columns(chapter_id: int, now: datetime) -> dict:
         .group_by(business.c.reported_by_id)
         .subquery("got")
     )
-    events = activities(chapter_id)
+    events = activities(chapter_id, outcomes=outcomes)
     last_active = (
         select(events.c.member_id, func.max(events.c.at).label("at"))
         .group_by(events.c.member_id)
@@ -370,7 +405,8 @@ def _member_columns(chapter_id: int, now: datetime) -> dict:
     )
     completed = func.coalesce(made.c.completed, 0)
     posted = func.coalesce(asked.c.posted, 0)
-    since = now - RECENT
+    # The same 90 days as a summary up to today: today and the 89 days before it, whole UTC days.
+    since = Period.of(now=now).ends_at - RECENT
     status = case(
         (made.c.last_completed_at >= since, "green"), (last_active.c.at >= since, "amber"), else_="red"
     )
@@ -419,28 +455,90 @@ def _sort_key(columns: dict, sort: str):
     return columns[sort]
 
 
-def member_rows(chapter_id: int, query: MemberQuery = MemberQuery(), *, now: datetime | None = None):  # noqa: B008
-    """One page of member rows and the number of rows in all pages: two queries."""
-    columns, joins = _member_columns(chapter_id, now or utcnow())
+def _member_figures(chapter_id: int, now: datetime):
+    """The statement of one row per current member with every figure, and its columns by name."""
+    columns, joins = _member_columns(chapter_id, now)
     statement = select(*(column.label(name) for name, column in columns.items())).join(
         Member, Member.id == Membership.member_id
     )
     for target, on in joins:
         statement = statement.outerjoin(target, on)
-    statement = statement.where(_current_members(chapter_id))
-    if query.status is not None:
-        statement = statement.where(columns["status"] == query.status)
-        total = db.session.scalar(select(func.count()).select_from(statement.subquery()))
-    else:
-        total = db.session.scalar(select(func.count()).where(_current_members(chapter_id)))
-    key = _sort_key(columns, query.sort)
-    key = key.desc() if query.order == "desc" else key.asc()
+    return statement.where(_current_members(chapter_id)), columns
+
+
+def _ordered(columns: dict, sort: str, order: str) -> list:
+    key = _sort_key(columns, sort)
+    key = key.desc() if order == "desc" else key.asc()
+    return [key.nulls_last(), func.lower(columns["display_name"]), columns["member_id"]]
+
+
+def member_rows(chapter_id: int, query: MemberQuery = MemberQuery(), *, now: datetime | None = None):  # noqa: B008
+    """One page of member rows and the number of rows in all pages: two queries."""
+    statement, columns = _member_figures(chapter_id, now or utcnow())
+    total = db.session.scalar(select(func.count()).where(_current_members(chapter_id)))
     rows = db.session.execute(
-        statement.order_by(key.nulls_last(), func.lower(Member.display_name), Membership.member_id)
+        statement.order_by(*_ordered(columns, query.sort, query.order))
         .limit(query.per_page)
         .offset((query.page - 1) * query.per_page)
     ).all()
     return rows, total
+
+
+@dataclass(frozen=True)
+class MemberViews:
+    """The dashboard's three views of the member figures."""
+
+    page: list  # the members table's page
+    total: int
+    most_active: list  # who gives or asks the most
+    dormant: list  # status red, longest inactive first
+    dormant_total: int
+
+
+def member_views(
+    chapter_id: int,
+    query: MemberQuery,
+    *,
+    most_active: int,
+    dormant: int,
+    now: datetime | None = None,
+) -> MemberViews:
+    """Three views of the members from one aggregation: one query, window functions rank each view."""
+    statement, _columns = _member_figures(chapter_id, now or utcnow())
+    figures = statement.subquery("member_figures")
+    columns = {column.name: column for column in figures.c}
+    red = figures.c.status == "red"
+    ranked = select(
+        figures,
+        func.row_number().over(order_by=_ordered(columns, query.sort, query.order)).label("page_rank"),
+        func.row_number().over(order_by=_ordered(columns, "giving_and_asking", "desc")).label("active_rank"),
+        func.row_number()
+        .over(partition_by=red, order_by=_ordered(columns, "last_active_at", "asc"))
+        .label("red_rank"),
+        func.count().over().label("total"),
+        func.sum(case((red, 1), else_=0)).over().label("red_total"),
+    ).subquery("ranked")
+    first = (query.page - 1) * query.per_page
+    on_page = ranked.c.page_rank.between(first + 1, first + query.per_page)
+    shown_dormant = and_(ranked.c.status == "red", ranked.c.red_rank <= dormant)
+    rows = db.session.execute(
+        select(ranked).where(or_(on_page, ranked.c.active_rank <= most_active, shown_dormant))
+    ).all()
+    # Each row says where it stands in each view; a member may stand in several.
+    return MemberViews(
+        page=sorted(
+            (row for row in rows if first < row.page_rank <= first + query.per_page),
+            key=lambda r: r.page_rank,
+        ),
+        total=rows[0].total if rows else 0,
+        most_active=sorted(
+            (row for row in rows if row.active_rank <= most_active), key=lambda r: r.active_rank
+        ),
+        dormant=sorted(
+            (row for row in rows if row.status == "red" and row.red_rank <= dormant), key=lambda r: r.red_rank
+        ),
+        dormant_total=rows[0].red_total if rows else 0,
+    )
 
 
 # Lists --------------------------------------------------------------------------------------------------

@@ -148,23 +148,17 @@ def test_the_api_answers_json_for_unknown_paths_and_methods(api, client):
     error_of(posted)
 
 
-def test_too_many_requests_get_429_json(app, api):
-    app.config["RATELIMIT_API_PER_TOKEN"] = "3 per minute"
-    try:
-        statuses = [api("/api/v1/chapters").status_code for _ in range(4)]
-        last = api("/api/v1/chapters")
-    finally:
-        del app.config["RATELIMIT_API_PER_TOKEN"]
+def test_too_many_requests_get_429_json(app, api, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_API_PER_TOKEN", "3 per minute")
+    statuses = [api("/api/v1/chapters").status_code for _ in range(4)]
+    last = api("/api/v1/chapters")
     assert statuses == [200, 200, 200, 429]
     assert last.status_code == 429
     assert error_of(last)["code"] == "too_many_requests"
     assert "Retry-After" in last.headers
 
 
-def test_requests_without_a_token_are_limited_per_address(app, client, riverside):
-    app.config["RATELIMIT_API_PER_ADDRESS"] = "2 per minute"
-    try:
-        statuses = [client.get("/api/v1/chapters").status_code for _ in range(3)]
-    finally:
-        del app.config["RATELIMIT_API_PER_ADDRESS"]
+def test_requests_without_a_token_are_limited_per_address(app, client, riverside, monkeypatch):
+    monkeypatch.setitem(app.config, "RATELIMIT_API_PER_ADDRESS", "2 per minute")
+    statuses = [client.get("/api/v1/chapters").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]

@@ -102,7 +102,7 @@ def test_list_endpoints_document_csv_and_their_parameters(openapi):
     assert parameters["format"]["schema"]["enum"] == ["json", "csv"]
     summary = openapi["paths"]["/chapters/{slug}/summary"]["get"]
     assert "text/csv" not in summary["responses"]["200"]["content"]
-    assert {"401", "403", "404", "422", "429"} <= set(summary["responses"])
+    assert {"400", "401", "403", "404", "422", "429"} <= set(summary["responses"])
 
 
 def test_the_docs_page_is_public_and_serves_its_own_assets(client):
