@@ -10,6 +10,7 @@ from referral_hub.chapters import services
 from referral_hub.chapters.models import MembershipStatus
 from referral_hub.database import contains_pattern
 from referral_hub.extensions import db
+from tests.conftest import ON_POSTGRESQL
 from tests.factories import ChapterFactory, MemberFactory, MembershipFactory
 
 
@@ -175,9 +176,8 @@ def test_a_search_query_with_markup_is_echoed_escaped(browser, chapter):
     assert "<script>x" not in page and "&lt;script&gt;x" in page
 
 
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the trigram index exists on PostgreSQL only")
 def test_directory_search_uses_the_trigram_index_on_postgresql_even_in_a_generic_plan(chapter, professionals):
-    if db.engine.dialect.name != "postgresql":
-        pytest.skip("the trigram index exists on PostgreSQL only")
     pattern = services.search_text().like(contains_pattern("orthodontics"), escape="\\")
     compiled = select(Member.id).where(pattern).compile(dialect=db.engine.dialect)
     names: list[str] = []

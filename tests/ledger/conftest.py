@@ -1,7 +1,6 @@
 """Ledger fixtures: a chapter with an organizer and members, and real commits for the race tests."""
 
 import itertools
-import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
@@ -24,7 +23,6 @@ from referral_hub.ledger.models import (
 )
 from tests.factories import ChapterFactory, MembershipFactory
 
-ON_POSTGRESQL = os.environ.get("TEST_DATABASE_URL", "").startswith(("postgresql", "postgres:"))
 THREADS = 50
 APPEND_ONLY_TABLES = ("ledger_transactions", "ledger_entries")
 

@@ -14,8 +14,9 @@ from referral_hub.chapters.models import Chapter
 from referral_hub.extensions import db
 from referral_hub.ledger import services as ledger
 from referral_hub.ledger.models import LedgerTransaction
+from tests.conftest import ON_POSTGRESQL
 
-from .conftest import APPEND_ONLY_TABLES, ON_POSTGRESQL, THREADS, give
+from .conftest import APPEND_ONLY_TABLES, THREADS, give
 
 
 def load(chapter_id: int, member_id: int) -> tuple[Chapter, Member]:
