@@ -68,6 +68,9 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "REMEMBER_COOKIE_SECURE": production,
         "PREFERRED_URL_SCHEME": "https" if production else "http",
         "WTF_CSRF_TIME_LIMIT": None,
-        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # No pre-ping: it costs a round trip on every request. A connection lost to a database
+        # restart fails its request with a 503, and SQLAlchemy then discards every pooled
+        # connection as old as it, so the next request connects afresh.
+        "SQLALCHEMY_ENGINE_OPTIONS": {},
         "TRUST_PROXY": production,
     }

@@ -1,4 +1,4 @@
-"""Database plumbing shared by every domain: UTC timestamps and SQLite connection settings."""
+"""Database plumbing shared by every domain: UTC timestamps, SQLite connection settings, paging."""
 
 import enum
 from datetime import UTC, datetime
@@ -7,6 +7,8 @@ from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.types import TypeDecorator
+
+from .extensions import db
 
 
 class UTCDateTime(TypeDecorator):
@@ -81,6 +83,19 @@ def include_in_autogenerate(obj, name, type_, reflected, _compare_to) -> bool:
     if type_ == "table" and reflected and name.startswith(HAND_WRITTEN_TABLE_PREFIXES):
         return False
     return not (type_ == "index" and reflected and name in HAND_WRITTEN_INDEXES)
+
+
+class Window:
+    """One page of a list read as `per_page + 1` rows: it knows whether a next page exists without
+    counting the whole list (a second query whose cost grows with the list)."""
+
+    pages = None  # unknown: the pager says "Page N" without "of M"
+
+    def __init__(self, statement, *, page: int, per_page: int):
+        rows = list(db.session.scalars(statement.limit(per_page + 1).offset((page - 1) * per_page)).unique())
+        self.page, self.items = page, rows[:per_page]
+        self.has_prev, self.has_next = page > 1, len(rows) > per_page
+        self.prev_num, self.next_num = page - 1, page + 1
 
 
 def contains_pattern(text: str) -> str:

@@ -4,8 +4,8 @@ import logging
 import time
 import uuid
 
-from flask import Blueprint, Flask, abort, g, jsonify, request
-from sqlalchemy import text
+from flask import Blueprint, Flask, abort, g, has_request_context, jsonify, request
+from sqlalchemy import event, text
 from werkzeug.routing import IntegerConverter
 
 from .extensions import db
@@ -71,6 +71,12 @@ def _start_request():
     valid = 0 < len(incoming) <= 64 and all(c.isalnum() or c in "-_." for c in incoming)
     g.request_id = incoming if valid else uuid.uuid4().hex
     g.request_started = time.perf_counter()
+    g.queries = 0
+
+
+def _count_query(*_args):
+    if has_request_context():
+        g.queries = g.get("queries", 0) + 1
 
 
 def _finish_request(response):
@@ -82,11 +88,12 @@ def _finish_request(response):
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     log.info(
-        "%s %s %s %.1fms request_id=%s",
+        "%s %s %s %.1fms queries=%d request_id=%s",
         request.method,
         request.path,
         response.status_code,
         duration_ms,
+        g.get("queries", 0),
         g.get("request_id", "-"),
     )
     return response
@@ -97,4 +104,6 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_request)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_finish_request)
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", _count_query)
     app.register_blueprint(bp)

@@ -1,5 +1,7 @@
 """Health check, request ids, security headers and error pages."""
 
+import re
+
 from sqlalchemy.exc import OperationalError
 
 from referral_hub.extensions import db
@@ -49,3 +51,14 @@ def test_unknown_page_is_a_404_page(client):
     response = client.get("/no-such-page")
     assert response.status_code == 404
     assert b"Not Found" in response.data
+
+
+def test_request_log_line_counts_the_sql_statements_the_request_sent(client, caplog, count_queries):
+    caplog.set_level("INFO", logger="referral_hub.requests")
+    client.get("/login")
+    assert " queries=0 " in caplog.records[-1].getMessage()
+    with count_queries() as sent:
+        client.get("/healthz")
+    logged = int(re.search(r" queries=(\d+) ", caplog.records[-1].getMessage()).group(1))
+    # The test's savepoint is counted too; what the session sends after the response is not.
+    assert sent.statements[:logged][-1] == "SELECT 1" and len(sent.statements) > logged

@@ -7,7 +7,7 @@ from sqlalchemy import func, or_, select, update
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
-from ..database import contains_pattern
+from ..database import Window, contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger import services as ledger
@@ -140,7 +140,7 @@ def board(chapter: Chapter, *, query: str = "", category: str = "", status: str 
                 func.lower(Need.details).like(pattern, escape="\\"),
             )
         )
-    return db.paginate(statement, page=page, per_page=BOARD_PAGE_SIZE, error_out=False)
+    return Window(statement, page=page, per_page=BOARD_PAGE_SIZE)
 
 
 def categories(chapter: Chapter) -> list[str]:

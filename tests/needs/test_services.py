@@ -67,8 +67,11 @@ def test_the_board_lists_open_needs_newest_first_and_searches(membership):
 def test_the_board_pages_through_many_needs(membership):
     for n in range(services.BOARD_PAGE_SIZE + 3):
         NeedFactory(chapter=membership.chapter, created_at=utcnow() - timedelta(minutes=n))
-    second = services.board(membership.chapter, page=2)
-    assert second.total == services.BOARD_PAGE_SIZE + 3 and len(second.items) == 3
+    first, second = services.board(membership.chapter), services.board(membership.chapter, page=2)
+    assert len(first.items) == services.BOARD_PAGE_SIZE and first.has_next and not first.has_prev
+    assert len(second.items) == 3 and second.has_prev and not second.has_next
+    assert not {n.id for n in first.items} & {n.id for n in second.items}
+    assert services.board(membership.chapter, page=3).items == []
 
 
 def test_only_the_asker_closes_a_need_and_only_once(membership):
