@@ -538,12 +538,6 @@ def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduc
     )
 
 
-def introductions_led_by(need: Need) -> int:
-    return db.session.scalar(
-        select(func.count()).select_from(Introduction).where(Introduction.need_id == need.id)
-    )
-
-
 def introducible_members(member: Member) -> list[tuple[Chapter, list[Member]]]:
     """For the introduction form: each of the member's chapters with its other active, verified members
     (an unverified address cannot be introduced)."""

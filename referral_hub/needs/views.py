@@ -8,7 +8,6 @@ from ..chapters.services import membership_of
 from ..errors import DomainError
 from ..extensions import db
 from ..http import page_arg
-from ..introductions.services import introductions_led_by
 from ..ledger import services as ledger
 from ..relationships.views import need_panel
 from . import services
@@ -78,11 +77,10 @@ def new(slug: str):
 @bp.get("/needs/<int:need_id>")
 @login_required
 def detail(need_id: int):
-    need = services.need_for(current_user, need_id)
+    need = services.need_for(current_user, need_id, count_introductions=True)
     return render_template(
         "needs/detail.html",
         need=need,
-        introductions=introductions_led_by(need),
         confirm_form=ConfirmForm(),
         **need_panel(need),
     )

@@ -21,6 +21,7 @@ from referral_hub.introductions.models import (
 from referral_hub.introductions.notes import NoteRefused
 from referral_hub.ledger import services as ledger
 from referral_hub.mail.models import OutboxMessage
+from referral_hub.needs.services import need_for
 from referral_hub.tokens import LinkExpired, LinkUnknown, LinkUsed
 from tests.conftest import mail_to
 from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
@@ -228,7 +229,7 @@ def test_introductions_of_a_need_are_counted(people, chapter):
     introducer, first, second = people
     need = NeedFactory(chapter=chapter, asker=first, expires_at=utcnow() + timedelta(days=3))
     services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE, need_id=need.id)
-    assert services.introductions_led_by(need) == 1
+    assert need_for(first, need.id, count_introductions=True).introduction_count == 1
 
 
 def test_notes_in_any_script_count_as_personal_and_stay_distinct(people, chapter):
