@@ -17,6 +17,10 @@ statements per request (read from the app's own request log line, `queries=N`) a
 share of the bare endpoint's. The API rate limits are raised for the run (they would otherwise
 answer 429 after 120 requests a minute, which is what they are for, not what this measures).
 wrk shares the machine's cores with the servers, as a load generator on loopback does.
+
+It exits 1 when a request failed or a page's query count differs between scales; a page below its
+goal share (the needs board and a need's page: 35% of bare on PostgreSQL, 45% on SQLite) is
+printed as a missed goal, since timings depend on the machine.
 """
 
 import argparse
@@ -299,7 +303,7 @@ def main() -> int:
     os.environ.update(ENVIRONMENT)
     kinds = ["postgresql", "sqlite"] if args.database == "both" else [args.database]
     scales = [int(s) for s in args.scales.split(",")]
-    failures = []
+    failures, missed = [], []
     with tempfile.TemporaryDirectory(prefix="rh-bench-") as tmp:
         for kind in kinds:
             queries_by_scale: dict[int, dict[str, int | None]] = {}
@@ -311,7 +315,7 @@ def main() -> int:
                     if r.errors:
                         failures.append(f"{kind} {scale}×: {r.name} had {r.errors} errors")
                     if r.name in GOAL_PAGES and r.requests_per_second / bare < GOALS[kind]:
-                        failures.append(
+                        missed.append(
                             f"{kind} {scale}×: {r.name} at {r.requests_per_second / bare:.0%} of bare, "
                             f"goal {GOALS[kind]:.0%}"
                         )
@@ -319,7 +323,13 @@ def main() -> int:
                 counts = [queries_by_scale[scale][name] for scale in scales]
                 if len(set(counts)) > 1:
                     failures.append(f"{kind}: {name} sends {counts} queries at scales {scales}")
-    print("\n" + ("\n".join(f"MISSED: {f}" for f in failures) if failures else "Every goal met."))
+    print()
+    for line in missed:
+        print(f"Goal missed: {line}")
+    for line in failures:
+        print(f"FAILED: {line}")
+    if not (missed or failures):
+        print("Every goal met: no errors, the same queries at each scale, board and need page fast enough.")
     return 1 if failures else 0
 
 
