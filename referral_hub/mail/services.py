@@ -63,8 +63,13 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     return email
 
 
+def lease() -> timedelta:
+    """How long a claim holds a message: past it, another worker may take the message."""
+    return timedelta(seconds=current_app.config.get("OUTBOX_LEASE_SECONDS", LEASE.total_seconds()))
+
+
 def claim(limit: int, *, now: datetime | None = None) -> list[OutboxMessage]:
-    """Lease up to `limit` due messages until now + LEASE; the caller commits the lease."""
+    """Lease up to `limit` due messages until now + lease(); the caller commits the lease."""
     now = now or utcnow()
     due = (
         select(OutboxMessage.id)
@@ -82,7 +87,7 @@ def claim(limit: int, *, now: datetime | None = None) -> list[OutboxMessage]:
     claimed = db.session.scalars(
         update(OutboxMessage)
         .where(OutboxMessage.id.in_(due))
-        .values(locked_until=now + LEASE)
+        .values(locked_until=now + lease())
         .returning(OutboxMessage.id)
         .execution_options(synchronize_session=False)
     ).all()
@@ -201,6 +206,7 @@ def drain(*, batch_size: int = 50, transport=None, should_stop=lambda: False) ->
     """Send every message that is due, committing each outcome, until none is due or `should_stop()`."""
     transport = transport or transport_for()
     report = DrainReport()
+    held = lease()
     try:
         while not should_stop():
             deliveries = [Delivery.of(message) for message in claim(batch_size)]
@@ -211,7 +217,7 @@ def drain(*, batch_size: int = 50, transport=None, should_stop=lambda: False) ->
                 break
             for position, delivery in enumerate(deliveries):
                 # Send only well inside the lease: past it, another worker may take the message too.
-                if should_stop() or utcnow() >= delivery.lease - LEASE / 2:
+                if should_stop() or utcnow() >= delivery.lease - held / 2:
                     _release(deliveries[position:])
                     db.session.commit()
                     break

@@ -1,0 +1,1 @@
+"""Mail fault tests with real processes: gunicorn, `flask outbox worker` and an SMTP server."""
