@@ -7,7 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from .database import configure_sqlite, include_in_autogenerate, render_migration_type
+from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -42,6 +42,8 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     for extension in (db, csrf, login_manager, limiter):
         extension.init_app(app)
+    # Teardowns run last-registered first: this closes the session before Flask-SQLAlchemy's would.
+    app.teardown_appcontext(close_session)
     migrate.init_app(
         app,
         db,

@@ -1,11 +1,13 @@
 """Database plumbing shared by every domain: UTC timestamps, SQLite connection settings, paging."""
 
 import enum
+import logging
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -83,6 +85,16 @@ def include_in_autogenerate(obj, name, type_, reflected, _compare_to) -> bool:
     if type_ == "table" and reflected and name.startswith(HAND_WRITTEN_TABLE_PREFIXES):
         return False
     return not (type_ == "index" and reflected and name in HAND_WRITTEN_INDEXES)
+
+
+def close_session(_error=None) -> None:
+    """End the request's session. A connection the server closed after the last query (PostgreSQL
+    restarting) fails the closing rollback; the response already stands, so log it, not a 500."""
+    try:
+        db.session.remove()
+    except OperationalError as error:
+        logging.getLogger("referral_hub").warning("connection lost while closing the session: %s", error.orig)
+        db.session.remove()
 
 
 class Window:

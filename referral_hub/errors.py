@@ -1,8 +1,10 @@
 """Domain errors and the one place that turns them (and HTTP errors) into pages and JSON."""
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
+
+from .extensions import login_manager
 
 
 class DomainError(Exception):
@@ -81,6 +83,9 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):
         app.logger.warning("database unavailable: %s", error.orig)
+        # The member could not be loaded: show the page as to a visitor, or rendering it would ask the
+        # database again (Flask-Login's context processor loads `current_user`) and fail with a 500.
+        g.setdefault("_login_user", login_manager.anonymous_user())
         return _answer(
             503,
             "unavailable",

@@ -5,6 +5,7 @@ import re
 from sqlalchemy.exc import OperationalError
 
 from referral_hub.extensions import db
+from tests.factories import MemberFactory
 
 
 def test_healthz_answers_200_when_database_answers(client):
@@ -21,6 +22,22 @@ def test_healthz_answers_503_when_database_fails(client, monkeypatch):
     response = client.get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "down"
+
+
+def test_a_logged_in_page_answers_503_not_500_when_the_database_cannot_load_the_member(
+    browser, monkeypatch
+):
+    member = MemberFactory()
+    browser.login(member.email)
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT members", {}, Exception("server closed the connection"))
+
+    # Loading the member fails, and the error page must not try to load it again to render the menu.
+    monkeypatch.setattr(db.session, "get", broken)
+    response = browser.get("/dashboard")
+    assert response.status_code == 503
+    assert "briefly unavailable" in response.get_data(as_text=True)
 
 
 def test_every_response_carries_a_request_id_and_security_headers(client):

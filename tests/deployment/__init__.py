@@ -1,0 +1,1 @@
+"""Deployment fault tests: the app in real processes (gunicorn, outbox workers, PostgreSQL servers)."""
