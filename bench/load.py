@@ -213,7 +213,8 @@ def wrk(name: str, url: str, *, duration: int, connections: int, headers: dict) 
     for header, value in headers.items():
         command += ["-H", f"{header}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
-    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M))
+    # No latency lines when not one request completed in time.
+    percentiles = dict(re.findall(r"^\s+(50|99)%\s+(\S+)$", output, re.M)) or {"50": "0s", "99": "0s"}
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     return Result(

@@ -97,10 +97,11 @@ def _chapter_for(
             return candidates[0]
         if len(candidates) > 1:
             raise IntroRefused("You share more than one chapter with these two: choose the chapter.")
-        for party in (first, second):
+        # Name nobody the introducer shares no chapter with: ids are guessable, names are not public.
+        for place, party in (("first", first), ("second", second)):
             if not shared_chapters({introducer.id, party.id}):
                 raise IntroRefused(
-                    f"{party.display_name} is not a member of your chapter: both people must belong to it."
+                    f"The {place} person is not a member of your chapter: both people must belong to it."
                 )
         raise IntroRefused(
             f"{first.display_name} and {second.display_name} do not belong to one chapter together with you."
@@ -108,7 +109,7 @@ def _chapter_for(
     active = _active_members(chapter.id, ids)
     for person in (introducer, first, second):
         if person.id not in active:
-            who = "You are" if person is introducer else f"{person.display_name} is"
+            who = "You are" if person is introducer else "One of the two people is"
             raise IntroRefused(
                 f"{who} not a member of {chapter.name}: both people must be members of your chapter."
             )

@@ -127,7 +127,7 @@ def _chapter_for_ask(asker: Member, connector: Member, target: Member, chapter_s
         chapters = [c for c in chapters if c.slug == chapter_slug]
     if not chapters:
         raise RelationshipRefused(
-            f"You, {connector.display_name} and {target.display_name} need to be members of one chapter."
+            f"You, the member you asked and {target.display_name} need to be members of one chapter."
         )
     if len(chapters) > 1:
         raise RelationshipRefused("You share more than one chapter with them: choose the chapter.")
@@ -177,6 +177,8 @@ def ask(
         raise RelationshipRefused(
             f"{target.display_name} has not verified their email address yet, so nobody can introduce them."
         )
+    # Before any message names the connector: their id came from the form, so they may be a stranger.
+    chapter = _chapter_for_ask(asker, connector, target, chapter_slug)
     note = (note or "").strip()
     if len(note) < ASK_NOTE_MIN:
         raise RelationshipRefused(
@@ -185,7 +187,6 @@ def ask(
         )
     if len(note) > NOTE_LENGTH:
         raise RelationshipRefused(f"Keep the note under {NOTE_LENGTH} characters.")
-    chapter = _chapter_for_ask(asker, connector, target, chapter_slug)
     if not _knows_both(connector, asker, target):
         raise RelationshipRefused(
             f"{connector.display_name} does not know both of you yet: ask someone who does."
