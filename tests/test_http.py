@@ -24,9 +24,7 @@ def test_healthz_answers_503_when_database_fails(client, monkeypatch):
     assert response.json["database"] == "down"
 
 
-def test_a_logged_in_page_answers_503_not_500_when_the_database_cannot_load_the_member(
-    browser, monkeypatch
-):
+def test_a_logged_in_page_answers_503_not_500_when_the_database_cannot_load_the_member(browser, monkeypatch):
     member = MemberFactory()
     browser.login(member.email)
 
