@@ -8,7 +8,8 @@ For each database and scale the script builds its own database with the migratio
 200 × scale open needs on the board. It then starts two gunicorn servers with the same settings
 (sync workers, `--workers`): the app (`wsgi:app`, production config, its one log line per request
 included) and `bench/bare.py`, a Flask endpoint that returns "ok". It logs in as the demo organizer
-(a member of the chapter too, so every page answers), and runs wrk (`--connections`, 2 threads,
+(a member of the chapter too, so every page answers; the health check and the login page are asked
+as a visitor, the API with a token), and runs wrk (`--connections`, 2 threads,
 `--duration` seconds) against each page and API endpoint in turn, then against the bare endpoint
 again; the bare figure is the mean of its run before and after.
 
@@ -127,7 +128,10 @@ def seed(url: str, scale: int) -> dict:
         _, token = create_token(organizer, name="bench", chapter_slug=chapter.slug)
         need_id = db.session.scalar(select(Need.id).where(Need.chapter_id == chapter.id).order_by(Need.id))
         db.session.commit()
-        targets = {"slug": chapter.slug, "need_id": need_id, "member_id": organizer.id, "token": token}
+        # A member the organizer knows from the demo's introductions: their profile has the most to show.
+        member_key = email_key_of("member1@demo.referral-hub.local")
+        member_id = db.session.scalar(select(Member.id).where(Member.email_key == member_key))
+        targets = {"slug": chapter.slug, "need_id": need_id, "member_id": member_id, "token": token}
         db.engine.dispose()
     return targets
 
@@ -235,22 +239,22 @@ def queries_logged(log_path: Path, path: str) -> int | None:
     return int(found[-1]) if found else None
 
 
-def pages(targets: dict) -> list[tuple[str, str, bool]]:
-    """(name, path, is_api) for each page and endpoint under load."""
+def pages(targets: dict) -> list[tuple[str, str, str]]:
+    """(name, path, who asks: a visitor, the logged-in organizer, or the API token) under load."""
     slug, api = targets["slug"], f"/api/v1/chapters/{targets['slug']}"
     return [
-        ("health check", "/healthz", False),
-        ("login page", "/login", False),
-        ("needs board", f"/chapters/{slug}/", False),
-        ("need page", f"/needs/{targets['need_id']}", False),
-        ("directory", f"/chapters/{slug}/members", False),
-        ("member profile", f"/members/{targets['member_id']}", False),
-        ("dashboard", "/dashboard", False),
-        ("introductions", "/introductions", False),
-        ("ledger", "/ledger", False),
-        ("API needs", f"{api}/needs?status=open", True),
-        ("API introductions", f"{api}/introductions", True),
-        ("API summary", f"{api}/summary", True),
+        ("health check", "/healthz", "visitor"),
+        ("login page", "/login", "visitor"),
+        ("needs board", f"/chapters/{slug}/", "member"),
+        ("need page", f"/needs/{targets['need_id']}", "member"),
+        ("directory", f"/chapters/{slug}/members", "member"),
+        ("member profile", f"/members/{targets['member_id']}", "member"),
+        ("dashboard", "/dashboard", "member"),
+        ("introductions", "/introductions", "member"),
+        ("ledger", "/ledger", "member"),
+        ("API needs", f"{api}/needs?status=open", "token"),
+        ("API introductions", f"{api}/introductions", "token"),
+        ("API summary", f"{api}/summary", "token"),
     ]
 
 
@@ -268,8 +272,13 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
         cookie = log_in(app_url, demo.ORGANIZER_EMAIL, demo.PASSWORD)
         bare_before = wrk("bare Flask", bare_url + "/", headers={}, **load)
         results = []
-        for name, path, is_api in pages(targets):
-            headers = {"Authorization": f"Bearer {targets['token']}"} if is_api else {"Cookie": cookie}
+        credentials = {
+            "visitor": {},
+            "member": {"Cookie": cookie},
+            "token": {"Authorization": f"Bearer {targets['token']}"},
+        }
+        for name, path, who in pages(targets):
+            headers = credentials[who]
             result = wrk(name, app_url + path, headers=headers, **load)
             result.queries = queries_logged(app_log, result.path)
             results.append(result)
