@@ -78,7 +78,10 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        return _answer(error.code or 500, code, error.description or "", error.name)
+        body, status = _answer(error.code or 500, code, error.description or "", error.name)
+        # Keep what the error says about itself, such as a 405's Allow (RFC 9110 requires it).
+        headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
+        return body, status, headers
 
     @app.errorhandler(OperationalError)
     def database_unavailable(error: OperationalError):

@@ -77,3 +77,10 @@ def test_request_log_line_counts_the_sql_statements_the_request_sent(client, cap
     logged = int(re.search(r" queries=(\d+) ", caplog.records[-1].getMessage()).group(1))
     # The test's savepoint is counted too; what the session sends after the response is not.
     assert sent.statements[:logged][-1] == "SELECT 1" and len(sent.statements) > logged
+
+
+def test_a_method_the_route_does_not_take_is_a_405_that_says_which_it_does(client):
+    for path in ("/healthz", "/api/v1/chapters"):
+        response = client.delete(path)
+        assert response.status_code == 405
+        assert "GET" in response.headers["Allow"]

@@ -39,7 +39,8 @@ ACCEPTANCE_RATE = (
 def _day(description: str, **options) -> fields.Date:
     return fields.Date(
         validate=Range(min=FIRST_DAY, max=LAST_DAY, error="Give a date from {min} to {max}."),
-        metadata={"description": description},
+        # Say the range in the document too: apispec writes a date's Range only as x-minimum/x-maximum.
+        metadata={"description": description, "pattern": r"^(19|2\d)\d\d-\d\d-\d\d$"},
         **options,
     )
 

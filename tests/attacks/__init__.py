@@ -1,0 +1,1 @@
+"""Attack suites: SQL injection, schema fuzzing and static analysis against the app as deployed."""
