@@ -292,14 +292,19 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
     return bare, results
 
 
+def _shown(milliseconds: float) -> str:
+    return f"{milliseconds:.1f}" if milliseconds else "–"  # wrk had too few answers for that percentile
+
+
 def print_table(kind: str, scale: int, bare: float, results: list[Result]) -> None:
     print(f"\n{kind}, {scale}× data (bare Flask: {bare:.0f} req/s)\n")
     print("| page | req/s | p50 ms | p99 ms | errors | queries | share of bare |")
     print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
-            f"| {r.name} | {r.requests_per_second:.0f} | {r.p50_ms:.1f} | {r.p99_ms:.1f} | {r.errors} "
-            f"| {r.queries if r.queries is not None else '?'} | {r.requests_per_second / bare:.0%} |"
+            f"| {r.name} | {r.requests_per_second:.0f} | {_shown(r.p50_ms)} | {_shown(r.p99_ms)} "
+            f"| {r.errors} | {r.queries if r.queries is not None else '?'} "
+            f"| {r.requests_per_second / bare:.0%} |"
         )
 
 
