@@ -6,6 +6,7 @@ from urllib.parse import quote
 
 import pytest
 
+from referral_hub.accounts.services import PROFILE_FIELDS
 from tests.browser.journey import ORGANIZER, Cast, harbour_forum
 
 SCRIPT = "<script>window.__xss=1</script>"
@@ -41,18 +42,7 @@ TYPED = {
     "slug": "Code" + IMG + QUOTES,
     "roster": "Roster" + SHORT,
 }
-PROFILE = (
-    "display_name",
-    "headline",
-    "expertise",
-    "ideal_referral",
-    "company",
-    "city",
-    "website",
-    "phone",
-    "bio",
-)
-PUBLIC_PROFILE = tuple(field for field in PROFILE if field != "phone")
+PUBLIC_PROFILE = tuple(field for field in PROFILE_FIELDS if field != "phone")
 CONTACT = ("display_name", "phone", "company", "website")
 NEED = ("title", "details", "category")
 
@@ -128,9 +118,9 @@ def test_what_members_type_is_shown_as_text_on_every_page(journey, live_app):
     visit(mallory, join_link, "display_name")
     mallory.press(f"Join Harbour Forum as {TYPED['display_name']}")
     mallory.open("/profile")
-    page = mallory.press("Save profile", **{field: TYPED[field] for field in PROFILE})
+    page = mallory.press("Save profile", **{field: TYPED[field] for field in PROFILE_FIELDS})
     assert "Your profile is saved." in mallory.main_text()
-    for field in PROFILE:
+    for field in PROFILE_FIELDS:
         assert page.locator(f'[name="{field}"]').input_value() == TYPED[field], field
     shown_as_text(mallory)
     page = mallory.follow("See your profile as members see it")
