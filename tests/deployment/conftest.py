@@ -175,10 +175,11 @@ class PostgresCluster:
 
 @pytest.fixture
 def private_postgres():
+    # Fail, not skip: a suite that skips where its tools are missing proves nothing and stays green.
     if not (POSTGRES_BIN / "initdb").exists():
-        pytest.skip(f"PostgreSQL's server programs (initdb, pg_ctl) are not installed in {POSTGRES_BIN}")
+        pytest.fail(f"PostgreSQL's server programs (initdb, pg_ctl) are not installed in {POSTGRES_BIN}")
     if os.geteuid() == 0 and not shutil.which("runuser"):
-        pytest.skip("running as root without runuser: PostgreSQL refuses to run as root")
+        pytest.fail("running as root without runuser: PostgreSQL refuses to run as root")
     directory = Path(tempfile.mkdtemp(prefix="referral-hub-pg-"))
     if os.geteuid() == 0:
         shutil.chown(directory, "postgres", "postgres")
