@@ -179,30 +179,33 @@ def gunicorn(target: str, workers: int, environment: dict, log_path: Path):
 
 
 def log_in(base_url: str, email: str, password: str) -> str:
-    """Log in through the real form; return the Cookie header of the logged-in session."""
+    """Log in through the real form and follow its redirect, keeping every cookie the app sets, as
+    a browser does; return the Cookie header of the logged-in session."""
     host = urllib.parse.urlsplit(base_url).netloc
     connection = http.client.HTTPConnection(host)
-    connection.request("GET", "/login")
-    response = connection.getresponse()
-    html = response.read().decode()
-    cookie = SimpleCookie(response.headers["Set-Cookie"])
+    cookie = SimpleCookie()
+
+    def header() -> str:
+        return "; ".join(f"{k}={m.value}" for k, m in cookie.items())
+
+    def ask(method: str, path: str, **kwargs) -> tuple[int, str, str | None]:
+        headers = kwargs.pop("headers", {}) | {"Cookie": header()}
+        connection.request(method, path, headers=headers, **kwargs)
+        response = connection.getresponse()
+        for set_cookie in response.headers.get_all("Set-Cookie") or ():
+            cookie.load(set_cookie)
+        return response.status, response.read().decode(), response.headers.get("Location")
+
+    _, html, _ = ask("GET", "/login")
     csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
     body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": csrf})
-    connection.request(
-        "POST",
-        "/login",
-        body=body,
-        headers={
-            "Content-Type": "application/x-www-form-urlencoded",
-            "Cookie": "; ".join(f"{k}={m.value}" for k, m in cookie.items()),
-        },
+    status, _, location = ask(
+        "POST", "/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
     )
-    response = connection.getresponse()
-    response.read()
-    if response.status != 302:
-        raise SystemExit(f"logging in as {email} answered {response.status}")
-    cookie = SimpleCookie(response.headers["Set-Cookie"])
-    return "; ".join(f"{k}={m.value}" for k, m in cookie.items())
+    if status != 302:
+        raise SystemExit(f"logging in as {email} answered {status}")
+    ask("GET", urllib.parse.urlsplit(location).path)
+    return header()
 
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}

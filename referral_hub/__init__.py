@@ -6,6 +6,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import caching
 from . import config as config_module
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
+    caching.init_app(app)
     register_commands(app)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)

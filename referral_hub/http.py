@@ -49,9 +49,11 @@ def page_arg() -> int:
 
 def _refuse_nul_bytes():
     # PostgreSQL text cannot hold NUL; no honest form or link sends one.
-    for values in (request.args, request.form):
-        if any("\x00" in value for _name, value in values.items(multi=True)):
-            abort(400, description="The request contains a NUL character, which no field accepts.")
+    sent = [request.args] if request.query_string else []
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        sent.append(request.form)
+    if any("\x00" in value for values in sent for _name, value in values.items(multi=True)):
+        abort(400, description="The request contains a NUL character, which no field accepts.")
 
 
 @bp.get("/healthz")
@@ -88,12 +90,13 @@ def _finish_request(response):
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     log.info(
-        "%s %s %s %.1fms queries=%d request_id=%s",
+        "%s %s %s %.1fms queries=%d cache=%s request_id=%s",
         request.method,
         request.path,
         response.status_code,
         duration_ms,
         g.get("queries", 0),
+        g.get("page_cache", "-"),
         g.get("request_id", "-"),
     )
     return response

@@ -92,6 +92,8 @@ def live_app(tmp_path, smtp_inbox):
             "SMTP_PORT": smtp_inbox.port,
             "BASE_URL": base_url,
             "OUTBOX_DELIVER_IN_APP": False,
+            # As in production: every journey also proves that a committed change reaches the pages.
+            "PAGE_CACHE_ENTRIES": 500,
         }
     )
     with app.app_context():
