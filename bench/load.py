@@ -7,15 +7,17 @@ For each database and scale the script builds its own database with the migratio
 `flask demo seed` for 60 × scale members (with the demo's introductions, credits and needs) plus
 200 × scale open needs on the board. It then starts two gunicorn servers with the same settings
 (sync workers, `--workers`): the app (`wsgi:app`, production config, its one log line per request
-included) and `bench/bare.py`, a Flask endpoint that returns "ok". It logs in as the demo organizer
-(a member of the chapter too, so every page answers; the health check and the login page are asked
-as a visitor, the API with a token), and runs wrk (`--connections`, 2 threads,
+included, its page cache on as in production) and `bench/bare.py`, a Flask endpoint that returns
+"ok". It logs in as the demo organizer the way a browser does, keeping the cookie the first page
+sets (a member of the chapter too, so every page answers; the health check and the login page are
+asked as a visitor, the API with a token), and runs wrk (`--connections`, 2 threads,
 `--duration` seconds) against each page and API endpoint in turn, then against the bare endpoint
 again; the bare figure is the mean of its run before and after.
 
 It prints requests/s, p50 and p99 latency, errors (non-2xx/3xx responses, socket errors, no
-answer within 30 s), SQL statements per request (read from the app's own request log line,
-`queries=N`) and requests/s as a share of the bare endpoint's. The API rate limits are raised for
+answer within 30 s), the SQL statements of a rendering and the share of requests the page cache
+served (both read from the app's own request log line, `queries=N cache=hit|miss|-`) and
+requests/s as a share of the bare endpoint's. The API rate limits are raised for
 the run (they would otherwise answer 429 after 120 requests a minute, which is what they are for,
 not what this measures).
 wrk shares the machine's cores with the servers, as a load generator on loopback does.
@@ -82,6 +84,7 @@ class Result:
     p99_ms: float
     errors: int
     queries: int | None = None
+    cached: float = 0.0
 
 
 def prepare_database(kind: str, scale: int, workdir: Path) -> str:
@@ -236,10 +239,14 @@ def wrk(name: str, url: str, *, duration: int, connections: int, headers: dict) 
     )
 
 
-def queries_logged(log_path: Path, path: str) -> int | None:
-    """The SQL statement count of the last request for `path` in the app's log."""
-    found = re.findall(rf"GET {re.escape(path)} \d+ [\d.]+ms queries=(\d+)", log_path.read_text())
-    return int(found[-1]) if found else None
+def logged(log_path: Path, path: str) -> tuple[int | None, float]:
+    """From the app's request log: the SQL statements of the last rendering of `path` (a page cache
+    miss, or a page the cache does not keep) and the share of its requests the page cache served."""
+    line = rf"GET {re.escape(path)} \d+ [\d.]+ms queries=(\d+) cache=(\S+) "
+    lines = re.findall(line, log_path.read_text())
+    renderings = [int(queries) for queries, cache in lines if cache != "hit"]
+    hits = sum(cache == "hit" for _, cache in lines)
+    return (renderings[-1] if renderings else None), (hits / len(lines) if lines else 0.0)
 
 
 def pages(targets: dict) -> list[tuple[str, str, str]]:
@@ -283,7 +290,7 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
         for name, path, who in pages(targets):
             headers = credentials[who]
             result = wrk(name, app_url + path, headers=headers, **load)
-            result.queries = queries_logged(app_log, result.path)
+            result.queries, result.cached = logged(app_log, result.path)
             results.append(result)
             print(f"  {name}: {result.requests_per_second:.0f} req/s", flush=True)
         bare_after = wrk("bare Flask", bare_url + "/", headers={}, **load)
@@ -301,12 +308,12 @@ def _shown(milliseconds: float) -> str:
 
 def print_table(kind: str, scale: int, bare: float, results: list[Result]) -> None:
     print(f"\n{kind}, {scale}× data (bare Flask: {bare:.0f} req/s)\n")
-    print("| page | req/s | p50 ms | p99 ms | errors | queries | share of bare |")
-    print("|---|---:|---:|---:|---:|---:|---:|")
+    print("| page | req/s | p50 ms | p99 ms | errors | queries | from cache | share of bare |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r.name} | {r.requests_per_second:.0f} | {_shown(r.p50_ms)} | {_shown(r.p99_ms)} "
-            f"| {r.errors} | {r.queries if r.queries is not None else '?'} "
+            f"| {r.errors} | {r.queries if r.queries is not None else '?'} | {r.cached:.0%} "
             f"| {r.requests_per_second / bare:.0%} |"
         )
 

@@ -40,6 +40,11 @@ class SQLiteChanges:
             self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
         return self._connection.execute("PRAGMA data_version").fetchone()[0]
 
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
 
 class PostgreSQLChanges:
     """A count of the change notifications this worker received, read without a round trip.
@@ -116,6 +121,12 @@ class PageCache:
         self._version: tuple | None = None
         self._commits = 0
         self._lock = threading.Lock()  # the development server serves requests in threads
+
+    def close(self) -> None:
+        """Let go of the change source's connection (an app that stops serving, as in tests)."""
+        with self._lock:
+            self._changes.close()
+            self._pages.clear()
 
     def note_commit(self) -> None:
         """This process committed: its own next request must not wait for the change notification."""

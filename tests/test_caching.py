@@ -23,6 +23,9 @@ class Counter:
     def version(self):
         return self.value
 
+    def close(self):
+        pass
+
 
 def test_a_page_is_served_until_the_database_version_moves():
     changes = Counter()
@@ -95,6 +98,8 @@ def test_sqlite_changes_move_with_each_commit_of_any_other_connection(tmp_path):
     assert changes.version() == second, "an uncommitted change is not a change yet"
     writer.execute("COMMIT")
     assert changes.version() != second
+    changes.close()
+    writer.close()
 
 
 def test_an_in_memory_database_cannot_report_changes():

@@ -104,6 +104,8 @@ def live_app(tmp_path, smtp_inbox):
     yield LiveApp(app, base_url)
     server.shutdown()
     thread.join()
+    if cache := app.extensions.get("page_cache"):
+        cache.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
