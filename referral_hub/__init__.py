@@ -6,7 +6,7 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import caching
+from . import caching, http
 from . import config as config_module
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -28,7 +28,6 @@ def create_app(config: dict | None = None) -> Flask:
     register_logging(app)
     register_extensions(app)
     register_blueprints(app)
-    caching.init_app(app)
     register_commands(app)
     if app.config["TRUST_PROXY"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
@@ -42,7 +41,12 @@ def register_logging(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    for extension in (db, csrf, login_manager, limiter):
+    db.init_app(app)
+    # Before-request hooks run in the order they are registered: a request gets its id and log
+    # timer first, then a cached page is served before the other extensions' work.
+    http.init_app(app)
+    caching.init_app(app)
+    for extension in (csrf, login_manager, limiter):
         extension.init_app(app)
     # Teardowns run last-registered first: this closes the session before Flask-SQLAlchemy's would.
     app.teardown_appcontext(close_session)
@@ -61,7 +65,7 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import errors, http
+    from . import errors
     from .accounts import views as accounts
     from .chapters import views as chapters
     from .introductions import views as introductions
@@ -71,7 +75,6 @@ def register_blueprints(app: Flask) -> None:
     from .relationships import views as relationships
     from .reports import views as reports
 
-    http.init_app(app)
     errors.register_error_handlers(app)
     accounts.init_app(app)
     chapters.init_app(app)

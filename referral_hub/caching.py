@@ -14,7 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from .extensions import db, limiter
+from .extensions import db
 
 log = logging.getLogger("referral_hub.caching")
 
@@ -171,38 +171,43 @@ def _session_key() -> tuple | None:
 
 
 def cached_page(view):
-    """Serve the view's last rendering for this URL and session while the database is unchanged.
+    """Mark a GET view whose page shows only database content: `_serve_cached` answers from the
+    cache before any other request work, and the view's 200 renderings are kept for it.
 
-    Outermost on a GET view that shows only database content: a hit skips the login check too,
-    which is sound because the page was rendered, with a 200, for this very session identity, and
-    any change to the member (a new session token included) changes the database version.
+    A hit skips the login check too, which is sound because the page was rendered, with a 200,
+    for this very session identity, and any change to the member (a new session token included)
+    changes the database version.
     """
 
     @wraps(view)
-    def serve(*args, **kwargs):
-        cache: PageCache | None = current_app.extensions.get("page_cache")
-        key = _session_key() if cache else None
-        version = cache.version() if key else None
-        if version is None:
-            return view(*args, **kwargs)
-        page = cache.get(key, version)
-        if page is not None:
-            g.page_cache = "hit"
-            return Response(page.body, mimetype=page.mimetype)
-        g.page_cache = "miss"
+    def render(*args, **kwargs):
         response = current_app.make_response(view(*args, **kwargs))
+        slot = g.pop("page_cache_slot", None)
         # A rendering that changed the session (a new CSRF secret, a flash shown) is for once only.
-        if response.status_code == 200 and not session.modified:
-            cache.put(key, version, response.get_data(), response.mimetype)
+        if slot is not None and response.status_code == 200 and not session.modified:
+            current_app.extensions["page_cache"].put(*slot, response.get_data(), response.mimetype)
         return response
 
-    serve.is_cached_page = True
-    return serve
+    render.is_cached_page = True
+    return render
 
 
-def _is_cached_page() -> bool:
+def _serve_cached() -> Response | None:
+    """The page from the cache, or None to go on: the view renders it and the cache keeps it."""
     view = current_app.view_functions.get(request.endpoint)
-    return getattr(view, "is_cached_page", False)
+    if not getattr(view, "is_cached_page", False):
+        return None
+    cache: PageCache = current_app.extensions["page_cache"]
+    key = _session_key()
+    version = cache.version() if key else None
+    if version is None:
+        return None
+    page = cache.get(key, version)
+    if page is None:
+        g.page_cache, g.page_cache_slot = "miss", (key, version)
+        return None
+    g.page_cache = "hit"
+    return Response(page.body, mimetype=page.mimetype)
 
 
 def _note_commit(_session) -> None:
@@ -233,5 +238,4 @@ def init_app(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(changes, entries=entries, seconds=seconds)
     if not event.contains(Session, "after_commit", _note_commit):
         event.listen(Session, "after_commit", _note_commit)
-    # Cached pages have no rate limit: spare them the limiter's per-request search for one.
-    limiter.request_filter(_is_cached_page)
+    app.before_request(_serve_cached)

@@ -5,6 +5,7 @@ import time
 import uuid
 
 from flask import Blueprint, Flask, abort, g, has_request_context, jsonify, request
+from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event, text
 from werkzeug.routing import IntegerConverter
 
@@ -67,6 +68,19 @@ def healthz():
     return jsonify(status="ok", database="up")
 
 
+class CookieSessions(SecureCookieSessionInterface):
+    """Flask's signed-cookie sessions, with the signing serializer built once per secret key:
+    Flask builds a new one for every request, and itsdangerous test-serializes `{}` each time."""
+
+    _built: tuple = (None, None)
+
+    def get_signing_serializer(self, app: Flask):
+        secrets = (app.secret_key, *(app.config.get("SECRET_KEY_FALLBACKS") or ()))
+        if self._built[0] != secrets:
+            self._built = (secrets, super().get_signing_serializer(app))
+        return self._built[1]
+
+
 def _start_request():
     incoming = request.headers.get("X-Request-ID", "")
     # Accept a proxy's id when it looks like one; never echo arbitrary header content.
@@ -103,6 +117,7 @@ def _finish_request(response):
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = CookieSessions()
     app.url_map.converters["int"] = BoundedIntConverter
     app.before_request(_start_request)
     app.before_request(_refuse_nul_bytes)
