@@ -27,7 +27,8 @@ class SQLiteChanges:
     """The database file's change counter (`PRAGMA data_version`), read on a connection of its own.
 
     The counter moves when any other connection, in this process or another, commits; this
-    connection never writes, so every commit anywhere moves it, and a read costs no I/O.
+    connection never writes, so every commit anywhere moves it. A read takes a few microseconds.
+    An error reading it means no version (None): pages render afresh.
     """
 
     def __init__(self, path: str):
@@ -35,10 +36,15 @@ class SQLiteChanges:
         self._connection: sqlite3.Connection | None = None
 
     def version(self) -> int | None:
-        if self._connection is None:
-            # Opened on the first request, after gunicorn has forked the worker.
-            self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
-        return self._connection.execute("PRAGMA data_version").fetchone()[0]
+        try:
+            if self._connection is None:
+                # Opened on the first request, after gunicorn has forked the worker.
+                self._connection = sqlite3.connect(self._path, check_same_thread=False, isolation_level=None)
+            return self._connection.execute("PRAGMA data_version").fetchone()[0]
+        except sqlite3.Error as error:
+            log.warning("cannot read the database's change counter (%s); pages render afresh", error)
+            self.close()
+            return None
 
     def close(self) -> None:
         if self._connection is not None:
