@@ -92,7 +92,11 @@ def prepare_database(kind: str, scale: int, workdir: Path) -> str:
         path = workdir / f"bench-{scale}x.sqlite3"
         path.unlink(missing_ok=True)
         return f"sqlite:///{path}"
-    url = POSTGRESQL_URL.format(scale=scale)
+    return fresh_postgresql(POSTGRESQL_URL.format(scale=scale))
+
+
+def fresh_postgresql(url: str) -> str:
+    """Drop and create the database `url` names; return `url`."""
     parts = urllib.parse.urlsplit(url)
     name = parts.path.lstrip("/")
     with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:

@@ -102,6 +102,11 @@ def test_sqlite_changes_move_with_each_commit_of_any_other_connection(tmp_path):
     writer.close()
 
 
+def test_an_unreadable_sqlite_counter_means_no_version(tmp_path):
+    changes = SQLiteChanges(str(tmp_path / "no such folder" / "db.sqlite3"))
+    assert changes.version() is None
+
+
 def test_an_in_memory_database_cannot_report_changes():
     assert changes_for(create_engine("sqlite://")) is None
 
