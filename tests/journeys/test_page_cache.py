@@ -89,3 +89,23 @@ def test_the_board_is_served_again_until_a_change_is_committed(live_app, caplog)
     clients["dana"].request("POST", "/logout", {"csrf_token": token})
     status, url, _ = clients["dana"].get(board)
     assert status == 200 and "/login" in url
+
+
+class Unmoving:
+    """A change source that never reports a change: only this process's own commits move the version."""
+
+    def version(self):
+        return 0
+
+    def close(self):
+        pass
+
+
+def test_a_commit_in_this_process_moves_its_cache_version_at_once(live_app, monkeypatch):
+    cache = live_app.app.extensions["page_cache"]
+    monkeypatch.setattr(cache, "_changes", Unmoving())
+    with live_app.app.app_context():
+        before = cache.version()
+        MemberFactory()
+        db.session.commit()
+        assert cache.version() != before
