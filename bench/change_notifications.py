@@ -5,7 +5,7 @@
 Builds its own PostgreSQL database with the migrations (their triggers send the notifications),
 listens as a web process does (`referral_hub.caching.PostgreSQLChanges`), and for each commit on
 another connection times how long after COMMIT returned the listener's version moved. Prints the
-median, p99 and worst delay.
+median, p99 and worst delay; exits 1 if a notification does not come within 5 s.
 """
 
 import argparse
@@ -28,6 +28,7 @@ from referral_hub.config import database_uri  # noqa: E402
 from referral_hub.extensions import db  # noqa: E402
 
 POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/rh_bench_notifications"
+TIMEOUT_SECONDS = 5
 
 
 def main() -> int:
@@ -47,8 +48,11 @@ def main() -> int:
                 writer.execute("UPDATE needs SET id = id WHERE false")  # fires the statement trigger
                 writer.commit()
                 committed = time.perf_counter()
-                while listener.version() == before:
-                    pass
+                while (version := listener.version()) == before:
+                    if time.perf_counter() - committed > TIMEOUT_SECONDS:
+                        raise SystemExit(f"no notification within {TIMEOUT_SECONDS} s of a commit")
+                if version is None:
+                    raise SystemExit("the listening connection was lost")
                 delays.append((time.perf_counter() - committed) * 1e6)
         listener.close()
         db.engine.dispose()

@@ -4,11 +4,14 @@ import logging
 import re
 import time
 
-from sqlalchemy import insert
+from sqlalchemy import insert, update
 
+from referral_hub.accounts.models import Member
 from referral_hub.chapters import services as chapters
+from referral_hub.chapters.models import Membership, MembershipStatus
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
+from referral_hub.mail.services import enqueue
 from referral_hub.needs.models import Need, NeedStatus
 from tests.conftest import csrf_from
 from tests.factories import PASSWORD, ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
@@ -101,11 +104,55 @@ class Unmoving:
         pass
 
 
-def test_a_commit_in_this_process_moves_its_cache_version_at_once(live_app, monkeypatch):
+def test_the_process_s_own_commits_move_its_cache_version_at_once_but_not_the_outbox_s(live_app, monkeypatch):
     cache = live_app.app.extensions["page_cache"]
     monkeypatch.setattr(cache, "_changes", Unmoving())
     with live_app.app.app_context():
+        member = MemberFactory()
+        db.session.commit()
         before = cache.version()
-        MemberFactory()
+        enqueue("verify_email", to=member.email, member=member, link="http://localhost/verify")
+        db.session.commit()
+        db.session.commit()  # an empty commit, as the outbox worker makes when nothing is due
+        assert cache.version() == before, "the outbox is on no page"
+        db.session.execute(update(Member).where(Member.id == member.id).values(headline="Florist"))
         db.session.commit()
         assert cache.version() != before
+
+
+def test_a_member_removed_or_signed_out_elsewhere_gets_no_cached_page(live_app):
+    with live_app.app.app_context():
+        organizer = MemberFactory(email="olga@example.org")
+        db.session.flush()
+        chapter = chapters.create_chapter("Harbour Forum", organizer_email=organizer.email)
+        dana, eli = (
+            MembershipFactory(chapter=chapter, member=MemberFactory(email=f"{name}@example.org")).member
+            for name in ("dana", "eli")
+        )
+        db.session.commit()
+        board, dana_id, eli_id = f"/chapters/{chapter.slug}/", dana.id, eli.id
+    clients = {}
+    for name in ("dana", "eli"):
+        clients[name] = live_app.client()
+        clients[name].submit("/login", {"email": f"{name}@example.org", "password": PASSWORD})
+        for _ in range(2):
+            assert clients[name].get(board)[0] == 200
+
+    # Changes made by another process: the organizer removes Dana; Eli signs out everywhere.
+    with live_app.app.app_context(), db.engine.begin() as connection:
+        connection.execute(
+            update(Membership).where(Membership.member_id == dana_id).values(status=MembershipStatus.REMOVED)
+        )
+        connection.execute(update(Member).where(Member.id == eli_id).values(session_token="x" * 32))
+    assert answered_within(clients["dana"], board, lambda status, _url: status == 404)
+    assert answered_within(clients["eli"], board, lambda status, url: status == 200 and "/login" in url)
+
+
+def answered_within(client, path: str, expected, seconds: float = 2.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        status, url, _ = client.get(path)
+        if expected(status, url):
+            return True
+        time.sleep(0.02)
+    return False
