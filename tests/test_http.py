@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 from sqlalchemy.exc import OperationalError
 
 from referral_hub.extensions import db
@@ -84,3 +85,27 @@ def test_a_method_the_route_does_not_take_is_a_405_that_says_which_it_does(clien
         response = client.delete(path)
         assert response.status_code == 405
         assert "GET" in response.headers["Allow"]
+
+
+@pytest.mark.parametrize(
+    "content_type",
+    [None, "application/x-www-form-urlencoded", "multipart/form-data"],
+    ids=["query", "form", "multipart"],
+)
+def test_a_nul_character_anywhere_a_field_can_come_from_is_a_400(client, content_type):
+    if content_type is None:
+        response = client.get("/login?email=a%00b")
+    else:
+        data = {"email": "a\x00b@example.org", "password": "x"}
+        response = client.post("/login", data=data, content_type=content_type)
+    assert response.status_code == 400
+    assert "NUL character" in response.get_data(as_text=True)
+
+
+def test_the_session_serializer_is_built_once_per_secret_key(app, monkeypatch):
+    sessions = app.session_interface
+    first = sessions.get_signing_serializer(app)
+    assert sessions.get_signing_serializer(app) is first
+    monkeypatch.setattr(app, "secret_key", "a-rotated-secret")
+    rotated = sessions.get_signing_serializer(app)
+    assert rotated is not first and rotated.secret_keys[-1] == b"a-rotated-secret"
