@@ -80,8 +80,7 @@ class ServedApp:
         browser = HttpClient(self.base_url)
         status, url, page = browser.submit("/login", {"email": email, "password": self.password})
         assert (status, url) == (200, f"{self.base_url}/dashboard"), page
-        [jar] = [h.cookiejar for h in browser.opener.handlers if hasattr(h, "cookiejar")]
-        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in jar)
+        return browser.cookie_header()
 
 
 def seed_demo_chapter(database_url: str) -> str:

@@ -119,9 +119,12 @@ class HttpClient:
 
     def __init__(self, base_url: str):
         self.base_url = base_url
-        self.opener = urllib.request.build_opener(
-            urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-        )
+        self.cookies = http.cookiejar.CookieJar()
+        self.opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(self.cookies))
+
+    def cookie_header(self) -> str:
+        """The `Cookie` header this browser sends: hand it to another client to act as this session."""
+        return "; ".join(f"{cookie.name}={cookie.value}" for cookie in self.cookies)
 
     def _url(self, path: str) -> str:
         return path if path.startswith("http") else self.base_url + path
