@@ -1,7 +1,7 @@
 """Load the app under gunicorn with wrk and compare each page's requests/s to a bare Flask endpoint.
 
     .venv/bin/python bench/load.py [--database postgresql|sqlite|both] [--scales 1,10]
-        [--duration 10] [--connections 8] [--workers 3]
+        [--duration 10] [--warmup 1] [--connections 8] [--workers 3]
 
 For each database and scale the script builds its own database with the migrations and seeds it:
 `flask demo seed` for 60 × scale members (with the demo's introductions, credits and needs) plus
@@ -11,8 +11,9 @@ included, its page cache on as in production) and `bench/bare.py`, a Flask endpo
 "ok". It logs in as the demo organizer the way a browser does, keeping the cookie the first page
 sets (a member of the chapter too, so every page answers; the health check and the login page are
 asked as a visitor, the API with a token), and runs wrk (`--connections`, 2 threads,
-`--duration` seconds) against each page and API endpoint in turn, then against the bare endpoint
-again; the bare figure is the mean of its run before and after.
+`--duration` seconds, after `--warmup` seconds of unmeasured load whose errors still count)
+against each page and API endpoint in turn, then against the bare endpoint again; the bare figure
+is the mean of its run before and after.
 
 It prints requests/s, p50 and p99 latency, errors (non-2xx/3xx responses, socket errors, no
 answer within 30 s), the SQL statements of a rendering and the share of requests the page cache
@@ -278,13 +279,21 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
     targets = seed(url, scale)
     environment = {"DATABASE_URL": url}
     app_log = workdir / f"app-{kind}-{scale}x.log"
-    load = {"duration": args.duration, "connections": args.connections}
+
+    def measure(name: str, url: str, headers: dict) -> Result:
+        """A warm-up run, then the measured one: a worker's first requests (imports, compiled
+        templates, its first cache miss) are not its steady state. Errors count in both."""
+        warm_up = wrk(name, url, headers=headers, duration=args.warmup, connections=args.connections)
+        result = wrk(name, url, headers=headers, duration=args.duration, connections=args.connections)
+        result.errors += warm_up.errors
+        return result
+
     with (
         gunicorn("wsgi:app", args.workers, environment, app_log) as app_url,
         gunicorn("bench.bare:app", args.workers, {}, workdir / "bare.log") as bare_url,
     ):
         cookie = log_in(app_url, demo.ORGANIZER_EMAIL, demo.PASSWORD)
-        bare_before = wrk("bare Flask", bare_url + "/", headers={}, **load)
+        bare_before = measure("bare Flask", bare_url + "/", headers={})
         results = []
         credentials = {
             "visitor": {},
@@ -293,11 +302,11 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
         }
         for name, path, who in pages(targets):
             headers = credentials[who]
-            result = wrk(name, app_url + path, headers=headers, **load)
+            result = measure(name, app_url + path, headers=headers)
             result.queries, result.cached = logged(app_log, result.path)
             results.append(result)
             print(f"  {name}: {result.requests_per_second:.0f} req/s", flush=True)
-        bare_after = wrk("bare Flask", bare_url + "/", headers={}, **load)
+        bare_after = measure("bare Flask", bare_url + "/", headers={})
     bare = statistics.mean([bare_before.requests_per_second, bare_after.requests_per_second])
     print(
         f"bare Flask endpoint: {bare_before.requests_per_second:.0f} req/s before, "
@@ -326,7 +335,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", choices=["postgresql", "sqlite", "both"], default="both")
     parser.add_argument("--scales", default="1,10", help="comma-separated data scales (default 1,10)")
-    parser.add_argument("--duration", type=int, default=10, help="seconds of load per page")
+    parser.add_argument("--duration", type=int, default=10, help="seconds of measured load per page")
+    parser.add_argument("--warmup", type=int, default=1, help="seconds of unmeasured load before each")
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers per server")
     args = parser.parse_args()
