@@ -54,7 +54,7 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # In development the app delivers its own mail, so a newcomer needs no worker process.
         "OUTBOX_DELIVER_IN_APP": _flag(environ.get("OUTBOX_DELIVER_IN_APP"), env == "development"),
         # The outbox worker: how long a claim holds, the first retry's delay (it doubles), the attempt limit.
-        "OUTBOX_LEASE_SECONDS": float(environ.get("OUTBOX_LEASE_SECONDS", "300")),
+        "OUTBOX_LEASE_SECONDS": float(environ.get("OUTBOX_LEASE_SECONDS", "60")),
         "OUTBOX_RETRY_BASE_SECONDS": float(environ.get("OUTBOX_RETRY_BASE_SECONDS", "30")),
         "OUTBOX_MAX_ATTEMPTS": int(environ.get("OUTBOX_MAX_ATTEMPTS", "30")),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),

@@ -1,7 +1,9 @@
 """Database plumbing shared by every domain: UTC timestamps, SQLite connection settings, paging."""
 
 import enum
+import functools
 import logging
+from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
@@ -33,6 +35,26 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# Set while a command line command that writes runs: its transactions take SQLite's write lock up front.
+_writing_command: ContextVar[bool] = ContextVar("writing_command", default=False)
+
+
+def writes(command):
+    """Mark a command that writes. SQLite cannot upgrade a read snapshot that another writer has
+    moved past (the upgrade fails at once with "database is locked", whatever the busy timeout), so
+    each of its transactions begins IMMEDIATE and waits its turn for the write lock instead."""
+
+    @functools.wraps(command)
+    def run(*args, **kwargs):
+        token = _writing_command.set(True)
+        try:
+            return command(*args, **kwargs)
+        finally:
+            _writing_command.reset(token)
+
+    return run
+
+
 def configure_sqlite(engine: Engine) -> None:
     """Foreign keys on, WAL, a busy timeout, and transactions SQLAlchemy controls (savepoints work)."""
 
@@ -47,9 +69,11 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # A request that may write takes the write lock up front: SQLite cannot upgrade a read
-        # snapshot that another writer has moved past, so a late upgrade would fail, not wait.
-        writing = has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        # A request or command that may write takes the write lock up front: SQLite cannot upgrade
+        # a read snapshot that another writer has moved past, so a late upgrade would fail, not wait.
+        writing = _writing_command.get() or (
+            has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
+        )
         connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
 
 

@@ -4,6 +4,7 @@ import click
 from flask.cli import AppGroup
 
 from ..accounts.services import find_by_email
+from ..database import writes
 from ..errors import DomainError
 from ..extensions import db
 from . import demo, roster, services
@@ -16,6 +17,7 @@ demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 @click.argument("name")
 @click.option("--organizer", "organizer_email", required=True, help="Email of an existing account.")
 @click.option("--slug", default=None, help="Web address part; defaults to the name, dashed.")
+@writes
 def create_command(name: str, organizer_email: str, slug: str | None) -> None:
     """Create chapter NAME with its first organizer. Prints the slug alone on the last line."""
     try:
@@ -33,6 +35,7 @@ def create_command(name: str, organizer_email: str, slug: str | None) -> None:
 @click.option("--chapter", "slug", required=True, help="Slug of the chapter to invite people to.")
 @click.option("--organizer", "organizer_email", required=True, help="Email of an organizer: the inviter.")
 @click.option("--dry-run", is_flag=True, help="Only check the file; invite no one.")
+@writes
 def import_command(file, slug: str, organizer_email: str, dry_run: bool) -> None:
     """Invite the people in a roster CSV (name, email, headline, expertise) to a chapter.
 
@@ -73,6 +76,7 @@ def _report_problem(row: roster.RosterRow) -> None:
 
 @demo_cli.command("seed")
 @click.option("--members", "member_count", default=24, show_default=True, type=click.IntRange(1, 5000))
+@writes
 def seed_command(member_count: int) -> None:
     """Create (or complete) the demo chapter. Running it again changes nothing."""
     created = 0

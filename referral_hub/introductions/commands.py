@@ -3,6 +3,7 @@
 import click
 from flask.cli import AppGroup
 
+from ..database import writes
 from ..extensions import db
 from ..needs.services import expire_needs
 from ..relationships.connectors import expire_requests
@@ -12,6 +13,7 @@ intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 
 
 @intros_cli.command("expire")
+@writes
 def expire_command() -> None:
     """Expire unanswered introductions and needs past their expiry date."""
     introductions = expire_introductions()

@@ -6,6 +6,7 @@ import threading
 import click
 from flask.cli import AppGroup
 
+from ..database import writes
 from .services import drain, run_worker
 
 outbox_cli = AppGroup("outbox", help="Send the mail waiting in the outbox.")
@@ -19,6 +20,7 @@ outbox_cli = AppGroup("outbox", help="Send the mail waiting in the outbox.")
     type=click.IntRange(min=1),
     help="Messages claimed at a time.",
 )
+@writes
 def drain_command(batch_size: int) -> None:
     """Send every message that is due, then exit."""
     report = drain(batch_size=batch_size)
@@ -33,6 +35,7 @@ def drain_command(batch_size: int) -> None:
     type=click.FloatRange(min=0.01, max=2.0),
     help="Seconds between looks for due mail.",
 )
+@writes
 def worker_command(poll: float) -> None:
     """Send due mail until stopped (SIGTERM or Ctrl-C finish the current message first)."""
     stopping = threading.Event()

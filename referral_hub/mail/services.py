@@ -3,7 +3,7 @@
 import logging
 import random
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
@@ -20,7 +20,8 @@ log = logging.getLogger("referral_hub.mail")
 
 # With the one-hour cap on backoff, 30 attempts keep retrying a temporary failure for about a day.
 MAX_ATTEMPTS = 30
-LEASE = timedelta(minutes=5)
+# A killed worker's mail waits this long; a live worker renews the lease of a batch it is still sending.
+LEASE = timedelta(seconds=60)
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -176,6 +177,23 @@ def _record(delivery: Delivery, *, error: Exception | None, now: datetime) -> Ou
     return status
 
 
+def _renew(deliveries: list[Delivery], *, now: datetime) -> list[Delivery]:
+    """Hold the rest of a batch for another lease; returns the deliveries this worker still holds
+    (claimed together, they share one lease, and one lapsed while the worker stalled is gone)."""
+    until = now + lease()
+    held = db.session.scalars(
+        update(OutboxMessage)
+        .where(
+            OutboxMessage.id.in_([delivery.outbox_id for delivery in deliveries]),
+            OutboxMessage.locked_until == deliveries[0].lease,
+        )
+        .values(locked_until=until)
+        .returning(OutboxMessage.id)
+        .execution_options(synchronize_session=False)
+    ).all()
+    return [replace(delivery, lease=until) for delivery in deliveries if delivery.outbox_id in held]
+
+
 def _release(deliveries: list[Delivery]) -> None:
     """Give back claimed messages this worker will not send, so they need not wait for the lease."""
     for delivery in deliveries:
@@ -215,12 +233,18 @@ def drain(*, batch_size: int = 50, transport=None, should_stop=lambda: False) ->
             db.session.commit()
             if not deliveries:
                 break
-            for position, delivery in enumerate(deliveries):
-                # Send only well inside the lease: past it, another worker may take the message too.
-                if should_stop() or utcnow() >= delivery.lease - held / 2:
-                    _release(deliveries[position:])
+            while deliveries:
+                if should_stop():
+                    _release(deliveries)
                     db.session.commit()
                     break
+                # Send only well inside the lease (past it, another worker may take the message too):
+                # renew it for the rest of the batch once half of it is gone.
+                if utcnow() >= deliveries[0].lease - held / 2:
+                    deliveries = _renew(deliveries, now=utcnow())
+                    db.session.commit()
+                    continue
+                delivery, deliveries = deliveries[0], deliveries[1:]
                 error = delivery.send(transport)
                 report.count(_record(delivery, error=error, now=utcnow()))
                 db.session.commit()

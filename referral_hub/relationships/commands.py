@@ -5,6 +5,7 @@ from flask.cli import AppGroup
 
 from ..accounts.models import Member
 from ..clock import utcnow
+from ..database import writes
 from ..extensions import db
 from .digest import iso_week, recipients, send_digest
 
@@ -12,6 +13,7 @@ digest_cli = AppGroup("digest", help="The weekly digest email.")
 
 
 @digest_cli.command("send")
+@writes
 def send_command() -> None:
     """Enqueue this ISO week's digest for each member who has not had it; safe to run again."""
     now = utcnow()

@@ -287,3 +287,38 @@ def test_unknown_transport_name_is_refused(app, monkeypatch):
     monkeypatch.setitem(app.config, "MAIL_TRANSPORT", "pigeon")
     with pytest.raises(ValueError, match="file, smtp or memory"):
         services.transport_for()
+
+
+def test_a_killed_workers_mail_waits_at_most_a_minute_by_default(app):
+    assert services.lease() == timedelta(seconds=60)
+
+
+def test_worker_renews_the_lease_of_a_batch_it_is_still_sending_instead_of_giving_it_back(
+    clock, count_queries
+):
+    for i in range(4):
+        write(to=f"member{i}@example.com")
+    db.session.commit()
+    taken_by_others = []
+
+    class SlowTransport(Recorder):
+        def send(self, email):
+            super().send(email)
+            clock.advance(LEASE * 0.4)  # the batch takes longer than its first lease
+            taken_by_others.extend(claim(10, now=clock.now))  # another worker looks for due mail
+            db.session.commit()
+
+    transport = SlowTransport()
+    with count_queries() as log:
+        report = drain(transport=transport, batch_size=4)
+
+    assert report.sent == 4
+    assert taken_by_others == []
+    # This worker claimed once for the whole batch (then found nothing more due): no message was
+    # given back and claimed again. The other claims are the other worker's looks, one per send.
+    claims = [
+        q
+        for q in log.queries
+        if q.lstrip().startswith("UPDATE outbox_messages") and "next_attempt_at <=" in q
+    ]
+    assert len(claims) == 2 + len(transport.sent)
