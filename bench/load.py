@@ -7,7 +7,7 @@ For each database and scale the script builds its own database with the migratio
 `flask demo seed` for 60 × scale members (with the demo's introductions, credits and needs) plus
 200 × scale open needs on the board. It then starts two gunicorn servers with the same settings
 (sync workers, `--workers`): the app (`wsgi:app`, production config, its one log line per request
-included, its page cache on as in production) and `bench/bare.py`, a Flask endpoint that returns
+included) and `bench/bare.py`, a Flask endpoint that returns
 "ok". It logs in as the demo organizer the way a browser does, keeping the cookie the first page
 sets (a member of the chapter too, so every page answers; the health check and the login page are
 asked as a visitor, the API with a token), and runs wrk (`--connections`, 2 threads,
@@ -16,9 +16,8 @@ against each page and API endpoint in turn, then against the bare endpoint again
 is the mean of its run before and after.
 
 It prints requests/s, p50 and p99 latency, errors (non-2xx/3xx responses, socket errors, no
-answer within 30 s), the SQL statements of a rendering and the share of requests the page cache
-served (both read from the app's own request log line, `queries=N cache=hit|miss|-`) and
-requests/s as a share of the bare endpoint's. The API rate limits are raised for
+answer within 30 s), the SQL statements of a rendering (read from the app's own request log line,
+`queries=N`) and requests/s as a share of the bare endpoint's. The API rate limits are raised for
 the run (they would otherwise answer 429 after 120 requests a minute, which is what they are for,
 not what this measures).
 wrk shares the machine's cores with the servers, as a load generator on loopback does.
@@ -85,7 +84,6 @@ class Result:
     p99_ms: float
     errors: int
     queries: int | None = None
-    cached: float = 0.0
 
 
 def prepare_database(kind: str, scale: int, workdir: Path) -> str:
@@ -244,14 +242,10 @@ def wrk(name: str, url: str, *, duration: int, connections: int, headers: dict) 
     )
 
 
-def logged(log_path: Path, path: str) -> tuple[int | None, float]:
-    """From the app's request log: the SQL statements of the last rendering of `path` (a page cache
-    miss, or a page the cache does not keep) and the share of its requests the page cache served."""
-    line = rf"GET {re.escape(path)} \d+ [\d.]+ms queries=(\d+) cache=(\S+) "
-    lines = re.findall(line, log_path.read_text())
-    renderings = [int(queries) for queries, cache in lines if cache != "hit"]
-    hits = sum(cache == "hit" for _, cache in lines)
-    return (renderings[-1] if renderings else None), (hits / len(lines) if lines else 0.0)
+def logged(log_path: Path, path: str) -> int | None:
+    """From the app's request log: the SQL statements of the last rendering of `path`."""
+    renderings = re.findall(rf"GET {re.escape(path)} \d+ [\d.]+ms queries=(\d+) ", log_path.read_text())
+    return int(renderings[-1]) if renderings else None
 
 
 def pages(targets: dict) -> list[tuple[str, str, str]]:
@@ -282,7 +276,7 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
 
     def measure(name: str, url: str, headers: dict) -> Result:
         """A warm-up run, then the measured one: a worker's first requests (imports, compiled
-        templates, its first cache miss) are not its steady state. Errors count in both."""
+        templates) are not its steady state. Errors count in both."""
         warm_up = wrk(name, url, headers=headers, duration=args.warmup, connections=args.connections)
         result = wrk(name, url, headers=headers, duration=args.duration, connections=args.connections)
         result.errors += warm_up.errors
@@ -303,7 +297,7 @@ def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]
         for name, path, who in pages(targets):
             headers = credentials[who]
             result = measure(name, app_url + path, headers=headers)
-            result.queries, result.cached = logged(app_log, result.path)
+            result.queries = logged(app_log, result.path)
             results.append(result)
             print(f"  {name}: {result.requests_per_second:.0f} req/s", flush=True)
         bare_after = measure("bare Flask", bare_url + "/", headers={})
@@ -321,12 +315,12 @@ def _shown(milliseconds: float) -> str:
 
 def print_table(kind: str, scale: int, bare: float, results: list[Result]) -> None:
     print(f"\n{kind}, {scale}× data (bare Flask: {bare:.0f} req/s)\n")
-    print("| page | req/s | p50 ms | p99 ms | errors | queries | from cache | share of bare |")
-    print("|---|---:|---:|---:|---:|---:|---:|---:|")
+    print("| page | req/s | p50 ms | p99 ms | errors | queries | share of bare |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
     for r in results:
         print(
             f"| {r.name} | {r.requests_per_second:.0f} | {_shown(r.p50_ms)} | {_shown(r.p99_ms)} "
-            f"| {r.errors} | {r.queries if r.queries is not None else '?'} | {r.cached:.0%} "
+            f"| {r.errors} | {r.queries if r.queries is not None else '?'} "
             f"| {r.requests_per_second / bare:.0%} |"
         )
 

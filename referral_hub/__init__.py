@@ -6,8 +6,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import caching, http
 from . import config as config_module
+from . import http
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
 
@@ -43,9 +43,8 @@ def register_logging(app: Flask) -> None:
 def register_extensions(app: Flask) -> None:
     db.init_app(app)
     # Before-request hooks run in the order they are registered: a request gets its id and log
-    # timer first, then a cached page is served before the other extensions' work.
+    # timer before the other extensions' work.
     http.init_app(app)
-    caching.init_app(app)
     for extension in (csrf, login_manager, limiter):
         extension.init_app(app)
     # Teardowns run last-registered first: this closes the session before Flask-SQLAlchemy's would.

@@ -77,8 +77,4 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # connection as old as it, so the next request connects afresh.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         "TRUST_PROXY": production,
-        # Rendered pages each worker keeps until the database changes (referral_hub/caching.py);
-        # 0 turns the cache off, as tests do: their rolled-back transactions never commit a change.
-        "PAGE_CACHE_ENTRIES": int(environ.get("PAGE_CACHE_ENTRIES", "0" if env == "testing" else "1000")),
-        "PAGE_CACHE_SECONDS": float(environ.get("PAGE_CACHE_SECONDS", "60")),
     }

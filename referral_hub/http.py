@@ -104,13 +104,12 @@ def _finish_request(response):
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
     log.info(
-        "%s %s %s %.1fms queries=%d cache=%s request_id=%s",
+        "%s %s %s %.1fms queries=%d request_id=%s",
         request.method,
         request.path,
         response.status_code,
         duration_ms,
         g.get("queries", 0),
-        g.get("page_cache", "-"),
         g.get("request_id", "-"),
     )
     return response

@@ -4,7 +4,6 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user, login_required
 
 from ..accounts.forms import ConfirmForm
-from ..caching import cached_page
 from ..chapters.services import membership_of
 from ..errors import DomainError
 from ..extensions import db
@@ -19,7 +18,6 @@ bp = Blueprint("needs", __name__)
 
 
 @bp.get("/chapters/<slug>/")
-@cached_page
 @login_required
 def board(slug: str):
     membership = membership_of(current_user, slug)
@@ -77,7 +75,6 @@ def new(slug: str):
 
 
 @bp.get("/needs/<int:need_id>")
-@cached_page
 @login_required
 def detail(need_id: int):
     need = services.need_for(current_user, need_id, count_introductions=True)

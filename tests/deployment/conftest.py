@@ -29,7 +29,7 @@ from tests.conftest import free_port
 PROJECT = Path(__file__).resolve().parents[2]
 POSTGRES_BIN = Path("/usr/lib/postgresql/15/bin")
 FLASK = [sys.executable, "-m", "flask", "--app", "referral_hub"]
-# The request log line: "… referral_hub.requests GET /dashboard 503 2.1ms queries=0 cache=- request_id=…"
+# The request log line: "… referral_hub.requests GET /dashboard 503 2.1ms queries=0 request_id=…"
 REQUEST_LOG = re.compile(r" referral_hub\.requests \S+ (\S+) (\d{3}) ")
 
 

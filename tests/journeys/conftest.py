@@ -92,8 +92,6 @@ def live_app(tmp_path, smtp_inbox):
             "SMTP_PORT": smtp_inbox.port,
             "BASE_URL": base_url,
             "OUTBOX_DELIVER_IN_APP": False,
-            # As in production: every journey also proves that a committed change reaches the pages.
-            "PAGE_CACHE_ENTRIES": 500,
         }
     )
     with app.app_context():
@@ -104,8 +102,6 @@ def live_app(tmp_path, smtp_inbox):
     yield LiveApp(app, base_url)
     server.shutdown()
     thread.join()
-    if cache := app.extensions.get("page_cache"):
-        cache.close()
     with app.app_context():
         db.session.remove()
         db.engine.dispose()
