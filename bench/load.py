@@ -53,8 +53,8 @@ sys.path.insert(0, str(PROJECT))
 
 from referral_hub import create_app  # noqa: E402 - after the project is importable
 from referral_hub.accounts.models import Member, email_key_of  # noqa: E402
-from referral_hub.chapters import demo  # noqa: E402
 from referral_hub.chapters.models import Chapter  # noqa: E402
+from referral_hub.cli import demo  # noqa: E402
 from referral_hub.clock import utcnow  # noqa: E402
 from referral_hub.config import database_uri  # noqa: E402
 from referral_hub.extensions import db  # noqa: E402

@@ -404,8 +404,8 @@ def measure(app, db, *, runs: int) -> list[tuple[str, dict]]:
 
     from referral_hub.chapters.models import Chapter, Membership, Role
     from referral_hub.clock import utcnow
-    from referral_hub.reports import dashboard
     from referral_hub.reports.access import create_token
+    from referral_hub.web.reports import dashboard
 
     today = utcnow().date()
     quarter = (today - timedelta(days=89)).isoformat()

@@ -7,9 +7,9 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import http
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
+from .web import http
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -64,33 +64,12 @@ def register_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from . import errors
-    from .accounts import views as accounts
-    from .chapters import views as chapters
-    from .introductions import views as introductions
-    from .ledger import views as ledger
-    from .mail import views as mail
-    from .needs import views as needs
-    from .relationships import views as relationships
-    from .reports import views as reports
+    from . import web
 
-    errors.register_error_handlers(app)
-    accounts.init_app(app)
-    chapters.init_app(app)
-    ledger.init_app(app)
-    mail.init_app(app)
-    needs.init_app(app)
-    introductions.init_app(app)
-    relationships.init_app(app)
-    reports.init_app(app)
+    web.init_app(app)
 
 
 def register_commands(app: Flask) -> None:
-    from .chapters.commands import chapters_cli, demo_cli
-    from .introductions.commands import intros_cli
-    from .ledger.commands import ledger_cli
-    from .mail.commands import outbox_cli
-    from .relationships.commands import digest_cli
+    from . import cli
 
-    for group in (chapters_cli, demo_cli, outbox_cli, ledger_cli, intros_cli, digest_cli):
-        app.cli.add_command(group)
+    cli.init_app(app)

@@ -3,10 +3,10 @@
 import enum
 import functools
 import logging
+from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from flask import has_request_context, request
 from sqlalchemy import DateTime, Enum, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -35,22 +35,38 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-# Set while a command line command that writes runs: its transactions take SQLite's write lock up front.
-_writing_command: ContextVar[bool] = ContextVar("writing_command", default=False)
+# The largest id the app accepts: PostgreSQL's INTEGER, which SQLite also fits.
+MAX_INT = 2**31 - 1
+
+
+def is_id(value) -> bool:
+    """Whether `value` can be a row's id: a positive integer the database's INTEGER holds."""
+    return isinstance(value, int) and 0 < value <= MAX_INT
+
+
+# True while a request or command that may write runs: on SQLite its transactions begin IMMEDIATE.
+# SQLite cannot upgrade a read snapshot that another writer has moved past (the upgrade fails at once
+# with "database is locked", whatever the busy timeout), so a writer waits its turn up front instead.
+write_lock_up_front: ContextVar[bool] = ContextVar("write_lock_up_front", default=False)
+
+
+@contextmanager
+def writing():
+    """Transactions begun inside take SQLite's write lock up front."""
+    token = write_lock_up_front.set(True)
+    try:
+        yield
+    finally:
+        write_lock_up_front.reset(token)
 
 
 def writes(command):
-    """Mark a command that writes. SQLite cannot upgrade a read snapshot that another writer has
-    moved past (the upgrade fails at once with "database is locked", whatever the busy timeout), so
-    each of its transactions begins IMMEDIATE and waits its turn for the write lock instead."""
+    """Mark a command that writes: its transactions take SQLite's write lock up front."""
 
     @functools.wraps(command)
     def run(*args, **kwargs):
-        token = _writing_command.set(True)
-        try:
+        with writing():
             return command(*args, **kwargs)
-        finally:
-            _writing_command.reset(token)
 
     return run
 
@@ -69,12 +85,7 @@ def configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        # A request or command that may write takes the write lock up front: SQLite cannot upgrade
-        # a read snapshot that another writer has moved past, so a late upgrade would fail, not wait.
-        writing = _writing_command.get() or (
-            has_request_context() and request.method not in ("GET", "HEAD", "OPTIONS")
-        )
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if writing else "BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock_up_front.get() else "BEGIN")
 
 
 def enum_type(enum_class: type[enum.StrEnum], name: str) -> Enum:

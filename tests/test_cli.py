@@ -4,8 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_hub.accounts.models import Member
-from referral_hub.chapters import demo
 from referral_hub.chapters.models import Chapter, Membership, Role
+from referral_hub.cli import demo
 from referral_hub.extensions import db
 from tests.factories import ChapterFactory, MemberFactory
 

@@ -10,7 +10,7 @@ import pytest
 from flask_migrate import upgrade
 
 from referral_hub import create_app
-from referral_hub.chapters import demo
+from referral_hub.cli import demo
 from referral_hub.extensions import db
 
 pytestmark = pytest.mark.live

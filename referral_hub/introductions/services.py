@@ -8,9 +8,9 @@ from sqlalchemy.exc import IntegrityError
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
+from ..database import is_id
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..http import id_from
 from ..ledger import services as ledger
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need, NeedStatus
@@ -117,8 +117,7 @@ def _chapter_for(
 
 
 def _member(member_id: int | None) -> Member:
-    member_id = id_from(member_id)
-    member = db.session.get(Member, member_id) if member_id else None
+    member = db.session.get(Member, member_id) if is_id(member_id) else None
     if member is None:
         raise IntroRefused("Choose two members of your chapter to introduce.")
     return member
@@ -143,7 +142,7 @@ def introduce(
     first, second = _member(first_id), _member(second_id)
     need = None
     if need_id:
-        need = db.session.get(Need, id_from(need_id) or 0)
+        need = db.session.get(Need, need_id) if is_id(need_id) else None
         if need is None or need.status is not NeedStatus.OPEN:
             raise IntroRefused("That need is no longer open.")
     chapter = _chapter_for(introducer, first, second, need=need, chapter_slug=chapter_slug)

@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 
 from referral_hub import create_app
 from referral_hub.accounts.services import find_by_email
-from referral_hub.chapters import demo
+from referral_hub.cli import demo
 from referral_hub.extensions import db
 from referral_hub.reports.access import create_token
 from tests.conftest import free_port

@@ -5,7 +5,7 @@ from datetime import datetime
 
 from playwright.sync_api import expect
 
-from referral_hub.chapters import demo
+from referral_hub.cli import demo
 
 MEMBERS = 9  # the demo seed's activity: 6 completed introductions, 1 waiting, 2 needs posted
 COMPLETED, MADE, NEEDS = 6, 7, 2

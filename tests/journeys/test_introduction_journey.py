@@ -3,8 +3,8 @@
 import re
 
 from referral_hub.chapters import services as chapters
+from referral_hub.cli.ledger import verify_command
 from referral_hub.extensions import db
-from referral_hub.ledger.commands import verify_command
 from referral_hub.mail.services import drain
 from tests.factories import PASSWORD, MemberFactory, MembershipFactory
 

@@ -10,7 +10,7 @@ from sqlalchemy import create_engine, delete, select, text
 
 from referral_hub.accounts.models import Member
 from referral_hub.chapters.models import Chapter, Membership
-from referral_hub.database import configure_sqlite
+from referral_hub.database import configure_sqlite, writing
 from referral_hub.errors import DomainError
 from referral_hub.extensions import db
 from referral_hub.ledger import services as ledger
@@ -100,7 +100,7 @@ class Committed:
 
         def request(number: int):
             # A write request, as in production: on SQLite it takes the write lock up front.
-            with self.app.test_request_context("/", method="POST"):
+            with self.app.app_context(), writing():
                 start.wait()
                 try:
                     result = action(number)

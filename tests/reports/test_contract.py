@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from openapi_spec_validator import validate
 from schemathesis import GenerationMode, checks
 
-from referral_hub.reports.views import SWAGGER_UI_FILES
+from referral_hub.web.reports.views import SWAGGER_UI_FILES
 
 
 @pytest.mark.parametrize(

@@ -3,16 +3,16 @@
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ...chapters.services import membership_of
+from ...errors import DomainError
+from ...extensions import db
+from ...ledger import services as ledger
+from ...needs import services
+from ...needs.models import NeedStatus
 from ..accounts.forms import ConfirmForm
-from ..chapters.services import membership_of
-from ..errors import DomainError
-from ..extensions import db
 from ..http import page_arg
-from ..ledger import services as ledger
 from ..relationships.views import need_panel
-from . import services
 from .forms import NeedForm
-from .models import NeedStatus
 
 bp = Blueprint("needs", __name__)
 

@@ -4,16 +4,16 @@ the digest's unsubscribe link, and the panels other pages include (profile, dash
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ...accounts.models import Member
+from ...chapters.services import shares_chapter
+from ...clock import utcnow
+from ...errors import DomainError, NotFound
+from ...extensions import db
+from ...ledger import services as ledger
+from ...needs.models import Need
+from ...relationships import connectors, digest, matching, services
 from ..accounts.forms import ConfirmForm
-from ..accounts.models import Member
-from ..chapters.services import shares_chapter
-from ..clock import utcnow
-from ..errors import DomainError, NotFound
-from ..extensions import db
 from ..http import id_from
-from ..ledger import services as ledger
-from ..needs.models import Need
-from . import connectors, digest, matching, services
 from .forms import AskConnectorForm, OneToOneForm, ThanksForm
 
 bp = Blueprint("relationships", __name__)

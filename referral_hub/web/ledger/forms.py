@@ -7,9 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
+from ...ledger.models import MEMO_LENGTH, POLICY_SETTINGS, Kind
+from ...ledger.services import MAX_GRANT
 from ..http import id_from
-from .models import MEMO_LENGTH, POLICY_SETTINGS, Kind
-from .services import MAX_GRANT
 
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
 

@@ -4,8 +4,8 @@ from flask_wtf import FlaskForm
 from wtforms import HiddenField, IntegerField, RadioField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from . import notes
-from .models import Decision, OutcomeKind
+from ...introductions import notes
+from ...introductions.models import Decision, OutcomeKind
 
 
 class IntroduceForm(FlaskForm):

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, render_template
 
-from . import services
+from ...mail import services
 
 bp = Blueprint("mail", __name__, url_prefix="/dev/mail")
 

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from ..chapters.services import chapter_by_slug
 from ..errors import NotFound
-from . import services
+from ..ledger import services
 
 ledger_cli = AppGroup("ledger", help="The reciprocity ledger.")
 

@@ -3,17 +3,17 @@
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
+from ...accounts.models import Member
+from ...chapters import services
+from ...errors import DomainError, NotFound
+from ...extensions import db, login_manager
+from ...introductions.services import waiting_for
+from ...ledger import services as ledger
+from ...needs.services import open_needs_for
 from ..accounts.forms import ConfirmForm
-from ..accounts.models import Member
-from ..errors import DomainError, NotFound
-from ..extensions import db, login_manager
 from ..http import page_arg
-from ..introductions.services import waiting_for
-from ..ledger import services as ledger
-from ..needs.services import open_needs_for
 from ..relationships.views import dashboard_panel, profile_panel
 from ..reports import dashboard as reports
-from . import services
 from .forms import InviteForm, JoinRequestForm
 
 bp = Blueprint("chapters", __name__)

@@ -5,9 +5,9 @@ from flask.cli import AppGroup
 
 from ..database import writes
 from ..extensions import db
+from ..introductions.services import expire_introductions
 from ..needs.services import expire_needs
 from ..relationships.connectors import expire_requests
-from .services import expire_introductions
 
 intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 

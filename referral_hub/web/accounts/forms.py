@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
 
-from .services import PASSWORD_MAX, PASSWORD_MIN
+from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN
 
 
 def _password(label: str) -> PasswordField:

@@ -4,8 +4,9 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from ..clock import utcnow
-from . import charts, services
+from ...clock import utcnow
+from ...reports import services
+from . import charts
 
 DASHBOARD_DAYS = 90
 MEMBERS_PER_PAGE = 25

@@ -5,8 +5,8 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import HiddenField, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
-from ..chapters.roster import MAX_FILE_BYTES
-from .models import NAME_LENGTH
+from ...chapters.roster import MAX_FILE_BYTES
+from ...reports.models import NAME_LENGTH
 
 
 class TokenForm(FlaskForm):

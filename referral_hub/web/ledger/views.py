@@ -3,14 +3,14 @@
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
 from flask_login import current_user
 
-from ..chapters import services as chapters
-from ..chapters.models import Chapter
-from ..errors import DomainError
-from ..extensions import db, login_manager
+from ...chapters import services as chapters
+from ...chapters.models import Chapter
+from ...errors import DomainError
+from ...extensions import db, login_manager
+from ...ledger import services
+from ...ledger.models import Kind
 from ..http import page_arg
-from . import services
 from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
-from .models import Kind
 
 bp = Blueprint("ledger", __name__)
 

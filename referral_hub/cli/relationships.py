@@ -7,7 +7,7 @@ from ..accounts.models import Member
 from ..clock import utcnow
 from ..database import writes
 from ..extensions import db
-from .digest import iso_week, recipients, send_digest
+from ..relationships.digest import iso_week, recipients, send_digest
 
 digest_cli = AppGroup("digest", help="The weekly digest email.")
 

@@ -4,10 +4,11 @@ import click
 from flask.cli import AppGroup
 
 from ..accounts.services import find_by_email
+from ..chapters import roster, services
 from ..database import writes
 from ..errors import DomainError
 from ..extensions import db
-from . import demo, roster, services
+from . import demo
 
 chapters_cli = AppGroup("chapters", help="Create and manage chapters.")
 demo_cli = AppGroup("demo", help="Demo data for trying the app.")

@@ -7,7 +7,7 @@ import click
 from flask.cli import AppGroup
 
 from ..database import writes
-from .services import drain, run_worker
+from ..mail.services import drain, run_worker
 
 outbox_cli = AppGroup("outbox", help="Send the mail waiting in the outbox.")
 

@@ -6,12 +6,12 @@ from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
 
 from ..accounts.models import Member, email_key_of
+from ..chapters.models import Chapter, Membership, MembershipStatus, Role
 from ..clock import utcnow
 from ..extensions import db
 from ..introductions import services as introductions
 from ..introductions.models import Decision, Introduction
 from ..needs import services as needs
-from .models import Chapter, Membership, MembershipStatus, Role
 
 CHAPTER_NAME = "Demo Chapter"
 CHAPTER_SLUG = "demo"

@@ -26,14 +26,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
+from ...chapters import roster
+from ...chapters import services as chapters
+from ...clock import utcnow
+from ...errors import DomainError, InvalidInput, NotFound
+from ...extensions import csrf, db, limiter
+from ...reports import access, services
+from ...tokens import digest
 from ..accounts.forms import ConfirmForm
-from ..chapters import roster
-from ..chapters import services as chapters
-from ..clock import utcnow
-from ..errors import DomainError, InvalidInput, NotFound
-from ..extensions import csrf, db, limiter
-from ..tokens import digest
-from . import access, schemas, services
+from . import schemas
 from .forms import RosterConfirmForm, RosterUploadForm, TokenForm
 from .openapi import Operation, document
 

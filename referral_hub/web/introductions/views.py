@@ -4,14 +4,14 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from ..errors import DomainError
-from ..extensions import db
+from ...errors import DomainError
+from ...extensions import db
+from ...introductions import services
+from ...introductions.models import Decision, IntroState, OutcomeKind
+from ...needs.services import need_for
+from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
-from ..needs.services import need_for
-from ..tokens import LinkExpired, LinkUsed
-from . import services
 from .forms import AnswerForm, IntroduceForm, OutcomeForm
-from .models import Decision, IntroState, OutcomeKind
 
 bp = Blueprint("introductions", __name__)
 

@@ -4,10 +4,10 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
-from ..clock import utcnow
-from .connectors import ASK_NOTE_MIN
-from .models import NOTE_LENGTH
-from .services import ONE_TO_ONE_NOTE_LENGTH
+from ...clock import utcnow
+from ...relationships.connectors import ASK_NOTE_MIN
+from ...relationships.models import NOTE_LENGTH
+from ...relationships.services import ONE_TO_ONE_NOTE_LENGTH
 
 
 class OneToOneForm(FlaskForm):

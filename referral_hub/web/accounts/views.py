@@ -15,11 +15,11 @@ from flask import (
 )
 from flask_login import current_user, login_required, login_user, logout_user
 
-from ..errors import DomainError
-from ..extensions import db, limiter, login_manager
+from ...accounts import services
+from ...accounts.models import LinkPurpose, Member, email_key_of
+from ...errors import DomainError
+from ...extensions import db, limiter, login_manager
 from ..http import id_from
-from ..tokens import LinkError
-from . import services
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -29,7 +29,6 @@ from .forms import (
     RegisterForm,
     ResetPasswordForm,
 )
-from .models import LinkPurpose, Member, email_key_of
 
 bp = Blueprint("accounts", __name__)
 
@@ -242,13 +241,8 @@ def profile():
     return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
 
 
-def _link_error(error: LinkError):
-    return render_template("errors/link.html", error=error), error.status
-
-
 def init_app(app: Flask) -> None:
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
-    app.register_error_handler(LinkError, _link_error)
     app.register_blueprint(bp)

@@ -8,10 +8,10 @@ from datetime import date
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import OneOf, Range
 
-from ..introductions.models import IntroState, OutcomeKind
-from ..ledger.models import Kind
-from ..needs.models import NeedStatus
-from . import services
+from ...introductions.models import IntroState, OutcomeKind
+from ...ledger.models import Kind
+from ...needs.models import NeedStatus
+from ...reports import services
 
 MAX_PER_PAGE = 100
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)

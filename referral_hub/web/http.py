@@ -9,7 +9,8 @@ from flask.sessions import SecureCookieSessionInterface
 from sqlalchemy import event, text
 from werkzeug.routing import IntegerConverter
 
-from .extensions import db
+from ..database import MAX_INT, write_lock_up_front
+from ..extensions import db
 
 log = logging.getLogger("referral_hub.requests")
 
@@ -21,8 +22,6 @@ CONTENT_SECURITY_POLICY = (
 )
 
 
-# The largest id or page number the app accepts: PostgreSQL's INTEGER, which SQLite also fits.
-MAX_INT = 2**31 - 1
 MAX_PAGE = 10_000
 
 
@@ -82,6 +81,8 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 def _start_request():
+    # A request that may write takes SQLite's write lock with its first statement (database.py).
+    g.write_lock_token = write_lock_up_front.set(request.method not in ("GET", "HEAD", "OPTIONS"))
     incoming = request.headers.get("X-Request-ID", "")
     # Accept a proxy's id when it looks like one; never echo arbitrary header content.
     valid = 0 < len(incoming) <= 64 and all(c.isalnum() or c in "-_." for c in incoming)
@@ -93,6 +94,11 @@ def _start_request():
 def _count_query(*_args):
     if has_request_context():
         g.queries = g.get("queries", 0) + 1
+
+
+def _end_request(_error=None):
+    if token := g.pop("write_lock_token", None):
+        write_lock_up_front.reset(token)
 
 
 def _finish_request(response):
@@ -121,6 +127,7 @@ def init_app(app: Flask) -> None:
     app.before_request(_start_request)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_finish_request)
+    app.teardown_request(_end_request)
     with app.app_context():
         event.listen(db.engine, "before_cursor_execute", _count_query)
     app.register_blueprint(bp)

@@ -1,0 +1,19 @@
+"""The web layer: blueprints, forms and pages over the domain core."""
+
+from flask import Flask
+
+from . import errors
+from .accounts import views as accounts
+from .chapters import views as chapters
+from .introductions import views as introductions
+from .ledger import views as ledger
+from .mail import views as mail
+from .needs import views as needs
+from .relationships import views as relationships
+from .reports import views as reports
+
+
+def init_app(app: Flask) -> None:
+    errors.init_app(app)
+    for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports):
+        pages.init_app(app)

@@ -1,0 +1,1 @@
+"""The web side of accounts: its blueprint, forms and pages."""

@@ -1,0 +1,1 @@
+"""The web side of chapters: its blueprint, forms and pages."""

@@ -1,0 +1,1 @@
+"""The web side of introductions: its blueprint, forms and pages."""

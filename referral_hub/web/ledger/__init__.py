@@ -1,0 +1,1 @@
+"""The web side of ledger: its blueprint, forms and pages."""

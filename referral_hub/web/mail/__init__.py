@@ -1,0 +1,1 @@
+"""The web side of mail: the development mail viewer."""

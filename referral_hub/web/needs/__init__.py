@@ -1,0 +1,1 @@
+"""The web side of needs: its blueprint, forms and pages."""

@@ -1,0 +1,1 @@
+"""The web side of relationships: its blueprint, forms and pages."""
