@@ -7,6 +7,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
+from . import events
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .web import http
@@ -27,6 +28,7 @@ def create_app(config: dict | None = None) -> Flask:
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     register_logging(app)
     register_extensions(app)
+    register_domain_events()
     register_blueprints(app)
     register_commands(app)
     if app.config["TRUST_PROXY"]:
@@ -61,6 +63,16 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+
+
+def register_domain_events() -> None:
+    """Each package reacts to what a package below it announces (events.py)."""
+    from .ledger import services as ledger
+    from .relationships import services as relationships
+
+    events.member_joined.connect(ledger.welcome)
+    events.introduction_completed.connect(relationships.on_introduction_completed)
+    events.outcome_reported.connect(relationships.on_outcome_reported)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -7,13 +7,13 @@ from sqlalchemy import String, func, literal_column, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
+from .. import events
 from ..accounts.models import Member
 from ..accounts.services import find_by_email
 from ..clock import utcnow
 from ..database import contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..ledger import services as ledger
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from .models import Chapter, Invitation, Membership, MembershipStatus, Role
@@ -222,7 +222,7 @@ def _activate(chapter: Chapter, member: Member, now) -> Membership:
         membership.joined_at = now
         membership.ended_at = None
         db.session.flush()
-        ledger.welcome(membership)
+        events.member_joined.send(membership)
     db.session.flush()
     return membership
 
@@ -299,7 +299,7 @@ def _move(membership: Membership, *, from_status: MembershipStatus, to_status: M
 def approve(membership: Membership) -> Membership:
     _move(membership, from_status=MembershipStatus.PENDING, to_status=MembershipStatus.ACTIVE, now=utcnow())
     db.session.flush()
-    ledger.welcome(membership)
+    events.member_joined.send(membership)
     return membership
 
 

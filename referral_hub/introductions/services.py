@@ -5,6 +5,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
@@ -14,7 +15,6 @@ from ..extensions import db
 from ..ledger import services as ledger
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need, NeedStatus
-from ..relationships import services as relationships
 from ..tokens import LinkError, LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from . import notes
 from .models import Consent, CreditNote, Decision, Introduction, IntroState, Outcome, OutcomeKind
@@ -366,7 +366,7 @@ def _complete(intro: Introduction, now: datetime) -> None:
     intro.completed_at = now
     intro.credit_note = _credit_note(intro, reward, policy, now)
     db.session.flush()
-    relationships.on_introduction_completed(intro)
+    events.introduction_completed.send(intro)
     if intro.credit_note is CreditNote.CREDITED:
         ledger.post(
             intro.chapter,
@@ -470,11 +470,18 @@ def report_outcome(
             subject_type="introduction",
             subject_id=intro.id,
         )
-    relationships.on_outcome_reported(outcome)
+    events.outcome_reported.send(outcome)
     return outcome
 
 
 # Reading ------------------------------------------------------------------------------------------
+
+
+def made_for(need: Need) -> int:
+    """How many introductions were made for the need."""
+    return db.session.scalar(
+        select(func.count()).select_from(Introduction).where(Introduction.need_id == need.id)
+    )
 
 
 def intro_for(member: Member, intro_id: int) -> Introduction:

@@ -3,7 +3,7 @@
 import enum
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, query_expression, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
@@ -35,8 +35,6 @@ class Need(db.Model):
 
     chapter: Mapped[Chapter] = relationship()
     asker: Mapped[Member] = relationship()
-    # Loaded only where asked for (`need_for(…, count_introductions=True)`), in the need's own query.
-    introduction_count: Mapped[int | None] = query_expression()
 
     __table_args__ = (
         CheckConstraint("length(title) > 0", name="title_present"),

@@ -3,7 +3,6 @@
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
-from sqlalchemy.orm import with_expression
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
@@ -11,7 +10,6 @@ from ..clock import utcnow
 from ..database import Window, contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..introductions.models import Introduction
 from ..ledger import services as ledger
 from .models import Need, NeedStatus
 
@@ -69,9 +67,8 @@ def post_need(
     return need
 
 
-def need_for(member: Member, need_id: int, *, count_introductions: bool = False) -> Need:
-    """The need, if the member belongs to its chapter; NotFound otherwise. With `count_introductions`,
-    its `introduction_count` (introductions made for it) comes in the same query."""
+def need_for(member: Member, need_id: int) -> Need:
+    """The need, if the member belongs to its chapter; NotFound otherwise."""
     statement = (
         select(Need)
         .join(Membership, Membership.chapter_id == Need.chapter_id)
@@ -82,9 +79,6 @@ def need_for(member: Member, need_id: int, *, count_introductions: bool = False)
         )
         .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
     )
-    if count_introductions:
-        led = select(func.count()).where(Introduction.need_id == Need.id).scalar_subquery()
-        statement = statement.options(with_expression(Need.introduction_count, led))
     need = db.session.scalar(statement)
     if need is None:
         raise NotFound()

@@ -229,7 +229,7 @@ def test_introductions_of_a_need_are_counted(people, chapter):
     introducer, first, second = people
     need = NeedFactory(chapter=chapter, asker=first, expires_at=utcnow() + timedelta(days=3))
     services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE, need_id=need.id)
-    assert need_for(first, need.id, count_introductions=True).introduction_count == 1
+    assert services.made_for(need_for(first, need.id)) == 1
 
 
 def test_notes_in_any_script_count_as_personal_and_stay_distinct(people, chapter):

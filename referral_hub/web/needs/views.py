@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from ...chapters.services import membership_of
 from ...errors import DomainError
 from ...extensions import db
+from ...introductions import services as introductions
 from ...ledger import services as ledger
 from ...needs import services
 from ...needs.models import NeedStatus
@@ -77,10 +78,11 @@ def new(slug: str):
 @bp.get("/needs/<int:need_id>")
 @login_required
 def detail(need_id: int):
-    need = services.need_for(current_user, need_id, count_introductions=True)
+    need = services.need_for(current_user, need_id)
     return render_template(
         "needs/detail.html",
         need=need,
+        introductions_made=introductions.made_for(need),
         confirm_form=ConfirmForm(),
         **need_panel(need),
     )
