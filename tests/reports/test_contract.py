@@ -27,7 +27,11 @@ from referral_hub.reports.views import SWAGGER_UI_FILES
         ("members?sort=email", "sort", "Must be one of"),
         ("members?format=xml", "format", "Must be one of: json, csv."),
         ("members?q=ann", "q", "Unknown parameter."),
-        ("introductions?status=accepted", "status", "Must be one of: pending, completed, declined, expired."),
+        (
+            "introductions?status=accepted",
+            "status",
+            "Must be one of: pending, completed, declined, expired, cancelled.",
+        ),
         ("needs?status=done", "status", "Must be one of: open, fulfilled, closed, expired."),
         ("needs?from=2025-01-01", "from", "Unknown parameter."),
         ("ledger?to=31/03/2025", "to", "Not a valid date."),
