@@ -1,7 +1,7 @@
 """cancelled introductions: a party left the chapter before the introduction completed
 
 Revision ID: d5b2e7a1c3f8
-Revises: c3a1f0d2b9e4
+Revises: d0c4e1a7b2f3
 Create Date: 2026-11-30 09:00:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d5b2e7a1c3f8"
-down_revision = "c3a1f0d2b9e4"
+down_revision = "d0c4e1a7b2f3"
 branch_labels = None
 depends_on = None
 
