@@ -324,9 +324,9 @@ def create_token():
             form.chapter.errors = [error.message]
         else:
             db.session.commit()
-            # Rendered, not redirected: the secret is shown once and never stored, not even in the session.
-            response, status = _tokens_page(secret=secret)
-            return Response(response, status, headers={"Cache-Control": "no-store"})
+            # Rendered, not redirected: the secret is shown once and never stored, not even in the
+            # session; like every signed-in page it is private, no-store (referral_hub/http.py).
+            return _tokens_page(secret=secret)
     return _tokens_page(form, status=422)
 
 
