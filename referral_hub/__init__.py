@@ -29,8 +29,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_extensions(app)
     register_blueprints(app)
     register_commands(app)
-    if app.config["TRUST_PROXY"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if proxies := app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 
