@@ -5,7 +5,7 @@ The key that makes two addresses one account is now the address NFKC-normalised 
 that, so it goes, and every existing key is recomputed here. Account links gain the `sign_in` purpose.
 
 Revision ID: d8e2f4a61b07
-Revises: c3a1f0d2b9e4
+Revises: d5b2e7a1c3f8
 Create Date: 2026-11-29 10:00:00.000000
 
 """
@@ -17,7 +17,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'd8e2f4a61b07'
-down_revision = 'c3a1f0d2b9e4'
+down_revision = 'd5b2e7a1c3f8'
 branch_labels = None
 depends_on = None
 
