@@ -68,7 +68,7 @@ GOALS = {"postgresql": 0.35, "sqlite": 0.45}
 GOAL_PAGES = ("needs board", "need page")
 ENVIRONMENT = {
     "REFERRAL_HUB_ENV": "production",
-    "SECRET_KEY": "bench-load-secret-key",
+    "SECRET_KEY": "bench-load-secret-key-for-timing-runs-only",
     "MAIL_TRANSPORT": "memory",
     "RATELIMIT_API_PER_TOKEN": "100000000 per minute",
     "RATELIMIT_API_PER_ADDRESS": "100000000 per minute",

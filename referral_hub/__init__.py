@@ -31,8 +31,8 @@ def create_app(config: dict | None = None) -> Flask:
     register_domain_events()
     register_blueprints(app)
     register_commands(app)
-    if app.config["TRUST_PROXY"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1, x_host=1)
+    if proxies := app.config["TRUST_PROXY"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     return app
 
 
@@ -68,9 +68,11 @@ def register_extensions(app: Flask) -> None:
 def register_domain_events() -> None:
     """Each package reacts to what a package below it announces (events.py)."""
     from .ledger import services as ledger
+    from .relationships import connectors
     from .relationships import services as relationships
 
     events.member_joined.connect(ledger.welcome)
+    events.introduction_made.connect(connectors.fulfil_requests)
     events.introduction_completed.connect(relationships.on_introduction_completed)
     events.outcome_reported.connect(relationships.on_outcome_reported)
 

@@ -4,6 +4,18 @@ import os
 from pathlib import Path
 
 ENVIRONMENTS = ("production", "development", "testing")
+# A production SECRET_KEY: at least this long, with some variety, and no placeholder's words in it.
+SECRET_KEY_MIN_LENGTH = 32
+SECRET_KEY_MIN_DISTINCT = 8
+PLACEHOLDER_WORDS = (
+    "changeme",
+    "changethis",
+    "replaceme",
+    "placeholder",
+    "insecure",
+    "yoursecret",
+    "example",
+)
 
 
 class ConfigError(RuntimeError):
@@ -24,6 +36,35 @@ def _flag(value: str | None, default: bool) -> bool:
     return value.strip().lower() in ("1", "true", "yes", "on")
 
 
+def secret_key_problem(secret: str) -> str | None:
+    """Why `secret` must not sign a production app's sessions, or None when it may.
+
+    Refused: shorter than 32 characters, fewer than 8 different characters, or a placeholder
+    (letters and digits, lower-cased, containing "changeme", "insecure", "example" and the like,
+    such as docker-compose.yml's former default `change-me-in-production`).
+    """
+    letters = "".join(c for c in secret.lower() if c.isalnum())
+    if any(word in letters for word in PLACEHOLDER_WORDS):
+        return "is a placeholder"
+    if len(secret) < SECRET_KEY_MIN_LENGTH:
+        return f"is shorter than {SECRET_KEY_MIN_LENGTH} characters"
+    if len(set(secret)) < SECRET_KEY_MIN_DISTINCT:
+        return f"has fewer than {SECRET_KEY_MIN_DISTINCT} different characters"
+    return None
+
+
+def proxy_count(value: str | None) -> int:
+    """TRUST_PROXY: how many proxies in front of the app set X-Forwarded-*; unset or empty is 0."""
+    text = (value or "").strip()
+    if not text:
+        return 0
+    if not (text.isascii() and text.isdigit()):
+        raise ConfigError(
+            f"TRUST_PROXY must be the number of proxies in front of the app (0, 1, 2, ...), not {value!r}"
+        )
+    return int(text)
+
+
 def from_environment(instance_path: str, environ=os.environ) -> dict:
     """Build the Flask config mapping from environment variables."""
     env = environ.get("REFERRAL_HUB_ENV", "production")
@@ -34,6 +75,11 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         if env == "production":
             raise ConfigError("SECRET_KEY must be set in production (REFERRAL_HUB_ENV=production)")
         secret = f"insecure-{env}-key"
+    elif env == "production" and (problem := secret_key_problem(secret)):
+        raise ConfigError(
+            f"SECRET_KEY {problem}: set it to a long random value, such as the output of "
+            "python3 -c 'import secrets; print(secrets.token_hex())'"
+        )
     default_db = "sqlite:///" + str(Path(instance_path) / "referral_hub.sqlite3")
     production = env == "production"
     return {
@@ -76,5 +122,6 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         # restart fails its request with a 503, and SQLAlchemy then discards every pooled
         # connection as old as it, so the next request connects afresh.
         "SQLALCHEMY_ENGINE_OPTIONS": {},
-        "TRUST_PROXY": production,
+        # Forwarded headers are trusted only from as many proxies as the deployment says are in front.
+        "TRUST_PROXY": proxy_count(environ.get("TRUST_PROXY")),
     }

@@ -6,7 +6,7 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from werkzeug.security import generate_password_hash
 
-from referral_hub.accounts.models import AccountLink, LinkPurpose, Member
+from referral_hub.accounts.models import AccountLink, LinkPurpose, Member, email_key_of
 from referral_hub.chapters.models import Chapter, Invitation, Membership, MembershipStatus, Role
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
@@ -61,7 +61,7 @@ class MemberFactory(BaseFactory):
 
     display_name = factory.Faker("name")
     email = factory.Sequence(lambda n: f"member{n}@example.org")
-    email_key = factory.LazyAttribute(lambda o: o.email.lower())
+    email_key = factory.LazyAttribute(lambda o: email_key_of(o.email))
     password_hash = PASSWORD_HASH
     email_verified_at = factory.LazyFunction(utcnow)
     headline = factory.Faker("catch_phrase")

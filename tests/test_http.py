@@ -3,10 +3,13 @@
 import re
 
 import pytest
+from referral_hub.http import MAX_PAGE, MAX_SEGMENT, BoundedIntConverter, page_arg
 from sqlalchemy.exc import OperationalError
 
 from referral_hub.extensions import db
-from tests.factories import MemberFactory
+from tests.factories import ChapterFactory, InvitationFactory, MemberFactory, MembershipFactory
+
+ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
 
 
 def test_healthz_answers_200_when_database_answers(client):
@@ -109,3 +112,75 @@ def test_the_session_serializer_is_built_once_per_secret_key(app, monkeypatch):
     monkeypatch.setattr(app, "secret_key", "a-rotated-secret")
     rotated = sessions.get_signing_serializer(app)
     assert rotated is not first and rotated.secret_keys[-1] == b"a-rotated-secret"
+
+
+def routes_with(app, *, argument) -> list:
+    """The app's routes that have a path argument for which `argument(rule, name)` is true."""
+    return [rule for rule in app.url_map.iter_rules() if any(argument(rule, name) for name in rule.arguments)]
+
+
+def is_text(rule, name: str) -> bool:
+    return not isinstance(rule._converters[name], BoundedIntConverter)
+
+
+def path_of(rule, text: str, number: str = "1") -> str:
+    """The rule's path with each int argument `number` and each other argument `text`."""
+    return ARGUMENT.sub(lambda match: number if match.group(1) == "int" else text, rule.rule)
+
+
+def test_a_nul_byte_in_any_path_segment_is_a_4xx_on_every_route(app, browser):
+    member = MemberFactory()
+    browser.login(member.email)
+    routes = routes_with(app, argument=is_text)
+    assert len(routes) >= 14
+    answers = {}
+    for rule in routes:
+        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+            response = browser.client.open(path_of(rule, "a%00b"), method=method)
+            answers[f"{method} {rule.rule}"] = response.status_code
+    assert {name: status for name, status in answers.items() if not 400 <= status < 500} == {}
+    assert answers["GET /chapters/<slug>/"] == 400
+
+
+@pytest.mark.parametrize("prefix", ["/i/", "/join/", "/verify/", "/password/reset/"])
+def test_a_link_token_longer_than_any_the_app_issues_is_a_404_without_a_query(client, count_queries, prefix):
+    with count_queries() as sent:
+        response = client.get(prefix + "x" * (MAX_SEGMENT + 1))
+    assert response.status_code == 404
+    assert sent.count == 0
+
+
+def test_a_page_number_is_read_in_ascii_digits_only(app):
+    read = {"3": 3, "003": 3, "99999999999": MAX_PAGE, "": 1, "0": 1, "-3": 1, "abc": 1}
+    read |= dict.fromkeys(["\u0663", "\uff13", "+3", " 3", "3.0", "0x3", "3_0"], 1)
+    for page, number in read.items():
+        with app.test_request_context("/chapters/riverside/members", query_string={"page": page}):
+            assert page_arg() == number, page
+
+
+def test_every_page_a_signed_in_member_gets_is_private_and_not_stored(app, browser):
+    chapter = ChapterFactory(slug="riverside")
+    member = MembershipFactory(chapter=chapter, organizer=True).member
+    browser.login(member.email)
+    pages = [rule for rule in app.url_map.iter_rules() if "GET" in rule.methods]
+    assert len(pages) > 30
+    not_private = {}
+    for rule in pages:
+        path = path_of(rule, "riverside", str(member.id))
+        response = browser.get(path)
+        if response.headers.get("Cache-Control") != "private, no-store":
+            not_private[path] = (response.status_code, response.headers.get("Cache-Control"))
+    assert not_private == {}
+
+
+def test_every_email_link_page_is_private_and_not_stored(app, client):
+    InvitationFactory(secret="join-us")
+    link_pages = routes_with(app, argument=lambda _rule, name: name == "token")
+    paths = [path_of(rule, "not-a-known-token") for rule in link_pages] + ["/join/join-us"]
+    assert len(link_pages) >= 5
+    for path in paths:
+        for method in ("GET", "HEAD"):
+            response = client.open(path, method=method)
+            assert response.headers.get("Cache-Control") == "private, no-store", (method, path)
+    assert "Join" in client.get("/join/join-us").get_data(as_text=True)
+    assert "private" not in client.get("/login").headers.get("Cache-Control", ""), "a visitor's public page"

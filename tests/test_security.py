@@ -8,7 +8,7 @@ from referral_hub import create_app
 from referral_hub.accounts.models import Member
 from referral_hub.config import ConfigError
 from referral_hub.extensions import db
-from tests.conftest import csrf_from
+from tests.conftest import Browser, csrf_from
 from tests.factories import PASSWORD, ChapterFactory, MemberFactory, MembershipFactory
 
 SESSION_COOKIE = "referral_hub_session"
@@ -105,14 +105,21 @@ def test_the_session_cookie_is_http_only_and_same_site_lax(browser):
     assert "Secure" not in header, "plain http in tests; production adds Secure"
 
 
+PRODUCTION_SECRET = "a-long-random-production-secret-5f3b9c1e"
+
+
 @pytest.fixture
-def production(monkeypatch, tmp_path):
-    """Build an app the way production does: from the environment, with REFERRAL_HUB_ENV=production."""
+def production(monkeypatch, database_url):
+    """Build an app the way production does: from the environment, with REFERRAL_HUB_ENV=production.
+
+    It reads and writes in the test's transaction, like the test app (`db.session` is the test's).
+    """
 
     def build(**environment):
         monkeypatch.setenv("REFERRAL_HUB_ENV", "production")
-        monkeypatch.delenv("SECRET_KEY", raising=False)
-        monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'production.sqlite3'}")
+        for name in ("SECRET_KEY", "TRUST_PROXY"):
+            monkeypatch.delenv(name, raising=False)
+        monkeypatch.setenv("DATABASE_URL", database_url)
         for name, value in environment.items():
             monkeypatch.setenv(name, value)
         return create_app()
@@ -126,8 +133,8 @@ def test_production_refuses_to_start_without_a_secret_key(production):
 
 
 def test_production_marks_cookies_secure_http_only_and_same_site_lax(production):
-    app = production(SECRET_KEY="a-long-random-production-secret")
-    assert app.config["SECRET_KEY"] == "a-long-random-production-secret"
+    app = production(SECRET_KEY=PRODUCTION_SECRET)
+    assert app.config["SECRET_KEY"] == PRODUCTION_SECRET
     response = app.test_client().get("/login", headers={"X-Forwarded-Proto": "https"})
     assert response.status_code == 200
     header = session_set_cookie(response)
@@ -135,13 +142,40 @@ def test_production_marks_cookies_secure_http_only_and_same_site_lax(production)
 
 
 def test_production_never_redirects_to_https_itself(production):
-    app = production(SECRET_KEY="a-long-random-production-secret")
+    app = production(SECRET_KEY=PRODUCTION_SECRET)
     assert app.test_client().get("/login").status_code == 200
 
 
 def test_an_unknown_environment_name_is_refused(production):
     with pytest.raises(ConfigError, match="REFERRAL_HUB_ENV must be one of"):
         production(REFERRAL_HUB_ENV="staging", SECRET_KEY="x")
+
+
+def fail_logins_from(app, addresses: list[str]) -> list[int]:
+    """Failed logins, each sent with an `X-Forwarded-For` header from the list; their statuses."""
+    browser = Browser(app.test_client())  # over https, as production's test client is
+    form = {"email": "nobody@example.org", "password": "not the password"}
+    return [
+        browser.post(
+            "/login", form, headers={"X-Forwarded-For": address, "Referer": "https://localhost/login"}
+        ).status_code
+        for address in addresses
+    ]
+
+
+def test_by_default_a_forged_x_forwarded_for_does_not_escape_the_per_address_login_limit(production):
+    app = production(SECRET_KEY=PRODUCTION_SECRET, RATELIMIT_AUTH_PER_ADDRESS="3 per minute")
+    rotated = [f"203.0.113.{n}" for n in range(1, 6)]
+    assert fail_logins_from(app, rotated) == [401, 401, 401, 429, 429]
+
+
+def test_behind_the_proxies_trust_proxy_counts_the_client_address_they_forward(production):
+    app = production(SECRET_KEY=PRODUCTION_SECRET, TRUST_PROXY="2", RATELIMIT_AUTH_PER_ADDRESS="3 per minute")
+    # Two proxies: the outer one appends the client's address, the inner one the outer's.
+    clients = [f"203.0.113.{n}, 10.0.0.2" for n in range(1, 6)]
+    assert fail_logins_from(app, clients) == [401] * 5, "each client has its own count"
+    one_client = ["198.51.100.7, 10.0.0.2"] * 4
+    assert fail_logins_from(app, one_client) == [401, 401, 401, 429]
 
 
 def test_security_headers_are_on_pages_errors_and_refusals_alike(browser):

@@ -2,6 +2,7 @@
 
 import enum
 import secrets
+import unicodedata
 
 from flask_login import UserMixin
 from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
@@ -21,7 +22,8 @@ class Member(UserMixin, db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254))
-    # The address in lower case: the unique key that makes "Ann@x.org" and "ann@x.org" one account.
+    # The address NFKC-normalised and case-folded (`email_key_of`): the unique key that makes
+    # "Ann@x.org" and "ann@x.org" one account. Too rich for a CHECK: the services compute it.
     email_key: Mapped[str] = mapped_column(String(254), unique=True)
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
@@ -41,10 +43,7 @@ class Member(UserMixin, db.Model):
     # The weekly digest email: opted out in the profile, or by the email's unsubscribe link.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
-    __table_args__ = (
-        CheckConstraint("email_key = lower(email)", name="email_key_is_lower_email"),
-        CheckConstraint("length(display_name) > 0", name="display_name_present"),
-    )
+    __table_args__ = (CheckConstraint("length(display_name) > 0", name="display_name_present"),)
 
     @property
     def is_verified(self) -> bool:
@@ -60,10 +59,11 @@ class Member(UserMixin, db.Model):
 class LinkPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a link purpose, not a password
+    SIGN_IN = "sign_in"
 
 
 class AccountLink(db.Model):
-    """A one-time link mailed to a member: verify the address, or reset the password."""
+    """A one-time link mailed to a member: verify the address, reset the password, or sign in."""
 
     __tablename__ = "account_links"
 
@@ -81,4 +81,5 @@ class AccountLink(db.Model):
 
 
 def email_key_of(email: str) -> str:
-    return email.strip().lower()
+    """The form of an address that says whether two addresses are one account: NFKC, then case-folded."""
+    return unicodedata.normalize("NFKC", email.strip()).casefold()

@@ -1,5 +1,6 @@
-"""Account rules: registration, verification, log-in, passwords and profile edits."""
+"""Account rules: addresses and names, registration, verification, log-in, passwords and profile edits."""
 
+import unicodedata
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -11,22 +12,41 @@ from ..errors import DomainError
 from ..extensions import db
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
+from . import throttle
 from .models import AccountLink, LinkPurpose, Member, email_key_of, new_session_token
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 LINK_LIFETIME = {
     LinkPurpose.VERIFY_EMAIL: timedelta(days=3),
     LinkPurpose.RESET_PASSWORD: timedelta(hours=1),
+    LinkPurpose.SIGN_IN: timedelta(minutes=15),
 }
+# What a mailed link is for, as the note to an address with no account names it.
+ASKED_FOR = {
+    LinkPurpose.RESET_PASSWORD: "a link to reset its password",
+    LinkPurpose.SIGN_IN: "a sign-in link",
+}
+# Unicode categories that draw nothing: controls, formatting (zero-width, bidi) and separators.
+INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
 # Compared against when the address is unknown, so a wrong address costs as long as a wrong password.
 _DUMMY_HASH = generate_password_hash("not-a-real-password")
 
 
-class EmailTaken(DomainError):
-    """An account with this email address already exists. Log in, or reset your password."""
+class AddressRefused(DomainError):
+    code = "address_refused"
 
-    status = 409
-    code = "email_taken"
+
+class DisplayNameRejected(DomainError):
+    """Choose a name with at least one visible letter, digit or sign."""
+
+    code = "display_name_rejected"
+
+
+class AccountThrottled(DomainError):
+    """Too many failed attempts for this account. Wait a few minutes and try again."""
+
+    status = 429
+    code = "account_throttled"
 
 
 class InvalidCredentials(DomainError):
@@ -49,28 +69,82 @@ def check_password_rules(password: str) -> None:
         raise PasswordRejected(f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
 
 
+def check_address(email: str) -> str:
+    """The address, trimmed, if its key (`email_key_of`) can only ever be its own; AddressRefused if not.
+
+    Refused: a domain that is not ASCII (an international domain is written in its xn-- form), and
+    any character that normalisation turns into another (the Kelvin sign into K, full-width
+    letters, an @ or a dot) or that folds into ASCII letters (ß into ss): such an address would
+    take, or collide with, the key of a different, ordinary address.
+    """
+    email = email.strip()
+    local, _, domain = email.rpartition("@")
+    if not local or not domain:
+        raise AddressRefused("Enter a valid email address.")
+    if not domain.isascii():
+        raise AddressRefused(
+            "Write the part after the @ in its ASCII form: an international domain in its xn-- form."
+        )
+    if unicodedata.normalize("NFKC", email) != email or any(
+        not char.isascii() and char.casefold().isascii() for char in local
+    ):
+        raise AddressRefused(
+            "This address has characters that count as other letters (the Kelvin sign as K, full-width "
+            "letters, ß as ss), so it could pass for another address. Type it with ordinary letters."
+        )
+    return email
+
+
+def check_display_name(name: str) -> str:
+    """The name, trimmed, if it has at least one character that shows; DisplayNameRejected if not."""
+    name = name.strip()
+    if all(unicodedata.category(char) in INVISIBLE_CATEGORIES for char in name):
+        raise DisplayNameRejected()
+    return name
+
+
 def find_by_email(email: str) -> Member | None:
     return db.session.scalar(select(Member).where(Member.email_key == email_key_of(email)))
 
 
-def register(*, display_name: str, email: str, password: str) -> Member:
-    """Create an unverified account and mail a verification link."""
+def _clashes_on_email_key(error: IntegrityError) -> bool:
+    """Whether the violated constraint is the unique address key (and not any other rule)."""
+    diagnostics = getattr(error.orig, "diag", None)
+    if diagnostics is not None:  # PostgreSQL names the constraint
+        return diagnostics.constraint_name == "uq_members_email_key"
+    return str(error.orig) == "UNIQUE constraint failed: members.email_key"  # SQLite names the column
+
+
+def register(*, display_name: str, email: str, password: str) -> Member | None:
+    """Create an unverified account and mail it a verification link; return it.
+
+    An address that already has an account gets no second one: its owner is mailed a note with a
+    log-in and a reset link instead, and None is returned. The caller answers both alike, and
+    both do the same work (one password hash, one link, one mail), so neither the answer nor its
+    timing tells whether the address has an account.
+    """
+    display_name = check_display_name(display_name)
     check_password_rules(password)
-    email = email.strip()
-    member = Member(
-        display_name=display_name.strip(),
-        email=email,
-        email_key=email_key_of(email),
-        password_hash=generate_password_hash(password),
-    )
-    # The unique index decides a race between two registrations of one address.
-    try:
-        with db.session.begin_nested():
-            db.session.add(member)
-    except IntegrityError as error:
-        raise EmailTaken() from error
-    send_verification(member)
-    return member
+    email = check_address(email)
+    password_hash = generate_password_hash(password)  # hashed for an existing address too: same work
+    owner = find_by_email(email)
+    if owner is None:
+        member = Member(
+            display_name=display_name, email=email, email_key=email_key_of(email), password_hash=password_hash
+        )
+        # The unique index decides a race between two registrations of one address.
+        try:
+            with db.session.begin_nested():
+                db.session.add(member)
+        except IntegrityError as error:
+            if not _clashes_on_email_key(error):
+                raise
+            owner = db.session.scalars(select(Member).where(Member.email_key == member.email_key)).one()
+        else:
+            send_verification(member)
+            return member
+    _mail_link(owner, LinkPurpose.RESET_PASSWORD, "registration_attempt", "accounts.reset_password")
+    return None
 
 
 def _issue_link(member: Member, purpose: LinkPurpose) -> str:
@@ -89,14 +163,36 @@ def _issue_link(member: Member, purpose: LinkPurpose) -> str:
     return secret
 
 
-def send_verification(member: Member) -> None:
-    secret = _issue_link(member, LinkPurpose.VERIFY_EMAIL)
+def _mail_link(member: Member, purpose: LinkPurpose, template: str, endpoint: str) -> None:
+    secret = _issue_link(member, purpose)
     enqueue(
-        "verify_email",
+        template,
         to=member.email,
         member=member,
-        link=absolute_url("accounts.verify_email", token=secret),
+        link=absolute_url(endpoint, token=secret),
+        login_link=absolute_url("accounts.login"),
     )
+
+
+def send_verification(member: Member) -> None:
+    _mail_link(member, LinkPurpose.VERIFY_EMAIL, "verify_email", "accounts.verify_email")
+
+
+def _mail_link_if_known(email: str, purpose: LinkPurpose, template: str, endpoint: str) -> None:
+    """Mail the account's owner a link; an address with no account gets a note saying so instead.
+
+    Either way one message is written in one transaction, so the time taken does not tell.
+    """
+    member = find_by_email(email)
+    if member is None:
+        enqueue(
+            "no_account",
+            to=email.strip(),
+            asked_for=ASKED_FOR[purpose],
+            register_link=absolute_url("accounts.register"),
+        )
+        return
+    _mail_link(member, purpose, template, endpoint)
 
 
 def open_link(secret: str, purpose: LinkPurpose, *, now=None) -> AccountLink:
@@ -124,15 +220,18 @@ def _use_link(link: AccountLink, now) -> None:
         raise LinkUsed()
 
 
-def verify_email(secret: str) -> Member:
-    now = utcnow()
-    link = open_link(secret, LinkPurpose.VERIFY_EMAIL, now=now)
+def _redeem(secret: str, purpose: LinkPurpose, now) -> Member:
+    """Use the link once; following it proves the member reads the address, so it is verified."""
+    link = open_link(secret, purpose, now=now)
     _use_link(link, now)
     member = link.member
-    if member.email_verified_at is None:
-        member.email_verified_at = now
+    member.email_verified_at = member.email_verified_at or now
     db.session.flush()
     return member
+
+
+def verify_email(secret: str) -> Member:
+    return _redeem(secret, LinkPurpose.VERIFY_EMAIL, utcnow())
 
 
 def authenticate(email: str, password: str) -> Member:
@@ -145,6 +244,31 @@ def authenticate(email: str, password: str) -> Member:
     return member
 
 
+def log_in(email: str, password: str, *, address: str) -> Member:
+    """`authenticate`, held back for client addresses that failed too often for this account.
+
+    The password is not even checked while held back, so guessing cannot go on; an address that
+    has not failed for the account still gets in with the right password (see `throttle`).
+    """
+    key = email_key_of(email)
+    if throttle.held_back(key, address):
+        raise AccountThrottled()
+    try:
+        return authenticate(email, password)
+    except InvalidCredentials:
+        throttle.record_failure(key, address)
+        raise
+
+
+def request_sign_in_link(email: str) -> None:
+    """Mail a one-time sign-in link if the address has an account; say nothing either way."""
+    _mail_link_if_known(email, LinkPurpose.SIGN_IN, "sign_in_link", "accounts.sign_in_with_link")
+
+
+def sign_in_with_link(secret: str) -> Member:
+    return _redeem(secret, LinkPurpose.SIGN_IN, utcnow())
+
+
 def end_sessions(member: Member) -> None:
     """Every login cookie issued so far stops working."""
     member.session_token = new_session_token()
@@ -153,27 +277,13 @@ def end_sessions(member: Member) -> None:
 
 def request_password_reset(email: str) -> None:
     """Mail a reset link if the address has an account; say nothing either way."""
-    member = find_by_email(email)
-    if member is None:
-        return
-    secret = _issue_link(member, LinkPurpose.RESET_PASSWORD)
-    enqueue(
-        "reset_password",
-        to=member.email,
-        member=member,
-        link=absolute_url("accounts.reset_password", token=secret),
-    )
+    _mail_link_if_known(email, LinkPurpose.RESET_PASSWORD, "reset_password", "accounts.reset_password")
 
 
 def reset_password(secret: str, new_password: str) -> Member:
     check_password_rules(new_password)
-    now = utcnow()
-    link = open_link(secret, LinkPurpose.RESET_PASSWORD, now=now)
-    _use_link(link, now)
-    member = link.member
+    member = _redeem(secret, LinkPurpose.RESET_PASSWORD, utcnow())
     member.password_hash = generate_password_hash(new_password)
-    # Following the link proves the member reads this address.
-    member.email_verified_at = member.email_verified_at or now
     end_sessions(member)
     return member
 
@@ -200,6 +310,8 @@ PROFILE_FIELDS = (
 
 
 def update_profile(member: Member, *, weekly_digest: bool | None = None, **fields: str) -> Member:
+    if "display_name" in fields:
+        check_display_name(fields["display_name"] or "")
     for name in PROFILE_FIELDS:
         if name in fields:
             setattr(member, name, (fields[name] or "").strip())

@@ -6,9 +6,10 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from ..accounts.models import Member, email_key_of
+from ..accounts.services import check_address
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -123,6 +124,11 @@ def _check_format(row: RosterRow) -> None:
         validate_email(row.email, check_deliverability=False)
     except EmailNotValidError:
         row.problems.append(f"“{row.email}” is not a valid email address.")
+        return
+    try:
+        check_address(row.email)
+    except DomainError as error:
+        row.problems.append(error.message)
 
 
 def check_against_chapter(chapter: Chapter, rows: list[RosterRow]) -> RosterPreview:
@@ -139,16 +145,17 @@ def check_against_chapter(chapter: Chapter, rows: list[RosterRow]) -> RosterPrev
             )
         )
     )
-    invited = set(
-        db.session.scalars(
-            select(func.lower(Invitation.email)).where(
+    # Keyed here, not in SQL: the database has no NFKC case folding.
+    invited = {
+        email_key_of(email)
+        for email in db.session.scalars(
+            select(Invitation.email).where(
                 Invitation.chapter_id == chapter.id,
                 Invitation.accepted_at.is_(None),
                 Invitation.expires_at > utcnow(),
-                func.lower(Invitation.email).in_(keys),
             )
         )
-    )
+    } & keys
     for row in rows:
         if not row.ok:
             continue

@@ -8,8 +8,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import events
-from ..accounts.models import Member
-from ..accounts.services import find_by_email
+from ..accounts.models import Member, email_key_of
+from ..accounts.services import check_address, find_by_email
 from ..clock import utcnow
 from ..database import contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
@@ -38,6 +38,12 @@ class NotVerified(Forbidden):
 
 class AlreadyMember(Conflict):
     """That person is already a member of this chapter."""
+
+
+class InvitationForAnotherAddress(Forbidden):
+    """This invitation was sent to another email address: log in with that address to join."""
+
+    code = "invitation_for_another_address"
 
 
 class LastOrganizer(DomainError):
@@ -149,7 +155,7 @@ def _require_verified(member: Member) -> None:
 
 
 def invite(chapter: Chapter, *, email: str, invited_by: Member) -> Invitation:
-    email = email.strip()
+    email = check_address(email)
     existing = find_by_email(email)
     if existing is not None and db.session.scalar(
         select(Membership.id).where(
@@ -227,9 +233,16 @@ def _activate(chapter: Chapter, member: Member, now) -> Membership:
     return membership
 
 
+def is_addressed_to(invitation: Invitation, member: Member) -> bool:
+    """Only the invited address may accept, compared by the key that makes addresses one account."""
+    return email_key_of(invitation.email) == member.email_key
+
+
 def accept_invitation(secret: str, member: Member) -> Membership:
     now = utcnow()
     invitation = open_invitation(secret, now=now)
+    if not is_addressed_to(invitation, member):
+        raise InvitationForAnotherAddress()
     _require_verified(member)
     # Of two clicks racing on one link, exactly one wins.
     used = db.session.execute(

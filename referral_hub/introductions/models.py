@@ -18,6 +18,8 @@ class IntroState(enum.StrEnum):
     COMPLETED = "completed"
     DECLINED = "declined"
     EXPIRED = "expired"
+    # A party left the chapter before the introduction completed: nothing was shared.
+    CANCELLED = "cancelled"
 
 
 class Decision(enum.StrEnum):

@@ -2,7 +2,7 @@
 
 from datetime import datetime, time, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -13,8 +13,10 @@ from ..database import is_id
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger import services as ledger
+from ..ledger.models import LedgerTransaction
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need, NeedStatus
+from ..needs.services import need_for
 from ..tokens import LinkError, LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from . import notes
 from .models import Consent, CreditNote, Decision, Introduction, IntroState, Outcome, OutcomeKind
@@ -25,6 +27,16 @@ LIST_PAGE_SIZE = 20
 
 class IntroRefused(DomainError):
     code = "introduction_refused"
+
+
+class NeedUnknown(NotFound):
+    """There is no such need in your chapters: check the link, or introduce without one."""
+
+
+class NeedNotOpen(IntroRefused):
+    """That need is no longer open, so an introduction cannot answer it."""
+
+    status = 422
 
 
 class IntroClosed(Conflict):
@@ -116,6 +128,19 @@ def _chapter_for(
     return chapter
 
 
+def open_need(member: Member, need_id: int | None) -> Need:
+    """The open need of one of the member's chapters with this id (None: the id could not be read)."""
+    try:
+        need = need_for(member, need_id) if is_id(need_id) else None
+    except NotFound:
+        need = None
+    if need is None:
+        raise NeedUnknown()
+    if need.status is not NeedStatus.OPEN:
+        raise NeedNotOpen()
+    return need
+
+
 def _member(member_id: int | None) -> Member:
     member = db.session.get(Member, member_id) if is_id(member_id) else None
     if member is None:
@@ -190,6 +215,7 @@ def introduce(
                 "for their answers."
             ) from error
         raise notes.NoteRefused(f"You have used this note before. {notes.WHY_PERSONAL}") from error
+    events.introduction_made.send(intro)
     for party in (first, second):
         secret, token_hash = new_secret()
         db.session.add(Consent(introduction=intro, member=party, token_hash=token_hash))
@@ -251,7 +277,7 @@ def consent_for_link(secret: str, *, viewer: Member | None = None, now: datetime
         raise LinkNotYours()
     if consent.decision is not None:
         raise LinkUsed()
-    if intro.state is IntroState.DECLINED:
+    if intro.state in (IntroState.DECLINED, IntroState.CANCELLED):
         raise LinkClosed()
     if intro.state is IntroState.EXPIRED or (
         intro.state is IntroState.PENDING and intro.expires_at <= (now or utcnow())
@@ -318,14 +344,26 @@ def _decline(intro: Introduction, decliner_id: int, now: datetime) -> None:
     intro.state = IntroState.DECLINED
     intro.closed_at = now
     # Quietly: the others learn only that it did not go ahead, never who said no or why.
-    for person in (intro.other_party(decliner_id), intro.introducer):
+    _tell_not_ahead(intro, [intro.other_party(decliner_id), intro.introducer])
+
+
+def _cancel(intro: Introduction, members: set[int], now: datetime) -> None:
+    """A party left the chapter before both accepted: nothing is shared and nothing credited, and
+    those still in the chapter hear only that it did not go ahead."""
+    intro.state = IntroState.CANCELLED
+    intro.closed_at = now
+    _tell_not_ahead(intro, [p for p in (*intro.parties, intro.introducer) if p.id in members])
+
+
+def _tell_not_ahead(intro: Introduction, people) -> None:
+    for person in people:
         enqueue("intro_not_ahead", to=person.email, intro=intro, person=person)
 
 
-def _credit_note(intro: Introduction, reward: int, policy, now: datetime) -> CreditNote:
+def _credit_note(intro: Introduction, reward: int, policy, now: datetime, members: set[int]) -> CreditNote:
     if reward <= 0:
         return CreditNote.NO_REWARD
-    if intro.introducer_id not in _active_members(intro.chapter_id, {intro.introducer_id}):
+    if intro.introducer_id not in members:
         return CreditNote.INTRODUCER_LEFT
     recent_pair = db.session.scalar(
         select(func.count())
@@ -341,30 +379,79 @@ def _credit_note(intro: Introduction, reward: int, policy, now: datetime) -> Cre
     )
     if recent_pair:
         return CreditNote.REPEAT_PAIR
-    # Lock the introducer so two completions at once cannot both slip under the daily cap.
-    db.session.execute(select(Member.id).where(Member.id == intro.introducer_id).with_for_update())
-    start_of_day = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
-    credited_today = db.session.scalar(
-        select(func.count())
-        .select_from(Introduction)
-        .where(
-            Introduction.introducer_id == intro.introducer_id,
-            Introduction.id != intro.id,
-            Introduction.credit_note == CreditNote.CREDITED,
-            Introduction.completed_at >= start_of_day,
-        )
-    )
-    if credited_today >= policy.daily_credited_intros:
+    _lock_members({intro.introducer_id})
+    if _credited_today(intro.introducer_id, now) >= policy.daily_credited_intros:
         return CreditNote.DAILY_CAP
     return CreditNote.CREDITED
 
 
+def _lock_members(member_ids: set[int]) -> None:
+    """Lock these members' rows, in id order: two completions or bonuses of one introducer (or one
+    pair) at once then count one after the other, and cannot both slip under a limit."""
+    db.session.execute(
+        select(Member.id).where(Member.id.in_(member_ids)).order_by(Member.id).with_for_update()
+    )
+
+
+def _bonuses_paid():
+    """Business-closed bonuses joined to the introductions they were paid on."""
+    return (
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .join(
+            Introduction,
+            and_(
+                LedgerTransaction.subject_type == "introduction",
+                LedgerTransaction.subject_id == Introduction.id,
+            ),
+        )
+        .where(LedgerTransaction.kind == ledger.Kind.BUSINESS_CLOSED)
+    )
+
+
+def _credited_today(introducer_id: int, now: datetime) -> int:
+    """What counts toward the introducer's daily cap: introductions credited today and the
+    business-closed bonuses paid to them today."""
+    start_of_day = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    introductions = db.session.scalar(
+        select(func.count())
+        .select_from(Introduction)
+        .where(
+            Introduction.introducer_id == introducer_id,
+            Introduction.credit_note == CreditNote.CREDITED,
+            Introduction.completed_at >= start_of_day,
+        )
+    )
+    bonuses = db.session.scalar(
+        _bonuses_paid().where(
+            Introduction.introducer_id == introducer_id, LedgerTransaction.created_at >= start_of_day
+        )
+    )
+    return introductions + bonuses
+
+
 def _complete(intro: Introduction, now: datetime) -> None:
+    # A party may have left the chapter since they accepted. The shared lock makes a leave that is
+    # being written wait for this completion, and this one read what a finished leave wrote.
+    members = set(
+        db.session.scalars(
+            select(Membership.member_id)
+            .where(
+                Membership.chapter_id == intro.chapter_id,
+                Membership.member_id.in_({intro.introducer_id, intro.first_id, intro.second_id}),
+                Membership.status == MembershipStatus.ACTIVE,
+            )
+            .with_for_update(read=True)
+        )
+    )
+    if not {intro.first_id, intro.second_id} <= members:
+        _cancel(intro, members, now)
+        return
     policy = ledger.policy_for(intro.chapter)
     reward = policy.intro_reward
     intro.state = IntroState.COMPLETED
     intro.completed_at = now
-    intro.credit_note = _credit_note(intro, reward, policy, now)
+    intro.credit_note = _credit_note(intro, reward, policy, now, members)
     db.session.flush()
     events.introduction_completed.send(intro)
     if intro.credit_note is CreditNote.CREDITED:
@@ -421,6 +508,26 @@ def expire_introductions(*, now: datetime | None = None, pair: tuple[int, int, i
 # Outcomes ---------------------------------------------------------------------------------------
 
 
+def _earns_bonus(intro: Introduction, policy) -> bool:
+    """The business-closed bonus is paid only on an introduction that earned its credit, by an
+    introducer still in the chapter, once per pair per `repeat_pair_days`, within the daily cap."""
+    if intro.credit_note is not CreditNote.CREDITED:
+        return False
+    if intro.introducer_id not in _active_members(intro.chapter_id, {intro.introducer_id}):
+        return False
+    _lock_members({intro.introducer_id, intro.first_id, intro.second_id})
+    now = utcnow()
+    paid_for_pair = db.session.scalar(
+        _bonuses_paid().where(
+            Introduction.chapter_id == intro.chapter_id,
+            Introduction.pair_low_id == intro.pair_low_id,
+            Introduction.pair_high_id == intro.pair_high_id,
+            LedgerTransaction.created_at >= now - timedelta(days=policy.repeat_pair_days),
+        )
+    )
+    return not paid_for_pair and _credited_today(intro.introducer_id, now) < policy.daily_credited_intros
+
+
 def report_outcome(
     intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None = None
 ) -> Outcome:
@@ -456,15 +563,21 @@ def report_outcome(
                 db.session.add(outcome)
         except IntegrityError as error:
             raise Conflict(already) from error
-    bonus = ledger.policy_for(intro.chapter).business_bonus
-    if kind is OutcomeKind.BUSINESS_CLOSED and not earlier_business and bonus > 0:
+    policy = ledger.policy_for(intro.chapter)
+    bonus = policy.business_bonus
+    if (
+        kind is OutcomeKind.BUSINESS_CLOSED
+        and not earlier_business
+        and bonus > 0
+        and _earns_bonus(intro, policy)
+    ):
         # The idempotency key pays the bonus once, even if both parties report business at once.
         ledger.post(
             intro.chapter,
             key=f"intro:{intro.id}:business_closed",
             kind=ledger.Kind.BUSINESS_CLOSED,
-            memo=f"Business closed after introducing {intro.first.display_name} and "
-            f"{intro.second.display_name}",
+            memo=f"Business closed (reported amount {amount:,}) after introducing "
+            f"{intro.first.display_name} and {intro.second.display_name}",
             caused_by=member,
             entries=[(ledger.POOL, -bonus), (intro.introducer, bonus)],
             subject_type="introduction",

@@ -82,6 +82,12 @@ class CannotTakeBack(DomainError):
     code = "cannot_take_back"
 
 
+class SelfDealing(DomainError):
+    """An organizer cannot move credits into or out of their own account: ask another organizer."""
+
+    code = "self_dealing"
+
+
 class CannotReverse(DomainError):
     code = "cannot_reverse"
 
@@ -475,6 +481,11 @@ def grant(
     `request_key` names one submission of the grant form, so a double click grants once.
     """
     memo = _required_memo(memo)
+    if member_id == granted_by.id:
+        raise SelfDealing(
+            "You cannot grant credits to yourself or take them from yourself: "
+            "another organizer of the chapter can."
+        )
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_GRANT:
         raise InvalidAmount(
             f"Enter a whole number of credits from -{MAX_GRANT} to {MAX_GRANT}, other than zero."
@@ -524,6 +535,11 @@ def reverse(transaction: LedgerTransaction, *, memo: str, caused_by: Member | No
         .where(LedgerEntry.transaction_id == transaction.id)
         .options(joinedload(LedgerEntry.account).joinedload(LedgerAccount.member))
     ).all()
+    if caused_by is not None and any(leg.account.member_id == caused_by.id for leg in legs):
+        raise SelfDealing(
+            "This transaction is on your own account, so you cannot reverse it: "
+            "another organizer of the chapter can."
+        )
     try:
         return post(
             transaction.chapter,

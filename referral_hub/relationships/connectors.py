@@ -248,11 +248,11 @@ def _refund(request: IntroRequest, memo: str) -> None:
         )
 
 
-def _close(request: IntroRequest, state: RequestState, now: datetime) -> bool:
-    """Move an open request to `state`; False if something else closed it first."""
+def _close(request: IntroRequest, state: RequestState, now: datetime, *conditions) -> bool:
+    """Move an open request to `state` (if `conditions` hold); False if something else closed it first."""
     closed = db.session.execute(
         update(IntroRequest)
-        .where(IntroRequest.id == request.id, IntroRequest.state == RequestState.OPEN)
+        .where(IntroRequest.id == request.id, IntroRequest.state == RequestState.OPEN, *conditions)
         .values(state=state, closed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -261,11 +261,21 @@ def _close(request: IntroRequest, state: RequestState, now: datetime) -> bool:
 
 
 def decline(request: IntroRequest, connector: Member, *, now: datetime | None = None) -> IntroRequest:
-    """The connector says no: the asker gets their credits back and an email."""
+    """The connector says no: the asker gets their credits back and an email. A request the
+    connector has already acted on is fulfilled, and stays paid for."""
     now = now or utcnow()
     if request.connector_id != connector.id:
         raise Forbidden("Only the member who was asked can decline this request.")
-    if not _close(request, RequestState.DECLINED, now):
+    # One statement checks and closes: a concurrent introduction marks the request introduced
+    # (fulfil_requests), and the row lock makes one of the two wait for the other.
+    if not _close(
+        request, RequestState.DECLINED, now, ~exists(select(Introduction.id).where(_made_by_connector()))
+    ):
+        if request.state in (RequestState.OPEN, RequestState.INTRODUCED):
+            raise RequestClosed(
+                f"You already introduced {request.asker.display_name} and {request.target.display_name}, "
+                "so this request is fulfilled and cannot be declined."
+            )
         raise RequestClosed(f"This request is already {request.state.value}.")
     _refund(
         request,
@@ -291,6 +301,20 @@ def _made_by_connector():
             ),
         ),
         Introduction.created_at >= IntroRequest.created_at,
+    )
+
+
+def fulfil_requests(intro: Introduction) -> None:
+    """The connector made the introduction they were asked for: the request is fulfilled at once
+    (it stays paid for, whatever the two answer), so it can no longer be declined."""
+    db.session.execute(
+        update(IntroRequest)
+        .where(
+            IntroRequest.state == RequestState.OPEN,
+            exists(select(Introduction.id).where(Introduction.id == intro.id, _made_by_connector())),
+        )
+        .values(state=RequestState.INTRODUCED, closed_at=intro.created_at, introduction_id=intro.id)
+        .execution_options(synchronize_session=False)
     )
 
 

@@ -112,6 +112,8 @@ class ApiAccess:
 
 
 def bearer_secret(authorization: str | None) -> str:
+    """The token an Authorization header sends (`Bearer <token>`, the scheme in any case): the one
+    reading of it, for the access check and the per-token rate limit alike."""
     scheme, _, secret = (authorization or "").strip().partition(" ")
     if scheme.lower() != "bearer" or not secret.strip():
         raise Unauthorized(

@@ -252,7 +252,7 @@ def _introduction_totals(chapter_id: int, starts_at: datetime, ends_at: datetime
     pending = (
         _count(chapter, Introduction.created_at < ends_at)
         - _count(chapter, Introduction.completed_at < ends_at)
-        - closed(IntroState.DECLINED, IntroState.EXPIRED, since=EARLIEST)
+        - closed(IntroState.DECLINED, IntroState.EXPIRED, IntroState.CANCELLED, since=EARLIEST)
     )
     durations = (
         select(hours_between(Introduction.created_at, Introduction.completed_at).label("value"))

@@ -4,10 +4,11 @@ import logging
 import time
 import uuid
 
-from flask import Blueprint, Flask, abort, g, has_request_context, jsonify, request
+from flask import Blueprint, Flask, abort, g, has_request_context, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
 from sqlalchemy import event, text
-from werkzeug.routing import IntegerConverter
+from werkzeug.routing import BaseConverter, IntegerConverter
 
 from ..database import MAX_INT, write_lock_up_front
 from ..extensions import db
@@ -23,6 +24,10 @@ CONTENT_SECURITY_POLICY = (
 
 
 MAX_PAGE = 10_000
+# The longest slug, token or name a path segment carries: slugs are 60, email-link tokens 43.
+MAX_SEGMENT = 128
+# What pages that show contact details, and the pages email links open, tell every cache.
+PRIVATE = "private, no-store"
 
 
 class BoundedIntConverter(IntegerConverter):
@@ -31,6 +36,14 @@ class BoundedIntConverter(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", MAX_INT)
         super().__init__(url_map, *args, **kwargs)
+
+
+class BoundedStringConverter(BaseConverter):
+    """`<slug>`, `<token>` and every other text segment: URL-safe characters (RFC 3986's unreserved
+    ones), at most MAX_SEGMENT of them. Anything else matches no route: a 404 that asks nothing of
+    the database. (A NUL byte is refused before routing, with a 400: `_refuse_nul_bytes`.)"""
+
+    regex = rf"[A-Za-z0-9._~-]{{1,{MAX_SEGMENT}}}"
 
 
 def id_from(raw) -> int | None:
@@ -43,17 +56,23 @@ def id_from(raw) -> int | None:
 
 
 def page_arg() -> int:
-    """The `?page=` number, clamped to what a paginated page can sensibly ask for."""
-    return min(max(request.args.get("page", 1, type=int) or 1, 1), MAX_PAGE)
+    """The `?page=` number in ASCII digits, clamped to what a paginated page can sensibly ask for;
+    anything else (`٣`, `+2`, `-1`, `abc`) is the first page."""
+    digits = request.args.get("page", "").lstrip("0")
+    if not (digits.isascii() and digits.isdigit()):
+        return 1
+    return min(int(digits), MAX_PAGE) if len(digits) <= len(str(MAX_PAGE)) else MAX_PAGE
 
 
 def _refuse_nul_bytes():
-    # PostgreSQL text cannot hold NUL; no honest form or link sends one.
+    # PostgreSQL text cannot hold NUL; no honest form or link sends one, in a field or in the path.
     sent = [request.args] if request.query_string else []
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
         sent.append(request.form)
-    if any("\x00" in value for values in sent for _name, value in values.items(multi=True)):
-        abort(400, description="The request contains a NUL character, which no field accepts.")
+    if "\x00" in request.path or any(
+        "\x00" in value for values in sent for _name, value in values.items(multi=True)
+    ):
+        abort(400, description="The request contains a NUL character, which no field or address accepts.")
 
 
 @bp.get("/healthz")
@@ -101,8 +120,19 @@ def _end_request(_error=None):
         write_lock_up_front.reset(token)
 
 
+def _is_private() -> bool:
+    """A response no cache may keep: one to a signed-in request, or an email link's page (every
+    route with a `<token>` segment: the token is a secret, and the page shows whom it is for)."""
+    if request.url_rule is not None and "token" in request.url_rule.arguments:
+        return True
+    # The session first: it costs nothing, where Flask-Login may load the member from the database.
+    return session.get("_user_id") is not None or current_user.is_authenticated
+
+
 def _finish_request(response):
     response.headers["X-Request-ID"] = g.get("request_id", "-")
+    if _is_private():
+        response.headers["Cache-Control"] = PRIVATE
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
@@ -124,6 +154,7 @@ def _finish_request(response):
 def init_app(app: Flask) -> None:
     app.session_interface = CookieSessions()
     app.url_map.converters["int"] = BoundedIntConverter
+    app.url_map.converters["default"] = app.url_map.converters["string"] = BoundedStringConverter
     app.before_request(_start_request)
     app.before_request(_refuse_nul_bytes)
     app.after_request(_finish_request)

@@ -17,12 +17,16 @@ def test_newcomer_registers_verifies_logs_in_joins_edits_profile_and_finds_a_mem
         ),
     ).member
 
-    # Register: logged in at once, but unverified.
+    # Register: the page says to check the email (as it would for a taken address); nobody is logged in.
     response = browser.post(
         "/register",
         {"display_name": "Nora Newcomer", "email": "Nora@Example.org", "password": "a long passphrase"},
     )
-    assert response.status_code == 302
+    assert response.status_code == 200 and "Check your email" in response.get_data(as_text=True)
+    assert browser.get("/dashboard").status_code == 302
+
+    # An unverified account can log in.
+    browser.login("nora@example.org", "a long passphrase")
     assert "Verify your email address" in browser.get("/dashboard").get_data(as_text=True)
 
     # Verify from the outbox link: GET only shows a button, the POST verifies.

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.conftest import Browser
+from referral_hub.accounts import throttle
+from tests.conftest import Browser, link_in, mail_to
 from tests.factories import PASSWORD, MemberFactory
 
 
@@ -92,3 +93,42 @@ def test_registration_attempts_for_one_address_past_the_limit_get_429_from_any_n
     )
     assert blocked.status_code == 429
     assert "Too many attempts to register this address" in blocked.get_data(as_text=True)
+
+
+def from_address(app, address: str):
+    """A visitor at another client address: every request of theirs comes from `address`."""
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    return Browser(client)
+
+
+def test_the_owner_logs_in_from_an_address_that_has_not_failed_while_the_account_is_held(app, limits):
+    limits(LOGIN_PER_ACCOUNT="3 per 15 minutes")
+    MemberFactory(email="ann@example.org")
+    attacker = from_address(app, "203.0.113.66")
+    assert [fail_login(attacker, "ann@example.org").status_code for _ in range(4)] == [401, 401, 401, 429]
+    held = attacker.post("/login", {"email": "ann@example.org", "password": PASSWORD})
+    assert held.status_code == 429, "the address that failed stays held back, right password or not"
+    page = held.get_data(as_text=True)
+    assert "Too many failed attempts for this account" in page and 'href="/login/link"' in page
+
+    owner = from_address(app, "198.51.100.7")
+    assert owner.post("/login", {"email": "ANN@example.org", "password": PASSWORD}).status_code == 302
+    assert owner.get("/dashboard").status_code == 200
+
+
+def test_failures_from_many_addresses_reach_a_ceiling_that_holds_back_clean_addresses_too(app, limits):
+    limits(LOGIN_PER_ACCOUNT="1 per 15 minutes", AUTH_PER_ADDRESS="100 per minute")
+    MemberFactory(email="ann@example.org")
+    ceiling = 1 * throttle.CEILING_FACTOR
+    statuses = [
+        fail_login(from_address(app, f"203.0.113.{n}"), "ann@example.org").status_code for n in range(ceiling)
+    ]
+    assert statuses == [401] * ceiling
+    owner = from_address(app, "198.51.100.7")
+    held = owner.post("/login", {"email": "ann@example.org", "password": PASSWORD})
+    assert held.status_code == 429 and 'href="/login/link"' in held.get_data(as_text=True)
+    # The emailed sign-in link still lets the owner in.
+    assert owner.post("/login/link", {"email": "ann@example.org"}).status_code == 200
+    path = link_in(mail_to("ann@example.org")[-1], "/login/link/")
+    assert owner.post(path).status_code == 302 and owner.get("/dashboard").status_code == 200

@@ -115,6 +115,7 @@ def test_what_members_type_is_shown_as_text_on_every_page(journey, live_app):
     journey.deliver_mail()
     mallory.open(journey.link_in_mail(MALLORY, "/verify/"))
     mallory.press("Verify my address")
+    mallory.log_in(MALLORY, "a long phrase for mallory")
     visit(mallory, join_link, "display_name")
     mallory.press(f"Join Harbour Forum as {TYPED['display_name']}")
     mallory.open("/profile")

@@ -46,8 +46,8 @@ def test_an_invitation_mails_a_join_link_that_expires_in_two_weeks(chapter, orga
 
 
 def test_accepting_an_invitation_makes_an_active_member_and_uses_the_link(chapter, organizer):
-    invitation = InvitationFactory(chapter=chapter, invited_by=organizer, secret="join-us")
     guest = MemberFactory()
+    invitation = InvitationFactory(chapter=chapter, invited_by=organizer, secret="join-us", email=guest.email)
     joined = services.accept_invitation("join-us", guest)
     assert (joined.status, joined.role) == (ACTIVE, Role.MEMBER) and joined.joined_at is not None
     assert invitation.accepted_by_id == guest.id and invitation.accepted_at is not None
@@ -56,8 +56,8 @@ def test_accepting_an_invitation_makes_an_active_member_and_uses_the_link(chapte
 
 
 def test_an_invitation_works_once_even_for_the_same_member(chapter, organizer):
-    InvitationFactory(chapter=chapter, invited_by=organizer, secret="join-us")
     guest = MemberFactory()
+    InvitationFactory(chapter=chapter, invited_by=organizer, secret="join-us", email=guest.email)
     services.accept_invitation("join-us", guest)
     with pytest.raises(LinkUsed):
         services.accept_invitation("join-us", guest)
@@ -77,8 +77,8 @@ def test_an_unknown_invitation_is_refused():
 
 
 def test_an_unverified_member_cannot_accept_an_invitation_and_it_stays_usable(chapter, organizer):
-    invitation = InvitationFactory(chapter=chapter, secret="join-us")
     guest = MemberFactory(unverified=True)
+    invitation = InvitationFactory(chapter=chapter, secret="join-us", email=guest.email)
     with pytest.raises(services.NotVerified, match="Verify your email address first"):
         services.accept_invitation("join-us", guest)
     assert membership(chapter, guest) is None and invitation.accepted_at is None
@@ -188,7 +188,7 @@ def test_a_removed_member_cannot_ask_to_join_again_but_can_be_invited_back(chapt
     services.remove(removed)
     with pytest.raises(Forbidden, match="removed you"):
         services.request_to_join("riverside", removed.member)
-    InvitationFactory(chapter=chapter, secret="come-back")
+    InvitationFactory(chapter=chapter, secret="come-back", email=removed.member.email)
     assert services.accept_invitation("come-back", removed.member).status is ACTIVE
 
 

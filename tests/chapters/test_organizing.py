@@ -8,7 +8,7 @@ from sqlalchemy import select
 from referral_hub.chapters.models import Invitation, Membership, MembershipStatus, Role
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
-from tests.conftest import mail_to
+from tests.conftest import Browser, mail_to
 from tests.factories import ChapterFactory, InvitationFactory, MemberFactory, MembershipFactory
 
 ORGANIZE = "/chapters/riverside/organize"
@@ -67,8 +67,8 @@ def test_the_join_link_shows_a_visitor_the_chapter_and_ways_in(client, chapter):
 
 
 def test_a_visitor_who_logs_in_from_the_join_link_comes_back_to_it(browser, chapter):
-    InvitationFactory(chapter=chapter, secret="join-us")
     member = MemberFactory()
+    InvitationFactory(chapter=chapter, secret="join-us", email=member.email)
     response = browser.post(
         "/login?next=/join/join-us", {"email": member.email, "password": "correct horse battery"}
     )
@@ -98,8 +98,8 @@ def test_join_link_get_changes_nothing(browser, chapter):
 
 
 def test_an_unverified_member_is_told_to_verify_before_joining_by_invitation(browser, chapter):
-    invitation = InvitationFactory(chapter=chapter, secret="join-us")
     member = MemberFactory(unverified=True)
+    invitation = InvitationFactory(chapter=chapter, secret="join-us", email=member.email)
     browser.login(member.email)
     page = browser.get("/join/join-us").get_data(as_text=True)
     assert "Verify your email address first" in page and "<button" not in page.split("<main")[1]
@@ -219,3 +219,25 @@ def test_the_dashboard_lists_every_chapter_of_a_member(browser, chapter):
     page = browser.get("/dashboard").get_data(as_text=True)
     assert 'href="/chapters/riverside/"' in page and 'href="/chapters/hillside/"' in page
     assert 'href="/chapters/hillside/organize"' in page and 'href="/chapters/riverside/organize"' not in page
+
+
+def test_an_invitation_joins_only_its_invited_address_and_stays_usable_for_it(app, browser, chapter):
+    invitee = MemberFactory(email="Invitee@Example.org")
+    InvitationFactory(chapter=chapter, secret="join-us", email="invitee@example.ORG")
+    holder = MemberFactory()  # a member of another chapter who got hold of the link
+    browser.login(holder.email)
+    page = browser.get("/join/join-us").get_data(as_text=True)
+    assert "This invitation was sent to another email address" in page
+    assert "<button" not in page.split("<main")[1]
+    response = browser.post("/join/join-us", form_page="/dashboard")
+    assert response.status_code == 403
+    refusal = response.get_data(as_text=True)
+    assert "This invitation was sent to another email address: log in with that address" in refusal
+    assert db.session.scalar(select(Membership).filter_by(member_id=holder.id, chapter_id=chapter.id)) is None
+    assert db.session.scalar(select(Invitation.accepted_at).filter_by(chapter_id=chapter.id)) is None
+
+    # The invitee, whose address differs only in case, still joins with the same link.
+    invitee_browser = Browser(app.test_client())
+    invitee_browser.login(invitee.email)
+    assert invitee_browser.post("/join/join-us", form_page="/dashboard").status_code == 302
+    assert status_of(chapter, invitee.id) == (MembershipStatus.ACTIVE, Role.MEMBER)

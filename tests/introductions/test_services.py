@@ -20,11 +20,12 @@ from referral_hub.introductions.models import (
 )
 from referral_hub.introductions.notes import NoteRefused
 from referral_hub.ledger import services as ledger
+from referral_hub.ledger.models import Kind, LedgerTransaction
 from referral_hub.mail.models import OutboxMessage
 from referral_hub.needs.services import need_for
 from referral_hub.tokens import LinkExpired, LinkUnknown, LinkUsed
 from tests.conftest import mail_to
-from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
+from tests.factories import ChapterFactory, IntroductionFactory, MemberFactory, MembershipFactory, NeedFactory
 
 NOTE = "Ann runs payroll for three bakeries and Bob just opened his second bakery: they should talk."
 
@@ -281,3 +282,72 @@ def test_a_lapsed_introduction_of_a_pair_does_not_block_a_new_one(people, chapte
     )
     db.session.refresh(old)
     assert old.state is IntroState.EXPIRED and fresh.state is IntroState.PENDING
+
+
+def bonuses() -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .where(LedgerTransaction.kind == Kind.BUSINESS_CLOSED)
+    )
+
+
+def test_a_business_closed_farming_loop_mints_the_bonus_once_per_pair(chapter):
+    """Three members introduce each other round and round and report business of 1 each time."""
+    ann, bob, cy = (member_of(chapter) for _ in range(3))
+    policy = ledger.policy_for(chapter)
+    for loop in range(3):
+        for introducer, first, second in ((ann, bob, cy), (bob, cy, ann), (cy, ann, bob)):
+            intro = _complete(introducer, first, second, f"{NOTE} Round {loop}: they should meet again.")
+            services.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 1)
+    assert bonuses() == 3
+    for member in (ann, bob, cy):
+        assert ledger.balance(chapter, member) == policy.intro_reward + policy.business_bonus
+    assert ledger.verify(chapter).ok
+
+
+def test_the_business_bonus_is_paid_only_on_an_introduction_that_earned_its_credit(people, chapter):
+    introducer, first, second = people
+    ledger.update_policy(chapter, changed_by=introducer, settings={"intro_reward": 0})
+    intro = _complete(introducer, first, second, NOTE)
+    assert intro.credit_note is CreditNote.NO_REWARD
+    services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 5000)
+    assert bonuses() == 0 and ledger.balance(chapter, introducer) == 0
+    assert services.outcomes_of(intro)[0].amount == 5000, "the outcome is still recorded"
+
+
+def test_the_business_bonus_is_paid_once_per_pair_within_the_repeat_window(people, chapter):
+    introducer, first, second = people
+    long_ago = utcnow() - timedelta(days=ledger.policy_for(chapter).repeat_pair_days + 20)
+    earlier = IntroductionFactory(
+        chapter=chapter,
+        introducer=introducer,
+        first=first,
+        second=second,
+        completed=True,
+        completed_at=long_ago,
+    )
+    services.report_outcome(earlier, first, OutcomeKind.BUSINESS_CLOSED, 100)
+    again = _complete(
+        introducer, second, first, "Bob has a third bakery now, and Ann could run its payroll too."
+    )
+    assert again.credit_note is CreditNote.CREDITED, "the earlier completion is outside the window"
+    services.report_outcome(again, second, OutcomeKind.BUSINESS_CLOSED, 100)
+    assert bonuses() == 1
+
+
+def test_business_bonuses_count_toward_the_daily_cap(chapter):
+    introducer = member_of(chapter)
+    ledger.update_policy(chapter, changed_by=introducer, settings={"daily_credited_intros": 2})
+    pairs = [(member_of(chapter), member_of(chapter)) for _ in range(3)]
+    first = _complete(introducer, *pairs[0], f"{NOTE} The first pair of the day.")
+    services.report_outcome(first, pairs[0][0], OutcomeKind.BUSINESS_CLOSED, 10)
+    second = _complete(introducer, *pairs[1], f"{NOTE} The second pair of the day.")
+    assert second.credit_note is CreditNote.DAILY_CAP, "one credited introduction and one bonus: the cap of 2"
+    third = IntroductionFactory(
+        chapter=chapter, introducer=introducer, first=pairs[2][0], second=pairs[2][1], completed=True
+    )
+    services.report_outcome(third, pairs[2][0], OutcomeKind.BUSINESS_CLOSED, 10)
+    assert bonuses() == 1
+    policy = ledger.policy_for(chapter)
+    assert ledger.balance(chapter, introducer) == policy.intro_reward + policy.business_bonus

@@ -5,10 +5,15 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from referral_hub.chapters import services as chapters
+from referral_hub.chapters.models import Membership
+from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions.models import Consent, Introduction, IntroState
+from referral_hub.ledger import services as ledger
+from referral_hub.needs.models import NeedStatus
 from tests.conftest import Browser, mail_to
-from tests.factories import ChapterFactory, MemberFactory, MembershipFactory
+from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
 
 NOTE = "Ann runs payroll for three bakeries and Bob just opened his second bakery: they should talk."
 
@@ -184,3 +189,65 @@ def test_absurd_party_ids_are_refused_with_a_message(browser, trio):
 def test_a_nul_byte_is_refused_with_a_400(browser, trio):
     browser.login(trio[0].email)
     assert browser.get("/introductions?state=a%00b").status_code == 400
+
+
+def answer_by_link(client, member, decision="accept"):
+    anonymous = Browser(client.application.test_client())
+    path = link_path(member)
+    return anonymous, anonymous.post(path, {"decision": decision}, form_page=path)
+
+
+def test_an_introduction_whose_party_left_is_cancelled_and_shares_nothing(browser, client, trio):
+    introducer, first, second = trio
+    introduce(browser, introducer, first, second)
+    intro = db.session.scalar(select(Introduction))
+    second_link = link_path(second)
+    assert answer_by_link(client, first)[1].status_code == 302
+    chapters.leave(chapters.membership_of(first, intro.chapter.slug))
+    anonymous, answered = answer_by_link(client, second)
+    assert answered.status_code == 302
+    assert "cannot go ahead" in anonymous.get(answered.location).get_data(as_text=True)
+    db.session.refresh(intro)
+    assert intro.state is IntroState.CANCELLED and intro.closed_at is not None and intro.credit_note is None
+    templates = {person: [m.template for m in mail_to(person.email)] for person in trio}
+    assert not any("intro_completed" in sent or "intro_credited" in sent for sent in templates.values())
+    assert templates[first] == ["intro_request"], "the leaver hears nothing more"
+    assert templates[second][-1] == templates[introducer][-1] == "intro_not_ahead"
+    assert first.email not in mail_to(second.email)[-1].body_text
+    assert ledger.balance(intro.chapter, introducer) == 0
+    for viewer in (introducer, second):
+        reader = Browser(client.application.test_client())
+        reader.login(viewer.email)
+        page = reader.get(f"/introductions/{intro.id}").get_data(as_text=True)
+        assert "cancelled" in page and "No contact details were shared" in page
+        assert first.email not in page and "Contact " not in page
+    assert client.application.test_client().get(second_link).status_code == 410
+
+
+@pytest.mark.parametrize(
+    ("need", "status", "message"),
+    [
+        ("99999999999", 404, "There is no such need in your chapters"),
+        ("9" * 30, 404, "There is no such need in your chapters"),
+        ("%C2%B2", 404, "There is no such need in your chapters"),
+        ("not-a-need", 404, "There is no such need in your chapters"),
+        ("elsewhere", 404, "There is no such need in your chapters"),
+        ("closed", 422, "That need is no longer open"),
+    ],
+)
+def test_an_unknown_or_closed_need_is_refused_with_a_message(browser, trio, need, status, message):
+    introducer, first, second = trio
+    if need == "elsewhere":
+        need = str(NeedFactory().id)
+    elif need == "closed":
+        home = db.session.scalar(select(Membership).where(Membership.member_id == first.id)).chapter
+        closed = NeedFactory(chapter=home, asker=first, status=NeedStatus.CLOSED, closed_at=utcnow())
+        need = str(closed.id)
+    browser.login(introducer.email)
+    page = browser.get(f"/introductions/new?need={need}")
+    assert page.status_code == status and message in page.get_data(as_text=True)
+    form = {"first_id": first.id, "second_id": second.id, "note": NOTE, "need_id": need}
+    for path in (f"/introductions/new?need={need}", "/introductions/new"):
+        response = browser.post(path, form)
+        assert response.status_code == status and message in response.get_data(as_text=True)
+    assert counts() == (0, 0)

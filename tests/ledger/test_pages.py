@@ -6,9 +6,11 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_hub.extensions import db
+from referral_hub.introductions import services as introductions
+from referral_hub.introductions.models import OutcomeKind
 from referral_hub.ledger import services as ledger
 from referral_hub.ledger.models import LedgerTransaction, PolicyChange
-from tests.factories import ChapterFactory, MembershipFactory
+from tests.factories import ChapterFactory, IntroductionFactory, MembershipFactory
 
 from .conftest import give
 
@@ -176,8 +178,8 @@ def test_a_negative_grant_takes_credits_back(browser, chapter, organizer, ann):
     [
         ({"amount": "5", "memo": ""}, "Write a memo that says why."),
         ({"amount": "5", "memo": "   "}, "Write a memo that says why."),
-        ({"amount": "five", "memo": "Hosted"}, "Enter a whole number, like 5 or -2."),
-        ({"amount": "2.5", "memo": "Hosted"}, "Enter a whole number, like 5 or -2."),
+        ({"amount": "five", "memo": "Hosted"}, "Enter a whole number, like 5 or -2"),
+        ({"amount": "2.5", "memo": "Hosted"}, "Enter a whole number, like 5 or -2"),
         ({"amount": "", "memo": "Hosted"}, "Enter a number of credits."),
         ({"amount": "1001", "memo": "Hosted"}, "Enter a number from -1000 to 1000."),
         ({"amount": "99999999999999999999999", "memo": "Hosted"}, "Enter a number from -1000 to 1000."),
@@ -195,6 +197,41 @@ def test_a_bad_grant_re_renders_with_a_clear_message_and_writes_nothing(
     assert response.status_code == 422
     assert message in html(response)
     assert transaction_count() == 1 and ledger.balance(chapter, ann) == 3
+
+
+@pytest.mark.parametrize("amount", ["1_000", "+5", "\u0663", "\uff13", "5\u200b", "0x5", "5e2", "--5"])
+def test_a_grant_amount_takes_ascii_digits_and_a_minus_only(browser, chapter, organizer, ann, amount):
+    browser.login(organizer.email)
+    response = browser.post(
+        GRANTS, {"member_id": ann.id, "amount": amount, "memo": "Hosted"}, form_page=LEDGER
+    )
+    assert response.status_code == 422
+    assert "Enter a whole number, like 5 or -2, in the digits 0 to 9." in html(response)
+    assert transaction_count() == 0 and ledger.balance(chapter, ann) == 0
+
+
+@pytest.mark.parametrize("amount", ["5", "-2"])
+def test_an_organizer_cannot_grant_to_or_take_from_themselves(browser, chapter, organizer, amount):
+    give(chapter, organizer, 3)
+    browser.login(organizer.email)
+    response = browser.post(
+        GRANTS, {"member_id": organizer.id, "amount": amount, "memo": "For me"}, form_page=LEDGER
+    )
+    assert response.status_code == 422
+    assert "You cannot grant credits to yourself or take them from yourself" in html(response)
+    assert transaction_count() == 1 and ledger.balance(chapter, organizer) == 3
+
+
+def test_another_organizer_of_the_chapter_can_grant_to_an_organizer(browser, chapter, organizer):
+    other = MembershipFactory(chapter=chapter, organizer=True, member__display_name="Olga").member
+    browser.login(other.email)
+    response = browser.post(
+        GRANTS, {"member_id": organizer.id, "amount": "4", "memo": "Ran the fair"}, form_page=LEDGER
+    )
+    assert response.status_code == 302
+    assert ledger.balance(chapter, organizer) == 4
+    grants = html(browser.get(f"{LEDGER}?kind=grant"))
+    assert re.search(r"Organizer grant: Ran the fair.*?<td>Olga</td>", grants, re.S)
 
 
 @pytest.mark.parametrize("member_id", ["", "abc", "999999", "outsider"])
@@ -272,6 +309,42 @@ def test_reversing_a_reversal_is_refused(browser, chapter, organizer, ann):
     assert transaction_count() == 2
 
 
+def test_an_organizer_sees_the_reported_business_amount_and_reverses_the_bonus(
+    browser, chapter, organizer, ann, bob
+):
+    cy = MembershipFactory(chapter=chapter, member__display_name="Cy").member
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
+    introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 12500)
+    bonus = db.session.scalar(
+        select(LedgerTransaction).where(LedgerTransaction.kind == ledger.Kind.BUSINESS_CLOSED)
+    )
+    browser.login(organizer.email)
+    assert "Business closed (reported amount 12,500) after introducing Ann and Bob" in html(
+        browser.get(f"{LEDGER}?kind=business_closed")
+    )
+    response = browser.post(reversal_path(bonus), {"memo": "Amount made up"}, form_page=detail_path(bonus))
+    assert response.status_code == 302
+    assert ledger.balance(chapter, cy) == 0
+    assert "Reversed by" in html(browser.get(detail_path(bonus)))
+    assert ledger.verify(chapter).ok
+
+
+def test_an_organizer_cannot_reverse_a_transaction_on_their_own_account(browser, chapter, organizer):
+    reward = give(chapter, organizer, 3)
+    taken = ledger.grant(
+        chapter,
+        member_id=organizer.id,
+        amount=-3,
+        memo="Taken back",
+        granted_by=MembershipFactory(chapter=chapter, organizer=True).member,
+    )
+    browser.login(organizer.email)
+    for transaction in (reward, taken):
+        response = browser.post(reversal_path(transaction), {"memo": "Mine"}, form_page=LEDGER)
+        assert response.status_code == 422 and "on your own account" in html(response)
+    assert transaction_count() == 2 and ledger.balance(chapter, organizer) == 0
+
+
 def test_a_transaction_of_another_chapter_is_not_found_here(browser, chapter, organizer):
     elsewhere = ChapterFactory()
     foreign = give(elsewhere, MembershipFactory(chapter=elsewhere).member, 3)
@@ -320,7 +393,7 @@ def test_saving_the_policy_records_who_changed_what(browser, chapter, organizer)
     [
         ("intro_reward", "-1", "Choose a number from 0 to 100."),
         ("need_cost", "101", "Choose a number from 0 to 100."),
-        ("connector_cost", "lots", "Enter a whole number, like 5 or -2."),
+        ("connector_cost", "lots", "Enter a whole number, like 5 or -2"),
         ("intro_expiry_days", "0", "Choose a number from 1 to 90."),
         ("repeat_pair_days", "", "Enter a whole number."),
     ],

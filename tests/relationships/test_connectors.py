@@ -14,8 +14,8 @@ from referral_hub.ledger.models import LedgerTransaction
 from referral_hub.relationships import connectors
 from referral_hub.relationships.models import InteractionKind, IntroRequest, RequestState
 from referral_hub.relationships.services import RelationshipRefused
-from tests.conftest import mail_to
-from tests.factories import ChapterFactory, MembershipFactory
+from tests.conftest import Browser, mail_to
+from tests.factories import ChapterFactory, IntroductionFactory, MembershipFactory
 
 from .conftest import NOW, days_after, interact
 
@@ -185,16 +185,62 @@ def test_an_expired_request_is_refunded_once(chapter, graph):
     assert ledger.verify(chapter).ok
 
 
-def test_a_request_the_connector_acted_on_is_introduced_and_stays_paid_for(chapter, graph):
+def test_a_request_the_connector_acted_on_is_introduced_at_once_and_stays_paid_for(chapter, graph):
     ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
     give(chapter, ann, 1)
     request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
     assert connectors.requests_waiting_for(dan) == [request]
     intro = introductions.introduce(dan, first_id=tom.id, second_id=ann.id, note=INTRO_NOTE)
     assert connectors.requests_waiting_for(dan) == [], "acted on: no longer waiting for Dan"
-    assert connectors.expire_requests(now=request.expires_at) == (1, 0)
     db.session.refresh(request)
     assert (request.state, request.introduction_id) == (RequestState.INTRODUCED, intro.id)
+    assert connectors.expire_requests(now=request.expires_at) == (0, 0)
+    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
+
+
+def test_a_connector_who_introduced_cannot_decline_and_refund_the_asker(chapter, graph):
+    ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
+    give(chapter, ann, 1)
+    request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
+    introductions.introduce(dan, first_id=ann.id, second_id=tom.id, note=INTRO_NOTE)
+    with pytest.raises(connectors.RequestClosed, match="You already introduced Ann and Tom"):
+        connectors.decline(request, dan)
+    assert request.state is RequestState.INTRODUCED
+    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
+    assert ledger.verify(chapter).ok
+
+
+def test_an_open_request_with_an_introduction_already_made_cannot_be_declined(chapter, graph):
+    """A request still open although its connector introduced the two (made before requests were
+    marked at once) is fulfilled all the same: the decline changes nothing."""
+    ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
+    give(chapter, ann, 1)
+    request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
+    IntroductionFactory(chapter=chapter, introducer=dan, first=tom, second=ann)
+    with pytest.raises(connectors.RequestClosed, match="this request is fulfilled"):
+        connectors.decline(request, dan)
+    assert request.state is RequestState.OPEN
+    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
+
+
+def test_declining_through_the_page_after_introducing_keeps_the_request_paid_for(client, chapter, graph):
+    ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
+    give(chapter, ann, 1)
+    request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
+    browser = Browser(client)
+    browser.login(dan.email)
+    request_page = f"/intro-requests/{request.id}"
+    introduced = browser.post(
+        "/introductions/new", {"first_id": ann.id, "second_id": tom.id, "note": INTRO_NOTE}
+    )
+    assert introduced.status_code == 302
+    declined = browser.post(f"/intro-requests/{request.id}/decline", form_page=request_page)
+    assert declined.status_code == 302
+    page = browser.get(request_page).get_data(as_text=True)
+    assert "so this request is fulfilled and cannot be declined" in page
+    assert "You made this introduction" in page
+    db.session.refresh(request)
+    assert request.state is RequestState.INTRODUCED
     assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
 
 

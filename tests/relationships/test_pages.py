@@ -227,3 +227,19 @@ def test_the_connector_requests_page_lists_both_directions(browser, trio):
     browser.login(ann.email)
     html = page_text(browser.get("/intro-requests"))
     assert "Asked of you" in html and "Asked by you" in html
+
+
+@pytest.mark.parametrize("connector_id", ["1" * 30, "2147483648", "\u0663", "+1", "dan"])
+def test_asking_a_connector_who_is_not_a_member_id_re_renders_with_a_message(
+    browser, member_of, connector_id
+):
+    ann, tom = member_of("Ann"), member_of("Tom")
+    browser.login(ann.email)
+    refused = browser.post(
+        f"/members/{tom.id}/ask",
+        {"connector_id": connector_id, "ask_note": ASK_NOTE},
+        form_page=f"/members/{tom.id}",
+    )
+    assert refused.status_code == 422
+    assert "Choose who to ask from the list" in refused.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(IntroRequest)) == 0

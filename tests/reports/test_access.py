@@ -162,3 +162,15 @@ def test_requests_without_a_token_are_limited_per_address(app, client, riverside
     monkeypatch.setitem(app.config, "RATELIMIT_API_PER_ADDRESS", "2 per minute")
     statuses = [client.get("/api/v1/chapters").status_code for _ in range(3)]
     assert statuses == [401, 401, 429]
+
+
+@pytest.mark.parametrize(
+    "respelled", ["bearer {}", "BEARER {}", "Bearer  {}", "  Bearer {}  ", "bEaReR   {} "]
+)
+def test_respelling_bearer_counts_against_the_same_tokens_limit(app, client, token, monkeypatch, respelled):
+    monkeypatch.setitem(app.config, "RATELIMIT_API_PER_TOKEN", "3 per minute")
+    sent = [f"Bearer {token}"] * 2 + [respelled.format(token)] * 2
+    statuses = [
+        client.get("/api/v1/chapters", headers={"Authorization": header}).status_code for header in sent
+    ]
+    assert statuses == [200, 200, 200, 429]

@@ -27,7 +27,11 @@ from referral_hub.web.reports.views import SWAGGER_UI_FILES
         ("members?sort=email", "sort", "Must be one of"),
         ("members?format=xml", "format", "Must be one of: json, csv."),
         ("members?q=ann", "q", "Unknown parameter."),
-        ("introductions?status=accepted", "status", "Must be one of: pending, completed, declined, expired."),
+        (
+            "introductions?status=accepted",
+            "status",
+            "Must be one of: pending, completed, declined, expired, cancelled.",
+        ),
         ("needs?status=done", "status", "Must be one of: open, fulfilled, closed, expired."),
         ("needs?from=2025-01-01", "from", "Unknown parameter."),
         ("ledger?to=31/03/2025", "to", "Not a valid date."),
@@ -42,6 +46,24 @@ def test_a_bad_parameter_is_422_naming_the_field_and_why(api, query, field, prob
     assert error["code"] == "invalid_parameters"
     assert any(problem in message for message in error["fields"][field]), error
     assert error["message"].startswith(f"{field}: ") or f"; {field}: " in error["message"]
+
+
+@pytest.mark.parametrize(
+    ("query", "field", "problem"),
+    [
+        ("members?page=\u0663", "page", "Not a valid integer."),
+        ("members?page=\uff13", "page", "Not a valid integer."),
+        ("members?per_page=%2B5", "per_page", "Not a valid integer."),
+        ("members?per_page=1_0", "per_page", "Not a valid integer."),
+        ("members?page=%202", "page", "Not a valid integer."),
+        ("summary?from=20250301", "from", "Not a valid date."),
+        ("summary?to=2025-W10-1", "to", "Not a valid date."),
+    ],
+)
+def test_numbers_take_ascii_digits_only_and_dates_only_yyyy_mm_dd(api, query, field, problem):
+    response = api(f"/api/v1/chapters/riverside/{query}")
+    assert response.status_code == 422
+    assert response.get_json()["error"]["fields"][field] == [problem]
 
 
 def test_every_bad_parameter_is_reported_at_once(api):

@@ -23,7 +23,7 @@ def test_an_organizer_creates_a_token_that_is_shown_once_and_stored_as_a_hash(br
     browser.login("olga@example.org")
     response = browser.post(TOKENS, {"name": "Board spreadsheet", "chapter": "riverside"})
     assert response.status_code == 200
-    assert response.headers["Cache-Control"] == "no-store"
+    assert response.headers["Cache-Control"] == "private, no-store"
     secret = created_secret(response)
     stored = db.session.scalar(select(ApiToken))
     assert stored.token_hash == digest(secret) and secret not in stored.token_hash

@@ -175,7 +175,7 @@ ROUTES: list[Route] = [
     Route(
         "accounts.register",
         "POST",
-        answers(302, 302, 302, 302, 302),
+        EVERYONE,  # "check your email", whether or not the address has an account
         form=fixed(display_name="Registrant", email="registrant@contact.example", password=NEW_PASSWORD),
         writes=EVERY_ROLE,
     ),
@@ -215,6 +215,30 @@ ROUTES: list[Route] = [
         form=lambda world: {"email": world.text["email:uma"]},
         writes=EVERY_ROLE,
         reveals=to_everyone("email:uma"),  # the page repeats the address the visitor typed
+    ),
+    Route("accounts.ask_for_sign_in_link", "GET", EVERYONE),
+    Route(
+        "accounts.ask_for_sign_in_link",
+        "POST",
+        EVERYONE,
+        form=lambda world: {"email": world.text["email:uma"]},
+        writes=EVERY_ROLE,
+        reveals=to_everyone("email:uma"),  # the page repeats the address the visitor typed
+    ),
+    Route(
+        "accounts.sign_in_with_link",
+        "GET",
+        EVERYONE,
+        values=secret("token", "sign_in"),
+        reveals=to_everyone("email:uma"),
+    ),
+    Route(
+        "accounts.sign_in_with_link",
+        "POST",
+        answers(302, 302, 302, 302, 302),
+        values=secret("token", "sign_in"),
+        form=fixed(),
+        writes=EVERY_ROLE,
     ),
     Route("accounts.reset_password", "GET", EVERYONE, values=secret("token", "reset")),
     Route(
@@ -262,10 +286,10 @@ ROUTES: list[Route] = [
     Route(
         "chapters.join",
         "POST",
-        answers(LOGIN, 302, 302, 302, 302),
+        answers(LOGIN, 403, 403, 403, 403),
         values=secret("token", "invitation"),
         form=fixed(),
-        writes=LOGGED_IN_ROLES,  # a bearer link: whoever holds it joins, and a member uses it up
+        # Only the invited address joins: none of the roles is the newcomer it was sent to.
     ),
     Route(
         "chapters.leave",
@@ -612,6 +636,7 @@ def world() -> World:
     secrets = {
         "verify": "verify-secret",
         "reset": "reset-secret",
+        "sign_in": "sign-in-secret",
         "invitation": "invitation-secret",
         "sam_consent": "sam-consent-secret",
     }
@@ -707,6 +732,7 @@ def world() -> World:
     )
     AccountLinkFactory(member=people["uma"], secret=secrets["verify"])
     AccountLinkFactory(member=people["uma"], purpose=LinkPurpose.RESET_PASSWORD, secret=secrets["reset"])
+    AccountLinkFactory(member=people["uma"], purpose=LinkPurpose.SIGN_IN, secret=secrets["sign_in"])
 
     return World(
         ids={

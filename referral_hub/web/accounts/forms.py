@@ -2,9 +2,22 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN
+from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
+from ...errors import DomainError
+
+
+def _by_rule(rule):
+    """A field validator that applies the service's own rule and shows its message."""
+
+    def validate(_form, field) -> None:
+        try:
+            rule(field.data or "")
+        except DomainError as error:
+            raise ValidationError(error.message) from error
+
+    return validate
 
 
 def _password(label: str) -> PasswordField:
@@ -17,16 +30,20 @@ def _password(label: str) -> PasswordField:
     )
 
 
-def _email() -> EmailField:
+def _email(*rules) -> EmailField:
     return EmailField(
         "Email address",
-        validators=[DataRequired(), Length(max=254), Email(message="Enter a valid email address.")],
+        validators=[DataRequired(), Length(max=254), Email(message="Enter a valid email address."), *rules],
     )
 
 
+def _display_name() -> StringField:
+    return StringField("Your name", validators=[DataRequired(), Length(max=80), _by_rule(check_display_name)])
+
+
 class RegisterForm(FlaskForm):
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
-    email = _email()
+    display_name = _display_name()
+    email = _email(_by_rule(check_address))
     password = _password("Password")
 
 
@@ -36,6 +53,8 @@ class LoginForm(FlaskForm):
 
 
 class ForgotPasswordForm(FlaskForm):
+    """Asks for a mailed link: to reset the password, or to sign in."""
+
     email = _email()
 
 
@@ -55,7 +74,7 @@ class ConfirmForm(FlaskForm):
 
 
 class ProfileForm(FlaskForm):
-    display_name = StringField("Your name", validators=[DataRequired(), Length(max=80)])
+    display_name = _display_name()
     headline = StringField(
         "Headline: what you do, in one line",
         validators=[Optional(), Length(max=120)],

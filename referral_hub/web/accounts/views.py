@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from ...accounts import services
@@ -78,8 +79,14 @@ def _account_key(action: str):
     return lambda: f"{action}:" + email_key_of(request.form.get("email", ""))
 
 
-def _is_failed_login(response) -> bool:
-    return response.status_code != 302
+def _mailed_link_limit(action: str):
+    """The limit on asking for mailed links (reset, sign-in) per address typed, whoever asks."""
+    return limiter.limit(
+        lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"],
+        key_func=_account_key(action),
+        methods=["POST"],
+        error_message="Too many requests for this address. Check your inbox, or try again in an hour.",
+    )
 
 
 @bp.get("/")
@@ -98,42 +105,66 @@ def home():
     error_message="Too many attempts to register this address. Wait an hour, or reset its password.",
 )
 def register():
+    """A new address and one that has an account get the same page: only the mailbox learns which."""
     form = RegisterForm()
     if form.validate_on_submit():
         try:
-            member = services.register(
+            services.register(
                 display_name=form.display_name.data, email=form.email.data, password=form.password.data
             )
         except DomainError as error:
             form.form_errors.append(error.message)
         else:
             db.session.commit()
-            start_session(member)
-            flash("Welcome! We sent you an email: follow its link to verify your address.", "success")
-            return redirect(safe_next(url_for("chapters.dashboard")))
+            return render_template(
+                "accounts/registered.html",
+                display_name=form.display_name.data.strip(),
+                email=form.email.data.strip(),
+                next=safe_next(""),
+            )
     return render_template("accounts/register.html", form=form), 200 if not form.errors else 422
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_LOGIN_PER_ACCOUNT"],
-    key_func=_account_key("login"),
-    methods=["POST"],
-    deduct_when=_is_failed_login,
-    error_message="Too many failed attempts for this account. Wait a few minutes and try again.",
-)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
         try:
-            member = services.authenticate(form.email.data, form.password.data)
-        except services.InvalidCredentials as error:
+            member = services.log_in(form.email.data, form.password.data, address=get_remote_address())
+        except (services.InvalidCredentials, services.AccountThrottled) as error:
             form.form_errors.append(error.message)
-        else:
-            start_session(member)
-            return redirect(safe_next(url_for("chapters.dashboard")))
+            throttled = isinstance(error, services.AccountThrottled)
+            return render_template("accounts/login.html", form=form, throttled=throttled), error.status
+        start_session(member)
+        return redirect(safe_next(url_for("chapters.dashboard")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 401
+
+
+@bp.route("/login/link", methods=["GET", "POST"])
+@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@_mailed_link_limit("sign-in")
+def ask_for_sign_in_link():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_sign_in_link(form.email.data)
+        db.session.commit()
+        return render_template("accounts/sign_in_link_sent.html", email=form.email.data)
+    return render_template("accounts/sign_in_link.html", form=form), 200 if not form.errors else 422
+
+
+@bp.route("/login/link/<token>", methods=["GET", "POST"])
+def sign_in_with_link(token: str):
+    form = ConfirmForm()
+    if request.method != "POST":  # GET and HEAD (mail scanners) only look
+        link = services.open_link(token, LinkPurpose.SIGN_IN)
+        return render_template("accounts/sign_in.html", form=form, member=link.member)
+    if not form.validate_on_submit():
+        return render_template("accounts/sign_in.html", form=form, member=None), 400
+    member = services.sign_in_with_link(token)
+    db.session.commit()
+    start_session(member)
+    return redirect(url_for("chapters.dashboard"))
 
 
 @bp.post("/logout")
@@ -178,12 +209,7 @@ def resend_verification():
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
-@limiter.limit(
-    lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"],
-    key_func=_account_key("reset"),
-    methods=["POST"],
-    error_message="Too many reset requests for this address. Check your inbox, or try again in an hour.",
-)
+@_mailed_link_limit("reset")
 def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
@@ -230,14 +256,18 @@ def change_password():
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        services.update_profile(
-            current_user,
-            weekly_digest=form.weekly_digest.data,
-            **{name: form[name].data for name in services.PROFILE_FIELDS},
-        )
-        db.session.commit()
-        flash("Your profile is saved.", "success")
-        return redirect(url_for("accounts.profile"))
+        try:
+            services.update_profile(
+                current_user,
+                weekly_digest=form.weekly_digest.data,
+                **{name: form[name].data for name in services.PROFILE_FIELDS},
+            )
+        except DomainError as error:
+            form.form_errors.append(error.message)
+        else:
+            db.session.commit()
+            flash("Your profile is saved.", "success")
+            return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
 
 

@@ -87,7 +87,8 @@ def join(token: str):
         db.session.commit()
         flash(f"Welcome to {invitation.chapter.name}!", "success")
         return redirect(url_for("needs.board", slug=invitation.chapter.slug))
-    return render_template("chapters/join.html", invitation=invitation, form=form)
+    for_you = current_user.is_authenticated and services.is_addressed_to(invitation, current_user)
+    return render_template("chapters/join.html", invitation=invitation, form=form, for_you=for_you)
 
 
 @bp.post("/chapters/<slug>/leave")

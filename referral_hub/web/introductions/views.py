@@ -8,7 +8,6 @@ from ...errors import DomainError
 from ...extensions import db
 from ...introductions import services
 from ...introductions.models import Decision, IntroState, OutcomeKind
-from ...needs.services import need_for
 from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
 from .forms import AnswerForm, IntroduceForm, OutcomeForm
@@ -37,27 +36,28 @@ def _introduce_form(form: IntroduceForm) -> IntroduceForm:
     return form
 
 
-def _need_id(form: IntroduceForm) -> int | None:
-    """The need an introduction answers: `?need=` on the page, or the form's hidden field."""
-    return id_from(request.args.get("need") or form.need_id.data)
-
-
 @bp.route("/introductions/new", methods=["GET", "POST"])
 @login_required
 def new():
     form = _introduce_form(IntroduceForm())
-    need = None
-    if need_id := _need_id(form):
-        need = need_for(current_user, need_id)
-        if request.method == "GET":
-            form.need_id.data = str(need.id)
-            form.first_id.data = need.asker_id
-            form.chapter.data = need.chapter.slug
+    need, refused = None, None
+    # The need an introduction answers: `?need=` on the page, or the form's hidden field.
+    if need_ref := request.args.get("need") or form.need_id.data:
+        try:
+            need = services.open_need(current_user, id_from(need_ref))
+        except DomainError as error:
+            refused = error
+            form.form_errors.append(error.message)
+        else:
+            if request.method == "GET":
+                form.need_id.data = str(need.id)
+                form.first_id.data = need.asker_id
+                form.chapter.data = need.chapter.slug
     if request.method == "GET":  # `?first=&second=` pre-fill, as a connector's request email links
         for party in ("first", "second"):
             if member_id := id_from(request.args.get(party)):
                 form[f"{party}_id"].data = member_id
-    if form.validate_on_submit():
+    if refused is None and form.validate_on_submit():
         try:
             intro = services.introduce(
                 current_user,
@@ -78,7 +78,7 @@ def new():
                 "success",
             )
             return redirect(url_for("introductions.detail", intro_id=intro.id))
-    status = 422 if form.errors or form.form_errors else 200
+    status = refused.status if refused else 422 if form.errors or form.form_errors else 200
     return render_template("introductions/new.html", form=form, need=need), status
 
 
@@ -145,6 +145,11 @@ def answer_logged_in(intro_id: int):
 def _answered_message(intro, decision: Decision) -> str:
     if decision is Decision.DECLINE:
         return "You declined. We told the others only that it did not go ahead."
+    if intro.state is IntroState.CANCELLED:
+        return (
+            "This introduction cannot go ahead: someone in it is no longer a member of "
+            f"{intro.chapter.name}. No contact details were shared."
+        )
     if intro.state is IntroState.COMPLETED:
         return "You both accepted! We emailed each of you the other's contact details."
     return "You accepted. We will email you both contact details once the other person accepts too."

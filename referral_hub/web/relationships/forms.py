@@ -2,12 +2,13 @@
 
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from ...clock import utcnow
 from ...relationships.connectors import ASK_NOTE_MIN
 from ...relationships.models import NOTE_LENGTH
 from ...relationships.services import ONE_TO_ONE_NOTE_LENGTH
+from ..http import id_from
 
 
 class OneToOneForm(FlaskForm):
@@ -31,8 +32,20 @@ class ThanksForm(FlaskForm):
     introduction_id = HiddenField()
 
 
+class ConnectorField(IntegerField):
+    """The connector's member id as the profile page sends it; anything else (too large for an id,
+    not ASCII digits) is refused here with a message, before it reaches a query."""
+
+    def process_formdata(self, valuelist):
+        self.data = id_from(valuelist[0]) if valuelist else None
+
+    def pre_validate(self, form):
+        if self.raw_data and self.raw_data[0] and self.data is None:
+            raise StopValidation("Choose who to ask from the list of members who know you both.")
+
+
 class AskConnectorForm(FlaskForm):
-    connector_id = IntegerField(validators=[InputRequired(message="Choose who to ask.")])
+    connector_id = ConnectorField(validators=[InputRequired(message="Choose who to ask.")])
     ask_note = TextAreaField(
         "Your note to them",
         validators=[

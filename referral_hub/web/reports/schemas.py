@@ -3,6 +3,7 @@
 The descriptions here are the API's documentation: the OpenAPI document is generated from them.
 """
 
+import re
 from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
@@ -36,8 +37,28 @@ ACCEPTANCE_RATE = (
 )
 
 
+class Digits(fields.Integer):
+    """A whole number written in ASCII digits only: not `٣`, `+5`, `1_000` or ` 5`, which `int()` takes."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not (isinstance(value, str) and value.isascii() and value.isdigit()):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Day(fields.Date):
+    """A day written `YYYY-MM-DD` only: not `20260101` or other ISO 8601 forms `fromisoformat` takes."""
+
+    ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not (isinstance(value, str) and self.ISO_DAY.fullmatch(value)):
+            raise self.make_error("invalid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def _day(description: str, **options) -> fields.Date:
-    return fields.Date(
+    return Day(
         validate=Range(min=FIRST_DAY, max=LAST_DAY, error="Give a date from {min} to {max}."),
         # Say the range in the document too: apispec writes a date's Range only as x-minimum/x-maximum.
         metadata={"description": description, "pattern": r"^(19|2\d)\d\d-\d\d-\d\d$"},
@@ -69,10 +90,10 @@ class PeriodQuery(Query):
 
 
 class ListQuery(Query):
-    page = fields.Integer(
+    page = Digits(
         load_default=1, validate=Range(1, 1_000_000), metadata={"description": "Page number, from 1."}
     )
-    per_page = fields.Integer(
+    per_page = Digits(
         load_default=50,
         validate=Range(1, MAX_PER_PAGE),
         metadata={"description": f"Rows per page, at most {MAX_PER_PAGE}."},

@@ -29,7 +29,7 @@ from marshmallow import ValidationError
 from ...chapters import roster
 from ...chapters import services as chapters
 from ...clock import utcnow
-from ...errors import DomainError, InvalidInput, NotFound
+from ...errors import DomainError, InvalidInput, NotFound, Unauthorized
 from ...extensions import csrf, db, limiter
 from ...reports import access, services
 from ...tokens import digest
@@ -57,9 +57,13 @@ def _limit(name: str):
 
 
 def _token_key() -> str:
-    """Requests are counted per token (per address for requests that send none)."""
-    header = request.headers.get("Authorization", "")
-    return "api-token:" + digest(header)[:32] if header else "api-address:" + get_remote_address()
+    """Requests are counted per token, read as the access check reads it, so that respelling
+    `Bearer` is the same token; requests that send none are counted per address."""
+    try:
+        secret = access.bearer_secret(request.headers.get("Authorization"))
+    except Unauthorized:
+        return "api-address:" + get_remote_address()
+    return "api-token:" + digest(secret)[:32]
 
 
 TOO_MANY = "Too many requests. Wait a minute and try again."
@@ -321,9 +325,9 @@ def create_token():
             form.chapter.errors = [error.message]
         else:
             db.session.commit()
-            # Rendered, not redirected: the secret is shown once and never stored, not even in the session.
-            response, status = _tokens_page(secret=secret)
-            return Response(response, status, headers={"Cache-Control": "no-store"})
+            # Rendered, not redirected: the secret is shown once and never stored, not even in the
+            # session; like every signed-in page it is private, no-store (referral_hub/http.py).
+            return _tokens_page(secret=secret)
     return _tokens_page(form, status=422)
 
 
