@@ -3,10 +3,10 @@
 import re
 
 import pytest
-from referral_hub.http import MAX_PAGE, MAX_SEGMENT, BoundedIntConverter, page_arg
 from sqlalchemy.exc import OperationalError
 
 from referral_hub.extensions import db
+from referral_hub.web.http import MAX_PAGE, MAX_SEGMENT, BoundedIntConverter, page_arg
 from tests.factories import ChapterFactory, InvitationFactory, MemberFactory, MembershipFactory
 
 ARGUMENT = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
