@@ -1,8 +1,8 @@
-"""The web layer: blueprints, forms and pages over the domain core."""
+"""The web layer: blueprints, forms and pages over the domain core, one unit of work per request."""
 
 from flask import Flask
 
-from . import errors
+from . import errors, unit_of_work
 from .accounts import views as accounts
 from .chapters import views as chapters
 from .introductions import views as introductions
@@ -17,3 +17,4 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports):
         pages.init_app(app)
+    unit_of_work.init_app(app)

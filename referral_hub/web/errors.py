@@ -1,4 +1,5 @@
-"""The one place that turns domain errors, link errors and HTTP errors into pages and JSON."""
+"""The one place that turns domain errors, link errors and HTTP errors into pages and JSON (what
+the request wrote is already rolled back: see unit_of_work.py)."""
 
 from flask import Flask, g, jsonify, render_template, request
 from sqlalchemy.exc import OperationalError

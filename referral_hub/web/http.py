@@ -80,7 +80,6 @@ def healthz():
     try:
         db.session.execute(text("SELECT 1"))
     except Exception as error:  # any failure to reach the database means "not healthy"
-        db.session.rollback()
         log.warning("health check failed: %s", error)
         return jsonify(status="unavailable", database="down"), 503
     return jsonify(status="ok", database="up")

@@ -18,9 +18,9 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ...accounts import services
 from ...accounts.models import LinkPurpose, Member, email_key_of
-from ...errors import DomainError
 from ...extensions import db, limiter, login_manager
 from ..http import id_from
+from ..refusals import Refusal
 from .forms import (
     ChangePasswordForm,
     ConfirmForm,
@@ -108,14 +108,11 @@ def register():
     """A new address and one that has an account get the same page: only the mailbox learns which."""
     form = RegisterForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             services.register(
                 display_name=form.display_name.data, email=form.email.data, password=form.password.data
             )
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             return render_template(
                 "accounts/registered.html",
                 display_name=form.display_name.data.strip(),
@@ -148,7 +145,6 @@ def ask_for_sign_in_link():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_sign_in_link(form.email.data)
-        db.session.commit()
         return render_template("accounts/sign_in_link_sent.html", email=form.email.data)
     return render_template("accounts/sign_in_link.html", form=form), 200 if not form.errors else 422
 
@@ -162,7 +158,6 @@ def sign_in_with_link(token: str):
     if not form.validate_on_submit():
         return render_template("accounts/sign_in.html", form=form, member=None), 400
     member = services.sign_in_with_link(token)
-    db.session.commit()
     start_session(member)
     return redirect(url_for("chapters.dashboard"))
 
@@ -171,7 +166,6 @@ def sign_in_with_link(token: str):
 @login_required
 def logout():
     services.end_sessions(current_user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -187,7 +181,6 @@ def verify_email(token: str):
     if not form.validate_on_submit():
         return render_template("accounts/verify.html", form=form, member=None), 400
     member = services.verify_email(token)
-    db.session.commit()
     flash(f"Thank you: {member.email} is verified.", "success")
     return redirect(
         url_for("chapters.dashboard") if current_user.is_authenticated else url_for("accounts.login")
@@ -202,7 +195,6 @@ def resend_verification():
         flash("Your address is already verified.", "info")
     else:
         services.send_verification(current_user)
-        db.session.commit()
         flash(f"We sent a new link to {current_user.email}.", "success")
     return redirect(url_for("chapters.dashboard"))
 
@@ -214,7 +206,6 @@ def forgot_password():
     form = ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data)
-        db.session.commit()
         return render_template("accounts/reset_sent.html", email=form.email.data)
     return render_template("accounts/forgot.html", form=form), 200 if not form.errors else 422
 
@@ -225,7 +216,6 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         member = services.reset_password(token, form.password.data)
-        db.session.commit()
         start_session(member)
         flash("Your password is changed, and other sessions are logged out.", "success")
         return redirect(url_for("chapters.dashboard"))
@@ -237,14 +227,11 @@ def reset_password(token: str):
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form, "current_password") as refused:
             services.change_password(
                 current_user, current=form.current_password.data, new=form.new_password.data
             )
-        except DomainError as error:
-            form.current_password.errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             start_session(current_user)
             flash("Your password is changed, and your other sessions are logged out.", "success")
             return redirect(url_for("accounts.profile"))
@@ -256,16 +243,13 @@ def change_password():
 def profile():
     form = ProfileForm(obj=current_user)
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             services.update_profile(
                 current_user,
                 weekly_digest=form.weekly_digest.data,
                 **{name: form[name].data for name in services.PROFILE_FIELDS},
             )
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422

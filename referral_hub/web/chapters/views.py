@@ -5,13 +5,14 @@ from flask_login import current_user
 
 from ...accounts.models import Member
 from ...chapters import services
-from ...errors import DomainError, NotFound
+from ...errors import NotFound
 from ...extensions import db, login_manager
 from ...introductions.services import waiting_for
 from ...ledger import services as ledger
 from ...needs.services import open_needs_for
 from ..accounts.forms import ConfirmForm
 from ..http import page_arg
+from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from ..reports import dashboard as reports
 from .forms import InviteForm, JoinRequestForm
@@ -62,12 +63,9 @@ def member_profile(member_id: int):
 def request_to_join():
     form = JoinRequestForm()
     if form.validate_on_submit():
-        try:
+        with Refusal() as refused:
             membership = services.request_to_join(form.slug.data, current_user)
-        except DomainError as error:
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(f"Your request to join {membership.chapter.name} is with its organizers.", "success")
     else:
         flash("Enter the chapter code your organizer gave you.", "error")
@@ -84,7 +82,6 @@ def join(token: str):
         if not form.validate_on_submit():
             abort(400)
         services.accept_invitation(token, current_user)
-        db.session.commit()
         flash(f"Welcome to {invitation.chapter.name}!", "success")
         return redirect(url_for("needs.board", slug=invitation.chapter.slug))
     for_you = current_user.is_authenticated and services.is_addressed_to(invitation, current_user)
@@ -96,12 +93,10 @@ def leave(slug: str):
     membership = services.membership_of(current_user, slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with Refusal() as refused:
         services.leave(membership)
-    except DomainError as error:
-        flash(error.message, "error")
+    if refused:
         return redirect(url_for("needs.board", slug=slug))
-    db.session.commit()
     flash(f"You left {membership.chapter.name}.", "info")
     return redirect(url_for("chapters.dashboard"))
 
@@ -134,12 +129,9 @@ def invite(slug: str):
     chapter = services.organizer_of(current_user, slug).chapter
     form = InviteForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form, "email") as refused:
             services.invite(chapter, email=form.email.data, invited_by=current_user)
-        except DomainError as error:
-            form.email.errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("chapters.organize", slug=slug))
     return _organize_page(slug, invite_form=form, status=422)
@@ -162,12 +154,9 @@ def membership_action(slug: str, member_id: int, action: str):
         abort(400)
     act, message = ORGANIZER_ACTIONS[action]
     membership = services.membership_in(chapter, member_id)
-    try:
+    with Refusal() as refused:
         act(membership)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(message.format(name=membership.member.display_name), "success")
     return redirect(url_for("chapters.organize", slug=slug))
 

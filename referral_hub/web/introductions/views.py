@@ -4,12 +4,11 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from ...errors import DomainError
-from ...extensions import db
 from ...introductions import services
 from ...introductions.models import Decision, IntroState, OutcomeKind
 from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
+from ..refusals import Refusal
 from .forms import AnswerForm, IntroduceForm, OutcomeForm
 
 bp = Blueprint("introductions", __name__)
@@ -40,15 +39,11 @@ def _introduce_form(form: IntroduceForm) -> IntroduceForm:
 @login_required
 def new():
     form = _introduce_form(IntroduceForm())
-    need, refused = None, None
+    need = None
     # The need an introduction answers: `?need=` on the page, or the form's hidden field.
-    if need_ref := request.args.get("need") or form.need_id.data:
-        try:
+    with Refusal(form) as need_refused:
+        if need_ref := request.args.get("need") or form.need_id.data:
             need = services.open_need(current_user, id_from(need_ref))
-        except DomainError as error:
-            refused = error
-            form.form_errors.append(error.message)
-        else:
             if request.method == "GET":
                 form.need_id.data = str(need.id)
                 form.first_id.data = need.asker_id
@@ -57,8 +52,8 @@ def new():
         for party in ("first", "second"):
             if member_id := id_from(request.args.get(party)):
                 form[f"{party}_id"].data = member_id
-    if refused is None and form.validate_on_submit():
-        try:
+    if not need_refused and form.validate_on_submit():
+        with Refusal(form) as refused:
             intro = services.introduce(
                 current_user,
                 first_id=form.first_id.data,
@@ -67,18 +62,14 @@ def new():
                 need_id=need.id if need else None,
                 chapter_slug=form.chapter.data or None,
             )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(
                 f"Introduction sent: {intro.first.display_name} and {intro.second.display_name} "
                 "each have an email asking them to accept.",
                 "success",
             )
             return redirect(url_for("introductions.detail", intro_id=intro.id))
-    status = refused.status if refused else 422 if form.errors or form.form_errors else 200
+    status = need_refused.error.status if need_refused else 422 if form.errors or form.form_errors else 200
     return render_template("introductions/new.html", form=form, need=need), status
 
 
@@ -131,13 +122,9 @@ def answer_logged_in(intro_id: int):
     elif not form.validate_on_submit():
         flash("Choose accept or decline.", "error")
     else:
-        try:
+        with Refusal() as refused:
             services.answer(consent, Decision(form.decision.data))
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash(_answered_message(intro, Decision(form.decision.data)), "success")
     return redirect(url_for("introductions.detail", intro_id=intro_id))
 
@@ -163,13 +150,9 @@ def outcome(intro_id: int):
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or "Check the form.", "error")
     else:
-        try:
+        with Refusal() as refused:
             services.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-        else:
-            db.session.commit()
+        if not refused:
             flash("Thank you: your outcome is recorded.", "success")
     return redirect(url_for("introductions.detail", intro_id=intro_id))
 
@@ -189,7 +172,6 @@ def answer_link(token: str):
             except tuple(LINK_PAGE_FOR) as error:
                 # Lost a race with another click: the page says what the link now is.
                 raise LINK_PAGE_FOR[type(error)]() from error
-            db.session.commit()
             # Redirect, so that refreshing the page does not post the answer again.
             flash(_answered_message(intro, decision), "success")
             return redirect(url_for("introductions.answered"))

@@ -5,11 +5,11 @@ from flask_login import current_user
 
 from ...chapters import services as chapters
 from ...chapters.models import Chapter
-from ...errors import DomainError
-from ...extensions import db, login_manager
+from ...extensions import login_manager
 from ...ledger import services
 from ...ledger.models import Kind
 from ..http import page_arg
+from ..refusals import Refusal
 from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
 
 bp = Blueprint("ledger", __name__)
@@ -76,7 +76,7 @@ def grant(slug: str):
     members = services.member_balances(chapter)
     form = GrantForm(members=[row.member for row in members])
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             transaction = services.grant(
                 chapter,
                 member_id=form.member_id.data,
@@ -85,10 +85,7 @@ def grant(slug: str):
                 granted_by=current_user,
                 request_key=form.request_key.data,
             )
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             recipient = next(
                 row.member.display_name for row in members if row.member.id == form.member_id.data
             )
@@ -123,12 +120,9 @@ def reversal(slug: str, transaction_id: int):
     original = services.transaction_in(chapter, transaction_id)
     form = ReversalForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             reversed_by = services.reverse(original, memo=form.memo.data, caused_by=current_user)
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(f"Transaction #{original.id} is reversed.", "success")
             return redirect(url_for(".transaction", slug=slug, transaction_id=reversed_by.id))
     return _transaction_page(chapter, transaction_id, form, status=422)
@@ -147,12 +141,9 @@ def policy(slug: str):
     if request.method == "GET":
         return _policy_page(chapter, form)
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             changes = services.update_policy(chapter, changed_by=current_user, settings=form.settings())
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(
                 f"Saved {len(changes)} change{'' if len(changes) == 1 else 's'} to the credit policy."
                 if changes

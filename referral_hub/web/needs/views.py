@@ -4,14 +4,13 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user, login_required
 
 from ...chapters.services import membership_of
-from ...errors import DomainError
-from ...extensions import db
 from ...introductions import services as introductions
 from ...ledger import services as ledger
 from ...needs import services
 from ...needs.models import NeedStatus
 from ..accounts.forms import ConfirmForm
 from ..http import page_arg
+from ..refusals import Refusal
 from ..relationships.views import need_panel
 from .forms import NeedForm
 
@@ -53,7 +52,7 @@ def new(slug: str):
     balance = ledger.balance(chapter, current_user)
     form = NeedForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             need = services.post_need(
                 chapter,
                 current_user,
@@ -62,11 +61,7 @@ def new(slug: str):
                 category=form.category.data,
                 expires_on=form.expires_on.data,
             )
-        except DomainError as error:
-            db.session.rollback()
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash("Your need is on the board.", "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     status = 422 if form.errors or form.form_errors else 200
@@ -97,12 +92,9 @@ def finish(need_id: int, action: str):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with Refusal() as refused:
         actions[action](need, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(
             "Marked fulfilled. Thank the members who helped!" if action == "fulfil" else "Need closed.",
             "success",

@@ -7,13 +7,14 @@ from flask_login import current_user, login_required
 from ...accounts.models import Member
 from ...chapters.services import shares_chapter
 from ...clock import utcnow
-from ...errors import DomainError, NotFound
+from ...errors import NotFound
 from ...extensions import db
 from ...ledger import services as ledger
 from ...needs.models import Need
 from ...relationships import connectors, digest, matching, services
 from ..accounts.forms import ConfirmForm
 from ..http import id_from
+from ..refusals import Refusal
 from .forms import AskConnectorForm, OneToOneForm, ThanksForm
 
 bp = Blueprint("relationships", __name__)
@@ -80,14 +81,11 @@ def log_one_to_one(member_id: int):
     member = _profile_member(member_id)
     form = OneToOneForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             services.log_one_to_one(
                 current_user, member.id, met_on=form.met_on.data, note=form.meeting_note.data
             )
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(f"Your one-to-one with {member.display_name} is logged.", "success")
             return redirect(url_for("chapters.member_profile", member_id=member.id))
     return _profile_again(member, one_to_one_form=form)
@@ -109,14 +107,11 @@ def thank(member_id: int):
         else url_for("chapters.member_profile", member_id=member.id)
     )
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             services.send_thanks(
                 current_user, member.id, note=form.thanks_note.data, introduction_id=intro_id
             )
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(f"Your thank-you note is on its way to {member.display_name}.", "success")
             return redirect(back)
     if intro_id:  # sent from an introduction's page: back there, with the message
@@ -131,7 +126,7 @@ def ask(member_id: int):
     member = _profile_member(member_id)
     form = AskConnectorForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             intro_request = connectors.ask(
                 current_user,
                 connector_id=form.connector_id.data,
@@ -139,10 +134,7 @@ def ask(member_id: int):
                 note=form.ask_note.data,
                 chapter_slug=form.chapter.data or None,
             )
-        except DomainError as error:
-            form.form_errors.append(error.message)
-        else:
-            db.session.commit()
+        if not refused:
             flash(
                 f"We emailed {intro_request.connector.display_name} your request. If they decline, or do "
                 "not act in time, you get your credits back.",
@@ -168,7 +160,6 @@ def respond_to_nudge(member_id: int, action: str):
     else:
         services.dismiss(current_user, member_id)
         message = "Dismissed. We will not remind you about this one again unless you meet and it lapses anew."
-    db.session.commit()
     flash(message, "info")
     return redirect(url_for("chapters.dashboard"))
 
@@ -198,12 +189,9 @@ def decline_request(request_id: int):
     intro_request = connectors.request_for(current_user, request_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    try:
+    with Refusal() as refused:
         connectors.decline(intro_request, current_user)
-    except DomainError as error:
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if not refused:
         flash(f"Declined. {intro_request.asker.display_name} gets their credits back.", "info")
     return redirect(url_for("relationships.intro_request", request_id=request_id))
 
@@ -221,7 +209,6 @@ def unsubscribe(token: str):
     if not form.validate_on_submit():
         abort(400)
     member = digest.unsubscribe(token)
-    db.session.commit()
     return render_template("relationships/unsubscribe.html", member=member, form=form, done=True)
 
 

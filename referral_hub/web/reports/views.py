@@ -29,11 +29,12 @@ from marshmallow import ValidationError
 from ...chapters import roster
 from ...chapters import services as chapters
 from ...clock import utcnow
-from ...errors import DomainError, InvalidInput, NotFound, Unauthorized
-from ...extensions import csrf, db, limiter
+from ...errors import InvalidInput, NotFound, Unauthorized
+from ...extensions import csrf, limiter
 from ...reports import access, services
 from ...tokens import digest
 from ..accounts.forms import ConfirmForm
+from ..refusals import Refusal
 from . import schemas
 from .forms import RosterConfirmForm, RosterUploadForm, TokenForm
 from .openapi import Operation, document
@@ -75,7 +76,6 @@ limiter.limit(_limit("RATELIMIT_API_PER_ADDRESS"), error_message=TOO_MANY)(api)
 def _authenticate():
     # Only the Authorization header counts: a browser's session cookie is never an API credential.
     g.api_access = access.authenticate(request.headers.get("Authorization"))
-    db.session.commit()  # the token's last-used time: the request's one write
 
 
 def parse(query: type[schemas.Query]) -> dict:
@@ -317,14 +317,11 @@ def tokens():
 def create_token():
     form = TokenForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form, "chapter") as refused:
             _token, secret = access.create_token(
                 current_user, name=form.name.data, chapter_slug=form.chapter.data
             )
-        except DomainError as error:
-            form.chapter.errors = [error.message]
-        else:
-            db.session.commit()
+        if not refused:
             # Rendered, not redirected: the secret is shown once and never stored, not even in the
             # session; like every signed-in page it is private, no-store (referral_hub/http.py).
             return _tokens_page(secret=secret)
@@ -337,7 +334,6 @@ def revoke_token(token_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     token = access.revoke_token(current_user, token_id)
-    db.session.commit()
     flash(f"The token “{token.name}” is revoked; it no longer reads anything.", "success")
     return redirect(url_for("reports.tokens"))
 
@@ -368,10 +364,9 @@ def roster_preview(slug: str):
     form = RosterUploadForm()
     if not form.validate_on_submit():
         return _roster_page(chapter, upload=form, status=422)
-    try:
+    with Refusal(form, "roster") as refused:
         preview = roster.preview(chapter, form.roster.data.read(roster.MAX_FILE_BYTES + 1))
-    except DomainError as error:
-        form.roster.errors = [error.message]
+    if refused:
         return _roster_page(chapter, upload=form, status=422)
     confirm = RosterConfirmForm(formdata=None, rows=preview.good_as_csv()) if preview.good else None
     return _roster_page(chapter, confirm=confirm, preview=preview)
@@ -384,14 +379,12 @@ def roster_confirm(slug: str):
     form = RosterConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    try:
+    with Refusal() as refused:
         # Checked again: the page may be old, and hidden fields come back as the browser sends them.
         preview = roster.preview(chapter, form.rows.data)
-    except DomainError as error:
-        flash(error.message, "error")
+    if refused:
         return redirect(url_for("reports.roster_import", slug=slug))
     invited = roster.invite_good_rows(chapter, preview, invited_by=current_user)
-    db.session.commit()
     skipped = len(preview.rows) - len(invited)
     flash(
         f"Invited {len(invited)} people to {chapter.name}."
