@@ -8,6 +8,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
 from . import events
+from . import models as _models  # noqa: F401 - every table in the metadata, for Alembic
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .web import http
