@@ -1,14 +1,11 @@
-"""Development only: `/dev/mail` lists the messages the file transport wrote, and the in-app sender."""
+"""Development only: `/dev/mail` lists the messages the file transport wrote."""
 
 import re
-import threading
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
 from flask import Blueprint, Flask, abort, current_app, render_template
-
-from ...mail import services
 
 bp = Blueprint("mail", __name__, url_prefix="/dev/mail")
 
@@ -51,28 +48,5 @@ def show(name: str):
     return render_template("mail/dev_show.html", email=email, body=body, links=links)
 
 
-def _start_in_app_sender(app: Flask) -> None:
-    """Deliver mail from a thread of the app itself, so development needs no worker process.
-
-    The thread starts with the first request, so CLI commands (`flask db upgrade`, `flask outbox
-    drain`) never start one. Setting `app.extensions["outbox_sender"]` stops it.
-    """
-    stop = threading.Event()
-    app.extensions["outbox_sender"] = stop
-    # Taken once and never released: of any number of simultaneous first requests, one starts it.
-    once = threading.Lock()
-
-    def deliver():
-        with app.app_context():
-            services.run_worker(poll_seconds=1.0, should_stop=stop.is_set)
-
-    @app.before_request
-    def _start_sender_once():
-        if once.acquire(blocking=False):
-            threading.Thread(target=deliver, name="outbox-sender", daemon=True).start()
-
-
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    if app.config["OUTBOX_DELIVER_IN_APP"]:
-        _start_in_app_sender(app)
