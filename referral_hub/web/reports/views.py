@@ -43,7 +43,6 @@ api = Blueprint("api", __name__, url_prefix="/api/v1")
 api_docs = Blueprint("api_docs", __name__)
 bp = Blueprint("reports", __name__)
 
-OPERATIONS: list[Operation] = []
 SWAGGER_UI_FILES = {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"}
 # A spreadsheet would run a cell that starts like a formula; such text is prefixed with a quote.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -52,9 +51,12 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 # The API ----------------------------------------------------------------------------------------------
 
 
-def _limit(name: str):
-    """A limit read from the config (`config.py` sets the defaults) on each request."""
-    return lambda: current_app.config[name]
+def _per_token_limit() -> str:
+    return current_app.config["RATELIMIT_API_PER_TOKEN"]
+
+
+def _per_address_limit() -> str:
+    return current_app.config["RATELIMIT_API_PER_ADDRESS"]
 
 
 def _token_key() -> str:
@@ -68,8 +70,6 @@ def _token_key() -> str:
 
 
 TOO_MANY = "Too many requests. Wait a minute and try again."
-limiter.limit(_limit("RATELIMIT_API_PER_TOKEN"), key_func=_token_key, error_message=TOO_MANY)(api)
-limiter.limit(_limit("RATELIMIT_API_PER_ADDRESS"), error_message=TOO_MANY)(api)
 
 
 @api.before_request
@@ -127,8 +127,6 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
     """
 
     def register(view):
-        OPERATIONS.append(Operation(rule, view.__name__, query, answer, title, description, row is not None))
-
         @wraps(view)
         def endpoint(slug: str | None = None):
             grant = g.api_access if slug is None else g.api_access.chapter(slug)
@@ -141,6 +139,10 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
                 return _csv(items, row, f"{grant.chapter_slug}-{view.__name__}", total)
             return jsonify(items=items, page=args["page"], per_page=args["per_page"], total=total)
 
+        # What the OpenAPI document says of it, read from the app's views (openapi_document).
+        endpoint.operation = Operation(
+            rule, view.__name__, query, answer, title, description, row is not None
+        )
         api.add_url_rule(rule, view.__name__, endpoint, methods=["GET"])
         return view
 
@@ -273,7 +275,10 @@ def activity(grant: access.ApiAccess, args):
 def openapi_document():
     cached = current_app.extensions.get("reports_openapi")
     if cached is None:
-        cached = current_app.extensions["reports_openapi"] = document(OPERATIONS)
+        operations = [
+            view.operation for view in current_app.view_functions.values() if hasattr(view, "operation")
+        ]
+        cached = current_app.extensions["reports_openapi"] = document(operations)
     return jsonify(cached)
 
 
@@ -395,6 +400,9 @@ def roster_confirm(slug: str):
 
 
 def init_app(app: Flask) -> None:
+    # Limits are equal by value, so a process that makes several apps keeps each once.
+    limiter.limit(_per_token_limit, key_func=_token_key, error_message=TOO_MANY)(api)
+    limiter.limit(_per_address_limit, error_message=TOO_MANY)(api)
     csrf.exempt(api)  # token-authenticated and read-only: no cookie, so no cross-site forgery
     app.register_blueprint(api)
     app.register_blueprint(api_docs)
