@@ -68,11 +68,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_domain_events() -> None:
     """Each package reacts to what a package below it announces (events.py)."""
-    from .ledger import services as ledger
+    from .ledger import posting
     from .relationships import connectors
     from .relationships import services as relationships
 
-    events.member_joined.connect(ledger.welcome)
+    events.member_joined.connect(posting.welcome)
     events.introduction_made.connect(connectors.fulfil_requests)
     events.introduction_completed.connect(relationships.on_introduction_completed)
     events.outcome_reported.connect(relationships.on_outcome_reported)

@@ -1,4 +1,4 @@
-"""Database plumbing shared by every domain: UTC timestamps, SQLite connection settings, paging."""
+"""Database plumbing shared by every domain: UTC timestamps, SQLite connection settings, upserts, paging."""
 
 import enum
 import functools
@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 
 from sqlalchemy import DateTime, Enum, event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.types import TypeDecorator
@@ -99,6 +100,13 @@ def enum_type(enum_class: type[enum.StrEnum], name: str) -> Enum:
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+def upsert(table):
+    """An INSERT into `table` that can say what to do ON CONFLICT (nothing, or an update), written in
+    the session's dialect: PostgreSQL's and SQLite's share the syntax but not the SQLAlchemy construct."""
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
 
 
 def render_migration_type(type_, obj, _autogen_context):

@@ -7,7 +7,16 @@ from factory.alchemy import SQLAlchemyModelFactory
 from werkzeug.security import generate_password_hash
 
 from referral_hub.accounts.models import AccountLink, LinkPurpose, Member, email_key_of
-from referral_hub.chapters.models import Chapter, Invitation, Membership, MembershipStatus, Role
+from referral_hub.chapters.models import (
+    Chapter,
+    ChapterPolicy,
+    Invitation,
+    Membership,
+    MembershipStatus,
+    PolicyChange,
+    Role,
+)
+from referral_hub.chapters.policy import update_policy
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions.models import (
@@ -19,14 +28,12 @@ from referral_hub.introductions.models import (
     OutcomeKind,
 )
 from referral_hub.introductions.notes import fingerprint
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import posting
 from referral_hub.ledger.models import (
-    ChapterPolicy,
     Kind,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
-    PolicyChange,
 )
 from referral_hub.mail.models import OutboxMessage
 from referral_hub.needs.models import Need
@@ -213,18 +220,18 @@ class LedgerAccountFactory(BaseFactory):
     @factory.post_generation
     def credits(account, create, amount, **_kwargs):  # noqa: N805 - factory-boy passes the object
         if create and amount:
-            ledger.post(
+            posting.post(
                 account.chapter,
                 key=f"factory:credits:{account.id}",
                 kind=Kind.GRANT,
                 memo="Credits to start with",
                 caused_by=None,
-                entries=[(ledger.POOL, -amount), (account.member, amount)],
+                entries=[(posting.POOL, -amount), (account.member, amount)],
             )
 
 
 class LedgerTransactionFactory(BaseFactory):
-    """A transaction posted by `ledger.post`: an organizer's grant of `amount` credits from the pool to
+    """A transaction posted by `posting.post`: an organizer's grant of `amount` credits from the pool to
     a new member of the chapter. `reversal=True` posts a grant and then the reversal that mirrors it."""
 
     class Meta:
@@ -237,7 +244,7 @@ class LedgerTransactionFactory(BaseFactory):
     idempotency_key = factory.Sequence(lambda n: f"factory:{n}")
     memo = "Thanks for hosting the breakfast"
     caused_by = None
-    entries = factory.LazyAttribute(lambda o: [(ledger.POOL, -o.amount), (o.membership.member, o.amount)])
+    entries = factory.LazyAttribute(lambda o: [(posting.POOL, -o.amount), (o.membership.member, o.amount)])
 
     class Params:
         amount = 5
@@ -253,8 +260,8 @@ class LedgerTransactionFactory(BaseFactory):
         )
 
     @classmethod
-    def _create(cls, model_class, *, chapter, idempotency_key, **posting):
-        return ledger.post(chapter, key=idempotency_key, **posting)
+    def _create(cls, model_class, *, chapter, idempotency_key, **details):
+        return posting.post(chapter, key=idempotency_key, **details)
 
 
 class LedgerEntryFactory(BaseFactory):
@@ -290,7 +297,7 @@ class ChapterPolicyFactory(BaseFactory):
 
 
 class PolicyChangeFactory(BaseFactory):
-    """One setting changed by an organizer through `ledger.update_policy`, so the chapter's policy
+    """One setting changed by an organizer through `update_policy`, so the chapter's policy
     row holds the new value the history records (and `old_value` is what it really was)."""
 
     class Meta:
@@ -309,7 +316,7 @@ class PolicyChangeFactory(BaseFactory):
 
     @classmethod
     def _create(cls, model_class, *, chapter_id, setting, new_value, changed_by):
-        [change] = ledger.update_policy(
+        [change] = update_policy(
             db.session.get(Chapter, chapter_id), changed_by=changed_by, settings={setting: new_value}
         )
         return change

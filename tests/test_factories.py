@@ -3,9 +3,9 @@
 import pytest
 from sqlalchemy import func, inspect, select
 
+from referral_hub.chapters.models import ChapterPolicy
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
-from referral_hub.ledger.models import ChapterPolicy
+from referral_hub.ledger import verify
 from referral_hub.relationships.models import Interaction
 from tests import factories
 
@@ -73,7 +73,7 @@ def test_ledger_factories_keep_the_books():
     assert entry.amount == 4 and entry.account.balance == 4
     assert (change.old_value, db.session.get(ChapterPolicy, change.chapter_id).need_cost) == (2, 9)
     for chapter in (account.chapter, pool.chapter, reversal.chapter, entry.transaction.chapter):
-        report = ledger.verify(chapter)
+        report = verify.verify(chapter)
         assert report.ok, [check.violations for check in report.checks if not check.ok]
 
 

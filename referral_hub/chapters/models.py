@@ -1,8 +1,8 @@
-"""Chapter, Membership (role and status) and Invitation."""
+"""Chapter, Membership (role and status), Invitation, and the chapter's policy with its history."""
 
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -89,3 +89,74 @@ class Invitation(db.Model):
         CheckConstraint("(accepted_at IS NULL) = (accepted_by_id IS NULL)", name="acceptance_complete"),
         Index(None, "chapter_id", "created_at"),
     )
+
+
+# Each setting: (default, lowest, highest, label). The form, the service and the table's CHECK
+# constraints all read these bounds.
+POLICY_SETTINGS = {
+    "intro_reward": (3, 0, 100, "Credits for an introduction both sides accept"),
+    "business_bonus": (2, 0, 100, "Bonus credits when an introduction closes business"),
+    "need_cost": (2, 0, 100, "Cost of posting a need"),
+    "connector_cost": (1, 0, 100, "Cost of asking a connector for an introduction"),
+    "welcome_credits": (0, 0, 100, "Welcome credits for a new member"),
+    "repeat_pair_days": (180, 0, 3650, "Days before introducing the same pair earns credit again"),
+    "daily_credited_intros": (5, 1, 100, "Credited introductions per introducer per day"),
+    "intro_expiry_days": (14, 1, 90, "Days an introduction waits for both answers"),
+}
+
+
+class ChapterPolicy(db.Model):
+    """A chapter's rules for credits and introductions. The row is written on the first change; until
+    then the defaults apply."""
+
+    __tablename__ = "chapter_policies"
+
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"), primary_key=True)
+    intro_reward: Mapped[int] = mapped_column(Integer)
+    business_bonus: Mapped[int] = mapped_column(Integer)
+    need_cost: Mapped[int] = mapped_column(Integer)
+    connector_cost: Mapped[int] = mapped_column(Integer)
+    welcome_credits: Mapped[int] = mapped_column(Integer)
+    repeat_pair_days: Mapped[int] = mapped_column(Integer)
+    daily_credited_intros: Mapped[int] = mapped_column(Integer)
+    intro_expiry_days: Mapped[int] = mapped_column(Integer)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+
+    __table_args__ = tuple(
+        CheckConstraint(f"{name} BETWEEN {low} AND {high}", name=f"{name}_in_range")
+        for name, (_default, low, high, _label) in POLICY_SETTINGS.items()
+    )
+
+    @classmethod
+    def defaults(cls, chapter_id: int) -> "ChapterPolicy":
+        """The policy a chapter has before any organizer changes it (not added to the session)."""
+        return cls(
+            chapter_id=chapter_id,
+            **{name: default for name, (default, *_rest) in POLICY_SETTINGS.items()},
+        )
+
+    def settings(self) -> dict[str, int]:
+        return {name: getattr(self, name) for name in POLICY_SETTINGS}
+
+
+class PolicyChange(db.Model):
+    """One setting changed by one organizer at one moment: the policy's history."""
+
+    __tablename__ = "chapter_policy_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
+    setting: Mapped[str] = mapped_column(String(40))
+    old_value: Mapped[int] = mapped_column(Integer)
+    new_value: Mapped[int] = mapped_column(Integer)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    changed_by: Mapped[Member] = relationship()
+
+    __table_args__ = (Index(None, "chapter_id", "changed_at"),)
+
+    @property
+    def label(self) -> str:
+        return POLICY_SETTINGS[self.setting][3] if self.setting in POLICY_SETTINGS else self.setting

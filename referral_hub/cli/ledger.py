@@ -5,7 +5,8 @@ from flask.cli import AppGroup
 
 from ..chapters.services import chapter_by_slug
 from ..errors import NotFound
-from ..ledger import services
+from ..ledger import verify
+from ..wording import counted
 
 ledger_cli = AppGroup("ledger", help="The reciprocity ledger.")
 
@@ -22,9 +23,9 @@ def verify_command(slug: str | None) -> None:
             chapter = chapter_by_slug(slug)
         except NotFound as error:
             raise click.UsageError(f"No chapter has the slug {slug!r}.") from error
-    report = services.verify(chapter)
+    report = verify.verify(chapter)
     extent = ", ".join(
-        services.counted(report.counts[plural], plural)
+        counted(report.counts[plural], plural)
         for plural in ("chapters", "accounts", "transactions", "entries")
     )
     click.echo(f"Verifying the ledger of {report.scope}: {extent}.")
@@ -41,7 +42,7 @@ def verify_command(slug: str | None) -> None:
     failed = sum(not check.ok for check in report.checks)
     click.echo(
         f"{failed} of {len(report.checks)} checks failed, with "
-        f"{services.counted(report.violation_count, 'violations')}.",
+        f"{counted(report.violation_count, 'violations')}.",
         err=True,
     )
     raise SystemExit(1)

@@ -8,12 +8,13 @@ from sqlalchemy.exc import IntegrityError
 from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..chapters.policy import policy_for
 from ..clock import utcnow
 from ..database import is_id
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..ledger import services as ledger
-from ..ledger.models import LedgerTransaction
+from ..ledger import posting
+from ..ledger.models import Kind, LedgerTransaction
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need, NeedStatus
 from ..needs.services import need_for
@@ -189,7 +190,7 @@ def introduce(
     now = utcnow()
     # A lapsed introduction of the pair that the daily expiry job has not closed yet must not block this one.
     expire_introductions(now=now, pair=(chapter.id, low, high))
-    policy = ledger.policy_for(chapter)
+    policy = policy_for(chapter)
     intro = Introduction(
         chapter=chapter,
         introducer=introducer,
@@ -405,7 +406,7 @@ def _bonuses_paid():
                 LedgerTransaction.subject_id == Introduction.id,
             ),
         )
-        .where(LedgerTransaction.kind == ledger.Kind.BUSINESS_CLOSED)
+        .where(LedgerTransaction.kind == Kind.BUSINESS_CLOSED)
     )
 
 
@@ -447,7 +448,7 @@ def _complete(intro: Introduction, now: datetime) -> None:
     if not {intro.first_id, intro.second_id} <= members:
         _cancel(intro, members, now)
         return
-    policy = ledger.policy_for(intro.chapter)
+    policy = policy_for(intro.chapter)
     reward = policy.intro_reward
     intro.state = IntroState.COMPLETED
     intro.completed_at = now
@@ -455,13 +456,13 @@ def _complete(intro: Introduction, now: datetime) -> None:
     db.session.flush()
     events.introduction_completed.send(intro)
     if intro.credit_note is CreditNote.CREDITED:
-        ledger.post(
+        posting.post(
             intro.chapter,
             key=f"intro:{intro.id}:completed",
-            kind=ledger.Kind.INTRO_COMPLETED,
+            kind=Kind.INTRO_COMPLETED,
             memo=f"Introduced {intro.first.display_name} and {intro.second.display_name}",
             caused_by=intro.introducer,
-            entries=[(ledger.POOL, -reward), (intro.introducer, reward)],
+            entries=[(posting.POOL, -reward), (intro.introducer, reward)],
             subject_type="introduction",
             subject_id=intro.id,
         )
@@ -563,7 +564,7 @@ def report_outcome(
                 db.session.add(outcome)
         except IntegrityError as error:
             raise Conflict(already) from error
-    policy = ledger.policy_for(intro.chapter)
+    policy = policy_for(intro.chapter)
     bonus = policy.business_bonus
     if (
         kind is OutcomeKind.BUSINESS_CLOSED
@@ -572,14 +573,14 @@ def report_outcome(
         and _earns_bonus(intro, policy)
     ):
         # The idempotency key pays the bonus once, even if both parties report business at once.
-        ledger.post(
+        posting.post(
             intro.chapter,
             key=f"intro:{intro.id}:business_closed",
-            kind=ledger.Kind.BUSINESS_CLOSED,
+            kind=Kind.BUSINESS_CLOSED,
             memo=f"Business closed (reported amount {amount:,}) after introducing "
             f"{intro.first.display_name} and {intro.second.display_name}",
             caused_by=member,
-            entries=[(ledger.POOL, -bonus), (intro.introducer, bonus)],
+            entries=[(posting.POOL, -bonus), (intro.introducer, bonus)],
             subject_type="introduction",
             subject_id=intro.id,
         )

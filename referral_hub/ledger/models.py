@@ -1,4 +1,4 @@
-"""The reciprocity ledger's tables: accounts, transactions, entries, and each chapter's credit policy."""
+"""The reciprocity ledger's tables: accounts, transactions and entries."""
 
 import enum
 
@@ -47,13 +47,6 @@ KIND_LABELS = {
     Kind.WELCOME: "Welcome credits",
 }
 
-# Subjects that have a page of their own; a transaction about one links to it.
-SUBJECT_PATHS = {
-    "introduction": "/introductions/{id}",
-    "need": "/needs/{id}",
-    "intro_request": "/intro-requests/{id}",
-}
-
 KEY_LENGTH = 200
 MEMO_LENGTH = 500
 
@@ -61,7 +54,7 @@ MEMO_LENGTH = 500
 class LedgerAccount(db.Model):
     """A member's credits in one chapter, or the chapter's pool (member_id NULL) that credits come from.
 
-    `balance` is a cache of the sum of the account's entries, kept in step by `services.post` in
+    `balance` is a cache of the sum of the account's entries, kept in step by `posting.post` in
     the same database transaction; `flask ledger verify` proves the two agree.
     """
 
@@ -140,15 +133,6 @@ class LedgerTransaction(db.Model):
         Index("ix_ledger_transactions_chapter_created", "chapter_id", "created_at"),
     )
 
-    @property
-    def subject_path(self) -> str | None:
-        return subject_path(self.subject_type, self.subject_id)
-
-
-def subject_path(subject_type: str | None, subject_id: int | None) -> str | None:
-    template = SUBJECT_PATHS.get(subject_type or "")
-    return template.format(id=subject_id) if template and subject_id is not None else None
-
 
 class LedgerEntry(db.Model):
     """One leg of a transaction: a signed number of credits into (+) or out of (−) one account."""
@@ -170,73 +154,3 @@ class LedgerEntry(db.Model):
         CheckConstraint("amount <> 0", name="amount_not_zero"),
         Index(None, "account_id", "id"),
     )
-
-
-# Each setting: (default, lowest, highest, label). The form, the service and the table's CHECK
-# constraints all read these bounds.
-POLICY_SETTINGS = {
-    "intro_reward": (3, 0, 100, "Credits for an introduction both sides accept"),
-    "business_bonus": (2, 0, 100, "Bonus credits when an introduction closes business"),
-    "need_cost": (2, 0, 100, "Cost of posting a need"),
-    "connector_cost": (1, 0, 100, "Cost of asking a connector for an introduction"),
-    "welcome_credits": (0, 0, 100, "Welcome credits for a new member"),
-    "repeat_pair_days": (180, 0, 3650, "Days before introducing the same pair earns credit again"),
-    "daily_credited_intros": (5, 1, 100, "Credited introductions per introducer per day"),
-    "intro_expiry_days": (14, 1, 90, "Days an introduction waits for both answers"),
-}
-
-
-class ChapterPolicy(db.Model):
-    """A chapter's credit rules. The row is written on the first change; until then the defaults apply."""
-
-    __tablename__ = "chapter_policies"
-
-    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"), primary_key=True)
-    intro_reward: Mapped[int] = mapped_column(Integer)
-    business_bonus: Mapped[int] = mapped_column(Integer)
-    need_cost: Mapped[int] = mapped_column(Integer)
-    connector_cost: Mapped[int] = mapped_column(Integer)
-    welcome_credits: Mapped[int] = mapped_column(Integer)
-    repeat_pair_days: Mapped[int] = mapped_column(Integer)
-    daily_credited_intros: Mapped[int] = mapped_column(Integer)
-    intro_expiry_days: Mapped[int] = mapped_column(Integer)
-    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
-
-    __table_args__ = tuple(
-        CheckConstraint(f"{name} BETWEEN {low} AND {high}", name=f"{name}_in_range")
-        for name, (_default, low, high, _label) in POLICY_SETTINGS.items()
-    )
-
-    @classmethod
-    def defaults(cls, chapter_id: int) -> "ChapterPolicy":
-        """The policy a chapter has before any organizer changes it (not added to the session)."""
-        return cls(
-            chapter_id=chapter_id,
-            **{name: default for name, (default, *_rest) in POLICY_SETTINGS.items()},
-        )
-
-    def settings(self) -> dict[str, int]:
-        return {name: getattr(self, name) for name in POLICY_SETTINGS}
-
-
-class PolicyChange(db.Model):
-    """One setting changed by one organizer at one moment: the policy's history."""
-
-    __tablename__ = "chapter_policy_changes"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
-    setting: Mapped[str] = mapped_column(String(40))
-    old_value: Mapped[int] = mapped_column(Integer)
-    new_value: Mapped[int] = mapped_column(Integer)
-    changed_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
-
-    changed_by: Mapped[Member] = relationship()
-
-    __table_args__ = (Index(None, "chapter_id", "changed_at"),)
-
-    @property
-    def label(self) -> str:
-        return POLICY_SETTINGS[self.setting][3] if self.setting in POLICY_SETTINGS else self.setting

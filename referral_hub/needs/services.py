@@ -6,11 +6,13 @@ from sqlalchemy import func, or_, select, update
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..chapters.policy import policy_for
 from ..clock import utcnow
 from ..database import Window, contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
-from ..ledger import services as ledger
+from ..ledger import posting
+from ..ledger.models import Kind
 from .models import Need, NeedStatus
 
 DEFAULT_LIFETIME = timedelta(days=30)
@@ -40,7 +42,7 @@ def post_need(
             raise DomainError("Choose an expiry date in the future.")
         if expires_at - now > MAX_LIFETIME:
             raise DomainError("A need can stay open for a year at most.")
-    cost = ledger.policy_for(chapter).need_cost
+    cost = policy_for(chapter).need_cost
     with db.session.begin_nested():
         need = Need(
             chapter=chapter,
@@ -54,13 +56,13 @@ def post_need(
         db.session.add(need)
         db.session.flush()
         if cost:
-            ledger.post(
+            posting.post(
                 chapter,
                 key=f"need:{need.id}:posted",
-                kind=ledger.Kind.ASK_NEED,
+                kind=Kind.ASK_NEED,
                 memo=f"Posted the need “{need.title}”",
                 caused_by=asker,
-                entries=[(asker, -cost), (ledger.POOL, cost)],
+                entries=[(asker, -cost), (posting.POOL, cost)],
                 subject_type="need",
                 subject_id=need.id,
             )

@@ -11,12 +11,14 @@ from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..chapters.policy import policy_for
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..errors import Conflict, Forbidden, NotFound
 from ..extensions import db
 from ..introductions.models import Introduction
-from ..ledger import services as ledger
+from ..ledger import posting
+from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue
 from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship, RequestState
 from .services import FADING, RelationshipRefused, at, label_for, ordered, pairs_of
@@ -191,7 +193,7 @@ def ask(
         raise RelationshipRefused(
             f"{connector.display_name} does not know both of you yet: ask someone who does."
         )
-    policy = ledger.policy_for(chapter)
+    policy = policy_for(chapter)
     request = IntroRequest(
         chapter=chapter,
         asker=asker,
@@ -209,13 +211,13 @@ def ask(
             db.session.add(request)
             db.session.flush()
             if request.cost:
-                ledger.post(
+                posting.post(
                     chapter,
                     key=f"intro_request:{request.id}:asked",
-                    kind=ledger.Kind.ASK_CONNECTOR,
+                    kind=Kind.ASK_CONNECTOR,
                     memo=f"Asked {connector.display_name} for an introduction to {target.display_name}",
                     caused_by=asker,
-                    entries=[(asker, -request.cost), (ledger.POOL, request.cost)],
+                    entries=[(asker, -request.cost), (posting.POOL, request.cost)],
                     subject_type="intro_request",
                     subject_id=request.id,
                 )
@@ -236,13 +238,13 @@ def ask(
 
 def _refund(request: IntroRequest, memo: str) -> None:
     if request.cost:
-        ledger.post(
+        posting.post(
             request.chapter,
             key=f"intro_request:{request.id}:refund",
-            kind=ledger.Kind.REFUND,
+            kind=Kind.REFUND,
             memo=memo,
             caused_by=None,
-            entries=[(ledger.POOL, -request.cost), (request.asker, request.cost)],
+            entries=[(posting.POOL, -request.cost), (request.asker, request.cost)],
             subject_type="intro_request",
             subject_id=request.id,
         )

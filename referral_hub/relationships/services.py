@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Float, and_, case, exists, func, literal, or_, select, union_all, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement, FunctionElement
@@ -20,7 +19,7 @@ from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus
 from ..chapters.services import shares_chapter
 from ..clock import utcnow
-from ..database import UTCDateTime
+from ..database import UTCDateTime, upsert
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..introductions.models import Introduction, IntroState, Outcome, OutcomeKind
@@ -116,11 +115,6 @@ def strength_now(now: ColumnElement) -> ColumnElement:
     return Relationship.strength * decay(days_between(now, Relationship.last_interaction_at))
 
 
-def _insert(table):
-    dialect = db.session.get_bind().dialect.name
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table)
-
-
 # Recording interactions -------------------------------------------------------------------------
 
 
@@ -138,7 +132,7 @@ def record(
     """Record one interaction and fold it into the pair's strength; None if `event_key` was recorded."""
     low, high = ordered(a_id, b_id)
     interaction_id = db.session.execute(
-        _insert(Interaction)
+        upsert(Interaction)
         .values(
             pair_low_id=low,
             pair_high_id=high,
@@ -167,7 +161,7 @@ def _fold_into_pair(low: int, high: int, kind: InteractionKind, occurred_at: dat
     weight; one dated earlier (a one-to-one logged late) adds its weight decayed to the last one's.
     """
     pair = Relationship.__table__.c
-    statement = _insert(Relationship).values(
+    statement = upsert(Relationship).values(
         pair_low_id=low,
         pair_high_id=high,
         strength=float(kind.weight),
@@ -479,7 +473,7 @@ def _relationship(member: Member, other_id: int) -> Relationship:
 
 
 def _respond_to_nudge(member: Member, other_id: int, now: datetime, **response) -> None:
-    statement = _insert(NudgeResponse).values(
+    statement = upsert(NudgeResponse).values(
         member_id=member.id, other_id=other_id, updated_at=now, **response
     )
     db.session.execute(

@@ -24,12 +24,12 @@ from sqlalchemy.orm import aliased, selectinload
 from sqlalchemy.sql.functions import FunctionElement
 
 from ..accounts.models import Member
-from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..chapters.models import POLICY_SETTINGS, Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
 from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
-from ..ledger.models import POLICY_SETTINGS, LedgerAccount, LedgerEntry, LedgerTransaction
+from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
 
 RECENT = timedelta(days=90)

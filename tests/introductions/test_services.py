@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_hub.chapters import services as chapters
+from referral_hub.chapters.policy import policy_for, update_policy
 from referral_hub.clock import utcnow
 from referral_hub.errors import Forbidden
 from referral_hub.extensions import db
@@ -19,7 +20,7 @@ from referral_hub.introductions.models import (
     OutcomeKind,
 )
 from referral_hub.introductions.notes import NoteRefused
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
 from referral_hub.mail.models import OutboxMessage
 from referral_hub.needs.services import need_for
@@ -127,10 +128,10 @@ def test_both_accepting_completes_pays_the_introducer_and_shares_contacts(people
     first_secret, second_secret = secret_of(first), secret_of(second)
     services.answer(services.consent_for_link(first_secret), Decision.ACCEPT)
     assert intro.state is IntroState.PENDING
-    assert ledger.balance(chapter, introducer) == 0
+    assert queries.balance(chapter, introducer) == 0
     services.answer(services.consent_for_link(second_secret), Decision.ACCEPT)
     assert intro.state is IntroState.COMPLETED and intro.credit_note is CreditNote.CREDITED
-    assert ledger.balance(chapter, introducer) == ledger.policy_for(chapter).intro_reward
+    assert queries.balance(chapter, introducer) == policy_for(chapter).intro_reward
     contact_to_first = mail_to(first.email)[-1]
     assert second.email in contact_to_first.body_text and NOTE in contact_to_first.body_text
     assert first.email in mail_to(second.email)[-1].body_text
@@ -193,28 +194,28 @@ def test_introducing_the_same_pair_again_soon_earns_nothing_and_says_why(people,
         introducer, second, first, "Second time: Bob's new shop needs Ann's payroll help again now."
     )
     assert again.credit_note is CreditNote.REPEAT_PAIR
-    assert ledger.balance(chapter, introducer) == ledger.policy_for(chapter).intro_reward
+    assert queries.balance(chapter, introducer) == policy_for(chapter).intro_reward
     assert "earns no credits" in mail_to(introducer.email)[-1].body_text
 
 
 def test_the_daily_cap_limits_credited_introductions(chapter):
     introducer = member_of(chapter)
-    policy = ledger.policy_for(chapter)
+    policy = policy_for(chapter)
     intros = []
     for n in range(policy.daily_credited_intros + 1):
         first, second = member_of(chapter), member_of(chapter)
         intros.append(_complete(introducer, first, second, f"{NOTE} Pair number {n} should meet this week."))
     assert [i.credit_note for i in intros][-1] is CreditNote.DAILY_CAP
-    assert ledger.balance(chapter, introducer) == policy.intro_reward * policy.daily_credited_intros
+    assert queries.balance(chapter, introducer) == policy.intro_reward * policy.daily_credited_intros
 
 
 def test_business_closed_pays_the_introducer_the_bonus_once(people, chapter):
     introducer, first, second = people
     intro = _complete(introducer, first, second, NOTE)
-    before = ledger.balance(chapter, introducer)
+    before = queries.balance(chapter, introducer)
     services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 1200)
     services.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 800)
-    assert ledger.balance(chapter, introducer) == before + ledger.policy_for(chapter).business_bonus
+    assert queries.balance(chapter, introducer) == before + policy_for(chapter).business_bonus
 
 
 def test_only_parties_report_outcomes_and_business_needs_an_amount(people):
@@ -258,7 +259,7 @@ def test_an_introducer_who_left_earns_nothing_and_is_told_why(people, chapter):
     chapters.leave(chapters.membership_of(introducer, chapter.slug))
     services.answer(services.consent_for_link(secret_of(second)), Decision.ACCEPT)
     assert intro.credit_note is CreditNote.INTRODUCER_LEFT
-    assert ledger.balance(chapter, introducer) == 0
+    assert queries.balance(chapter, introducer) == 0
 
 
 def test_an_outcome_moves_forward_to_business_but_never_multiplies(people, chapter):
@@ -295,30 +296,30 @@ def bonuses() -> int:
 def test_a_business_closed_farming_loop_mints_the_bonus_once_per_pair(chapter):
     """Three members introduce each other round and round and report business of 1 each time."""
     ann, bob, cy = (member_of(chapter) for _ in range(3))
-    policy = ledger.policy_for(chapter)
+    policy = policy_for(chapter)
     for loop in range(3):
         for introducer, first, second in ((ann, bob, cy), (bob, cy, ann), (cy, ann, bob)):
             intro = _complete(introducer, first, second, f"{NOTE} Round {loop}: they should meet again.")
             services.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 1)
     assert bonuses() == 3
     for member in (ann, bob, cy):
-        assert ledger.balance(chapter, member) == policy.intro_reward + policy.business_bonus
-    assert ledger.verify(chapter).ok
+        assert queries.balance(chapter, member) == policy.intro_reward + policy.business_bonus
+    assert verify.verify(chapter).ok
 
 
 def test_the_business_bonus_is_paid_only_on_an_introduction_that_earned_its_credit(people, chapter):
     introducer, first, second = people
-    ledger.update_policy(chapter, changed_by=introducer, settings={"intro_reward": 0})
+    update_policy(chapter, changed_by=introducer, settings={"intro_reward": 0})
     intro = _complete(introducer, first, second, NOTE)
     assert intro.credit_note is CreditNote.NO_REWARD
     services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 5000)
-    assert bonuses() == 0 and ledger.balance(chapter, introducer) == 0
+    assert bonuses() == 0 and queries.balance(chapter, introducer) == 0
     assert services.outcomes_of(intro)[0].amount == 5000, "the outcome is still recorded"
 
 
 def test_the_business_bonus_is_paid_once_per_pair_within_the_repeat_window(people, chapter):
     introducer, first, second = people
-    long_ago = utcnow() - timedelta(days=ledger.policy_for(chapter).repeat_pair_days + 20)
+    long_ago = utcnow() - timedelta(days=policy_for(chapter).repeat_pair_days + 20)
     earlier = IntroductionFactory(
         chapter=chapter,
         introducer=introducer,
@@ -338,7 +339,7 @@ def test_the_business_bonus_is_paid_once_per_pair_within_the_repeat_window(peopl
 
 def test_business_bonuses_count_toward_the_daily_cap(chapter):
     introducer = member_of(chapter)
-    ledger.update_policy(chapter, changed_by=introducer, settings={"daily_credited_intros": 2})
+    update_policy(chapter, changed_by=introducer, settings={"daily_credited_intros": 2})
     pairs = [(member_of(chapter), member_of(chapter)) for _ in range(3)]
     first = _complete(introducer, *pairs[0], f"{NOTE} The first pair of the day.")
     services.report_outcome(first, pairs[0][0], OutcomeKind.BUSINESS_CLOSED, 10)
@@ -349,5 +350,5 @@ def test_business_bonuses_count_toward_the_daily_cap(chapter):
     )
     services.report_outcome(third, pairs[2][0], OutcomeKind.BUSINESS_CLOSED, 10)
     assert bonuses() == 1
-    policy = ledger.policy_for(chapter)
-    assert ledger.balance(chapter, introducer) == policy.intro_reward + policy.business_bonus
+    policy = policy_for(chapter)
+    assert queries.balance(chapter, introducer) == policy.intro_reward + policy.business_bonus

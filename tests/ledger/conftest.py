@@ -9,17 +9,16 @@ from flask_sqlalchemy.session import Session
 from sqlalchemy import create_engine, delete, select, text
 
 from referral_hub.accounts.models import Member
-from referral_hub.chapters.models import Chapter, Membership
+from referral_hub.chapters.models import Chapter, ChapterPolicy, Membership, PolicyChange
 from referral_hub.database import configure_sqlite, writing
 from referral_hub.errors import DomainError
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import posting
 from referral_hub.ledger.models import (
-    ChapterPolicy,
+    Kind,
     LedgerAccount,
     LedgerEntry,
     LedgerTransaction,
-    PolicyChange,
 )
 from tests.factories import ChapterFactory, MembershipFactory
 
@@ -56,13 +55,13 @@ _reward_numbers = itertools.count()
 
 def give(chapter, member, amount: int, *, key: str | None = None, **details):
     """Credits from the pool, as an introduction reward would give them."""
-    return ledger.post(
+    return posting.post(
         chapter,
         key=key or f"test-reward:{next(_reward_numbers)}",
-        kind=ledger.Kind.INTRO_COMPLETED,
+        kind=Kind.INTRO_COMPLETED,
         memo=details.pop("memo", "An introduction both sides accepted"),
         caused_by=None,
-        entries=[(ledger.POOL, -amount), (member, amount)],
+        entries=[(posting.POOL, -amount), (member, amount)],
         **details,
     )
 

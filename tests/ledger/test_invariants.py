@@ -14,8 +14,8 @@ from hypothesis.stateful import (
 )
 
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
-from referral_hub.ledger.models import LedgerTransaction
+from referral_hub.ledger import organizing, posting, queries, verify
+from referral_hub.ledger.models import Kind, LedgerTransaction
 from tests.factories import ChapterFactory, MembershipFactory
 
 MEMBERS = 3
@@ -50,13 +50,13 @@ class LedgerMachine(RuleBasedStateMachine):
     def _post(self, kind, member_index: int, amount: int, key: str):
         """Pool → member for a positive amount, member → pool for a negative one."""
         member = self.members[member_index]
-        return ledger.post(
+        return posting.post(
             self.chapter,
             key=key,
             kind=kind,
             memo=f"{kind.label} in the state machine",
             caused_by=member,
-            entries=[(ledger.POOL, -amount), (member, amount)],
+            entries=[(posting.POOL, -amount), (member, amount)],
         )
 
     @rule(index=who, amount=st.integers(-30, 30).filter(bool))
@@ -64,14 +64,14 @@ class LedgerMachine(RuleBasedStateMachine):
         member = self.members[index]
         can = self.expected[member.id] + amount >= 0
         try:
-            transaction = ledger.grant(
+            transaction = organizing.grant(
                 self.chapter,
                 member_id=member.id,
                 amount=amount,
                 memo="machine grant",
                 granted_by=self.organizer,
             )
-        except ledger.CannotTakeBack:
+        except organizing.CannotTakeBack:
             assert not can
             return
         assert can
@@ -82,11 +82,11 @@ class LedgerMachine(RuleBasedStateMachine):
     @rule(index=who, cost=st.integers(1, 5), connector=st.booleans())
     def ask(self, index, cost, connector):
         member = self.members[index]
-        kind = ledger.Kind.ASK_CONNECTOR if connector else ledger.Kind.ASK_NEED
+        kind = Kind.ASK_CONNECTOR if connector else Kind.ASK_NEED
         can = self.expected[member.id] >= cost
         try:
             transaction = self._post(kind, index, -cost, f"ask:{next(self.numbers)}")
-        except ledger.InsufficientCredits as refused:
+        except posting.InsufficientCredits as refused:
             assert not can and refused.balance == self.expected[member.id]
             return
         assert can
@@ -98,7 +98,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @rule(index=who, reward=st.integers(1, 5), bonus=st.booleans())
     def reward(self, index, reward, bonus):
-        kind = ledger.Kind.BUSINESS_CLOSED if bonus else ledger.Kind.INTRO_COMPLETED
+        kind = Kind.BUSINESS_CLOSED if bonus else Kind.INTRO_COMPLETED
         transaction = self._post(kind, index, reward, f"intro:{next(self.numbers)}:completed")
         legs = {None: -reward, self.members[index].id: reward}
         self._apply(legs)
@@ -110,9 +110,9 @@ class LedgerMachine(RuleBasedStateMachine):
         ask_id = data.draw(st.sampled_from(sorted(self.open_asks)))
         index, cost = self.open_asks.pop(ask_id)
         key = f"intro-request:{ask_id}:refund"
-        first = self._post(ledger.Kind.REFUND, index, cost, key)
+        first = self._post(Kind.REFUND, index, cost, key)
         # A refund repeated (a double click, a retried job) is the same refund.
-        assert self._post(ledger.Kind.REFUND, index, cost, key).id == first.id
+        assert self._post(Kind.REFUND, index, cost, key).id == first.id
         self.reversible.pop(ask_id, None)
         self._apply({None: -cost, self.members[index].id: cost})
 
@@ -124,8 +124,8 @@ class LedgerMachine(RuleBasedStateMachine):
         original = db.session.get(LedgerTransaction, original_id)
         can = all(holder is None or self.expected[holder] - amount >= 0 for holder, amount in legs.items())
         try:
-            reversal = ledger.reverse(original, memo="machine reversal", caused_by=self.organizer)
-        except ledger.CannotReverse:
+            reversal = organizing.reverse(original, memo="machine reversal", caused_by=self.organizer)
+        except organizing.CannotReverse:
             assert not can
             return
         assert can
@@ -134,9 +134,9 @@ class LedgerMachine(RuleBasedStateMachine):
         self.reversals.append(reversal.id)
         self._apply({holder: -amount for holder, amount in legs.items()})
         try:
-            ledger.reverse(original, memo="again", caused_by=self.organizer)
+            organizing.reverse(original, memo="again", caused_by=self.organizer)
             raise AssertionError("reversed twice")
-        except ledger.AlreadyReversed:
+        except organizing.AlreadyReversed:
             pass
 
     @precondition(lambda self: self.reversals)
@@ -144,22 +144,22 @@ class LedgerMachine(RuleBasedStateMachine):
     def reverse_a_reversal(self, data):
         reversal = db.session.get(LedgerTransaction, data.draw(st.sampled_from(self.reversals)))
         try:
-            ledger.reverse(reversal, memo="undo the undo", caused_by=self.organizer)
+            organizing.reverse(reversal, memo="undo the undo", caused_by=self.organizer)
             raise AssertionError("reversed a reversal")
-        except ledger.CannotReverse:
+        except organizing.CannotReverse:
             pass
 
     @invariant()
     def the_books_verify(self):
-        report = ledger.verify(self.chapter)
+        report = verify.verify(self.chapter)
         assert report.ok, [violation for check in report.checks for violation in check.violations]
 
     @invariant()
     def balances_match_the_model_and_no_member_is_below_zero(self):
-        balances = {row.member.id: row.balance for row in ledger.member_balances(self.chapter)}
+        balances = {row.member.id: row.balance for row in queries.member_balances(self.chapter)}
         assert balances == {self.organizer.id: 0, **self.expected}
         assert all(balance >= 0 for balance in balances.values())
-        assert ledger.pool_balance(self.chapter) == self.pool == -sum(self.expected.values())
+        assert queries.pool_balance(self.chapter) == self.pool == -sum(self.expected.values())
 
 
 def test_every_invariant_holds_after_every_step_of_any_sequence(app, db_session):

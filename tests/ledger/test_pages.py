@@ -5,11 +5,14 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from referral_hub.chapters.models import PolicyChange
+from referral_hub.chapters.policy import policy_for
 from referral_hub.extensions import db
 from referral_hub.introductions import services as introductions
 from referral_hub.introductions.models import OutcomeKind
-from referral_hub.ledger import services as ledger
-from referral_hub.ledger.models import LedgerTransaction, PolicyChange
+from referral_hub.ledger import organizing, posting, queries, verify
+from referral_hub.ledger.models import Kind, LedgerTransaction
+from referral_hub.web.ledger.views import subject_url
 from tests.factories import ChapterFactory, IntroductionFactory, MembershipFactory
 
 from .conftest import give
@@ -54,11 +57,11 @@ def test_history_shows_what_happened_links_the_subject_and_the_running_balance(
     browser, chapter, organizer, ann
 ):
     give(chapter, ann, 3, subject_type="introduction", subject_id=42, memo="Introduced Cy to Di")
-    ledger.post(
-        chapter, key="need:7", kind=ledger.Kind.ASK_NEED, memo="Posted the need “A lawyer”", caused_by=ann,
-        entries=[(ann, -2), (ledger.POOL, 2)], subject_type="need", subject_id=7,
+    posting.post(
+        chapter, key="need:7", kind=Kind.ASK_NEED, memo="Posted the need “A lawyer”", caused_by=ann,
+        entries=[(ann, -2), (posting.POOL, 2)], subject_type="need", subject_id=7,
     )  # fmt: skip
-    ledger.grant(chapter, member_id=ann.id, amount=5, memo="Breakfast host", granted_by=organizer)
+    organizing.grant(chapter, member_id=ann.id, amount=5, memo="Breakfast host", granted_by=organizer)
     browser.login(ann.email)
     page = html(browser.get("/ledger"))
     rows = body_rows(page)
@@ -72,12 +75,28 @@ def test_history_shows_what_happened_links_the_subject_and_the_running_balance(
     assert 'href="/introductions/42"' in oldest[2] and oldest[3:] == ["+3", "3"]
 
 
+@pytest.mark.parametrize(
+    ("subject_type", "subject_id", "link"),
+    [
+        ("introduction", 42, "/introductions/42"),
+        ("need", 7, "/needs/7"),
+        ("intro_request", 3, "/intro-requests/3"),
+        ("membership", 5, None),
+        (None, None, None),
+    ],
+)
+def test_a_transaction_links_to_the_page_of_its_subject_when_it_has_one(app, subject_type, subject_id, link):
+    transaction = LedgerTransaction(subject_type=subject_type, subject_id=subject_id)
+    with app.test_request_context():
+        assert subject_url(transaction) == link
+
+
 def test_history_is_paginated(browser, chapter, ann):
-    for _ in range(ledger.HISTORY_PAGE_SIZE + 1):
+    for _ in range(queries.HISTORY_PAGE_SIZE + 1):
         give(chapter, ann, 1)
     browser.login(ann.email)
     first = html(browser.get("/ledger"))
-    assert len(body_rows(first)) == ledger.HISTORY_PAGE_SIZE
+    assert len(body_rows(first)) == queries.HISTORY_PAGE_SIZE
     assert "Page 1 of 2" in first
     second = html(browser.get("/ledger?page=2"))
     assert len(body_rows(second)) == 1 and "<td>1</td>" in second
@@ -130,7 +149,7 @@ def test_the_chapter_ledger_shows_balances_transactions_and_a_clean_verify(brows
 def test_the_chapter_ledger_filters_by_member_kind_and_dates(browser, chapter, organizer, ann, bob):
     give(chapter, ann, 3, memo="Ann's reward")
     give(chapter, bob, 3, memo="Bob's reward")
-    ledger.grant(chapter, member_id=bob.id, amount=1, memo="Bob's grant", granted_by=organizer)
+    organizing.grant(chapter, member_id=bob.id, amount=1, memo="Bob's grant", granted_by=organizer)
     browser.login(organizer.email)
     by_member = html(browser.get(f"{LEDGER}?member={ann.id}"))
     assert "Ann&#39;s reward" in by_member and "Bob&#39;s" not in by_member
@@ -159,7 +178,7 @@ def test_an_organizer_grants_credits_from_the_ledger_page(browser, chapter, orga
     browser.login(organizer.email)
     response = browser.post(GRANTS, {"member_id": ann.id, "amount": "5", "memo": "Hosted"}, form_page=LEDGER)
     assert response.status_code == 302
-    assert ledger.balance(chapter, ann) == 5
+    assert queries.balance(chapter, ann) == 5
     assert "Granted 5 credits to Ann." in html(browser.get(response.headers["Location"]))
 
 
@@ -170,7 +189,7 @@ def test_a_negative_grant_takes_credits_back(browser, chapter, organizer, ann):
         GRANTS, {"member_id": ann.id, "amount": "-2", "memo": "Duplicate"}, form_page=LEDGER
     )
     assert response.status_code == 302
-    assert ledger.balance(chapter, ann) == 1
+    assert queries.balance(chapter, ann) == 1
 
 
 @pytest.mark.parametrize(
@@ -196,7 +215,7 @@ def test_a_bad_grant_re_renders_with_a_clear_message_and_writes_nothing(
     response = browser.post(GRANTS, {"member_id": ann.id, **form}, form_page=LEDGER)
     assert response.status_code == 422
     assert message in html(response)
-    assert transaction_count() == 1 and ledger.balance(chapter, ann) == 3
+    assert transaction_count() == 1 and queries.balance(chapter, ann) == 3
 
 
 @pytest.mark.parametrize("amount", ["1_000", "+5", "\u0663", "\uff13", "5\u200b", "0x5", "5e2", "--5"])
@@ -207,7 +226,7 @@ def test_a_grant_amount_takes_ascii_digits_and_a_minus_only(browser, chapter, or
     )
     assert response.status_code == 422
     assert "Enter a whole number, like 5 or -2, in the digits 0 to 9." in html(response)
-    assert transaction_count() == 0 and ledger.balance(chapter, ann) == 0
+    assert transaction_count() == 0 and queries.balance(chapter, ann) == 0
 
 
 @pytest.mark.parametrize("amount", ["5", "-2"])
@@ -219,7 +238,7 @@ def test_an_organizer_cannot_grant_to_or_take_from_themselves(browser, chapter, 
     )
     assert response.status_code == 422
     assert "You cannot grant credits to yourself or take them from yourself" in html(response)
-    assert transaction_count() == 1 and ledger.balance(chapter, organizer) == 3
+    assert transaction_count() == 1 and queries.balance(chapter, organizer) == 3
 
 
 def test_another_organizer_of_the_chapter_can_grant_to_an_organizer(browser, chapter, organizer):
@@ -229,7 +248,7 @@ def test_another_organizer_of_the_chapter_can_grant_to_an_organizer(browser, cha
         GRANTS, {"member_id": organizer.id, "amount": "4", "memo": "Ran the fair"}, form_page=LEDGER
     )
     assert response.status_code == 302
-    assert ledger.balance(chapter, organizer) == 4
+    assert queries.balance(chapter, organizer) == 4
     grants = html(browser.get(f"{LEDGER}?kind=grant"))
     assert re.search(r"Organizer grant: Ran the fair.*?<td>Olga</td>", grants, re.S)
 
@@ -258,7 +277,7 @@ def test_the_same_grant_form_submitted_twice_grants_once(browser, chapter, organ
     for _ in range(2):
         form = {"member_id": ann.id, "amount": "5", "memo": "Hosted", "request_key": key}
         assert browser.post(GRANTS, form, form_page=LEDGER).status_code == 302
-    assert ledger.balance(chapter, ann) == 5 and transaction_count() == 1
+    assert queries.balance(chapter, ann) == 5 and transaction_count() == 1
 
 
 # Reversals -------------------------------------------------------------------------------------
@@ -277,7 +296,7 @@ def test_an_organizer_reverses_a_transaction_with_a_memo(browser, chapter, organ
     browser.login(organizer.email)
     response = browser.post(reversal_path(reward), {"memo": "Duplicate intro"}, form_page=detail_path(reward))
     assert response.status_code == 302
-    assert ledger.balance(chapter, ann) == 0
+    assert queries.balance(chapter, ann) == 0
     assert "Reversed by" in html(browser.get(detail_path(reward)))
 
 
@@ -293,7 +312,7 @@ def test_reversing_a_reversed_transaction_says_so_and_writes_nothing(browser, ch
     reward = give(chapter, ann, 3)
     browser.login(organizer.email)
     form_page = html(browser.get(detail_path(reward)))
-    ledger.reverse(reward, memo="First", caused_by=organizer)
+    organizing.reverse(reward, memo="First", caused_by=organizer)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form_page).group(1)
     response = browser.client.post(reversal_path(reward), data={"memo": "Second", "csrf_token": token})
     assert response.status_code == 422
@@ -302,7 +321,7 @@ def test_reversing_a_reversed_transaction_says_so_and_writes_nothing(browser, ch
 
 
 def test_reversing_a_reversal_is_refused(browser, chapter, organizer, ann):
-    reversal = ledger.reverse(give(chapter, ann, 3), memo="First", caused_by=organizer)
+    reversal = organizing.reverse(give(chapter, ann, 3), memo="First", caused_by=organizer)
     browser.login(organizer.email)
     response = browser.post(reversal_path(reversal), {"memo": "Undo"}, form_page=LEDGER)
     assert response.status_code == 422 and "cannot itself be reversed" in html(response)
@@ -315,23 +334,21 @@ def test_an_organizer_sees_the_reported_business_amount_and_reverses_the_bonus(
     cy = MembershipFactory(chapter=chapter, member__display_name="Cy").member
     intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
     introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 12500)
-    bonus = db.session.scalar(
-        select(LedgerTransaction).where(LedgerTransaction.kind == ledger.Kind.BUSINESS_CLOSED)
-    )
+    bonus = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == Kind.BUSINESS_CLOSED))
     browser.login(organizer.email)
     assert "Business closed (reported amount 12,500) after introducing Ann and Bob" in html(
         browser.get(f"{LEDGER}?kind=business_closed")
     )
     response = browser.post(reversal_path(bonus), {"memo": "Amount made up"}, form_page=detail_path(bonus))
     assert response.status_code == 302
-    assert ledger.balance(chapter, cy) == 0
+    assert queries.balance(chapter, cy) == 0
     assert "Reversed by" in html(browser.get(detail_path(bonus)))
-    assert ledger.verify(chapter).ok
+    assert verify.verify(chapter).ok
 
 
 def test_an_organizer_cannot_reverse_a_transaction_on_their_own_account(browser, chapter, organizer):
     reward = give(chapter, organizer, 3)
-    taken = ledger.grant(
+    taken = organizing.grant(
         chapter,
         member_id=organizer.id,
         amount=-3,
@@ -342,7 +359,7 @@ def test_an_organizer_cannot_reverse_a_transaction_on_their_own_account(browser,
     for transaction in (reward, taken):
         response = browser.post(reversal_path(transaction), {"memo": "Mine"}, form_page=LEDGER)
         assert response.status_code == 422 and "on your own account" in html(response)
-    assert transaction_count() == 2 and ledger.balance(chapter, organizer) == 0
+    assert transaction_count() == 2 and queries.balance(chapter, organizer) == 0
 
 
 def test_a_transaction_of_another_chapter_is_not_found_here(browser, chapter, organizer):
@@ -382,7 +399,7 @@ def test_saving_the_policy_records_who_changed_what(browser, chapter, organizer)
     browser.login(organizer.email)
     response = browser.post(POLICY, {**POLICY_FORM, "need_cost": "4", "welcome_credits": "2"})
     assert response.status_code == 302
-    assert ledger.policy_for(chapter).need_cost == 4
+    assert policy_for(chapter).need_cost == 4
     page = html(browser.get(POLICY))
     assert "Saved 2 changes" in page
     assert "Cost of posting a need" in page and organizer.display_name in page
@@ -405,7 +422,7 @@ def test_an_invalid_policy_re_renders_with_its_message_and_changes_nothing(
     response = browser.post(POLICY, {**POLICY_FORM, "need_cost": "4", field: value})
     assert response.status_code == 422 and message in html(response)
     assert db.session.scalar(select(func.count(PolicyChange.id))) == 0
-    assert ledger.policy_for(chapter).need_cost == 2
+    assert policy_for(chapter).need_cost == 2
 
 
 def test_the_organize_page_links_to_the_ledger_and_policy(browser, chapter, organizer):

@@ -12,8 +12,8 @@ from sqlalchemy.exc import DBAPIError
 from referral_hub.accounts.models import Member
 from referral_hub.chapters.models import Chapter
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
-from referral_hub.ledger.models import LedgerTransaction
+from referral_hub.ledger import posting, queries, verify
+from referral_hub.ledger.models import Kind, LedgerTransaction
 from tests.conftest import ON_POSTGRESQL
 
 from .conftest import APPEND_ONLY_TABLES, THREADS, give
@@ -43,8 +43,8 @@ def test_fifty_threads_posting_one_idempotency_key_write_one_transaction(committ
             )
             == 1
         )
-        assert ledger.balance(chapter, member) == 3
-        assert ledger.verify(chapter).ok
+        assert queries.balance(chapter, member) == 3
+        assert verify.verify(chapter).ok
 
 
 def test_fifty_threads_spending_one_balance_never_take_it_below_zero(committed):
@@ -55,9 +55,9 @@ def test_fifty_threads_spending_one_balance_never_take_it_below_zero(committed):
 
     def post_a_need(number):
         chapter, member = load(chapter_id, member_id)
-        return ledger.post(
-            chapter, key=f"need:{uuid.uuid4().hex}:{number}", kind=ledger.Kind.ASK_NEED, memo="A need",
-            caused_by=member, entries=[(member, -2), (ledger.POOL, 2)],
+        return posting.post(
+            chapter, key=f"need:{uuid.uuid4().hex}:{number}", kind=Kind.ASK_NEED, memo="A need",
+            caused_by=member, entries=[(member, -2), (posting.POOL, 2)],
         ).id  # fmt: skip
 
     outcomes = committed.at_once(post_a_need)
@@ -65,12 +65,12 @@ def test_fifty_threads_spending_one_balance_never_take_it_below_zero(committed):
     statuses = [status for status, _ in outcomes]
     assert statuses.count("ok") == 5 and statuses.count("refused") == THREADS - 5
     assert all(
-        isinstance(error, ledger.InsufficientCredits) for status, error in outcomes if status == "refused"
+        isinstance(error, posting.InsufficientCredits) for status, error in outcomes if status == "refused"
     )
     with committed.app.app_context():
         chapter, member = load(chapter_id, member_id)
-        assert ledger.balance(chapter, member) == 0
-        assert ledger.verify(chapter).ok
+        assert queries.balance(chapter, member) == 0
+        assert verify.verify(chapter).ok
 
 
 def test_grants_and_asks_racing_on_several_accounts_neither_deadlock_nor_drift(committed):
@@ -83,9 +83,9 @@ def test_grants_and_asks_racing_on_several_accounts_neither_deadlock_nor_drift(c
     def give_or_take(number):
         chapter, member = load(chapter_id, member_ids[number % 3])
         amount = 1 if number % 2 else -3
-        return ledger.post(
-            chapter, key=f"race:{uuid.uuid4().hex}", kind=ledger.Kind.GRANT, memo="race", caused_by=None,
-            entries=[(ledger.POOL, -amount), (member, amount)],
+        return posting.post(
+            chapter, key=f"race:{uuid.uuid4().hex}", kind=Kind.GRANT, memo="race", caused_by=None,
+            entries=[(posting.POOL, -amount), (member, amount)],
         ).id  # fmt: skip
 
     outcomes = committed.at_once(give_or_take)
@@ -93,9 +93,9 @@ def test_grants_and_asks_racing_on_several_accounts_neither_deadlock_nor_drift(c
     assert {status for status, _ in outcomes} <= {"ok", "refused"}
     with committed.app.app_context():
         chapter = db.session.get(Chapter, chapter_id)
-        report = ledger.verify(chapter)
+        report = verify.verify(chapter)
         assert report.ok, [violation for check in report.checks for violation in check.violations]
-        assert all(ledger.balance(*load(chapter_id, member_id)) >= 0 for member_id in member_ids)
+        assert all(queries.balance(*load(chapter_id, member_id)) >= 0 for member_id in member_ids)
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="the append-only trigger exists on PostgreSQL only")
@@ -113,4 +113,4 @@ def test_updating_or_deleting_ledger_rows_fails_on_postgresql(chapter, ann, stat
     give(chapter, ann, 3)
     with pytest.raises(DBAPIError, match="the ledger is append-only"), db.session.begin_nested():
         db.session.execute(text(statement))
-    assert ledger.verify(chapter).ok and ledger.balance(chapter, ann) == 3
+    assert verify.verify(chapter).ok and queries.balance(chapter, ann) == 3

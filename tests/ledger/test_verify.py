@@ -8,7 +8,8 @@ import pytest
 from sqlalchemy import text
 
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import organizing, posting
+from referral_hub.ledger.models import Kind
 from tests.factories import ChapterFactory, MembershipFactory
 
 from .conftest import APPEND_ONLY_TABLES, give
@@ -19,12 +20,12 @@ def books(chapter, organizer, ann, bob):
     """A small chapter ledger with rewards, an ask, a grant and a reversal."""
     reward = give(chapter, ann, 3)
     give(chapter, bob, 3)
-    ledger.post(
-        chapter, key="need:1", kind=ledger.Kind.ASK_NEED, memo="Need", caused_by=ann,
-        entries=[(ann, -2), (ledger.POOL, 2)],
+    posting.post(
+        chapter, key="need:1", kind=Kind.ASK_NEED, memo="Need", caused_by=ann,
+        entries=[(ann, -2), (posting.POOL, 2)],
     )  # fmt: skip
-    grant = ledger.grant(chapter, member_id=bob.id, amount=4, memo="Breakfast host", granted_by=organizer)
-    ledger.reverse(grant, memo="Wrong member", caused_by=organizer)
+    grant = organizing.grant(chapter, member_id=bob.id, amount=4, memo="Breakfast host", granted_by=organizer)
+    organizing.reverse(grant, memo="Wrong member", caused_by=organizer)
     return reward
 
 
@@ -92,7 +93,7 @@ def test_a_member_balance_that_dipped_below_zero_in_history_is_caught(app, books
 
 
 def test_a_reversal_of_a_reversal_and_a_lopsided_reversal_are_caught(app, chapter, organizer, ann, books):
-    reversal = ledger.reverse(give(chapter, ann, 2), memo="Duplicate", caused_by=organizer)
+    reversal = organizing.reverse(give(chapter, ann, 2), memo="Duplicate", caused_by=organizer)
     corrupt(
         "INSERT INTO ledger_transactions (chapter_id, kind, idempotency_key, memo, reverses_id, created_at) "
         "VALUES (:chapter, 'reversal', 'forged', 'forged', :reversal, CURRENT_TIMESTAMP)",

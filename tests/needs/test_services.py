@@ -5,23 +5,25 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from referral_hub.chapters.policy import policy_for
 from referral_hub.clock import utcnow
 from referral_hub.errors import Forbidden
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import posting, queries
+from referral_hub.ledger.models import Kind
 from referral_hub.needs import services
 from referral_hub.needs.models import Need, NeedStatus
 from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
 
 
 def grant(chapter, member, amount):
-    ledger.post(
+    posting.post(
         chapter,
         key=f"test-grant:{member.id}:{amount}:{utcnow().timestamp()}",
-        kind=ledger.Kind.GRANT,
+        kind=Kind.GRANT,
         memo="test grant",
         caused_by=None,
-        entries=[(ledger.POOL, -amount), (member, amount)],
+        entries=[(posting.POOL, -amount), (member, amount)],
     )
 
 
@@ -36,15 +38,15 @@ def test_posting_a_need_costs_the_policy_credits(membership):
     need = services.post_need(chapter, asker, title="A caterer for 40", details="Office party in June.")
     assert need.status is NeedStatus.OPEN
     assert need.expires_at - need.created_at == timedelta(days=30)
-    assert ledger.balance(chapter, asker) == 5 - ledger.policy_for(chapter).need_cost
+    assert queries.balance(chapter, asker) == 5 - policy_for(chapter).need_cost
 
 
 def test_without_enough_credits_nothing_is_posted_and_the_message_says_how_to_earn(membership):
     chapter, asker = membership.chapter, membership.member
-    with pytest.raises(ledger.InsufficientCredits, match="introduc"):
+    with pytest.raises(posting.InsufficientCredits, match="introduc"):
         services.post_need(chapter, asker, title="A caterer", details="Office party.")
     assert db.session.scalar(select(func.count()).select_from(Need)) == 0
-    assert ledger.balance(chapter, asker) == 0
+    assert queries.balance(chapter, asker) == 0
 
 
 def test_an_expiry_date_in_the_past_is_refused(membership):

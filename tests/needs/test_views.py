@@ -4,7 +4,8 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_hub.extensions import db
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import posting
+from referral_hub.ledger.models import Kind
 from referral_hub.needs.models import Need, NeedStatus
 from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
 
@@ -17,13 +18,13 @@ def member(browser):
 
 
 def fund(membership, amount=10):
-    ledger.post(
+    posting.post(
         membership.chapter,
         key=f"test-fund:{membership.id}",
-        kind=ledger.Kind.GRANT,
+        kind=Kind.GRANT,
         memo="test",
         caused_by=None,
-        entries=[(ledger.POOL, -amount), (membership.member, amount)],
+        entries=[(posting.POOL, -amount), (membership.member, amount)],
     )
 
 

@@ -9,8 +9,8 @@ from referral_hub.errors import Forbidden, NotFound
 from referral_hub.extensions import db
 from referral_hub.introductions import services as introductions
 from referral_hub.introductions.models import Decision
-from referral_hub.ledger import services as ledger
-from referral_hub.ledger.models import LedgerTransaction
+from referral_hub.ledger import posting, queries, verify
+from referral_hub.ledger.models import Kind, LedgerTransaction
 from referral_hub.relationships import connectors
 from referral_hub.relationships.models import InteractionKind, IntroRequest, RequestState
 from referral_hub.relationships.services import RelationshipRefused
@@ -53,13 +53,13 @@ def graph(chapter, member_of):
 
 
 def give(chapter, member, credits: int):
-    ledger.post(
+    posting.post(
         chapter,
         key=f"test-grant:{member.id}:{credits}",
-        kind=ledger.Kind.GRANT,
+        kind=Kind.GRANT,
         memo="test credits",
         caused_by=None,
-        entries=[(ledger.POOL, -credits), (member, credits)],
+        entries=[(posting.POOL, -credits), (member, credits)],
     )
 
 
@@ -91,7 +91,7 @@ def test_asking_a_connector_charges_the_policy_cost_and_emails_them_a_prefilled_
     request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE, now=NOW)
     assert (request.state, request.cost, request.chapter_id) == (RequestState.OPEN, 1, chapter.id)
     assert request.expires_at == NOW + timedelta(days=14)
-    assert ledger.balance(chapter, ann) == 2
+    assert queries.balance(chapter, ann) == 2
     [message] = mail_to(dan.email)
     assert NOTE in message.body_text and "Ann" in message.subject and "Tom" in message.subject
     assert f"/introductions/new?first={ann.id}&second={tom.id}" in message.body_text
@@ -113,12 +113,12 @@ def test_a_refused_ask_says_why_and_charges_nothing(chapter, graph, who, note, m
         connectors.ask(
             graph["Ann"], connector_id=graph[who].id, target_id=graph["Tom"].id, note=note, now=NOW
         )
-    assert ledger.balance(chapter, graph["Ann"]) == 3
+    assert queries.balance(chapter, graph["Ann"]) == 3
     assert db.session.scalar(select(func.count()).select_from(IntroRequest)) == 0
 
 
 def test_an_ask_without_the_credits_writes_nothing(chapter, graph):
-    with pytest.raises(ledger.InsufficientCredits, match="Earn credits"):
+    with pytest.raises(posting.InsufficientCredits, match="Earn credits"):
         connectors.ask(
             graph["Ann"], connector_id=graph["Dan"].id, target_id=graph["Tom"].id, note=NOTE, now=NOW
         )
@@ -132,11 +132,11 @@ def test_asking_the_same_connector_again_while_the_request_is_open_is_refused(ch
     first = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE, now=NOW)
     with pytest.raises(connectors.AlreadyAsked, match="already asked Dan"):
         connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE + " Again.", now=NOW)
-    assert ledger.balance(chapter, ann) == 4, "the refused ask is not charged"
+    assert queries.balance(chapter, ann) == 4, "the refused ask is not charged"
     connectors.ask(ann, connector_id=eve.id, target_id=tom.id, note=NOTE, now=NOW)  # another connector
     connectors.decline(first, dan, now=NOW)
     connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE, now=NOW)  # closed: ask again
-    assert ledger.balance(chapter, ann) == 3
+    assert queries.balance(chapter, ann) == 3
 
 
 def refunds_of(request) -> list[LedgerTransaction]:
@@ -145,7 +145,7 @@ def refunds_of(request) -> list[LedgerTransaction]:
             select(LedgerTransaction).where(
                 LedgerTransaction.subject_type == "intro_request",
                 LedgerTransaction.subject_id == request.id,
-                LedgerTransaction.kind == ledger.Kind.REFUND,
+                LedgerTransaction.kind == Kind.REFUND,
             )
         )
     )
@@ -155,20 +155,20 @@ def test_a_decline_refunds_the_asker_once_and_tells_them(chapter, graph):
     ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
     give(chapter, ann, 1)
     request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE, now=NOW)
-    assert ledger.balance(chapter, ann) == 0
+    assert queries.balance(chapter, ann) == 0
     with pytest.raises(Forbidden):
         connectors.decline(request, tom, now=NOW)
     connectors.decline(request, dan, now=NOW)
     assert (request.state, request.closed_at) == (RequestState.DECLINED, NOW)
-    assert ledger.balance(chapter, ann) == 1
+    assert queries.balance(chapter, ann) == 1
     [refund] = refunds_of(request)
     assert refund.idempotency_key == f"intro_request:{request.id}:refund"
     assert "could not introduce you to Tom" in mail_to(ann.email)[-1].subject
     with pytest.raises(connectors.RequestClosed):
         connectors.decline(request, dan, now=NOW)
     assert connectors.expire_requests(now=days_after(30)) == (0, 0)
-    assert len(refunds_of(request)) == 1 and ledger.balance(chapter, ann) == 1
-    assert ledger.verify(chapter).ok
+    assert len(refunds_of(request)) == 1 and queries.balance(chapter, ann) == 1
+    assert verify.verify(chapter).ok
 
 
 def test_an_expired_request_is_refunded_once(chapter, graph):
@@ -180,9 +180,9 @@ def test_an_expired_request_is_refunded_once(chapter, graph):
     assert connectors.expire_requests(now=days_after(15)) == (0, 0)
     db.session.refresh(request)
     assert request.state is RequestState.EXPIRED
-    assert len(refunds_of(request)) == 1 and ledger.balance(chapter, ann) == 1
+    assert len(refunds_of(request)) == 1 and queries.balance(chapter, ann) == 1
     assert "expired" in mail_to(ann.email)[-1].subject
-    assert ledger.verify(chapter).ok
+    assert verify.verify(chapter).ok
 
 
 def test_a_request_the_connector_acted_on_is_introduced_at_once_and_stays_paid_for(chapter, graph):
@@ -195,7 +195,7 @@ def test_a_request_the_connector_acted_on_is_introduced_at_once_and_stays_paid_f
     db.session.refresh(request)
     assert (request.state, request.introduction_id) == (RequestState.INTRODUCED, intro.id)
     assert connectors.expire_requests(now=request.expires_at) == (0, 0)
-    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
+    assert refunds_of(request) == [] and queries.balance(chapter, ann) == 0
 
 
 def test_a_connector_who_introduced_cannot_decline_and_refund_the_asker(chapter, graph):
@@ -206,8 +206,8 @@ def test_a_connector_who_introduced_cannot_decline_and_refund_the_asker(chapter,
     with pytest.raises(connectors.RequestClosed, match="You already introduced Ann and Tom"):
         connectors.decline(request, dan)
     assert request.state is RequestState.INTRODUCED
-    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
-    assert ledger.verify(chapter).ok
+    assert refunds_of(request) == [] and queries.balance(chapter, ann) == 0
+    assert verify.verify(chapter).ok
 
 
 def test_an_open_request_with_an_introduction_already_made_cannot_be_declined(chapter, graph):
@@ -220,7 +220,7 @@ def test_an_open_request_with_an_introduction_already_made_cannot_be_declined(ch
     with pytest.raises(connectors.RequestClosed, match="this request is fulfilled"):
         connectors.decline(request, dan)
     assert request.state is RequestState.OPEN
-    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
+    assert refunds_of(request) == [] and queries.balance(chapter, ann) == 0
 
 
 def test_declining_through_the_page_after_introducing_keeps_the_request_paid_for(client, chapter, graph):
@@ -241,7 +241,7 @@ def test_declining_through_the_page_after_introducing_keeps_the_request_paid_for
     assert "You made this introduction" in page
     db.session.refresh(request)
     assert request.state is RequestState.INTRODUCED
-    assert refunds_of(request) == [] and ledger.balance(chapter, ann) == 0
+    assert refunds_of(request) == [] and queries.balance(chapter, ann) == 0
 
 
 def test_completing_the_introduction_closes_the_request_at_once(chapter, graph):
@@ -270,7 +270,7 @@ def test_the_intros_expire_command_closes_requests_too(app, chapter, graph):
     result = app.test_cli_runner().invoke(args=["intros", "expire"])
     assert result.exit_code == 0, result.output
     assert "connector requests: 0 introduced, 1 expired and refunded" in result.output
-    assert ledger.balance(chapter, graph["Ann"]) == 1
+    assert queries.balance(chapter, graph["Ann"]) == 1
 
 
 def test_an_ask_about_an_unknown_connector_or_an_unverified_target_is_refused(chapter, graph, member_of):
@@ -281,4 +281,4 @@ def test_an_ask_about_an_unknown_connector_or_an_unverified_target_is_refused(ch
     interact(graph["Dan"], newcomer, K.ONE_TO_ONE)
     with pytest.raises(RelationshipRefused, match="has not verified"):
         connectors.ask(graph["Ann"], connector_id=graph["Dan"].id, target_id=newcomer.id, note=NOTE)
-    assert ledger.balance(chapter, graph["Ann"]) == 3
+    assert queries.balance(chapter, graph["Ann"]) == 3

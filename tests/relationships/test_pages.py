@@ -10,7 +10,8 @@ from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions import services as introductions
 from referral_hub.introductions.models import Decision
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import posting, queries
+from referral_hub.ledger.models import Kind
 from referral_hub.relationships.models import Interaction, InteractionKind, IntroRequest, RequestState
 from tests.conftest import Browser, mail_to
 from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
@@ -144,13 +145,13 @@ def test_asking_a_connector_from_the_profile(chapter, client, member_of):
     ann, tom, dan = member_of("Ann"), member_of("Tom"), member_of("Dan")
     interact(dan, ann, InteractionKind.ONE_TO_ONE, at=utcnow())
     interact(dan, tom, InteractionKind.BUSINESS_CLOSED, at=utcnow())
-    ledger.post(
+    posting.post(
         chapter,
         key="test:credits",
-        kind=ledger.Kind.GRANT,
+        kind=Kind.GRANT,
         memo="test",
         caused_by=None,
-        entries=[(ledger.POOL, -1), (ann, 1)],
+        entries=[(posting.POOL, -1), (ann, 1)],
     )
     browser = Browser(client)
     browser.login(ann.email)
@@ -183,7 +184,7 @@ def test_asking_a_connector_from_the_profile(chapter, client, member_of):
     )
     assert declined.status_code == 302
     db.session.refresh(request)
-    assert request.state is RequestState.DECLINED and ledger.balance(chapter, ann) == 1
+    assert request.state is RequestState.DECLINED and queries.balance(chapter, ann) == 1
 
     tom_browser = Browser(client.application.test_client())
     tom_browser.login(tom.email)

@@ -8,7 +8,8 @@ from datetime import timedelta
 import pytest
 
 from referral_hub.clock import utcnow
-from referral_hub.ledger import services as ledger
+from referral_hub.ledger import posting
+from referral_hub.ledger.models import Kind
 from referral_hub.relationships import connectors
 from referral_hub.relationships.models import InteractionKind
 from tests.conftest import Browser
@@ -43,13 +44,13 @@ def build(scale: int):
     for _ in range(2 * scale):
         asker = member()
         interact(asker, ann, InteractionKind.ONE_TO_ONE, at=now)
-        ledger.post(
+        posting.post(
             chapter,
             key=f"test:credits:{asker.id}",
-            kind=ledger.Kind.GRANT,
+            kind=Kind.GRANT,
             memo="test",
             caused_by=None,
-            entries=[(ledger.POOL, -1), (asker, 1)],
+            entries=[(posting.POOL, -1), (asker, 1)],
         )
         connectors.ask(asker, connector_id=ann.id, target_id=tom.id, note=ASK_NOTE)
     return ann, tom

@@ -19,10 +19,10 @@ from flask import url_for
 from sqlalchemy import event, select
 
 from referral_hub.accounts.models import LinkPurpose
+from referral_hub.chapters.models import POLICY_SETTINGS
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions.models import Decision
-from referral_hub.ledger.models import POLICY_SETTINGS
 from referral_hub.relationships.digest import unsubscribe_token
 from referral_hub.reports.models import TOKEN_PREFIX
 from tests.conftest import csrf_from

@@ -8,7 +8,7 @@ from ...chapters import services
 from ...errors import NotFound
 from ...extensions import db, login_manager
 from ...introductions.services import waiting_for
-from ...ledger import services as ledger
+from ...ledger import queries
 from ...needs.services import open_needs_for
 from ..accounts.forms import ConfirmForm
 from ..http import page_arg
@@ -32,7 +32,7 @@ def dashboard():
     return render_template(
         "chapters/dashboard.html",
         memberships=services.memberships_of(current_user),
-        balances={chapter.id: credits for chapter, credits in ledger.balances_of(current_user)},
+        balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
         waiting=waiting_for(current_user),
         open_needs=open_needs_for(current_user),
         join_form=JoinRequestForm(),

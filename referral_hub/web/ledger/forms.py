@@ -7,8 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
-from ...ledger.models import MEMO_LENGTH, POLICY_SETTINGS, Kind
-from ...ledger.services import MAX_GRANT
+from ...chapters.models import POLICY_SETTINGS
+from ...ledger.models import MEMO_LENGTH, Kind
+from ...ledger.organizing import MAX_GRANT
 from ..http import id_from
 
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")

@@ -5,14 +5,36 @@ from flask_login import current_user
 
 from ...chapters import services as chapters
 from ...chapters.models import Chapter
+from ...chapters.policy import policy_for, policy_history, update_policy
 from ...extensions import login_manager
-from ...ledger import services
-from ...ledger.models import Kind
+from ...ledger import organizing, posting, queries, verify
+from ...ledger.models import Kind, LedgerTransaction
 from ..http import page_arg
 from ..refusals import Refusal
 from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
 
 bp = Blueprint("ledger", __name__)
+
+# The page of each kind of subject a transaction can be about, and the name of the subject's id in its URL.
+SUBJECT_PAGES = {
+    "introduction": ("introductions.detail", "intro_id"),
+    "need": ("needs.detail", "need_id"),
+    "intro_request": ("relationships.intro_request", "request_id"),
+}
+
+
+def subject_url(transaction: LedgerTransaction) -> str | None:
+    """The link to the page of what the transaction is about, if that has a page."""
+    page = SUBJECT_PAGES.get(transaction.subject_type or "")
+    if page is None or transaction.subject_id is None:
+        return None
+    endpoint, id_name = page
+    return url_for(endpoint, **{id_name: transaction.subject_id})
+
+
+@bp.context_processor
+def _links():
+    return {"subject_url": subject_url}
 
 
 @bp.before_request
@@ -25,9 +47,9 @@ def _members_only():
 def mine():
     return render_template(
         "ledger/mine.html",
-        balances=services.chapter_balances(current_user),
-        page=services.history(current_user, page=page_arg()),
-        how_to_earn=services.HOW_TO_EARN,
+        balances=queries.chapter_balances(current_user),
+        page=queries.history(current_user, page=page_arg()),
+        how_to_earn=posting.HOW_TO_EARN,
     )
 
 
@@ -44,7 +66,7 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
     filter_form = LedgerFilterForm(members=member_list, formdata=request.args or None)
     criteria = None
     if request.args and filter_form.validate():
-        criteria = services.LedgerFilter(
+        criteria = queries.LedgerFilter(
             member_id=filter_form.member.data,
             kind=Kind(filter_form.kind.data) if filter_form.kind.data else None,
             since=filter_form.since.data,
@@ -55,29 +77,29 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
         "ledger/chapter.html",
         chapter=chapter,
         members=members,
-        pool_balance=services.pool_balance(chapter),
+        pool_balance=queries.pool_balance(chapter),
         grant_form=grant_form or GrantForm(members=member_list, formdata=None),
         filter_form=filter_form,
         filters=filters,
-        page=services.chapter_ledger(chapter, criteria, page=page_arg()),
-        report=services.verify(chapter),
+        page=queries.chapter_ledger(chapter, criteria, page=page_arg()),
+        report=verify.verify(chapter),
     ), status
 
 
 @bp.get("/chapters/<slug>/ledger")
 def chapter_ledger(slug: str):
     chapter = _organized_chapter(slug)
-    return _chapter_page(chapter, services.member_balances(chapter))
+    return _chapter_page(chapter, queries.member_balances(chapter))
 
 
 @bp.post("/chapters/<slug>/ledger/grants")
 def grant(slug: str):
     chapter = _organized_chapter(slug)
-    members = services.member_balances(chapter)
+    members = queries.member_balances(chapter)
     form = GrantForm(members=[row.member for row in members])
     if form.validate_on_submit():
         with Refusal(form) as refused:
-            transaction = services.grant(
+            transaction = organizing.grant(
                 chapter,
                 member_id=form.member_id.data,
                 amount=form.amount.data,
@@ -91,9 +113,9 @@ def grant(slug: str):
             )
             amount = form.amount.data
             flash(
-                f"Granted {services.credits(amount)} to {recipient}."
+                f"Granted {posting.credits(amount)} to {recipient}."
                 if amount > 0
-                else f"Took back {services.credits(-amount)} from {recipient}.",
+                else f"Took back {posting.credits(-amount)} from {recipient}.",
                 "success",
             )
             return redirect(url_for(".transaction", slug=slug, transaction_id=transaction.id))
@@ -104,7 +126,7 @@ def _transaction_page(chapter: Chapter, transaction_id: int, form: ReversalForm 
     return render_template(
         "ledger/transaction.html",
         chapter=chapter,
-        transaction=services.transaction_in(chapter, transaction_id),
+        transaction=queries.transaction_in(chapter, transaction_id),
         form=form or ReversalForm(formdata=None),
     ), status
 
@@ -117,11 +139,11 @@ def transaction(slug: str, transaction_id: int):
 @bp.post("/chapters/<slug>/ledger/transactions/<int:transaction_id>/reversal")
 def reversal(slug: str, transaction_id: int):
     chapter = _organized_chapter(slug)
-    original = services.transaction_in(chapter, transaction_id)
+    original = queries.transaction_in(chapter, transaction_id)
     form = ReversalForm()
     if form.validate_on_submit():
         with Refusal(form) as refused:
-            reversed_by = services.reverse(original, memo=form.memo.data, caused_by=current_user)
+            reversed_by = organizing.reverse(original, memo=form.memo.data, caused_by=current_user)
         if not refused:
             flash(f"Transaction #{original.id} is reversed.", "success")
             return redirect(url_for(".transaction", slug=slug, transaction_id=reversed_by.id))
@@ -130,19 +152,19 @@ def reversal(slug: str, transaction_id: int):
 
 def _policy_page(chapter: Chapter, form: PolicyForm, status: int = 200):
     return render_template(
-        "ledger/policy.html", chapter=chapter, form=form, changes=services.policy_history(chapter)
+        "ledger/policy.html", chapter=chapter, form=form, changes=policy_history(chapter)
     ), status
 
 
 @bp.route("/chapters/<slug>/ledger/policy", methods=["GET", "POST"])
 def policy(slug: str):
     chapter = _organized_chapter(slug)
-    form = PolicyForm(obj=services.policy_for(chapter))
+    form = PolicyForm(obj=policy_for(chapter))
     if request.method == "GET":
         return _policy_page(chapter, form)
     if form.validate_on_submit():
         with Refusal(form) as refused:
-            changes = services.update_policy(chapter, changed_by=current_user, settings=form.settings())
+            changes = update_policy(chapter, changed_by=current_user, settings=form.settings())
         if not refused:
             flash(
                 f"Saved {len(changes)} change{'' if len(changes) == 1 else 's'} to the credit policy."

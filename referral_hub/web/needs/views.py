@@ -3,9 +3,10 @@
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+from ...chapters.policy import policy_for
 from ...chapters.services import membership_of
 from ...introductions import services as introductions
-from ...ledger import services as ledger
+from ...ledger import queries
 from ...needs import services
 from ...needs.models import NeedStatus
 from ..accounts.forms import ConfirmForm
@@ -48,8 +49,8 @@ def board(slug: str):
 @login_required
 def new(slug: str):
     chapter = membership_of(current_user, slug).chapter
-    policy = ledger.policy_for(chapter)
-    balance = ledger.balance(chapter, current_user)
+    policy = policy_for(chapter)
+    balance = queries.balance(chapter, current_user)
     form = NeedForm()
     if form.validate_on_submit():
         with Refusal(form) as refused:

@@ -5,11 +5,11 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user, login_required
 
 from ...accounts.models import Member
+from ...chapters.policy import policy_for
 from ...chapters.services import shares_chapter
 from ...clock import utcnow
 from ...errors import NotFound
 from ...extensions import db
-from ...ledger import services as ledger
 from ...needs.models import Need
 from ...relationships import connectors, digest, matching, services
 from ..accounts.forms import ConfirmForm
@@ -35,7 +35,7 @@ def profile_panel(viewer: Member, member: Member, **forms) -> dict:
         "connectors": connectors.connectors_for(viewer, member, now=now),
         "open_asks": connectors.open_asks(viewer, member),
         "ask_chapters": chapters,
-        "ask_cost": ledger.policy_for(chapters[0]).connector_cost if len(chapters) == 1 else None,
+        "ask_cost": policy_for(chapters[0]).connector_cost if len(chapters) == 1 else None,
         "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
         "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None),
         "ask_form": forms.get("ask_form") or AskConnectorForm(formdata=None),

@@ -1,0 +1,84 @@
+"""A chapter's policy: what credits are worth and how introductions run, with the history of its changes."""
+
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import Member
+from ..clock import utcnow
+from ..database import upsert
+from ..errors import DomainError
+from ..extensions import db
+from .models import POLICY_SETTINGS, Chapter, ChapterPolicy, PolicyChange
+
+
+class InvalidPolicy(DomainError):
+    code = "invalid_policy"
+
+
+def policy_for(chapter: Chapter) -> ChapterPolicy:
+    """The chapter's policy; DESIGN.md's defaults until an organizer first changes it."""
+    return db.session.get(ChapterPolicy, chapter.id) or ChapterPolicy.defaults(chapter.id)
+
+
+def _check_settings(settings: dict[str, int]) -> None:
+    for name, value in settings.items():
+        if name not in POLICY_SETTINGS:
+            raise InvalidPolicy(f"There is no setting called {name!r}.")
+        _default, low, high, label = POLICY_SETTINGS[name]
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise InvalidPolicy(f"{label}: choose a whole number from {low} to {high}.")
+
+
+def _locked_policy(chapter: Chapter) -> ChapterPolicy:
+    """The chapter's policy row, written with the defaults if it is new, and locked for this transaction."""
+    db.session.execute(
+        upsert(ChapterPolicy)
+        .values(chapter_id=chapter.id, updated_at=utcnow(), **ChapterPolicy.defaults(chapter.id).settings())
+        .on_conflict_do_nothing()
+    )
+    # Locked, so two organizers saving at once record their changes one after the other.
+    return db.session.scalar(
+        select(ChapterPolicy)
+        .where(ChapterPolicy.chapter_id == chapter.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+
+
+def update_policy(chapter: Chapter, *, changed_by: Member, settings: dict[str, int]) -> list[PolicyChange]:
+    """Change some of the chapter's settings, recording each change with who and when."""
+    _check_settings(settings)
+    policy = _locked_policy(chapter)
+    now = utcnow()
+    changes = []
+    for name, value in settings.items():
+        if getattr(policy, name) != value:
+            changes.append(
+                PolicyChange(
+                    chapter_id=chapter.id,
+                    setting=name,
+                    old_value=getattr(policy, name),
+                    new_value=value,
+                    changed_by_id=changed_by.id,
+                    changed_at=now,
+                )
+            )
+            setattr(policy, name, value)
+    if changes:
+        policy.updated_at = now
+        policy.updated_by_id = changed_by.id
+        db.session.add_all(changes)
+        db.session.flush()
+    return changes
+
+
+def policy_history(chapter: Chapter, *, limit: int = 50) -> list[PolicyChange]:
+    return list(
+        db.session.scalars(
+            select(PolicyChange)
+            .where(PolicyChange.chapter_id == chapter.id)
+            .options(joinedload(PolicyChange.changed_by))
+            .order_by(PolicyChange.changed_at.desc(), PolicyChange.id.desc())
+            .limit(limit)
+        )
+    )

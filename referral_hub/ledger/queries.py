@@ -1,0 +1,183 @@
+"""Reading the ledger: balances, a member's history, a chapter's transactions, one transaction."""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
+
+from ..accounts.models import Member
+from ..chapters.models import POLICY_SETTINGS, Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..errors import NotFound
+from ..extensions import db
+from .models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
+
+HISTORY_PAGE_SIZE = 25
+CHAPTER_LEDGER_PAGE_SIZE = 25
+
+
+def balance(chapter: Chapter, member: Member) -> int:
+    return (
+        db.session.scalar(
+            select(LedgerAccount.balance).where(
+                LedgerAccount.chapter_id == chapter.id, LedgerAccount.member_id == member.id
+            )
+        )
+        or 0
+    )
+
+
+@dataclass(frozen=True)
+class ChapterBalance:
+    chapter: Chapter
+    balance: int
+    intro_reward: int
+    need_cost: int
+
+
+def _setting(name: str):
+    return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
+
+
+def chapter_balances(member: Member) -> list[ChapterBalance]:
+    """The member's balance in each chapter they belong to, with what giving earns and asking costs."""
+    rows = db.session.execute(
+        select(
+            Chapter,
+            func.coalesce(LedgerAccount.balance, 0),
+            _setting("intro_reward"),
+            _setting("need_cost"),
+        )
+        .join(Membership, Membership.chapter_id == Chapter.id)
+        .outerjoin(
+            LedgerAccount,
+            and_(LedgerAccount.chapter_id == Chapter.id, LedgerAccount.member_id == member.id),
+        )
+        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
+        .where(Membership.member_id == member.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(Chapter.name, Chapter.id)
+    )
+    return [ChapterBalance(*row) for row in rows]
+
+
+def balances_of(member: Member) -> list[tuple[Chapter, int]]:
+    return [(row.chapter, row.balance) for row in chapter_balances(member)]
+
+
+def running_balance():
+    """Each entry's account balance after it (SQL): a window sum over the account's entries."""
+    return func.sum(LedgerEntry.amount).over(partition_by=LedgerEntry.account_id, order_by=LedgerEntry.id)
+
+
+def history(member: Member, *, page: int = 1):
+    """The member's entries in every chapter, newest first, each with the account's balance after it."""
+    statement = (
+        select(LedgerEntry)
+        .join(LedgerEntry.account)
+        .join(LedgerAccount.chapter)
+        .join(LedgerEntry.transaction)
+        .where(LedgerAccount.member_id == member.id)
+        .options(
+            with_expression(LedgerEntry.running_balance, running_balance()),
+            contains_eager(LedgerEntry.account).contains_eager(LedgerAccount.chapter),
+            contains_eager(LedgerEntry.transaction),
+        )
+        .order_by(LedgerEntry.id.desc())
+    )
+    return db.paginate(statement, page=page, per_page=HISTORY_PAGE_SIZE, error_out=False)
+
+
+@dataclass(frozen=True)
+class LedgerFilter:
+    member_id: int | None = None
+    kind: Kind | None = None
+    since: date | None = None
+    until: date | None = None
+
+
+def _start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+def chapter_ledger(chapter: Chapter, criteria: LedgerFilter | None = None, *, page: int = 1):
+    """The chapter's transactions, newest first, filtered, with their entries and accounts."""
+    criteria = criteria or LedgerFilter()
+    statement = (
+        select(LedgerTransaction)
+        .where(LedgerTransaction.chapter_id == chapter.id)
+        .options(
+            selectinload(LedgerTransaction.entries)
+            .joinedload(LedgerEntry.account)
+            .joinedload(LedgerAccount.member),
+            joinedload(LedgerTransaction.caused_by),
+            selectinload(LedgerTransaction.reversed_by),
+        )
+        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
+    )
+    if criteria.member_id is not None:
+        statement = statement.where(
+            LedgerTransaction.id.in_(
+                select(LedgerEntry.transaction_id)
+                .join(LedgerEntry.account)
+                .where(LedgerAccount.chapter_id == chapter.id, LedgerAccount.member_id == criteria.member_id)
+            )
+        )
+    if criteria.kind is not None:
+        statement = statement.where(LedgerTransaction.kind == criteria.kind)
+    if criteria.since is not None:
+        statement = statement.where(LedgerTransaction.created_at >= _start_of(criteria.since))
+    if criteria.until is not None:
+        statement = statement.where(
+            LedgerTransaction.created_at < _start_of(criteria.until + timedelta(days=1))
+        )
+    return db.paginate(statement, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, error_out=False)
+
+
+def transaction_in(chapter: Chapter, transaction_id: int) -> LedgerTransaction:
+    transaction = db.session.scalar(
+        select(LedgerTransaction)
+        .where(LedgerTransaction.id == transaction_id, LedgerTransaction.chapter_id == chapter.id)
+        .options(
+            selectinload(LedgerTransaction.entries)
+            .joinedload(LedgerEntry.account)
+            .joinedload(LedgerAccount.member),
+            joinedload(LedgerTransaction.caused_by),
+            joinedload(LedgerTransaction.reverses),
+            selectinload(LedgerTransaction.reversed_by),
+        )
+    )
+    if transaction is None:
+        raise NotFound("This chapter's ledger has no such transaction.")
+    return transaction
+
+
+@dataclass(frozen=True)
+class MemberBalance:
+    member: Member
+    balance: int
+
+
+def member_balances(chapter: Chapter) -> list[MemberBalance]:
+    """Every current member of the chapter with their balance, for the organizer."""
+    rows = db.session.execute(
+        select(Member, func.coalesce(LedgerAccount.balance, 0))
+        .join(Membership, Membership.member_id == Member.id)
+        .outerjoin(
+            LedgerAccount,
+            and_(LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == Member.id),
+        )
+        .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(func.lower(Member.display_name), Member.id)
+    )
+    return [MemberBalance(*row) for row in rows]
+
+
+def pool_balance(chapter: Chapter) -> int:
+    return (
+        db.session.scalar(
+            select(LedgerAccount.balance).where(
+                LedgerAccount.chapter_id == chapter.id, LedgerAccount.member_id.is_(None)
+            )
+        )
+        or 0
+    )
