@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import outcomes
 from referral_hub.introductions.models import OutcomeKind
 from referral_hub.ledger import services as ledger
 from referral_hub.ledger.models import LedgerTransaction, PolicyChange
@@ -314,7 +314,7 @@ def test_an_organizer_sees_the_reported_business_amount_and_reverses_the_bonus(
 ):
     cy = MembershipFactory(chapter=chapter, member__display_name="Cy").member
     intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
-    introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 12500)
+    outcomes.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 12500)
     bonus = db.session.scalar(
         select(LedgerTransaction).where(LedgerTransaction.kind == ledger.Kind.BUSINESS_CLOSED)
     )

@@ -6,7 +6,8 @@ from wtforms import SelectChoice
 
 from ...errors import DomainError
 from ...extensions import db
-from ...introductions import services
+from ...introductions import answering, making, outcomes, queries
+from ...introductions.errors import AlreadyAnswered, IntroClosed, IntroExpired, LinkClosed
 from ...introductions.models import Decision, IntroState, OutcomeKind
 from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
@@ -17,7 +18,7 @@ bp = Blueprint("introductions", __name__)
 
 def _introduce_form(form: IntroduceForm) -> IntroduceForm:
     """Offer the members of each of the introducer's chapters, grouped by chapter."""
-    groups = services.introducible_members(current_user)
+    groups = making.introducible_members(current_user)
     people = [
         SelectChoice(
             other.id,
@@ -44,7 +45,7 @@ def new():
     # The need an introduction answers: `?need=` on the page, or the form's hidden field.
     if need_ref := request.args.get("need") or form.need_id.data:
         try:
-            need = services.open_need(current_user, id_from(need_ref))
+            need = making.open_need(current_user, id_from(need_ref))
         except DomainError as error:
             refused = error
             form.form_errors.append(error.message)
@@ -59,7 +60,7 @@ def new():
                 form[f"{party}_id"].data = member_id
     if refused is None and form.validate_on_submit():
         try:
-            intro = services.introduce(
+            intro = making.introduce(
                 current_user,
                 first_id=form.first_id.data,
                 second_id=form.second_id.data,
@@ -87,9 +88,9 @@ def new():
 def index():
     role = request.args.get("role", "all")
     state = request.args.get("state", "")
-    page = services.introductions_of(
+    page = queries.introductions_of(
         current_user,
-        role=role if role in services.ROLES else "all",
+        role=role if role in queries.ROLES else "all",
         state=state,
         page=page_arg(),
     )
@@ -99,30 +100,30 @@ def index():
         role=role,
         state=state,
         states=[s.value for s in IntroState],
-        waiting=services.waiting_for(current_user),
+        waiting=queries.waiting_for(current_user),
     )
 
 
 @bp.get("/introductions/<int:intro_id>")
 @login_required
 def detail(intro_id: int):
-    intro = services.intro_for(current_user, intro_id)
-    consent = services.consent_of(intro, current_user)
+    intro = queries.intro_for(current_user, intro_id)
+    consent = queries.consent_of(intro, current_user)
     return render_template(
         "introductions/detail.html",
         intro=intro,
         consent=consent,
         answer_form=AnswerForm(),
         outcome_form=OutcomeForm(),
-        outcomes=services.outcomes_of(intro),
+        outcomes=queries.outcomes_of(intro),
     )
 
 
 @bp.post("/introductions/<int:intro_id>/answer")
 @login_required
 def answer_logged_in(intro_id: int):
-    intro = services.intro_for(current_user, intro_id)
-    consent = services.consent_of(intro, current_user)
+    intro = queries.intro_for(current_user, intro_id)
+    consent = queries.consent_of(intro, current_user)
     form = AnswerForm()
     if consent is None:
         flash("Only the two people introduced answer an introduction.", "error")
@@ -132,7 +133,7 @@ def answer_logged_in(intro_id: int):
         flash("Choose accept or decline.", "error")
     else:
         try:
-            services.answer(consent, Decision(form.decision.data))
+            answering.answer(consent, Decision(form.decision.data))
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -158,13 +159,13 @@ def _answered_message(intro, decision: Decision) -> str:
 @bp.post("/introductions/<int:intro_id>/outcome")
 @login_required
 def outcome(intro_id: int):
-    intro = services.intro_for(current_user, intro_id)
+    intro = queries.intro_for(current_user, intro_id)
     form = OutcomeForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or "Check the form.", "error")
     else:
         try:
-            services.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
+            outcomes.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
         except DomainError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -178,14 +179,14 @@ def outcome(intro_id: int):
 def answer_link(token: str):
     """The email link: GET shows the introduction and two buttons; only a POST acts."""
     viewer = current_user if current_user.is_authenticated else None
-    consent = services.consent_for_link(token, viewer=viewer)
+    consent = answering.consent_for_link(token, viewer=viewer)
     intro = consent.introduction
     form = AnswerForm()
     if request.method == "POST":
         if form.validate_on_submit():
             decision = Decision(form.decision.data)
             try:
-                services.answer(consent, decision)
+                answering.answer(consent, decision)
             except tuple(LINK_PAGE_FOR) as error:
                 # Lost a race with another click: the page says what the link now is.
                 raise LINK_PAGE_FOR[type(error)]() from error
@@ -199,9 +200,9 @@ def answer_link(token: str):
 
 # What an email link shows when answering fails because the introduction moved on meanwhile.
 LINK_PAGE_FOR = {
-    services.AlreadyAnswered: LinkUsed,
-    services.IntroExpired: LinkExpired,
-    services.IntroClosed: services.LinkClosed,
+    AlreadyAnswered: LinkUsed,
+    IntroExpired: LinkExpired,
+    IntroClosed: LinkClosed,
 }
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 from ...chapters.services import membership_of
 from ...errors import DomainError
 from ...extensions import db
-from ...introductions import services as introductions
+from ...introductions import queries as introductions
 from ...ledger import services as ledger
 from ...needs import services
 from ...needs.models import NeedStatus
