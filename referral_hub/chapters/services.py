@@ -128,24 +128,6 @@ def memberships_of(member: Member) -> list[Membership]:
     )
 
 
-def shares_chapter(viewer: Member, other_id: int) -> bool:
-    mine = select(Membership.chapter_id).where(
-        Membership.member_id == viewer.id, Membership.status == MembershipStatus.ACTIVE
-    )
-    return (
-        db.session.scalar(
-            select(func.count())
-            .select_from(Membership)
-            .where(
-                Membership.member_id == other_id,
-                Membership.status == MembershipStatus.ACTIVE,
-                Membership.chapter_id.in_(mine),
-            )
-        )
-        > 0
-    )
-
-
 def _require_verified(member: Member) -> None:
     if not member.is_verified:
         raise NotVerified()

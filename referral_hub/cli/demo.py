@@ -9,7 +9,7 @@ from ..accounts.models import Member, email_key_of
 from ..chapters.models import Chapter, Membership, MembershipStatus, Role
 from ..clock import utcnow
 from ..extensions import db
-from ..introductions import services as introductions
+from ..introductions import answering, making
 from ..introductions.models import Decision, Introduction
 from ..needs import services as needs
 
@@ -223,13 +223,13 @@ def _activity(chapter: Chapter, members: list[Member]) -> None:
     # Completed: members give first, each introducing the next two, and both sides accept.
     for n in range(min(6, len(people) - 2)):
         introducer, first, second = people[n], people[n + 1], people[n + 2]
-        intro = introductions.introduce(
+        intro = making.introduce(
             introducer, first_id=first.id, second_id=second.id, note=_note(first, second)
         )
         for consent in intro.consents:
-            introductions.answer(consent, Decision.ACCEPT)
+            answering.answer(consent, Decision.ACCEPT)
     # Waiting for the organizer's answer, so the dashboard has something to act on.
-    introductions.introduce(
+    making.introduce(
         people[-1], first_id=organizer.id, second_id=people[-2].id, note=_note(organizer, people[-2])
     )
     # Then ask: the first givers spend some of what they earned on a need.

@@ -5,7 +5,7 @@ from flask.cli import AppGroup
 
 from ..database import writes
 from ..extensions import db
-from ..introductions.services import expire_introductions
+from ..introductions.answering import expire_introductions
 from ..needs.services import expire_needs
 from ..relationships.connectors import expire_requests
 

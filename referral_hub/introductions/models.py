@@ -1,8 +1,21 @@
 """Introduction (a state machine), Consent (one per party, with its email link) and Outcome."""
 
 import enum
+from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    Update,
+    text,
+    update,
+)
+from sqlalchemy.ext.hybrid import hybrid_method
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -11,6 +24,7 @@ from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
 from ..extensions import db
 from ..needs.models import Need
+from .errors import AlreadyAnswered, IntroClosed, IntroExpired
 
 
 class IntroState(enum.StrEnum):
@@ -113,13 +127,71 @@ class Introduction(db.Model):
     def other_party(self, member_id: int) -> Member:
         return self.second if member_id == self.first_id else self.first
 
-    @property
-    def is_awaiting_answers(self) -> bool:
-        """Pending and not yet past its expiry (the daily expiry job may not have run yet)."""
-        return self.state is IntroState.PENDING and self.expires_at > utcnow()
-
     def involves(self, member_id: int) -> bool:
         return member_id in (self.introducer_id, self.first_id, self.second_id)
+
+    # The state machine: pending moves once, to completed, declined, cancelled or expired.
+
+    @hybrid_method
+    def lapsed(self, now: datetime):
+        """Still pending though past its expiry: the expiry job has not closed it yet (also in SQL)."""
+        return (self.state == IntroState.PENDING) & (self.expires_at <= now)
+
+    @hybrid_method
+    def awaiting_answers(self, now: datetime):
+        """Pending and not yet past its expiry (also in SQL)."""
+        return (self.state == IntroState.PENDING) & (self.expires_at > now)
+
+    @property
+    def is_awaiting_answers(self) -> bool:
+        return bool(self.awaiting_answers(utcnow()))
+
+    def is_expired(self, now: datetime) -> bool:
+        """Expired, whether or not the expiry job has closed it yet."""
+        return self.state is IntroState.EXPIRED or bool(self.lapsed(now))
+
+    def _require_open(self, now: datetime) -> None:
+        if self.is_expired(now):
+            raise IntroExpired()
+        if self.state is not IntroState.PENDING:
+            raise IntroClosed()
+
+    def answer(self, consent: "Consent", decision: Decision, now: datetime, *, in_chapter: bool) -> None:
+        """One party answers: once, while the introduction waits, and only while still in its chapter."""
+        if consent.decision is not None:
+            raise AlreadyAnswered()
+        self._require_open(now)
+        if not in_chapter:
+            raise IntroClosed(
+                f"You are no longer a member of {self.chapter.name}, so this introduction cannot go ahead."
+            )
+        consent.decision, consent.answered_at = decision, now
+
+    def complete(self, now: datetime, credit_note: CreditNote) -> None:
+        """Both parties accepted: contacts are shared, and the note says what the introducer earned."""
+        self._require_open(now)
+        self.state, self.completed_at, self.credit_note = IntroState.COMPLETED, now, credit_note
+
+    def decline(self, now: datetime) -> None:
+        self._close(IntroState.DECLINED, now)
+
+    def cancel(self, now: datetime) -> None:
+        """A party left the chapter before both accepted: nothing is shared and nothing credited."""
+        self._close(IntroState.CANCELLED, now)
+
+    def _close(self, state: IntroState, now: datetime) -> None:
+        self._require_open(now)
+        self.state, self.closed_at = state, now
+
+    @classmethod
+    def expire_lapsed(cls, now: datetime) -> Update:
+        """The expiry as one conditional UPDATE of every lapsed introduction (narrow it with `.where`)."""
+        return (
+            update(cls)
+            .where(cls.lapsed(now))
+            .values(state=IntroState.EXPIRED, closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
 
 
 class Consent(db.Model):

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
+from ..chapters.sharing import shared_chapter_ids, shared_chapters
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..errors import Conflict, Forbidden, NotFound
@@ -63,21 +64,6 @@ class Connector:
         return label_for(self.with_them)
 
 
-def _shared_chapter_ids(member_ids: list):
-    """Chapters in which every one of these members is an active member (a subquery)."""
-    return (
-        select(Membership.chapter_id)
-        .where(Membership.member_id.in_(member_ids), Membership.status == MembershipStatus.ACTIVE)
-        .group_by(Membership.chapter_id)
-        .having(func.count(Membership.member_id) == len(member_ids))
-    )
-
-
-def shared_chapters(*members: Member) -> list[Chapter]:
-    ids = _shared_chapter_ids([m.id for m in members])
-    return list(db.session.scalars(select(Chapter).where(Chapter.id.in_(ids)).order_by(Chapter.name)))
-
-
 def connectors_for(asker: Member, target: Member, *, now: datetime | None = None) -> list[Connector]:
     """Members of a chapter the two share who know both, ranked by min(strength(asker, c),
     strength(c, target)): an introduction is only as good as its weaker link. One query."""
@@ -99,7 +85,7 @@ def _connectors_query():
         select(Membership.id).where(
             Membership.member_id == Member.id,
             Membership.status == MembershipStatus.ACTIVE,
-            Membership.chapter_id.in_(_shared_chapter_ids([asker_id, target_id])),
+            Membership.chapter_id.in_(shared_chapter_ids([asker_id, target_id])),
         )
     )
     return (
@@ -124,7 +110,7 @@ def _connectors_query():
 
 
 def _chapter_for_ask(asker: Member, connector: Member, target: Member, chapter_slug: str | None) -> Chapter:
-    chapters = shared_chapters(asker, connector, target)
+    chapters = shared_chapters({asker.id, connector.id, target.id})
     if chapter_slug:
         chapters = [c for c in chapters if c.slug == chapter_slug]
     if not chapters:

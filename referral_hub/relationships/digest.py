@@ -14,7 +14,7 @@ from ..chapters.models import Membership, MembershipStatus
 from ..clock import utcnow
 from ..extensions import db
 from ..introductions.models import Introduction
-from ..introductions.services import waiting_for
+from ..introductions.queries import waiting_for
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need
 from ..tokens import LinkUnknown

@@ -17,7 +17,7 @@ from sqlalchemy.sql.expression import ColumnElement, FunctionElement
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus
-from ..chapters.services import shares_chapter
+from ..chapters.sharing import shares_chapter
 from ..clock import utcnow
 from ..database import UTCDateTime, upsert
 from ..errors import Conflict, DomainError, NotFound

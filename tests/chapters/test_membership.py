@@ -7,6 +7,7 @@ from sqlalchemy import select
 
 from referral_hub.chapters import services
 from referral_hub.chapters.models import Invitation, Membership, MembershipStatus, Role
+from referral_hub.chapters.sharing import shares_chapter
 from referral_hub.clock import utcnow
 from referral_hub.errors import Conflict, Forbidden, NotFound
 from referral_hub.extensions import db
@@ -246,9 +247,9 @@ def test_shares_chapter_only_counts_active_memberships_in_a_common_chapter(chapt
         MembershipFactory(chapter=chapter, member=member)
     MembershipFactory(member=stranger)
     MembershipFactory(chapter=chapter, member=former, status=MembershipStatus.REMOVED)
-    assert services.shares_chapter(me, neighbour.id)
-    assert not services.shares_chapter(me, stranger.id)
-    assert not services.shares_chapter(me, former.id)
+    assert shares_chapter(me, neighbour.id)
+    assert not shares_chapter(me, stranger.id)
+    assert not shares_chapter(me, former.id)
 
 
 # Creating chapters ---------------------------------------------------------------------------

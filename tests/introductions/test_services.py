@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from referral_hub.chapters import services as chapters
 from referral_hub.chapters.policy import policy_for, update_policy
 from referral_hub.clock import utcnow
-from referral_hub.errors import Forbidden
+from referral_hub.errors import Conflict, Forbidden
 from referral_hub.extensions import db
-from referral_hub.introductions import services
+from referral_hub.introductions import answering, errors, making, outcomes, queries
 from referral_hub.introductions.models import (
     Consent,
     CreditNote,
@@ -20,8 +20,9 @@ from referral_hub.introductions.models import (
     OutcomeKind,
 )
 from referral_hub.introductions.notes import NoteRefused
-from referral_hub.ledger import queries, verify
+from referral_hub.ledger import verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
+from referral_hub.ledger.queries import balance
 from referral_hub.mail.models import OutboxMessage
 from referral_hub.needs.services import need_for
 from referral_hub.tokens import LinkExpired, LinkUnknown, LinkUsed
@@ -53,7 +54,7 @@ def secret_of(party) -> str:
 
 def test_introduction_emails_each_party_the_note_the_other_and_a_personal_link(people):
     introducer, first, second = people
-    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     assert intro.state is IntroState.PENDING
     for party, other in ((first, second), (second, first)):
         (message,) = mail_to(party.email)
@@ -86,18 +87,18 @@ def test_refused_introductions_say_why_and_write_nothing(people, chapter, case, 
         second_id = MembershipFactory().member_id  # a member of another chapter
     elif case == "unverified":
         second_id = member_of(chapter, unverified=True).id
-    with pytest.raises(services.IntroRefused, match=message):
-        services.introduce(introducer, first_id=first_id, second_id=second_id, note=NOTE)
+    with pytest.raises(errors.IntroRefused, match=message):
+        making.introduce(introducer, first_id=first_id, second_id=second_id, note=NOTE)
     assert db.session.scalar(select(func.count()).select_from(Introduction)) == 0
     assert db.session.scalar(select(func.count()).select_from(OutboxMessage)) == 0
 
 
 def test_a_pair_with_a_pending_introduction_cannot_be_introduced_again(people, chapter):
     introducer, first, second = people
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     other_introducer = member_of(chapter)
-    with pytest.raises(services.IntroRefused, match="already have an introduction waiting"):
-        services.introduce(other_introducer, first_id=second.id, second_id=first.id, note=NOTE + " Really.")
+    with pytest.raises(errors.IntroRefused, match="already have an introduction waiting"):
+        making.introduce(other_introducer, first_id=second.id, second_id=first.id, note=NOTE + " Really.")
 
 
 @pytest.mark.parametrize(
@@ -111,27 +112,27 @@ def test_a_pair_with_a_pending_introduction_cannot_be_introduced_again(people, c
 def test_short_or_canned_notes_are_refused_with_why_a_personal_note_matters(people, note):
     introducer, first, second = people
     with pytest.raises(NoteRefused, match="own words"):
-        services.introduce(introducer, first_id=first.id, second_id=second.id, note=note)
+        making.introduce(introducer, first_id=first.id, second_id=second.id, note=note)
 
 
 def test_the_same_note_cannot_be_used_twice_by_one_introducer(people, chapter):
     introducer, first, second = people
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     third = member_of(chapter)
     with pytest.raises(NoteRefused, match="used this note before"):
-        services.introduce(introducer, first_id=first.id, second_id=third.id, note=NOTE.upper() + "!!")
+        making.introduce(introducer, first_id=first.id, second_id=third.id, note=NOTE.upper() + "!!")
 
 
 def test_both_accepting_completes_pays_the_introducer_and_shares_contacts(people, chapter):
     introducer, first, second = people
-    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     first_secret, second_secret = secret_of(first), secret_of(second)
-    services.answer(services.consent_for_link(first_secret), Decision.ACCEPT)
+    answering.answer(answering.consent_for_link(first_secret), Decision.ACCEPT)
     assert intro.state is IntroState.PENDING
-    assert queries.balance(chapter, introducer) == 0
-    services.answer(services.consent_for_link(second_secret), Decision.ACCEPT)
+    assert balance(chapter, introducer) == 0
+    answering.answer(answering.consent_for_link(second_secret), Decision.ACCEPT)
     assert intro.state is IntroState.COMPLETED and intro.credit_note is CreditNote.CREDITED
-    assert queries.balance(chapter, introducer) == policy_for(chapter).intro_reward
+    assert balance(chapter, introducer) == policy_for(chapter).intro_reward
     contact_to_first = mail_to(first.email)[-1]
     assert second.email in contact_to_first.body_text and NOTE in contact_to_first.body_text
     assert first.email in mail_to(second.email)[-1].body_text
@@ -139,51 +140,51 @@ def test_both_accepting_completes_pays_the_introducer_and_shares_contacts(people
 
 def test_a_used_link_says_so_and_credits_once(people, chapter):
     introducer, first, second = people
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     first_secret = secret_of(first)
-    services.answer(services.consent_for_link(first_secret), Decision.ACCEPT)
+    answering.answer(answering.consent_for_link(first_secret), Decision.ACCEPT)
     with pytest.raises(LinkUsed):
-        services.consent_for_link(first_secret)
+        answering.consent_for_link(first_secret)
     with pytest.raises(LinkUnknown):
-        services.consent_for_link(first_secret + "x")
+        answering.consent_for_link(first_secret + "x")
 
 
 def test_a_decline_closes_quietly(people):
     introducer, first, second = people
-    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
-    services.answer(services.consent_for_link(secret_of(first)), Decision.DECLINE)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    answering.answer(answering.consent_for_link(secret_of(first)), Decision.DECLINE)
     assert intro.state is IntroState.DECLINED
     told = mail_to(second.email)[-1]
     assert "did not go ahead" in told.body_text
     assert "declin" not in told.body_text.lower() and first.display_name not in told.body_text
-    with pytest.raises(services.LinkClosed):
-        services.consent_for_link(secret_of(second))
+    with pytest.raises(errors.LinkClosed):
+        answering.consent_for_link(secret_of(second))
 
 
 def test_the_other_partys_link_is_refused_to_a_logged_in_party(people):
     introducer, first, second = people
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
-    with pytest.raises(services.LinkNotYours):
-        services.consent_for_link(secret_of(second), viewer=first)
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    with pytest.raises(errors.LinkNotYours):
+        answering.consent_for_link(secret_of(second), viewer=first)
 
 
 def test_unanswered_introductions_expire_and_their_links_say_so(people):
     introducer, first, second = people
-    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     later = intro.expires_at + timedelta(seconds=1)
     with pytest.raises(LinkExpired):
-        services.consent_for_link(secret_of(first), now=later)
-    assert services.expire_introductions(now=later) == 1
+        answering.consent_for_link(secret_of(first), now=later)
+    assert answering.expire_introductions(now=later) == 1
     db.session.refresh(intro)
     assert intro.state is IntroState.EXPIRED
     with pytest.raises(LinkExpired):
-        services.consent_for_link(secret_of(first))
+        answering.consent_for_link(secret_of(first))
 
 
 def _complete(introducer, first, second, note):
-    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=note)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=note)
     for party in (first, second):
-        services.answer(services.consent_for_link(secret_of(party)), Decision.ACCEPT)
+        answering.answer(answering.consent_for_link(secret_of(party)), Decision.ACCEPT)
     return intro
 
 
@@ -194,7 +195,7 @@ def test_introducing_the_same_pair_again_soon_earns_nothing_and_says_why(people,
         introducer, second, first, "Second time: Bob's new shop needs Ann's payroll help again now."
     )
     assert again.credit_note is CreditNote.REPEAT_PAIR
-    assert queries.balance(chapter, introducer) == policy_for(chapter).intro_reward
+    assert balance(chapter, introducer) == policy_for(chapter).intro_reward
     assert "earns no credits" in mail_to(introducer.email)[-1].body_text
 
 
@@ -206,79 +207,79 @@ def test_the_daily_cap_limits_credited_introductions(chapter):
         first, second = member_of(chapter), member_of(chapter)
         intros.append(_complete(introducer, first, second, f"{NOTE} Pair number {n} should meet this week."))
     assert [i.credit_note for i in intros][-1] is CreditNote.DAILY_CAP
-    assert queries.balance(chapter, introducer) == policy.intro_reward * policy.daily_credited_intros
+    assert balance(chapter, introducer) == policy.intro_reward * policy.daily_credited_intros
 
 
 def test_business_closed_pays_the_introducer_the_bonus_once(people, chapter):
     introducer, first, second = people
     intro = _complete(introducer, first, second, NOTE)
-    before = queries.balance(chapter, introducer)
-    services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 1200)
-    services.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 800)
-    assert queries.balance(chapter, introducer) == before + policy_for(chapter).business_bonus
+    before = balance(chapter, introducer)
+    outcomes.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 1200)
+    outcomes.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 800)
+    assert balance(chapter, introducer) == before + policy_for(chapter).business_bonus
 
 
 def test_only_parties_report_outcomes_and_business_needs_an_amount(people):
     introducer, first, second = people
     intro = _complete(introducer, first, second, NOTE)
     with pytest.raises(Forbidden):
-        services.report_outcome(intro, introducer, OutcomeKind.MET)
-    with pytest.raises(services.IntroRefused, match="amount"):
-        services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, None)
+        outcomes.report_outcome(intro, introducer, OutcomeKind.MET)
+    with pytest.raises(errors.IntroRefused, match="amount"):
+        outcomes.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, None)
 
 
 def test_introductions_of_a_need_are_counted(people, chapter):
     introducer, first, second = people
     need = NeedFactory(chapter=chapter, asker=first, expires_at=utcnow() + timedelta(days=3))
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE, need_id=need.id)
-    assert services.made_for(need_for(first, need.id)) == 1
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE, need_id=need.id)
+    assert queries.made_for(need_for(first, need.id)) == 1
 
 
 def test_notes_in_any_script_count_as_personal_and_stay_distinct(people, chapter):
     introducer, first, second = people
     russian = "Анна ведёт бухгалтерию трёх пекарен, а Борис только что открыл вторую пекарню."
     greek = "Η Άννα κρατά τα βιβλία τριών φούρνων και ο Μπόρις μόλις άνοιξε τον δεύτερο φούρνο του."
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=russian)
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=russian)
     third = member_of(chapter)
-    services.introduce(introducer, first_id=first.id, second_id=third.id, note=greek)
+    making.introduce(introducer, first_id=first.id, second_id=third.id, note=greek)
 
 
 def test_a_party_who_left_the_chapter_cannot_answer(people, chapter):
     introducer, first, second = people
-    services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
-    consent = services.consent_for_link(secret_of(first))
+    making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    consent = answering.consent_for_link(secret_of(first))
     chapters.leave(chapters.membership_of(first, chapter.slug))
-    with pytest.raises(services.IntroClosed, match="no longer a member"):
-        services.answer(consent, Decision.ACCEPT)
+    with pytest.raises(errors.IntroClosed, match="no longer a member"):
+        answering.answer(consent, Decision.ACCEPT)
 
 
 def test_an_introducer_who_left_earns_nothing_and_is_told_why(people, chapter):
     introducer, first, second = people
-    intro = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
-    services.answer(services.consent_for_link(secret_of(first)), Decision.ACCEPT)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    answering.answer(answering.consent_for_link(secret_of(first)), Decision.ACCEPT)
     chapters.leave(chapters.membership_of(introducer, chapter.slug))
-    services.answer(services.consent_for_link(secret_of(second)), Decision.ACCEPT)
+    answering.answer(answering.consent_for_link(secret_of(second)), Decision.ACCEPT)
     assert intro.credit_note is CreditNote.INTRODUCER_LEFT
-    assert queries.balance(chapter, introducer) == 0
+    assert balance(chapter, introducer) == 0
 
 
 def test_an_outcome_moves_forward_to_business_but_never_multiplies(people, chapter):
     introducer, first, second = people
     intro = _complete(introducer, first, second, NOTE)
-    services.report_outcome(intro, first, OutcomeKind.MET)
-    with pytest.raises(services.Conflict, match="already told us"):
-        services.report_outcome(intro, first, OutcomeKind.NOT_A_FIT)
-    outcome = services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 500)
+    outcomes.report_outcome(intro, first, OutcomeKind.MET)
+    with pytest.raises(Conflict, match="already told us"):
+        outcomes.report_outcome(intro, first, OutcomeKind.NOT_A_FIT)
+    outcome = outcomes.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 500)
     assert outcome.kind is OutcomeKind.BUSINESS_CLOSED and outcome.amount == 500
-    assert len(services.outcomes_of(intro)) == 1
+    assert len(queries.outcomes_of(intro)) == 1
 
 
 def test_a_lapsed_introduction_of_a_pair_does_not_block_a_new_one(people, chapter):
     introducer, first, second = people
-    old = services.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    old = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     old.expires_at = utcnow() - timedelta(seconds=1)
     db.session.flush()
-    fresh = services.introduce(
+    fresh = making.introduce(
         introducer, first_id=first.id, second_id=second.id, note=NOTE + " Again, really."
     )
     db.session.refresh(old)
@@ -300,10 +301,10 @@ def test_a_business_closed_farming_loop_mints_the_bonus_once_per_pair(chapter):
     for loop in range(3):
         for introducer, first, second in ((ann, bob, cy), (bob, cy, ann), (cy, ann, bob)):
             intro = _complete(introducer, first, second, f"{NOTE} Round {loop}: they should meet again.")
-            services.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 1)
+            outcomes.report_outcome(intro, second, OutcomeKind.BUSINESS_CLOSED, 1)
     assert bonuses() == 3
     for member in (ann, bob, cy):
-        assert queries.balance(chapter, member) == policy.intro_reward + policy.business_bonus
+        assert balance(chapter, member) == policy.intro_reward + policy.business_bonus
     assert verify.verify(chapter).ok
 
 
@@ -312,9 +313,9 @@ def test_the_business_bonus_is_paid_only_on_an_introduction_that_earned_its_cred
     update_policy(chapter, changed_by=introducer, settings={"intro_reward": 0})
     intro = _complete(introducer, first, second, NOTE)
     assert intro.credit_note is CreditNote.NO_REWARD
-    services.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 5000)
-    assert bonuses() == 0 and queries.balance(chapter, introducer) == 0
-    assert services.outcomes_of(intro)[0].amount == 5000, "the outcome is still recorded"
+    outcomes.report_outcome(intro, first, OutcomeKind.BUSINESS_CLOSED, 5000)
+    assert bonuses() == 0 and balance(chapter, introducer) == 0
+    assert queries.outcomes_of(intro)[0].amount == 5000, "the outcome is still recorded"
 
 
 def test_the_business_bonus_is_paid_once_per_pair_within_the_repeat_window(people, chapter):
@@ -328,12 +329,12 @@ def test_the_business_bonus_is_paid_once_per_pair_within_the_repeat_window(peopl
         completed=True,
         completed_at=long_ago,
     )
-    services.report_outcome(earlier, first, OutcomeKind.BUSINESS_CLOSED, 100)
+    outcomes.report_outcome(earlier, first, OutcomeKind.BUSINESS_CLOSED, 100)
     again = _complete(
         introducer, second, first, "Bob has a third bakery now, and Ann could run its payroll too."
     )
     assert again.credit_note is CreditNote.CREDITED, "the earlier completion is outside the window"
-    services.report_outcome(again, second, OutcomeKind.BUSINESS_CLOSED, 100)
+    outcomes.report_outcome(again, second, OutcomeKind.BUSINESS_CLOSED, 100)
     assert bonuses() == 1
 
 
@@ -342,13 +343,13 @@ def test_business_bonuses_count_toward_the_daily_cap(chapter):
     update_policy(chapter, changed_by=introducer, settings={"daily_credited_intros": 2})
     pairs = [(member_of(chapter), member_of(chapter)) for _ in range(3)]
     first = _complete(introducer, *pairs[0], f"{NOTE} The first pair of the day.")
-    services.report_outcome(first, pairs[0][0], OutcomeKind.BUSINESS_CLOSED, 10)
+    outcomes.report_outcome(first, pairs[0][0], OutcomeKind.BUSINESS_CLOSED, 10)
     second = _complete(introducer, *pairs[1], f"{NOTE} The second pair of the day.")
     assert second.credit_note is CreditNote.DAILY_CAP, "one credited introduction and one bonus: the cap of 2"
     third = IntroductionFactory(
         chapter=chapter, introducer=introducer, first=pairs[2][0], second=pairs[2][1], completed=True
     )
-    services.report_outcome(third, pairs[2][0], OutcomeKind.BUSINESS_CLOSED, 10)
+    outcomes.report_outcome(third, pairs[2][0], OutcomeKind.BUSINESS_CLOSED, 10)
     assert bonuses() == 1
     policy = policy_for(chapter)
-    assert queries.balance(chapter, introducer) == policy.intro_reward + policy.business_bonus
+    assert balance(chapter, introducer) == policy.intro_reward + policy.business_bonus

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from referral_hub import create_app
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import answering, making
 from referral_hub.introductions.models import Decision, Introduction, IntroState
 from referral_hub.ledger.models import LedgerTransaction
 from referral_hub.mail.models import OutboxMessage
@@ -43,13 +43,13 @@ def test_two_hundred_simultaneous_accepts_of_one_link_credit_once(tmp_path):
         introducer, first, second = (
             MembershipFactory(chapter=chapter, member=MemberFactory()).member for _ in range(3)
         )
-        intro = introductions.introduce(
+        intro = making.introduce(
             introducer,
             first_id=first.id,
             second_id=second.id,
             note="Both of you sell to hospitals and keep asking me about procurement rules.",
         )
-        introductions.answer(introductions.consent_for_link(secret_for(second.email)), Decision.ACCEPT)
+        answering.answer(answering.consent_for_link(secret_for(second.email)), Decision.ACCEPT)
         link = f"/i/{secret_for(first.email)}"
         intro_id = intro.id
         db.session.commit()

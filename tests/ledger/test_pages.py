@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from referral_hub.chapters.models import PolicyChange
 from referral_hub.chapters.policy import policy_for
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import outcomes
 from referral_hub.introductions.models import OutcomeKind
 from referral_hub.ledger import organizing, posting, queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
@@ -333,7 +333,7 @@ def test_an_organizer_sees_the_reported_business_amount_and_reverses_the_bonus(
 ):
     cy = MembershipFactory(chapter=chapter, member__display_name="Cy").member
     intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
-    introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 12500)
+    outcomes.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 12500)
     bonus = db.session.scalar(select(LedgerTransaction).where(LedgerTransaction.kind == Kind.BUSINESS_CLOSED))
     browser.login(organizer.email)
     assert "Business closed (reported amount 12,500) after introducing Ann and Bob" in html(

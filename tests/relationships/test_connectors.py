@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from referral_hub.errors import Forbidden, NotFound
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import answering, making
 from referral_hub.introductions.models import Decision
 from referral_hub.ledger import posting, queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
@@ -190,7 +190,7 @@ def test_a_request_the_connector_acted_on_is_introduced_at_once_and_stays_paid_f
     give(chapter, ann, 1)
     request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
     assert connectors.requests_waiting_for(dan) == [request]
-    intro = introductions.introduce(dan, first_id=tom.id, second_id=ann.id, note=INTRO_NOTE)
+    intro = making.introduce(dan, first_id=tom.id, second_id=ann.id, note=INTRO_NOTE)
     assert connectors.requests_waiting_for(dan) == [], "acted on: no longer waiting for Dan"
     db.session.refresh(request)
     assert (request.state, request.introduction_id) == (RequestState.INTRODUCED, intro.id)
@@ -202,7 +202,7 @@ def test_a_connector_who_introduced_cannot_decline_and_refund_the_asker(chapter,
     ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
     give(chapter, ann, 1)
     request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
-    introductions.introduce(dan, first_id=ann.id, second_id=tom.id, note=INTRO_NOTE)
+    making.introduce(dan, first_id=ann.id, second_id=tom.id, note=INTRO_NOTE)
     with pytest.raises(connectors.RequestClosed, match="You already introduced Ann and Tom"):
         connectors.decline(request, dan)
     assert request.state is RequestState.INTRODUCED
@@ -248,9 +248,9 @@ def test_completing_the_introduction_closes_the_request_at_once(chapter, graph):
     ann, tom, dan = graph["Ann"], graph["Tom"], graph["Dan"]
     give(chapter, ann, 1)
     request = connectors.ask(ann, connector_id=dan.id, target_id=tom.id, note=NOTE)
-    intro = introductions.introduce(dan, first_id=ann.id, second_id=tom.id, note=INTRO_NOTE)
+    intro = making.introduce(dan, first_id=ann.id, second_id=tom.id, note=INTRO_NOTE)
     for consent in intro.consents:
-        introductions.answer(consent, Decision.ACCEPT)
+        answering.answer(consent, Decision.ACCEPT)
     db.session.refresh(request)
     assert (request.state, request.introduction_id) == (RequestState.INTRODUCED, intro.id)
 

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from referral_hub.accounts.models import Member
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import making
 from referral_hub.mail.models import OutboxMessage
 from referral_hub.relationships import digest
 from referral_hub.relationships.models import DigestDelivery, InteractionKind
@@ -31,7 +31,7 @@ def ann(chapter, member_of):
     interact(ann, bob, InteractionKind.BUSINESS_CLOSED, at=days_after(-61))  # to refresh
     NeedFactory(chapter=chapter, asker=cleo, title="Catering for 80 wedding guests", details="In August.")
     NeedFactory(chapter=chapter, asker=cleo, title="A plumber", details="Leaking tap.")
-    introductions.introduce(dan, first_id=ann.id, second_id=cleo.id, note=INTRO_NOTE)  # waiting for Ann
+    making.introduce(dan, first_id=ann.id, second_id=cleo.id, note=INTRO_NOTE)  # waiting for Ann
     return ann
 
 

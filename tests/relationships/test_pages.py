@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import answering, making
 from referral_hub.introductions.models import Decision
 from referral_hub.ledger import posting, queries
 from referral_hub.ledger.models import Kind
@@ -127,9 +127,9 @@ def test_a_thank_you_note_from_the_profile_is_emailed(browser, trio):
 
 def test_a_party_thanks_the_introducer_from_the_introduction(browser, trio):
     ann, bob, carl = trio
-    intro = introductions.introduce(carl, first_id=ann.id, second_id=bob.id, note=INTRO_NOTE)
+    intro = making.introduce(carl, first_id=ann.id, second_id=bob.id, note=INTRO_NOTE)
     for consent in intro.consents:
-        introductions.answer(consent, Decision.ACCEPT)
+        answering.answer(consent, Decision.ACCEPT)
     browser.login(ann.email)
     page = f"/introductions/{intro.id}"
     assert "Thank Carl" in page_text(browser.get(page))

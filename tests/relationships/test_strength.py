@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from referral_hub.errors import NotFound
 from referral_hub.extensions import db
-from referral_hub.introductions import services as introductions
+from referral_hub.introductions import answering, making, outcomes
 from referral_hub.introductions.models import Decision, OutcomeKind
 from referral_hub.relationships import services
 from referral_hub.relationships.models import Interaction, InteractionKind, Relationship
@@ -109,9 +109,9 @@ def test_members_with_no_history_have_no_relationship(member_of):
 
 
 def completed_introduction(chapter, introducer, first, second):
-    intro = introductions.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
+    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
     for consent in intro.consents:
-        introductions.answer(consent, Decision.ACCEPT)
+        answering.answer(consent, Decision.ACCEPT)
     return intro
 
 
@@ -127,19 +127,19 @@ def test_a_completed_introduction_links_the_parties_and_each_party_to_the_introd
 
 def test_a_pending_or_declined_introduction_records_nothing(chapter, member_of):
     carl, ann, bob = member_of("Carl"), member_of("Ann"), member_of("Bob")
-    intro = introductions.introduce(carl, first_id=ann.id, second_id=bob.id, note=NOTE)
-    introductions.answer(intro.consents[0], Decision.ACCEPT)
-    introductions.answer(intro.consents[1], Decision.DECLINE)
+    intro = making.introduce(carl, first_id=ann.id, second_id=bob.id, note=NOTE)
+    answering.answer(intro.consents[0], Decision.ACCEPT)
+    answering.answer(intro.consents[1], Decision.DECLINE)
     assert db.session.scalar(select(func.count()).select_from(Interaction)) == 0
 
 
 def test_business_closed_adds_four_between_the_parties_once_whoever_reports_it(chapter, member_of):
     carl, ann, bob = member_of("Carl"), member_of("Ann"), member_of("Bob")
     intro = completed_introduction(chapter, carl, ann, bob)
-    introductions.report_outcome(intro, ann, OutcomeKind.MET)
+    outcomes.report_outcome(intro, ann, OutcomeKind.MET)
     assert interactions_between(ann, bob) == [(InteractionKind.INTRODUCED, 2)]
-    introductions.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 500)  # the meeting led to business
-    introductions.report_outcome(intro, bob, OutcomeKind.BUSINESS_CLOSED, 700)
+    outcomes.report_outcome(intro, ann, OutcomeKind.BUSINESS_CLOSED, 500)  # the meeting led to business
+    outcomes.report_outcome(intro, bob, OutcomeKind.BUSINESS_CLOSED, 700)
     assert interactions_between(ann, bob) == [
         (InteractionKind.INTRODUCED, 2),
         (InteractionKind.BUSINESS_CLOSED, 4),

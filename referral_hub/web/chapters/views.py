@@ -5,9 +5,10 @@ from flask_login import current_user
 
 from ...accounts.models import Member
 from ...chapters import services
+from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
-from ...introductions.services import waiting_for
+from ...introductions.queries import waiting_for
 from ...ledger import queries
 from ...needs.services import open_needs_for
 from ..accounts.forms import ConfirmForm
@@ -52,9 +53,7 @@ def members(slug: str):
 @bp.get("/members/<int:member_id>")
 def member_profile(member_id: int):
     member = db.session.get(Member, member_id)
-    if member is None or (
-        member.id != current_user.id and not services.shares_chapter(current_user, member_id)
-    ):
+    if member is None or (member.id != current_user.id and not shares_chapter(current_user, member_id)):
         raise NotFound()
     return render_template("chapters/member.html", member=member, **profile_panel(current_user, member))
 

@@ -4,7 +4,8 @@ from flask import Blueprint, Flask, flash, redirect, render_template, request, u
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from ...introductions import services
+from ...introductions import answering, making, outcomes, queries
+from ...introductions.errors import AlreadyAnswered, IntroClosed, IntroExpired, LinkClosed
 from ...introductions.models import Decision, IntroState, OutcomeKind
 from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
@@ -16,7 +17,7 @@ bp = Blueprint("introductions", __name__)
 
 def _introduce_form(form: IntroduceForm) -> IntroduceForm:
     """Offer the members of each of the introducer's chapters, grouped by chapter."""
-    groups = services.introducible_members(current_user)
+    groups = making.introducible_members(current_user)
     people = [
         SelectChoice(
             other.id,
@@ -43,7 +44,7 @@ def new():
     # The need an introduction answers: `?need=` on the page, or the form's hidden field.
     with Refusal(form) as need_refused:
         if need_ref := request.args.get("need") or form.need_id.data:
-            need = services.open_need(current_user, id_from(need_ref))
+            need = making.open_need(current_user, id_from(need_ref))
             if request.method == "GET":
                 form.need_id.data = str(need.id)
                 form.first_id.data = need.asker_id
@@ -54,7 +55,7 @@ def new():
                 form[f"{party}_id"].data = member_id
     if not need_refused and form.validate_on_submit():
         with Refusal(form) as refused:
-            intro = services.introduce(
+            intro = making.introduce(
                 current_user,
                 first_id=form.first_id.data,
                 second_id=form.second_id.data,
@@ -78,9 +79,9 @@ def new():
 def index():
     role = request.args.get("role", "all")
     state = request.args.get("state", "")
-    page = services.introductions_of(
+    page = queries.introductions_of(
         current_user,
-        role=role if role in services.ROLES else "all",
+        role=role if role in queries.ROLES else "all",
         state=state,
         page=page_arg(),
     )
@@ -90,30 +91,30 @@ def index():
         role=role,
         state=state,
         states=[s.value for s in IntroState],
-        waiting=services.waiting_for(current_user),
+        waiting=queries.waiting_for(current_user),
     )
 
 
 @bp.get("/introductions/<int:intro_id>")
 @login_required
 def detail(intro_id: int):
-    intro = services.intro_for(current_user, intro_id)
-    consent = services.consent_of(intro, current_user)
+    intro = queries.intro_for(current_user, intro_id)
+    consent = queries.consent_of(intro, current_user)
     return render_template(
         "introductions/detail.html",
         intro=intro,
         consent=consent,
         answer_form=AnswerForm(),
         outcome_form=OutcomeForm(),
-        outcomes=services.outcomes_of(intro),
+        outcomes=queries.outcomes_of(intro),
     )
 
 
 @bp.post("/introductions/<int:intro_id>/answer")
 @login_required
 def answer_logged_in(intro_id: int):
-    intro = services.intro_for(current_user, intro_id)
-    consent = services.consent_of(intro, current_user)
+    intro = queries.intro_for(current_user, intro_id)
+    consent = queries.consent_of(intro, current_user)
     form = AnswerForm()
     if consent is None:
         flash("Only the two people introduced answer an introduction.", "error")
@@ -123,7 +124,7 @@ def answer_logged_in(intro_id: int):
         flash("Choose accept or decline.", "error")
     else:
         with Refusal() as refused:
-            services.answer(consent, Decision(form.decision.data))
+            answering.answer(consent, Decision(form.decision.data))
         if not refused:
             flash(_answered_message(intro, Decision(form.decision.data)), "success")
     return redirect(url_for("introductions.detail", intro_id=intro_id))
@@ -145,13 +146,13 @@ def _answered_message(intro, decision: Decision) -> str:
 @bp.post("/introductions/<int:intro_id>/outcome")
 @login_required
 def outcome(intro_id: int):
-    intro = services.intro_for(current_user, intro_id)
+    intro = queries.intro_for(current_user, intro_id)
     form = OutcomeForm()
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or "Check the form.", "error")
     else:
         with Refusal() as refused:
-            services.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
+            outcomes.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
         if not refused:
             flash("Thank you: your outcome is recorded.", "success")
     return redirect(url_for("introductions.detail", intro_id=intro_id))
@@ -161,14 +162,14 @@ def outcome(intro_id: int):
 def answer_link(token: str):
     """The email link: GET shows the introduction and two buttons; only a POST acts."""
     viewer = current_user if current_user.is_authenticated else None
-    consent = services.consent_for_link(token, viewer=viewer)
+    consent = answering.consent_for_link(token, viewer=viewer)
     intro = consent.introduction
     form = AnswerForm()
     if request.method == "POST":
         if form.validate_on_submit():
             decision = Decision(form.decision.data)
             try:
-                services.answer(consent, decision)
+                answering.answer(consent, decision)
             except tuple(LINK_PAGE_FOR) as error:
                 # Lost a race with another click: the page says what the link now is.
                 raise LINK_PAGE_FOR[type(error)]() from error
@@ -181,9 +182,9 @@ def answer_link(token: str):
 
 # What an email link shows when answering fails because the introduction moved on meanwhile.
 LINK_PAGE_FOR = {
-    services.AlreadyAnswered: LinkUsed,
-    services.IntroExpired: LinkExpired,
-    services.IntroClosed: services.LinkClosed,
+    AlreadyAnswered: LinkUsed,
+    IntroExpired: LinkExpired,
+    IntroClosed: LinkClosed,
 }
 
 

@@ -5,7 +5,7 @@ from flask_login import current_user, login_required
 
 from ...chapters.policy import policy_for
 from ...chapters.services import membership_of
-from ...introductions import services as introductions
+from ...introductions import queries as introductions
 from ...ledger import queries
 from ...needs import services
 from ...needs.models import NeedStatus

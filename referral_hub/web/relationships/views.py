@@ -6,7 +6,7 @@ from flask_login import current_user, login_required
 
 from ...accounts.models import Member
 from ...chapters.policy import policy_for
-from ...chapters.services import shares_chapter
+from ...chapters.sharing import shared_chapters, shares_chapter
 from ...clock import utcnow
 from ...errors import NotFound
 from ...extensions import db
@@ -29,7 +29,7 @@ def profile_panel(viewer: Member, member: Member, **forms) -> dict:
     if viewer.id == member.id:
         return {"acquaintance": None}
     now = utcnow()
-    chapters = connectors.shared_chapters(viewer, member)
+    chapters = shared_chapters({viewer.id, member.id})
     return {
         "acquaintance": services.acquaintance(viewer, member, now=now),
         "connectors": connectors.connectors_for(viewer, member, now=now),

@@ -1,0 +1,154 @@
+"""Answering an introduction: the email link, accept or decline, completion (credit, contacts
+shared), cancellation when a party left, and the expiry of unanswered introductions."""
+
+from datetime import datetime
+
+from sqlalchemy import func, select
+
+from .. import events
+from ..accounts.models import Member
+from ..chapters.policy import policy_for
+from ..chapters.sharing import active_members
+from ..clock import utcnow
+from ..extensions import db
+from ..ledger import posting
+from ..ledger.models import Kind
+from ..mail.services import absolute_url, enqueue
+from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest
+from . import credits
+from .errors import LinkClosed, LinkNotYours
+from .models import Consent, CreditNote, Decision, Introduction, IntroState
+from .queries import with_people
+
+
+def consent_for_link(secret: str, *, viewer: Member | None = None, now: datetime | None = None) -> Consent:
+    """The consent behind an email link, or the reason the link cannot be used."""
+    consent = db.session.scalar(
+        select(Consent)
+        .where(Consent.token_hash == digest(secret))
+        .options(db.joinedload(Consent.member), *with_people(db.joinedload(Consent.introduction)))
+    )
+    if consent is None:
+        raise LinkUnknown()
+    intro = consent.introduction
+    # The link is a bearer token: only the other party, logged in, is told it is not theirs.
+    if (
+        viewer is not None
+        and viewer.id != consent.member_id
+        and viewer.id in (intro.first_id, intro.second_id)
+    ):
+        raise LinkNotYours()
+    if consent.decision is not None:
+        raise LinkUsed()
+    if intro.state in (IntroState.DECLINED, IntroState.CANCELLED):
+        raise LinkClosed()
+    if intro.is_expired(now or utcnow()):
+        raise LinkExpired()
+    return consent
+
+
+def _lock(intro_id: int) -> Introduction:
+    """Serialise the answers to one introduction (a row lock on PostgreSQL; SQLite writes one at a time)."""
+    return db.session.scalars(
+        select(Introduction)
+        .where(Introduction.id == intro_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).one()
+
+
+def answer(consent: Consent, decision: Decision, *, now: datetime | None = None) -> Introduction:
+    """Record one party's answer; the second acceptance completes the introduction and pays."""
+    now = now or utcnow()
+    intro = _lock(consent.introduction_id)
+    # Another click on this link may have answered while this request waited for the lock.
+    db.session.refresh(consent)
+    in_chapter = consent.member_id in active_members(intro.chapter_id, {consent.member_id})
+    intro.answer(consent, decision, now, in_chapter=in_chapter)
+    db.session.flush()
+    if decision is Decision.DECLINE:
+        intro.decline(now)
+        # Quietly: the others learn only that it did not go ahead, never who said no or why.
+        _tell_not_ahead(intro, [intro.other_party(consent.member_id), intro.introducer])
+    elif _acceptances(intro) == 2:
+        _complete(intro, now)
+    db.session.flush()
+    return intro
+
+
+def _acceptances(intro: Introduction) -> int:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Consent)
+        .where(Consent.introduction_id == intro.id, Consent.decision == Decision.ACCEPT)
+    )
+
+
+def _tell_not_ahead(intro: Introduction, people) -> None:
+    for person in people:
+        enqueue("intro_not_ahead", to=person.email, intro=intro, person=person)
+
+
+def _complete(intro: Introduction, now: datetime) -> None:
+    # A party may have left the chapter since they accepted. The shared lock makes a leave that is
+    # being written wait for this completion, and this one read what a finished leave wrote.
+    members = active_members(
+        intro.chapter_id, {intro.introducer_id, intro.first_id, intro.second_id}, lock=True
+    )
+    if not {intro.first_id, intro.second_id} <= members:
+        # Those still in the chapter hear only that it did not go ahead.
+        intro.cancel(now)
+        _tell_not_ahead(intro, [p for p in (*intro.parties, intro.introducer) if p.id in members])
+        return
+    policy = policy_for(intro.chapter)
+    intro.complete(now, credits.credit_note(intro, policy, now, members))
+    db.session.flush()
+    events.introduction_completed.send(intro)
+    if intro.credit_note is CreditNote.CREDITED:
+        posting.post(
+            intro.chapter,
+            key=f"intro:{intro.id}:completed",
+            kind=Kind.INTRO_COMPLETED,
+            memo=f"Introduced {intro.first.display_name} and {intro.second.display_name}",
+            caused_by=intro.introducer,
+            entries=[(posting.POOL, -policy.intro_reward), (intro.introducer, policy.intro_reward)],
+            subject_type="introduction",
+            subject_id=intro.id,
+        )
+    _tell_completed(intro, policy)
+
+
+def _tell_completed(intro: Introduction, policy) -> None:
+    """Each party gets the other's contact details; the introducer hears what they earned."""
+    link = absolute_url("introductions.detail", intro_id=intro.id)
+    for party in intro.parties:
+        enqueue(
+            "intro_completed",
+            to=party.email,
+            intro=intro,
+            party=party,
+            other=intro.other_party(party.id),
+            link=link,
+        )
+    enqueue(
+        "intro_credited",
+        to=intro.introducer.email,
+        intro=intro,
+        reward=policy.intro_reward,
+        policy=policy,
+        link=link,
+    )
+
+
+def expire_introductions(*, now: datetime | None = None, pair: tuple[int, int, int] | None = None) -> int:
+    """Every pending introduction past its expiry becomes expired (only the pair's, given
+    `pair` = (chapter id, low id, high id)); returns how many."""
+    expiry = Introduction.expire_lapsed(now or utcnow())
+    if pair is not None:
+        chapter_id, low, high = pair
+        expiry = expiry.where(
+            Introduction.chapter_id == chapter_id,
+            Introduction.pair_low_id == low,
+            Introduction.pair_high_id == high,
+        )
+    return db.session.execute(expiry).rowcount

@@ -1,0 +1,105 @@
+"""What an introducer earns: the credit on completion and the business bonus, each within the
+repeat-pair window and the daily cap of the chapter's policy."""
+
+from datetime import datetime, time, timedelta
+
+from sqlalchemy import and_, func, select
+
+from ..accounts.models import Member
+from ..chapters.sharing import active_members
+from ..clock import utcnow
+from ..extensions import db
+from ..ledger.models import Kind, LedgerTransaction
+from .models import CreditNote, Introduction, IntroState
+
+
+def credit_note(intro: Introduction, policy, now: datetime, members: set[int]) -> CreditNote:
+    """Whether the introduction about to complete earns its introducer the reward, and if not why
+    (`members`: who of its three people is still active in the chapter)."""
+    if policy.intro_reward <= 0:
+        return CreditNote.NO_REWARD
+    if intro.introducer_id not in members:
+        return CreditNote.INTRODUCER_LEFT
+    recent_pair = db.session.scalar(
+        select(func.count())
+        .select_from(Introduction)
+        .where(
+            Introduction.chapter_id == intro.chapter_id,
+            Introduction.id != intro.id,
+            Introduction.pair_low_id == intro.pair_low_id,
+            Introduction.pair_high_id == intro.pair_high_id,
+            Introduction.state == IntroState.COMPLETED,
+            Introduction.completed_at >= now - timedelta(days=policy.repeat_pair_days),
+        )
+    )
+    if recent_pair:
+        return CreditNote.REPEAT_PAIR
+    _lock_members({intro.introducer_id})
+    if _credited_today(intro.introducer_id, now) >= policy.daily_credited_intros:
+        return CreditNote.DAILY_CAP
+    return CreditNote.CREDITED
+
+
+def earns_bonus(intro: Introduction, policy) -> bool:
+    """The business-closed bonus is paid only on an introduction that earned its credit, by an
+    introducer still in the chapter, once per pair per `repeat_pair_days`, within the daily cap."""
+    if intro.credit_note is not CreditNote.CREDITED:
+        return False
+    if intro.introducer_id not in active_members(intro.chapter_id, {intro.introducer_id}):
+        return False
+    _lock_members({intro.introducer_id, intro.first_id, intro.second_id})
+    now = utcnow()
+    paid_for_pair = db.session.scalar(
+        _bonuses_paid().where(
+            Introduction.chapter_id == intro.chapter_id,
+            Introduction.pair_low_id == intro.pair_low_id,
+            Introduction.pair_high_id == intro.pair_high_id,
+            LedgerTransaction.created_at >= now - timedelta(days=policy.repeat_pair_days),
+        )
+    )
+    return not paid_for_pair and _credited_today(intro.introducer_id, now) < policy.daily_credited_intros
+
+
+def _lock_members(member_ids: set[int]) -> None:
+    """Lock these members' rows, in id order: two completions or bonuses of one introducer (or one
+    pair) at once then count one after the other, and cannot both slip under a limit."""
+    db.session.execute(
+        select(Member.id).where(Member.id.in_(member_ids)).order_by(Member.id).with_for_update()
+    )
+
+
+def _bonuses_paid():
+    """Business-closed bonuses joined to the introductions they were paid on."""
+    return (
+        select(func.count())
+        .select_from(LedgerTransaction)
+        .join(
+            Introduction,
+            and_(
+                LedgerTransaction.subject_type == "introduction",
+                LedgerTransaction.subject_id == Introduction.id,
+            ),
+        )
+        .where(LedgerTransaction.kind == Kind.BUSINESS_CLOSED)
+    )
+
+
+def _credited_today(introducer_id: int, now: datetime) -> int:
+    """What counts toward the introducer's daily cap: introductions credited today and the
+    business-closed bonuses paid to them today."""
+    start_of_day = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    introductions = db.session.scalar(
+        select(func.count())
+        .select_from(Introduction)
+        .where(
+            Introduction.introducer_id == introducer_id,
+            Introduction.credit_note == CreditNote.CREDITED,
+            Introduction.completed_at >= start_of_day,
+        )
+    )
+    bonuses = db.session.scalar(
+        _bonuses_paid().where(
+            Introduction.introducer_id == introducer_id, LedgerTransaction.created_at >= start_of_day
+        )
+    )
+    return introductions + bonuses

@@ -1,0 +1,82 @@
+"""What came of a completed introduction, as its parties report it, and the business-closed bonus."""
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from .. import events
+from ..accounts.models import Member
+from ..chapters.policy import policy_for
+from ..errors import Conflict, Forbidden
+from ..extensions import db
+from ..ledger import posting
+from ..ledger.models import Kind
+from . import credits
+from .errors import IntroRefused
+from .models import Introduction, IntroState, Outcome, OutcomeKind
+
+MAX_BUSINESS_AMOUNT = 1_000_000_000
+ALREADY_REPORTED = "You have already told us what came of this introduction."
+
+
+def report_outcome(
+    intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None = None
+) -> Outcome:
+    """A party says what came of a completed introduction; business closed pays the introducer once."""
+    if member.id not in (intro.first_id, intro.second_id):
+        raise Forbidden("Only the two people introduced can report what came of it.")
+    if intro.state is not IntroState.COMPLETED:
+        raise IntroRefused("Outcomes can be reported once both sides have accepted the introduction.")
+    if kind is OutcomeKind.BUSINESS_CLOSED:
+        if amount is None or not 0 < amount <= MAX_BUSINESS_AMOUNT:
+            raise IntroRefused("Enter the amount of business you received, a whole number above zero.")
+    else:
+        amount = None
+    earlier_business = db.session.scalar(
+        select(func.count())
+        .select_from(Outcome)
+        .where(Outcome.introduction_id == intro.id, Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
+    )
+    outcome = _record(intro, member, kind, amount)
+    policy = policy_for(intro.chapter)
+    bonus = policy.business_bonus
+    if (
+        kind is OutcomeKind.BUSINESS_CLOSED
+        and not earlier_business
+        and bonus > 0
+        and credits.earns_bonus(intro, policy)
+    ):
+        # The idempotency key pays the bonus once, even if both parties report business at once.
+        posting.post(
+            intro.chapter,
+            key=f"intro:{intro.id}:business_closed",
+            kind=Kind.BUSINESS_CLOSED,
+            memo=f"Business closed (reported amount {amount:,}) after introducing "
+            f"{intro.first.display_name} and {intro.second.display_name}",
+            caused_by=member,
+            entries=[(posting.POOL, -bonus), (intro.introducer, bonus)],
+            subject_type="introduction",
+            subject_id=intro.id,
+        )
+    events.outcome_reported.send(outcome)
+    return outcome
+
+
+def _record(intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None) -> Outcome:
+    """The party's one outcome, new or moved forward: a meeting (or a first "not a fit") may later
+    turn into business, but an outcome never multiplies or moves back."""
+    outcome = db.session.scalar(
+        select(Outcome).where(Outcome.introduction_id == intro.id, Outcome.reported_by_id == member.id)
+    )
+    if outcome is not None:
+        if kind is not OutcomeKind.BUSINESS_CLOSED or outcome.kind is OutcomeKind.BUSINESS_CLOSED:
+            raise Conflict(ALREADY_REPORTED)
+        outcome.kind, outcome.amount = kind, amount
+        db.session.flush()
+        return outcome
+    outcome = Outcome(introduction=intro, reported_by=member, kind=kind, amount=amount)
+    try:
+        with db.session.begin_nested():
+            db.session.add(outcome)
+    except IntegrityError as error:
+        raise Conflict(ALREADY_REPORTED) from error
+    return outcome
