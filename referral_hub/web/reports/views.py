@@ -31,10 +31,12 @@ from ...chapters import services as chapters
 from ...clock import utcnow
 from ...errors import DomainError, InvalidInput, NotFound, Unauthorized
 from ...extensions import csrf, db, limiter
-from ...reports import access, services
+from ...reports import access, lists, periods
+from ...reports.members import MemberQuery, member_rows
+from ...reports.summary import summary as summary_figures
 from ...tokens import digest
 from ..accounts.forms import ConfirmForm
-from . import schemas
+from . import auth, schemas
 from .forms import RosterConfirmForm, RosterUploadForm, TokenForm
 from .openapi import Operation, document
 
@@ -60,7 +62,7 @@ def _token_key() -> str:
     """Requests are counted per token, read as the access check reads it, so that respelling
     `Bearer` is the same token; requests that send none are counted per address."""
     try:
-        secret = access.bearer_secret(request.headers.get("Authorization"))
+        secret = auth.bearer_secret()
     except Unauthorized:
         return "api-address:" + get_remote_address()
     return "api-token:" + digest(secret)[:32]
@@ -74,7 +76,7 @@ limiter.limit(_limit("RATELIMIT_API_PER_ADDRESS"), error_message=TOO_MANY)(api)
 @api.before_request
 def _authenticate():
     # Only the Authorization header counts: a browser's session cookie is never an API credential.
-    g.api_access = access.authenticate(request.headers.get("Authorization"))
+    g.api_access = access.authenticate(auth.bearer_secret())
     db.session.commit()  # the token's last-used time: the request's one write
 
 
@@ -147,10 +149,10 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
     return register
 
 
-def _period(args) -> services.Period | None:
+def _period(args) -> periods.Period | None:
     if args.get("from_") is None and args.get("to") is None:
         return None
-    return services.Period.of(args.get("from_"), args.get("to"))
+    return periods.Period.of(args.get("from_"), args.get("to"))
 
 
 @report(
@@ -162,7 +164,7 @@ def _period(args) -> services.Period | None:
     description="A token reads the one chapter it was created for, while its member organizes it.",
 )
 def chapters_list(grant: access.ApiAccess, args):
-    return services.chapter_rows(grant.chapter_id)
+    return lists.chapter_rows(grant.chapter_id)
 
 
 @report(
@@ -179,8 +181,8 @@ def chapters_list(grant: access.ApiAccess, args):
     ),
 )
 def summary(grant: access.ApiAccess, args):
-    period = services.Period.of(args.get("from_"), args.get("to"))
-    return {"chapter": grant.chapter_slug, **services.summary(grant.chapter_id, period)}
+    period = periods.Period.of(args.get("from_"), args.get("to"))
+    return {"chapter": grant.chapter_slug, **summary_figures(grant.chapter_id, period)}
 
 
 @report(
@@ -195,10 +197,8 @@ def summary(grant: access.ApiAccess, args):
     ),
 )
 def members(grant: access.ApiAccess, args):
-    query = services.MemberQuery(
-        sort=args["sort"], order=args["order"], page=args["page"], per_page=args["per_page"]
-    )
-    return services.member_rows(grant.chapter_id, query)
+    query = MemberQuery(sort=args["sort"], order=args["order"], page=args["page"], per_page=args["per_page"])
+    return member_rows(grant.chapter_id, query)
 
 
 @report(
@@ -210,7 +210,7 @@ def members(grant: access.ApiAccess, args):
     description="Filtered by state (`status`) and by the day they were made (`from`, `to`).",
 )
 def introductions(grant: access.ApiAccess, args):
-    return services.introduction_rows(
+    return lists.introduction_rows(
         grant.chapter_id,
         status=args.get("status"),
         period=_period(args),
@@ -228,7 +228,7 @@ def introductions(grant: access.ApiAccess, args):
     description="Filtered by status.",
 )
 def needs(grant: access.ApiAccess, args):
-    return services.need_rows(
+    return lists.need_rows(
         grant.chapter_id, status=args.get("status"), page=args["page"], per_page=args["per_page"]
     )
 
@@ -244,7 +244,7 @@ def needs(grant: access.ApiAccess, args):
     ),
 )
 def ledger(grant: access.ApiAccess, args):
-    return services.ledger_rows(
+    return lists.ledger_rows(
         grant.chapter_id, period=_period(args), page=args["page"], per_page=args["per_page"]
     )
 
@@ -262,8 +262,8 @@ def ledger(grant: access.ApiAccess, args):
 )
 def activity(grant: access.ApiAccess, args):
     end = args.get("to") or utcnow().date()
-    timeline = services.Timeline.covering(args["interval"], args.get("from_"), end)
-    return services.activity_rows(grant.chapter_id, timeline, page=args["page"], per_page=args["per_page"])
+    timeline = periods.Timeline.covering(args["interval"], args.get("from_"), end)
+    return periods.activity_rows(grant.chapter_id, timeline, page=args["page"], per_page=args["per_page"])
 
 
 # The document and its docs page (public) -------------------------------------------------------------
