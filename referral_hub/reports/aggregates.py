@@ -1,4 +1,4 @@
-"""The SQL aggregates the reports are built from: counts, sums, medians, and windows of time."""
+"""The SQL aggregates the reports are built from: counts, sums, medians, time windows, hours between."""
 
 from datetime import datetime
 

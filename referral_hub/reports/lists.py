@@ -1,5 +1,4 @@
-"""The API's lists of a chapter's introductions, needs, ledger transactions and the chapter itself, a page
-at a time."""
+"""The API's paged lists of a chapter's introductions, needs and ledger transactions, and the chapter."""
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import aliased, selectinload
