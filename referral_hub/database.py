@@ -1,4 +1,5 @@
-"""Database plumbing shared by every domain: UTC timestamps, SQLite connection settings, upserts, paging."""
+"""Database plumbing shared by every domain: UTC timestamps, time differences in SQL, SQLite connection
+settings, upserts, paging."""
 
 import enum
 import functools
@@ -7,10 +8,12 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, event
+from sqlalchemy import DateTime, Enum, Float, event
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.types import TypeDecorator
 
 from .extensions import db
@@ -34,6 +37,26 @@ class UTCDateTime(TypeDecorator):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+class seconds_between(FunctionElement):  # noqa: N801 - reads as the SQL function it stands for
+    """Seconds from the first timestamp to the second, as a float computed by the database."""
+
+    type = Float()
+    name = "seconds_between"
+    inherit_cache = True
+
+
+@compiles(seconds_between)
+def _seconds_between(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION)"
+
+
+@compiles(seconds_between, "sqlite")
+def _seconds_between_sqlite(element, compiler, **kw):
+    start, end = (compiler.process(clause, **kw) for clause in element.clauses)
+    return f"((julianday({end}) - julianday({start})) * 86400.0)"
 
 
 # The largest id the app accepts: PostgreSQL's INTEGER, which SQLite also fits.

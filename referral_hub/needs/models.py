@@ -44,6 +44,9 @@ class Need(db.Model):
         Index("ix_needs_chapter_status_created", "chapter_id", "status", "created_at"),
         Index(None, "asker_id"),
         Index("ix_needs_status_expires", "status", "expires_at"),
+        # The reports filter needs by when each was posted and closed: one index range of one chapter.
+        Index("ix_needs_chapter_created", "chapter_id", "created_at"),
+        Index("ix_needs_chapter_status_closed", "chapter_id", "status", "closed_at"),
     )
 
     @property

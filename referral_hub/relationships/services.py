@@ -11,15 +11,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import Float, and_, case, exists, func, literal, or_, select, union_all, update
-from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import aliased
-from sqlalchemy.sql.expression import ColumnElement, FunctionElement
+from sqlalchemy.sql.expression import ColumnElement
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus
 from ..chapters.sharing import shares_chapter
 from ..clock import utcnow
-from ..database import UTCDateTime, upsert
+from ..database import UTCDateTime, seconds_between, upsert
 from ..errors import Conflict, DomainError, NotFound
 from ..extensions import db
 from ..introductions.models import Introduction, IntroState, Outcome, OutcomeKind
@@ -81,24 +80,9 @@ def ordered(a_id: int, b_id: int) -> tuple[int, int]:
 # Strength in SQL ---------------------------------------------------------------------------------
 
 
-class days_between(FunctionElement):  # noqa: N801 - a SQL function, named like one
+def days_between(start: ColumnElement, end: ColumnElement) -> ColumnElement:
     """(end − start) in fractional days, computed by the database."""
-
-    type = Float()
-    name = "days_between"
-    inherit_cache = True
-
-
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element, compiler, **kw):
-    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(CAST(EXTRACT(EPOCH FROM ({end} - {start})) AS DOUBLE PRECISION) / 86400.0)"
-
-
-@compiles(days_between, "sqlite")
-def _days_between_sqlite(element, compiler, **kw):
-    end, start = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"(julianday({end}) - julianday({start}))"
+    return seconds_between(start, end) / 86400.0
 
 
 def decay(days: ColumnElement) -> ColumnElement:
@@ -112,7 +96,7 @@ def at(moment: datetime) -> ColumnElement:
 
 def strength_now(now: ColumnElement) -> ColumnElement:
     """The pair's strength at `now` (SQL): its strength at the last interaction, decayed since."""
-    return Relationship.strength * decay(days_between(now, Relationship.last_interaction_at))
+    return Relationship.strength * decay(days_between(Relationship.last_interaction_at, now))
 
 
 # Recording interactions -------------------------------------------------------------------------
@@ -178,11 +162,11 @@ def _fold_into_pair(low: int, high: int, kind: InteractionKind, occurred_at: dat
                 "strength": case(
                     (
                         newer,
-                        pair.strength * decay(days_between(new.last_interaction_at, pair.last_interaction_at))
+                        pair.strength * decay(days_between(pair.last_interaction_at, new.last_interaction_at))
                         + new.strength,
                     ),
                     else_=pair.strength
-                    + new.strength * decay(days_between(pair.last_interaction_at, new.last_interaction_at)),
+                    + new.strength * decay(days_between(new.last_interaction_at, pair.last_interaction_at)),
                 ),
                 "last_interaction_at": case((newer, new.last_interaction_at), else_=pair.last_interaction_at),
                 "last_kind": case((newer, new.last_kind), else_=pair.last_kind),

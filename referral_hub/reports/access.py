@@ -111,25 +111,14 @@ class ApiAccess:
         return self
 
 
-def bearer_secret(authorization: str | None) -> str:
-    """The token an Authorization header sends (`Bearer <token>`, the scheme in any case): the one
-    reading of it, for the access check and the per-token rate limit alike."""
-    scheme, _, secret = (authorization or "").strip().partition(" ")
-    if scheme.lower() != "bearer" or not secret.strip():
-        raise Unauthorized(
-            "Send an API token: Authorization: Bearer <token>. Create one at /settings/tokens."
-        )
-    return secret.strip()
+def authenticate(secret: str) -> ApiAccess:
+    """The access an API request's token secret grants, in two statements whatever the data.
 
-
-def authenticate(authorization: str | None) -> ApiAccess:
-    """The access a request's Authorization header grants, in two statements whatever the data.
-
-    A missing, unknown or revoked token is 401; a token whose member no longer organizes its
-    chapter is 403. Use is recorded first: a write as the first statement lets SQLite take its
-    write lock up front instead of failing to upgrade a read.
+    An unknown or revoked token is 401 (the web layer answers a missing one); a token whose member
+    no longer organizes its chapter is 403. Use is recorded first: a write as the first statement
+    lets SQLite take its write lock up front instead of failing to upgrade a read.
     """
-    token_hash = digest(bearer_secret(authorization))
+    token_hash = digest(secret)
     now = utcnow()
     db.session.execute(
         update(ApiToken)

@@ -1,4 +1,4 @@
-"""ApiToken (an organizer's key to one chapter's reports) and the indexes behind the reports' filters."""
+"""ApiToken: an organizer's key to one chapter's reports."""
 
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -8,9 +8,6 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
-from ..introductions.models import Consent, Introduction
-from ..ledger.models import LedgerEntry
-from ..needs.models import Need
 
 TOKEN_PREFIX = "rh_"  # noqa: S105 - the visible prefix of every token, not a secret
 NAME_LENGTH = 80
@@ -46,22 +43,3 @@ class ApiToken(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
-
-
-# The API filters and buckets introductions and needs by the time each event happened; these let
-# each filter read one index range of one chapter. (The (chapter, status/state, created_at) indexes
-# of those tables already serve the status filters.)
-Index("ix_introductions_chapter_created", Introduction.chapter_id, Introduction.created_at)
-Index("ix_introductions_chapter_completed", Introduction.chapter_id, Introduction.completed_at)
-Index(
-    "ix_introductions_chapter_state_closed",
-    Introduction.chapter_id,
-    Introduction.state,
-    Introduction.closed_at,
-)
-Index("ix_needs_chapter_created", Need.chapter_id, Need.created_at)
-Index("ix_needs_chapter_status_closed", Need.chapter_id, Need.status, Need.closed_at)
-# Covering indexes: who answered when, and what each account moved, read from the index alone when
-# a report walks a whole chapter (its consents through its introductions, its members' entries).
-Index("ix_consents_introduction_answered", Consent.introduction_id, Consent.member_id, Consent.answered_at)
-Index("ix_ledger_entries_account_amount", LedgerEntry.account_id, LedgerEntry.amount)

@@ -5,14 +5,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...clock import utcnow
-from ...reports import services
+from ...reports.members import MEMBER_SORTS, MemberQuery, member_views
+from ...reports.periods import MONTH, WEEK, Period, Timeline, activity_rows
+from ...reports.summary import summary
 from . import charts
 
 DASHBOARD_DAYS = 90
 MEMBERS_PER_PAGE = 25
 CHART_MEMBERS = 15
 DORMANT_SHOWN = 20
-INTERVALS = (services.WEEK, services.MONTH)
+INTERVALS = (WEEK, MONTH)
 # Names read in ascending order first; figures are more telling largest first.
 ASCENDING_FIRST = {"display_name", "joined_at", "last_active_at", "status"}
 
@@ -48,7 +50,7 @@ class View:
     sort: str = "status"
     order: str = "asc"
     page: int = 1
-    interval: str = services.WEEK
+    interval: str = WEEK
 
     @classmethod
     def from_args(cls, args) -> "View":
@@ -57,7 +59,7 @@ class View:
         page = args.get("page", "1")
         interval = args.get("interval", cls.interval)
         return cls(
-            sort=sort if sort in services.MEMBER_SORTS else cls.sort,
+            sort=sort if sort in MEMBER_SORTS else cls.sort,
             order=order if order in ("asc", "desc") else cls.order,
             page=int(page) if page.isdigit() and 0 < int(page) <= 100_000 else 1,
             interval=interval if interval in INTERVALS else cls.interval,
@@ -73,7 +75,7 @@ class View:
 @dataclass(frozen=True)
 class Dashboard:
     view: View
-    period: services.Period
+    period: Period
     summary: dict
     activity: list
     activity_chart: charts.Chart
@@ -94,12 +96,12 @@ def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
     """Every figure of the dashboard in a fixed number of queries (seven), whatever the chapter's size."""
     now = now or utcnow()
     view = View.from_args(args)
-    period = services.Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
-    timeline = services.Timeline.covering(view.interval, None, now.date())
-    activity, _ = services.activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
-    members = services.member_views(
+    period = Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
+    timeline = Timeline.covering(view.interval, None, now.date())
+    activity, _ = activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
+    members = member_views(
         chapter_id,
-        services.MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
+        MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
         most_active=CHART_MEMBERS,
         dormant=DORMANT_SHOWN,
         now=now,
@@ -107,7 +109,7 @@ def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
     return Dashboard(
         view=view,
         period=period,
-        summary=services.summary(chapter_id, period),
+        summary=summary(chapter_id, period),
         activity=activity,
         activity_chart=charts.activity_chart(activity, view.interval),
         giving=members.most_active,

@@ -12,7 +12,8 @@ from marshmallow.validate import OneOf, Range
 from ...introductions.models import IntroState, OutcomeKind
 from ...ledger.models import Kind
 from ...needs.models import NeedStatus
-from ...reports import services
+from ...reports.members import MEMBER_SORTS
+from ...reports.periods import MONTH, WEEK
 
 MAX_PER_PAGE = 100
 FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
@@ -116,7 +117,7 @@ class SummaryQuery(PeriodQuery):
 class MembersQuery(ListQuery):
     sort = fields.String(
         load_default="display_name",
-        validate=OneOf(services.MEMBER_SORTS),
+        validate=OneOf(MEMBER_SORTS),
         metadata={"description": "Column to sort by; ties are broken by name."},
     )
     order = fields.String(load_default="asc", validate=OneOf(["asc", "desc"]))
@@ -138,8 +139,8 @@ class LedgerQuery(ListQuery, PeriodQuery):
 
 class ActivityQuery(ListQuery, PeriodQuery):
     interval = fields.String(
-        load_default=services.WEEK,
-        validate=OneOf([services.WEEK, services.MONTH]),
+        load_default=WEEK,
+        validate=OneOf([WEEK, MONTH]),
         metadata={"description": "`week` (ISO weeks, Monday to Sunday) or `month` (calendar months)."},
     )
 

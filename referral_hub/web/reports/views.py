@@ -31,11 +31,13 @@ from ...chapters import services as chapters
 from ...clock import utcnow
 from ...errors import InvalidInput, NotFound, Unauthorized
 from ...extensions import csrf, limiter
-from ...reports import access, services
+from ...reports import access, lists, periods
+from ...reports.members import MemberQuery, member_rows
+from ...reports.summary import summary as summary_figures
 from ...tokens import digest
 from ..accounts.forms import ConfirmForm
 from ..refusals import Refusal
-from . import schemas
+from . import auth, schemas
 from .forms import RosterConfirmForm, RosterUploadForm, TokenForm
 from .openapi import Operation, document
 
@@ -63,7 +65,7 @@ def _token_key() -> str:
     """Requests are counted per token, read as the access check reads it, so that respelling
     `Bearer` is the same token; requests that send none are counted per address."""
     try:
-        secret = access.bearer_secret(request.headers.get("Authorization"))
+        secret = auth.bearer_secret()
     except Unauthorized:
         return "api-address:" + get_remote_address()
     return "api-token:" + digest(secret)[:32]
@@ -75,7 +77,7 @@ TOO_MANY = "Too many requests. Wait a minute and try again."
 @api.before_request
 def _authenticate():
     # Only the Authorization header counts: a browser's session cookie is never an API credential.
-    g.api_access = access.authenticate(request.headers.get("Authorization"))
+    g.api_access = access.authenticate(auth.bearer_secret())
 
 
 def parse(query: type[schemas.Query]) -> dict:
@@ -149,10 +151,10 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
     return register
 
 
-def _period(args) -> services.Period | None:
+def _period(args) -> periods.Period | None:
     if args.get("from_") is None and args.get("to") is None:
         return None
-    return services.Period.of(args.get("from_"), args.get("to"))
+    return periods.Period.of(args.get("from_"), args.get("to"))
 
 
 @report(
@@ -164,7 +166,7 @@ def _period(args) -> services.Period | None:
     description="A token reads the one chapter it was created for, while its member organizes it.",
 )
 def chapters_list(grant: access.ApiAccess, args):
-    return services.chapter_rows(grant.chapter_id)
+    return lists.chapter_rows(grant.chapter_id)
 
 
 @report(
@@ -181,8 +183,8 @@ def chapters_list(grant: access.ApiAccess, args):
     ),
 )
 def summary(grant: access.ApiAccess, args):
-    period = services.Period.of(args.get("from_"), args.get("to"))
-    return {"chapter": grant.chapter_slug, **services.summary(grant.chapter_id, period)}
+    period = periods.Period.of(args.get("from_"), args.get("to"))
+    return {"chapter": grant.chapter_slug, **summary_figures(grant.chapter_id, period)}
 
 
 @report(
@@ -197,10 +199,8 @@ def summary(grant: access.ApiAccess, args):
     ),
 )
 def members(grant: access.ApiAccess, args):
-    query = services.MemberQuery(
-        sort=args["sort"], order=args["order"], page=args["page"], per_page=args["per_page"]
-    )
-    return services.member_rows(grant.chapter_id, query)
+    query = MemberQuery(sort=args["sort"], order=args["order"], page=args["page"], per_page=args["per_page"])
+    return member_rows(grant.chapter_id, query)
 
 
 @report(
@@ -212,7 +212,7 @@ def members(grant: access.ApiAccess, args):
     description="Filtered by state (`status`) and by the day they were made (`from`, `to`).",
 )
 def introductions(grant: access.ApiAccess, args):
-    return services.introduction_rows(
+    return lists.introduction_rows(
         grant.chapter_id,
         status=args.get("status"),
         period=_period(args),
@@ -230,7 +230,7 @@ def introductions(grant: access.ApiAccess, args):
     description="Filtered by status.",
 )
 def needs(grant: access.ApiAccess, args):
-    return services.need_rows(
+    return lists.need_rows(
         grant.chapter_id, status=args.get("status"), page=args["page"], per_page=args["per_page"]
     )
 
@@ -246,7 +246,7 @@ def needs(grant: access.ApiAccess, args):
     ),
 )
 def ledger(grant: access.ApiAccess, args):
-    return services.ledger_rows(
+    return lists.ledger_rows(
         grant.chapter_id, period=_period(args), page=args["page"], per_page=args["per_page"]
     )
 
@@ -264,8 +264,8 @@ def ledger(grant: access.ApiAccess, args):
 )
 def activity(grant: access.ApiAccess, args):
     end = args.get("to") or utcnow().date()
-    timeline = services.Timeline.covering(args["interval"], args.get("from_"), end)
-    return services.activity_rows(grant.chapter_id, timeline, page=args["page"], per_page=args["per_page"])
+    timeline = periods.Timeline.covering(args["interval"], args.get("from_"), end)
+    return periods.activity_rows(grant.chapter_id, timeline, page=args["page"], per_page=args["per_page"])
 
 
 # The document and its docs page (public) -------------------------------------------------------------

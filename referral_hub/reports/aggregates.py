@@ -1,0 +1,37 @@
+"""The SQL aggregates the reports are built from: counts, sums, medians, time windows, hours between."""
+
+from datetime import datetime
+
+from sqlalchemy import and_, func, select
+
+from ..database import seconds_between
+
+
+def count_where(*conditions):
+    """The number of rows matching `conditions`, as a scalar subquery."""
+    return select(func.count()).where(*conditions).scalar_subquery()
+
+
+def within(column, starts_at: datetime, ends_at: datetime):
+    """`column` falls in [starts_at, ends_at)."""
+    return and_(column >= starts_at, column < ends_at)
+
+
+def sum_or_zero(expression):
+    return func.coalesce(func.sum(expression), 0)
+
+
+def median(values):
+    """The median of a subquery's single column `value`, with window functions (SQLite has no median)."""
+    ranked = select(
+        values.c.value,
+        func.row_number().over(order_by=values.c.value).label("position"),
+        func.count().over().label("size"),
+    ).subquery()
+    middle = ranked.c.position.in_([(ranked.c.size + 1) // 2, (ranked.c.size + 2) // 2])
+    return select(func.avg(ranked.c.value)).where(middle).scalar_subquery()
+
+
+def hours_between(start, end):
+    """Hours from the first timestamp to the second, as a float computed by the database."""
+    return seconds_between(start, end) / 3600.0

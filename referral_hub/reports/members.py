@@ -1,0 +1,257 @@
+"""Each current member's figures and status, as of now: a page of them, or the dashboard's three views."""
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Float, and_, case, cast, func, or_, select, union_all
+
+from ..accounts.models import Member
+from ..chapters.models import Membership
+from ..clock import utcnow
+from ..extensions import db
+from ..introductions.models import Introduction, OutcomeKind
+from ..ledger.models import LedgerAccount
+from ..needs.models import Need
+from .activities import RECENT, activities, chapter_outcomes, current_members
+from .periods import Period
+
+STATUS_ORDER = {"red": 0, "amber": 1, "green": 2}
+MEMBER_SORTS = (
+    "display_name",
+    "joined_at",
+    "intros_made",
+    "intros_completed",
+    "intros_received",
+    "needs_posted",
+    "business_given_amount",
+    "business_received_amount",
+    "balance",
+    "give_ratio",
+    "last_active_at",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class MemberQuery:
+    sort: str = "display_name"
+    order: str = "asc"
+    page: int = 1
+    per_page: int = 50
+
+
+# Each figure per member, as subqueries keyed by member_id -------------------------------------------
+
+
+def _introductions_made(chapter_id: int):
+    """Per introducer: introductions made, how many completed, and the latest completion."""
+    return (
+        select(
+            Introduction.introducer_id.label("member_id"),
+            func.count().label("made"),
+            func.count(Introduction.completed_at).label("completed"),
+            func.max(Introduction.completed_at).label("last_completed_at"),
+        )
+        .where(Introduction.chapter_id == chapter_id)
+        .group_by(Introduction.introducer_id)
+        .subquery("made")
+    )
+
+
+def _introductions_received(chapter_id: int):
+    """Per member: introductions that introduced them to someone."""
+    chapter = Introduction.chapter_id == chapter_id
+    parties = union_all(
+        select(Introduction.first_id.label("member_id")).where(chapter),
+        select(Introduction.second_id.label("member_id")).where(chapter),
+    ).subquery()
+    return (
+        select(parties.c.member_id, func.count().label("received"))
+        .group_by(parties.c.member_id)
+        .subquery("received")
+    )
+
+
+def _needs_posted(chapter_id: int):
+    return (
+        select(Need.asker_id.label("member_id"), func.count().label("posted"))
+        .where(Need.chapter_id == chapter_id)
+        .group_by(Need.asker_id)
+        .subquery("asked")
+    )
+
+
+def _business_given_and_received(outcomes):
+    """Per member: business closed amounts, given as the introducer and received as the reporter."""
+    business = select(outcomes).where(outcomes.c.kind == OutcomeKind.BUSINESS_CLOSED).subquery()
+
+    def amounts(member, name: str):
+        return (
+            select(member.label("member_id"), func.sum(business.c.amount).label("amount"))
+            .group_by(member)
+            .subquery(name)
+        )
+
+    return amounts(business.c.introducer_id, "given"), amounts(business.c.reported_by_id, "got")
+
+
+def _last_active(chapter_id: int, outcomes):
+    events = activities(chapter_id, outcomes=outcomes)
+    return (
+        select(events.c.member_id, func.max(events.c.at).label("at"))
+        .group_by(events.c.member_id)
+        .subquery("last_active")
+    )
+
+
+def _member_tallies(chapter_id: int) -> dict:
+    """Every per-member subquery the figures read, in the order they are joined."""
+    outcomes = chapter_outcomes(chapter_id)
+    given, got = _business_given_and_received(outcomes)
+    return {
+        "made": _introductions_made(chapter_id),
+        "received": _introductions_received(chapter_id),
+        "asked": _needs_posted(chapter_id),
+        "given": given,
+        "got": got,
+        "last_active": _last_active(chapter_id, outcomes),
+    }
+
+
+# One row per current member ---------------------------------------------------------------------------
+
+
+def _status(made, last_active, now: datetime):
+    """green, amber or red (see the package's definitions)."""
+    # The same 90 days as a summary up to today: today and the 89 days before it, whole UTC days.
+    since = Period.of(now=now).ends_at - RECENT
+    return case(
+        (made.c.last_completed_at >= since, "green"), (last_active.c.at >= since, "amber"), else_="red"
+    )
+
+
+def _member_columns(chapter_id: int, now: datetime) -> tuple[dict, list]:
+    """Each member figure as a column expression over the current memberships (all time, as of now),
+    and the joins the expressions read."""
+    tallies = _member_tallies(chapter_id)
+    made, last_active = tallies["made"], tallies["last_active"]
+    completed = func.coalesce(made.c.completed, 0)
+    posted = func.coalesce(tallies["asked"].c.posted, 0)
+    columns = {
+        "member_id": Membership.member_id,
+        "display_name": Member.display_name,
+        "joined_at": Membership.joined_at,
+        "intros_made": func.coalesce(made.c.made, 0),
+        "intros_completed": completed,
+        "intros_received": func.coalesce(tallies["received"].c.received, 0),
+        "needs_posted": posted,
+        "business_given_amount": func.coalesce(tallies["given"].c.amount, 0),
+        "business_received_amount": func.coalesce(tallies["got"].c.amount, 0),
+        "balance": func.coalesce(LedgerAccount.balance, 0),
+        "give_ratio": case(
+            (completed + posted > 0, cast(completed, Float) / (completed + posted)), else_=None
+        ),
+        "last_active_at": last_active.c.at,
+        "status": _status(made, last_active, now),
+    }
+    joins = [(tally, tally.c.member_id == Membership.member_id) for tally in tallies.values()]
+    account = and_(
+        LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == Membership.member_id
+    )
+    return columns, [*joins, (LedgerAccount, account)]
+
+
+def _sort_key(columns: dict, sort: str):
+    if sort == "giving_and_asking":  # the dashboard's chart: the members who do the most of either
+        return columns["intros_completed"] + columns["needs_posted"]
+    if sort == "status":
+        return case(*((columns["status"] == name, rank) for name, rank in STATUS_ORDER.items()))
+    if sort == "display_name":
+        return func.lower(columns["display_name"])
+    return columns[sort]
+
+
+def _member_figures(chapter_id: int, now: datetime):
+    """The statement of one row per current member with every figure, and its columns by name."""
+    columns, joins = _member_columns(chapter_id, now)
+    statement = select(*(column.label(name) for name, column in columns.items())).join(
+        Member, Member.id == Membership.member_id
+    )
+    for target, on in joins:
+        statement = statement.outerjoin(target, on)
+    return statement.where(current_members(chapter_id)), columns
+
+
+def _ordered(columns: dict, sort: str, order: str) -> list:
+    key = _sort_key(columns, sort)
+    key = key.desc() if order == "desc" else key.asc()
+    return [key.nulls_last(), func.lower(columns["display_name"]), columns["member_id"]]
+
+
+def member_rows(chapter_id: int, query: MemberQuery = MemberQuery(), *, now: datetime | None = None):  # noqa: B008
+    """One page of member rows and the number of rows in all pages: two queries."""
+    statement, columns = _member_figures(chapter_id, now or utcnow())
+    total = db.session.scalar(select(func.count()).where(current_members(chapter_id)))
+    rows = db.session.execute(
+        statement.order_by(*_ordered(columns, query.sort, query.order))
+        .limit(query.per_page)
+        .offset((query.page - 1) * query.per_page)
+    ).all()
+    return rows, total
+
+
+@dataclass(frozen=True)
+class MemberViews:
+    """The dashboard's three views of the member figures."""
+
+    page: list  # the members table's page
+    total: int
+    most_active: list  # who gives or asks the most
+    dormant: list  # status red, longest inactive first
+    dormant_total: int
+
+
+def member_views(
+    chapter_id: int,
+    query: MemberQuery,
+    *,
+    most_active: int,
+    dormant: int,
+    now: datetime | None = None,
+) -> MemberViews:
+    """Three views of the members from one aggregation: one query, window functions rank each view."""
+    statement, _columns = _member_figures(chapter_id, now or utcnow())
+    figures = statement.subquery("member_figures")
+    columns = {column.name: column for column in figures.c}
+    red = figures.c.status == "red"
+    ranked = select(
+        figures,
+        func.row_number().over(order_by=_ordered(columns, query.sort, query.order)).label("page_rank"),
+        func.row_number().over(order_by=_ordered(columns, "giving_and_asking", "desc")).label("active_rank"),
+        func.row_number()
+        .over(partition_by=red, order_by=_ordered(columns, "last_active_at", "asc"))
+        .label("red_rank"),
+        func.count().over().label("total"),
+        func.sum(case((red, 1), else_=0)).over().label("red_total"),
+    ).subquery("ranked")
+    first = (query.page - 1) * query.per_page
+    on_page = ranked.c.page_rank.between(first + 1, first + query.per_page)
+    shown_dormant = and_(ranked.c.status == "red", ranked.c.red_rank <= dormant)
+    rows = db.session.execute(
+        select(ranked).where(or_(on_page, ranked.c.active_rank <= most_active, shown_dormant))
+    ).all()
+    # Each row says where it stands in each view; a member may stand in several.
+    return MemberViews(
+        page=sorted(
+            (row for row in rows if first < row.page_rank <= first + query.per_page),
+            key=lambda r: r.page_rank,
+        ),
+        total=rows[0].total if rows else 0,
+        most_active=sorted(
+            (row for row in rows if row.active_rank <= most_active), key=lambda r: r.active_rank
+        ),
+        dormant=sorted(
+            (row for row in rows if row.status == "red" and row.red_rank <= dormant), key=lambda r: r.red_rank
+        ),
+        dormant_total=rows[0].red_total if rows else 0,
+    )

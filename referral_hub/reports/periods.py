@@ -1,0 +1,176 @@
+"""Periods of whole UTC days, the weeks or months that cover them, and the chapter's activity per period."""
+
+import math
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import Integer, and_, case, cast, literal, select, union_all
+
+from ..clock import utcnow
+from ..database import UTCDateTime
+from ..extensions import db
+from ..introductions.models import Introduction, Outcome, OutcomeKind
+from ..needs.models import Need
+from .aggregates import sum_or_zero, within
+
+EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
+WEEK, MONTH = "week", "month"
+
+
+def start_of(day: date) -> datetime:
+    return datetime.combine(day, time.min, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Period:
+    """Whole UTC days from `start` to `end`, both included; no `start` means since the beginning."""
+
+    start: date | None
+    end: date
+
+    @property
+    def starts_at(self) -> datetime:
+        return start_of(self.start) if self.start else EARLIEST
+
+    @property
+    def ends_at(self) -> datetime:
+        """The first moment after the period."""
+        return start_of(self.end) + timedelta(days=1)
+
+    @classmethod
+    def of(
+        cls, start: date | None = None, end: date | None = None, *, now: datetime | None = None
+    ) -> "Period":
+        return cls(start, end or (now or utcnow()).date())
+
+
+def period_start(day: date, interval: str) -> date:
+    return day - timedelta(days=day.weekday()) if interval == WEEK else day.replace(day=1)
+
+
+def shift(start: date, interval: str, count: int) -> date:
+    if interval == WEEK:
+        return start + timedelta(weeks=count)
+    months = start.year * 12 + start.month - 1 + count
+    return date(months // 12, months % 12 + 1, 1)
+
+
+def periods_between(first: date, last: date, interval: str) -> int:
+    if interval == WEEK:
+        return (last - first).days // 7 + 1
+    return (last.year - first.year) * 12 + last.month - first.month + 1
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """The weeks or months that cover a period, a page of them at a time."""
+
+    interval: str
+    first: date  # start of the first period
+    count: int
+
+    @classmethod
+    def covering(
+        cls, interval: str, start: date | None, end: date, *, default_periods: int = 12
+    ) -> "Timeline":
+        last = period_start(end, interval)
+        first = period_start(start, interval) if start else shift(last, interval, 1 - default_periods)
+        return cls(interval, first, max(periods_between(first, last, interval), 0))
+
+    def pages(self, per_page: int) -> int:
+        return math.ceil(self.count / per_page)
+
+    def window(self, page: int, per_page: int) -> list[tuple[date, date]]:
+        """(first day, last day) of each period on the page, in order."""
+        begin = min((page - 1) * per_page, self.count)
+        stop = min(begin + per_page, self.count)
+        starts = [shift(self.first, self.interval, n) for n in range(begin, stop + 1)]
+        return [
+            (start, following - timedelta(days=1))
+            for start, following in zip(starts, starts[1:], strict=False)
+        ]
+
+
+# Activity per period ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ActivityRow:
+    period_start: date
+    period_end: date
+    needs_posted: int
+    introductions_made: int
+    introductions_completed: int
+    business_closed: int
+    business_amount: int
+
+
+def _numbered_periods(window: list[tuple[date, date]]):
+    """The page's periods as rows (number, starts_at, ends_at) of literals."""
+    return union_all(
+        *(
+            select(
+                cast(literal(number), Integer).label("number"),
+                literal(start_of(first), UTCDateTime).label("starts_at"),
+                literal(start_of(last) + timedelta(days=1), UTCDateTime).label("ends_at"),
+            )
+            for number, (first, last) in enumerate(window)
+        )
+    ).subquery("periods")
+
+
+def _happened(chapter_id: int, starts_at: datetime, ends_at: datetime):
+    """What the activity chart counts, as rows (kind, at, amount) within [starts_at, ends_at)."""
+    chapter_intros = Introduction.chapter_id == chapter_id
+
+    def events(kind: str, at, amount, *conditions):
+        return select(literal(kind).label("kind"), at.label("at"), amount.label("amount")).where(
+            *conditions, within(at, starts_at, ends_at)
+        )
+
+    zero = cast(literal(0), Integer)
+    return union_all(
+        events("need", Need.created_at, zero, Need.chapter_id == chapter_id),
+        events("made", Introduction.created_at, zero, chapter_intros),
+        events("completed", Introduction.completed_at, zero, chapter_intros),
+        events(
+            "business",
+            Outcome.created_at,
+            Outcome.amount,
+            Outcome.introduction_id == Introduction.id,
+            chapter_intros,
+            Outcome.kind == OutcomeKind.BUSINESS_CLOSED,
+        ),
+    ).subquery("happened")
+
+
+def activity_rows(chapter_id: int, timeline: Timeline, *, page: int, per_page: int):
+    """A row per period on the page: one query, however many periods and events."""
+    window = timeline.window(page, per_page)
+    if not window:
+        return [], timeline.count
+    periods = _numbered_periods(window)
+    happened = _happened(chapter_id, start_of(window[0][0]), start_of(window[-1][1]) + timedelta(days=1))
+
+    def tally(kind: str, value=1):
+        return sum_or_zero(case((happened.c.kind == kind, value), else_=0))
+
+    figures = db.session.execute(
+        select(
+            periods.c.number,
+            tally("need").label("needs_posted"),
+            tally("made").label("introductions_made"),
+            tally("completed").label("introductions_completed"),
+            tally("business").label("business_closed"),
+            tally("business", happened.c.amount).label("business_amount"),
+        )
+        .select_from(periods)
+        .outerjoin(happened, and_(happened.c.at >= periods.c.starts_at, happened.c.at < periods.c.ends_at))
+        .group_by(periods.c.number)
+        .order_by(periods.c.number)
+    ).all()
+    rows = [
+        ActivityRow(first, last, *counts)
+        for (first, last), (_number, *counts) in zip(window, figures, strict=True)
+    ]
+    return rows, timeline.count
