@@ -405,7 +405,7 @@ def measure(app, db, *, runs: int) -> list[tuple[str, dict]]:
     from referral_hub.chapters.models import Chapter, Membership, Role
     from referral_hub.clock import utcnow
     from referral_hub.reports.access import create_token
-    from referral_hub.web.reports import dashboard
+    from referral_hub.web.chapters import report as dashboard
 
     today = utcnow().date()
     quarter = (today - timedelta(days=89)).isoformat()

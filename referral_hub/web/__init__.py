@@ -10,12 +10,13 @@ from .ledger import views as ledger
 from .mail import views as mail
 from .needs import views as needs
 from .relationships import views as relationships
+from .reports import tokens as api_tokens
 from .reports import views as reports
 
 
 def init_app(app: Flask) -> None:
     errors.init_app(app)
-    for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports):
+    for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports, api_tokens):
         pages.init_app(app)
     unit_of_work.init_app(app)
     in_app_mail.init_app(app)

@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from referral_hub.web.reports import dashboard
+from referral_hub.web.chapters import report as dashboard
 from tests.factories import MembershipFactory
 
 ORGANIZE = "/chapters/riverside/organize"

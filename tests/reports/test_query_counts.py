@@ -11,7 +11,7 @@ from referral_hub.introductions.models import Decision, IntroState, OutcomeKind
 from referral_hub.ledger.models import Kind
 from referral_hub.needs.models import NeedStatus
 from referral_hub.reports.access import create_token
-from referral_hub.web.reports import dashboard
+from referral_hub.web.chapters import report as dashboard
 from tests.factories import ChapterFactory, MembershipFactory, NeedFactory, OutcomeFactory
 from tests.reports.conftest import answer, introduce, post_at
 

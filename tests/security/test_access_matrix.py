@@ -603,9 +603,9 @@ ROUTES: list[Route] = [
         form=fixed(),
         writes=THE_ORGANIZER,
     ),
-    Route("reports.roster_import", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
+    Route("chapters.roster_import", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
     Route(
-        "reports.roster_preview",
+        "chapters.roster_preview",
         "POST",
         CHAPTER_ORGANIZERS,
         values=home(),
@@ -613,7 +613,7 @@ ROUTES: list[Route] = [
         organizer_page=True,
     ),
     Route(
-        "reports.roster_confirm",
+        "chapters.roster_confirm",
         "POST",
         answers(LOGIN, 404, 403, 404, 302),
         values=home(),

@@ -1,8 +1,11 @@
-"""Forms for invitations and join requests."""
+"""Forms for invitations, join requests and roster imports."""
 
 from flask_wtf import FlaskForm
-from wtforms import EmailField, StringField
+from flask_wtf.file import FileField, FileRequired, FileSize
+from wtforms import EmailField, HiddenField, StringField
 from wtforms.validators import DataRequired, Email, Length
+
+from ...chapters.roster import MAX_FILE_BYTES
 
 
 class InviteForm(FlaskForm):
@@ -18,3 +21,19 @@ class JoinRequestForm(FlaskForm):
         validators=[DataRequired(), Length(max=60)],
         description="Your organizer can tell you the code, for example: downtown-professionals.",
     )
+
+
+class RosterUploadForm(FlaskForm):
+    roster = FileField(
+        "Roster file (CSV)",
+        validators=[
+            FileRequired(message="Choose a CSV file."),
+            FileSize(MAX_FILE_BYTES, message=f"The file is larger than {MAX_FILE_BYTES // 1000} kB."),
+        ],
+        description="Columns: name, email, headline, expertise. The first line names the columns.",
+    )
+
+
+class RosterConfirmForm(FlaskForm):
+    # The good rows of the preview, as CSV; they are checked again before anyone is invited.
+    rows = HiddenField(validators=[DataRequired()])

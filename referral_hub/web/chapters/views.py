@@ -15,7 +15,7 @@ from ..accounts.forms import ConfirmForm
 from ..http import page_arg
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
-from ..reports import dashboard as reports
+from . import report
 from .forms import InviteForm, JoinRequestForm
 
 bp = Blueprint("chapters", __name__)
@@ -114,7 +114,7 @@ def _organize_page(slug: str, invite_form: InviteForm | None = None, status: int
         invitations=services.open_invitations(chapter),
         invite_form=invite_form or InviteForm(),
         confirm_form=ConfirmForm(),
-        report=reports.build(chapter.id, request.args),
+        report=report.build(chapter.id, request.args),
     ), status
 
 
@@ -161,4 +161,6 @@ def membership_action(slug: str, member_id: int, action: str):
 
 
 def init_app(app: Flask) -> None:
+    from . import roster  # noqa: F401 - the roster import pages, on this blueprint
+
     app.register_blueprint(bp)

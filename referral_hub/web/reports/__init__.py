@@ -1,1 +1,1 @@
-"""The web side of reports: the JSON API, its documentation, and the organizer pages."""
+"""The web side of reports: the JSON API, its documentation, and the API tokens page."""

@@ -1,4 +1,4 @@
-"""The reports API under /api/v1, its document and docs page, API tokens, and the roster import pages."""
+"""The reports API under /api/v1: its endpoints (JSON or CSV), its OpenAPI document and docs page."""
 
 import csv
 import io
@@ -11,23 +11,16 @@ from flask import (
     Blueprint,
     Flask,
     Response,
-    abort,
     current_app,
-    flash,
     g,
     jsonify,
-    redirect,
     render_template,
     request,
     send_from_directory,
-    url_for,
 )
 from flask_limiter.util import get_remote_address
-from flask_login import current_user, login_required
 from marshmallow import ValidationError
 
-from ...chapters import roster
-from ...chapters import services as chapters
 from ...clock import utcnow
 from ...errors import InvalidInput, NotFound, Unauthorized
 from ...extensions import csrf, limiter
@@ -35,15 +28,11 @@ from ...reports import access, lists, periods
 from ...reports.members import MemberQuery, member_rows
 from ...reports.summary import summary as summary_figures
 from ...tokens import digest
-from ..accounts.forms import ConfirmForm
-from ..refusals import Refusal
-from . import auth, schemas
-from .forms import RosterConfirmForm, RosterUploadForm, TokenForm
+from . import arguments, auth, schemas
 from .openapi import Operation, document
 
 api = Blueprint("api", __name__, url_prefix="/api/v1")
 api_docs = Blueprint("api_docs", __name__)
-bp = Blueprint("reports", __name__)
 
 SWAGGER_UI_FILES = {"swagger-ui.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"}
 # A spreadsheet would run a cell that starts like a formula; such text is prefixed with a quote.
@@ -80,7 +69,7 @@ def _authenticate():
     g.api_access = access.authenticate(auth.bearer_secret())
 
 
-def parse(query: type[schemas.Query]) -> dict:
+def parse(query: type[arguments.Query]) -> dict:
     """The request's query parameters loaded by `query`; anything wrong is one 422 naming each field."""
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
@@ -159,7 +148,7 @@ def _period(args) -> periods.Period | None:
 
 @report(
     "/chapters",
-    query=schemas.ChaptersQuery,
+    query=arguments.ChaptersQuery,
     answer=schemas.ChapterPage,
     row=schemas.ChapterRow,
     title="The chapters this token reads",
@@ -171,7 +160,7 @@ def chapters_list(grant: access.ApiAccess, args):
 
 @report(
     "/chapters/<slug>/summary",
-    query=schemas.SummaryQuery,
+    query=arguments.SummaryQuery,
     answer=schemas.Summary,
     title="The chapter's figures for a period",
     description=(
@@ -189,7 +178,7 @@ def summary(grant: access.ApiAccess, args):
 
 @report(
     "/chapters/<slug>/members",
-    query=schemas.MembersQuery,
+    query=arguments.MembersQuery,
     answer=schemas.MemberPage,
     row=schemas.MemberRow,
     title="One row per current member: giving, asking, business, credits and status",
@@ -205,7 +194,7 @@ def members(grant: access.ApiAccess, args):
 
 @report(
     "/chapters/<slug>/introductions",
-    query=schemas.IntroductionsQuery,
+    query=arguments.IntroductionsQuery,
     answer=schemas.IntroductionPage,
     row=schemas.IntroductionRow,
     title="Introductions, newest first",
@@ -223,7 +212,7 @@ def introductions(grant: access.ApiAccess, args):
 
 @report(
     "/chapters/<slug>/needs",
-    query=schemas.NeedsQuery,
+    query=arguments.NeedsQuery,
     answer=schemas.NeedPage,
     row=schemas.NeedRow,
     title="Needs, newest first",
@@ -237,7 +226,7 @@ def needs(grant: access.ApiAccess, args):
 
 @report(
     "/chapters/<slug>/ledger",
-    query=schemas.LedgerQuery,
+    query=arguments.LedgerQuery,
     answer=schemas.LedgerPage,
     row=schemas.LedgerTransactionRow,
     title="Ledger transactions with their entries, newest first",
@@ -253,7 +242,7 @@ def ledger(grant: access.ApiAccess, args):
 
 @report(
     "/chapters/<slug>/activity",
-    query=schemas.ActivityQuery,
+    query=arguments.ActivityQuery,
     answer=schemas.ActivityPage,
     row=schemas.ActivityRow,
     title="A row per week or month: needs posted, introductions made and completed, business closed",
@@ -294,111 +283,6 @@ def docs_asset(filename: str):
     return send_from_directory(Path(swagger_ui_bundle.swagger_ui_path), filename, max_age=86400)
 
 
-# API tokens -------------------------------------------------------------------------------------------
-
-
-def _tokens_page(form: TokenForm | None = None, *, secret: str | None = None, status: int = 200):
-    organized = access.organized_chapters(current_user)
-    form = form or TokenForm()
-    form.chapter.choices = [(chapter.slug, chapter.name) for chapter in organized]
-    return render_template(
-        "reports/tokens.html",
-        form=form,
-        organized=organized,
-        tokens=access.tokens_of(current_user),
-        secret=secret,
-        confirm_form=ConfirmForm(),
-    ), status
-
-
-@bp.get("/settings/tokens")
-@login_required
-def tokens():
-    return _tokens_page()
-
-
-@bp.post("/settings/tokens")
-@login_required
-def create_token():
-    form = TokenForm()
-    if form.validate_on_submit():
-        with Refusal(form, "chapter") as refused:
-            _token, secret = access.create_token(
-                current_user, name=form.name.data, chapter_slug=form.chapter.data
-            )
-        if not refused:
-            # Rendered, not redirected: the secret is shown once and never stored, not even in the
-            # session; like every signed-in page it is private, no-store (referral_hub/http.py).
-            return _tokens_page(secret=secret)
-    return _tokens_page(form, status=422)
-
-
-@bp.post("/settings/tokens/<int:token_id>/revoke")
-@login_required
-def revoke_token(token_id: int):
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    token = access.revoke_token(current_user, token_id)
-    flash(f"The token “{token.name}” is revoked; it no longer reads anything.", "success")
-    return redirect(url_for("reports.tokens"))
-
-
-# Roster import ----------------------------------------------------------------------------------------
-
-
-def _roster_page(chapter, *, upload=None, confirm=None, preview=None, status: int = 200):
-    return render_template(
-        "reports/roster_import.html",
-        chapter=chapter,
-        upload_form=upload or RosterUploadForm(),
-        confirm_form=confirm,
-        preview=preview,
-    ), status
-
-
-@bp.get("/chapters/<slug>/roster-import")
-@login_required
-def roster_import(slug: str):
-    return _roster_page(chapters.organizer_of(current_user, slug).chapter)
-
-
-@bp.post("/chapters/<slug>/roster-import")
-@login_required
-def roster_preview(slug: str):
-    chapter = chapters.organizer_of(current_user, slug).chapter
-    form = RosterUploadForm()
-    if not form.validate_on_submit():
-        return _roster_page(chapter, upload=form, status=422)
-    with Refusal(form, "roster") as refused:
-        preview = roster.preview(chapter, form.roster.data.read(roster.MAX_FILE_BYTES + 1))
-    if refused:
-        return _roster_page(chapter, upload=form, status=422)
-    confirm = RosterConfirmForm(formdata=None, rows=preview.good_as_csv()) if preview.good else None
-    return _roster_page(chapter, confirm=confirm, preview=preview)
-
-
-@bp.post("/chapters/<slug>/roster-import/confirm")
-@login_required
-def roster_confirm(slug: str):
-    chapter = chapters.organizer_of(current_user, slug).chapter
-    form = RosterConfirmForm()
-    if not form.validate_on_submit():
-        abort(400)
-    with Refusal() as refused:
-        # Checked again: the page may be old, and hidden fields come back as the browser sends them.
-        preview = roster.preview(chapter, form.rows.data)
-    if refused:
-        return redirect(url_for("reports.roster_import", slug=slug))
-    invited = roster.invite_good_rows(chapter, preview, invited_by=current_user)
-    skipped = len(preview.rows) - len(invited)
-    flash(
-        f"Invited {len(invited)} people to {chapter.name}."
-        + (f" {skipped} rows were skipped: they are members or invited already." if skipped else ""),
-        "success",
-    )
-    return redirect(url_for("chapters.organize", slug=slug))
-
-
 def init_app(app: Flask) -> None:
     # Limits are equal by value, so a process that makes several apps keeps each once.
     limiter.limit(_per_token_limit, key_func=_token_key, error_message=TOO_MANY)(api)
@@ -406,4 +290,3 @@ def init_app(app: Flask) -> None:
     csrf.exempt(api)  # token-authenticated and read-only: no cookie, so no cross-site forgery
     app.register_blueprint(api)
     app.register_blueprint(api_docs)
-    app.register_blueprint(bp)
