@@ -4,11 +4,12 @@ settings, upserts, paging."""
 import enum
 import functools
 import logging
+import math
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Float, event
+from sqlalchemy import DateTime, Enum, Float, event, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -163,17 +164,31 @@ def close_session(_error=None) -> None:
         db.session.remove()
 
 
-class Window:
-    """One page of a list read as `per_page + 1` rows: it knows whether a next page exists without
-    counting the whole list (a second query whose cost grows with the list)."""
+class Page:
+    """One page of a list, as the templates' pager reads it (`_forms.html`): its items and number,
+    whether pages come before and after it and, where the list was counted, its total and pages."""
 
-    pages = None  # unknown: the pager says "Page N" without "of M"
-
-    def __init__(self, statement, *, page: int, per_page: int):
-        rows = list(db.session.scalars(statement.limit(per_page + 1).offset((page - 1) * per_page)).unique())
-        self.page, self.items = page, rows[:per_page]
-        self.has_prev, self.has_next = page > 1, len(rows) > per_page
+    def __init__(self, items: list, *, page: int, per_page: int, has_next: bool, total: int | None = None):
+        self.items, self.page, self.per_page, self.total = items, page, per_page, total
+        self.has_prev, self.has_next = page > 1, has_next
         self.prev_num, self.next_num = page - 1, page + 1
+
+    @property
+    def pages(self) -> int | None:
+        return None if self.total is None else math.ceil(self.total / self.per_page)
+
+
+def page_of(statement, *, page: int, per_page: int, counted: bool = False) -> Page:
+    """One page of the statement's rows. Uncounted, it reads `per_page + 1` rows to know whether a
+    next page exists; `counted` adds a COUNT of the whole list (a second query that grows with the
+    list), for pages that show the total."""
+    offset = (page - 1) * per_page
+    if not counted:
+        rows = list(db.session.scalars(statement.limit(per_page + 1).offset(offset)).unique())
+        return Page(rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
+    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
+    rows = list(db.session.scalars(statement.limit(per_page).offset(offset)).unique())
+    return Page(rows, page=page, per_page=per_page, has_next=offset + per_page < total, total=total)
 
 
 def contains_pattern(text: str) -> str:

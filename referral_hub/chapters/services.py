@@ -3,7 +3,7 @@
 import re
 from datetime import timedelta
 
-from sqlalchemy import String, func, literal_column, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -11,7 +11,6 @@ from .. import events
 from ..accounts.models import Member, email_key_of
 from ..accounts.services import check_address, find_by_email
 from ..clock import utcnow
-from ..database import contains_pattern
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..mail.services import absolute_url, enqueue
@@ -19,7 +18,6 @@ from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from .models import Chapter, Invitation, Membership, MembershipStatus, Role
 
 INVITATION_LIFETIME = timedelta(days=14)
-DIRECTORY_PAGE_SIZE = 20
 
 
 class ChapterExists(Conflict):
@@ -367,37 +365,3 @@ def roster(chapter: Chapter) -> list[Membership]:
             .order_by(func.lower(Member.display_name))
         )
     )
-
-
-# Directory -----------------------------------------------------------------------------------
-
-
-def search_text():
-    """The text the directory searches; the PostgreSQL trigram index is built on this expression.
-
-    The separators are SQL literals: as bound parameters they would stop a prepared statement's
-    generic plan from matching the index expression.
-    """
-    space = literal_column("' '", String)
-    return func.lower(
-        Member.display_name
-        + space
-        + Member.headline
-        + space
-        + Member.expertise
-        + space
-        + Member.ideal_referral
-    )
-
-
-def directory(chapter: Chapter, *, query: str = "", page: int = 1):
-    statement = (
-        select(Member)
-        .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
-        .order_by(func.lower(Member.display_name), Member.id)
-    )
-    query = query.strip()[:100]
-    if query:
-        statement = statement.where(search_text().like(contains_pattern(query), escape="\\"))
-    return db.paginate(statement, page=page, per_page=DIRECTORY_PAGE_SIZE, error_out=False)

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from ..accounts.models import Member
 from ..clock import utcnow
+from ..database import page_of
 from ..errors import NotFound
 from ..extensions import db
 from ..needs.models import Need
@@ -69,7 +70,7 @@ def introductions_of(member: Member, *, role: str = "all", state: str = "", page
     )
     if state in {s.value for s in IntroState}:
         statement = statement.where(Introduction.state == state)
-    return db.paginate(statement, page=page, per_page=LIST_PAGE_SIZE, error_out=False)
+    return page_of(statement, page=page, per_page=LIST_PAGE_SIZE, counted=True)
 
 
 def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduction]:

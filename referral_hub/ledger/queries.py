@@ -8,6 +8,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expres
 
 from ..accounts.models import Member
 from ..chapters.models import POLICY_SETTINGS, Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..database import page_of
 from ..errors import NotFound
 from ..extensions import db
 from .models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
@@ -84,7 +85,7 @@ def history(member: Member, *, page: int = 1):
         )
         .order_by(LedgerEntry.id.desc())
     )
-    return db.paginate(statement, page=page, per_page=HISTORY_PAGE_SIZE, error_out=False)
+    return page_of(statement, page=page, per_page=HISTORY_PAGE_SIZE, counted=True)
 
 
 @dataclass(frozen=True)
@@ -130,7 +131,7 @@ def chapter_ledger(chapter: Chapter, criteria: LedgerFilter | None = None, *, pa
         statement = statement.where(
             LedgerTransaction.created_at < _start_of(criteria.until + timedelta(days=1))
         )
-    return db.paginate(statement, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, error_out=False)
+    return page_of(statement, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, counted=True)
 
 
 def transaction_in(chapter: Chapter, transaction_id: int) -> LedgerTransaction:

@@ -8,7 +8,7 @@ from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
 from ..clock import utcnow
-from ..database import Window, contains_pattern
+from ..database import contains_pattern, page_of
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger import posting
@@ -143,7 +143,7 @@ def board(chapter: Chapter, *, query: str = "", category: str = "", status: str 
                 func.lower(Need.details).like(pattern, escape="\\"),
             )
         )
-    return Window(statement, page=page, per_page=BOARD_PAGE_SIZE)
+    return page_of(statement, page=page, per_page=BOARD_PAGE_SIZE)
 
 
 def categories(chapter: Chapter) -> list[str]:

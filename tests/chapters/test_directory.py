@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import select
 
 from referral_hub.accounts.models import Member
-from referral_hub.chapters import services
+from referral_hub.chapters import directory
 from referral_hub.chapters.models import MembershipStatus
 from referral_hub.database import contains_pattern
 from referral_hub.extensions import db
@@ -66,30 +66,30 @@ def professionals(chapter):
 def test_directory_search_covers_name_headline_expertise_and_ideal_referral(
     chapter, professionals, query, expected
 ):
-    assert names(services.directory(chapter, query=query)) == expected
+    assert names(directory.directory(chapter, query=query)) == expected
 
 
 @pytest.mark.parametrize("query", ["%", "_", "\\", "%dentist", "d_na"])
 def test_directory_search_treats_wildcards_as_plain_text(chapter, professionals, query):
-    assert names(services.directory(chapter, query=query)) == []
+    assert names(directory.directory(chapter, query=query)) == []
 
 
 def test_directory_search_does_not_match_email_addresses(chapter):
     join(chapter, display_name="Ann", email="secret-handle@example.org")
-    assert names(services.directory(chapter, query="secret-handle")) == []
+    assert names(directory.directory(chapter, query="secret-handle")) == []
 
 
 def test_directory_lists_only_active_members_of_this_chapter(chapter, professionals):
     for status in (MembershipStatus.PENDING, MembershipStatus.REMOVED, MembershipStatus.LEFT):
         MembershipFactory(chapter=chapter, status=status, member__display_name=f"Dentist {status.value}")
     MembershipFactory(member__display_name="Dentist elsewhere")
-    assert names(services.directory(chapter, query="dentist")) == ["Dina Dentist"]
+    assert names(directory.directory(chapter, query="dentist")) == ["Dina Dentist"]
 
 
 def test_directory_pages_hold_20_members_in_name_order(chapter):
     for number in range(45):
         join(chapter, display_name=f"Member {number:02d}")
-    pages = [services.directory(chapter, page=page) for page in (1, 2, 3)]
+    pages = [directory.directory(chapter, page=page) for page in (1, 2, 3)]
     assert [len(page.items) for page in pages] == [20, 20, 5]
     assert pages[0].total == 45 and pages[0].pages == 3
     assert names(pages[0])[0] == "Member 00" and names(pages[2])[-1] == "Member 44"
@@ -178,7 +178,7 @@ def test_a_search_query_with_markup_is_echoed_escaped(browser, chapter):
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="the trigram index exists on PostgreSQL only")
 def test_directory_search_uses_the_trigram_index_on_postgresql_even_in_a_generic_plan(chapter, professionals):
-    pattern = services.search_text().like(contains_pattern("orthodontics"), escape="\\")
+    pattern = directory.search_text().like(contains_pattern("orthodontics"), escape="\\")
     compiled = select(Member.id).where(pattern).compile(dialect=db.engine.dialect)
     names: list[str] = []
 

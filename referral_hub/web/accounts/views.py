@@ -127,26 +127,35 @@ def register():
 def login():
     form = LoginForm()
     if form.validate_on_submit():
-        try:
+        with Refusal(form) as refused:
             member = services.log_in(form.email.data, form.password.data, address=get_remote_address())
-        except (services.InvalidCredentials, services.AccountThrottled) as error:
-            form.form_errors.append(error.message)
-            throttled = isinstance(error, services.AccountThrottled)
-            return render_template("accounts/login.html", form=form, throttled=throttled), error.status
+        if refused:
+            throttled = isinstance(refused.error, services.AccountThrottled)
+            return render_template(
+                "accounts/login.html", form=form, throttled=throttled
+            ), refused.error.status
         start_session(member)
         return redirect(safe_next(url_for("chapters.dashboard")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 401
+
+
+def _mailed_link_page(ask_for_link, form_page: str, sent_page: str):
+    """A page that asks for a link by email: the answer is the same whether the address has an
+    account or not (the service does the same work either way)."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        ask_for_link(form.email.data)
+        return render_template(sent_page, email=form.email.data)
+    return render_template(form_page, form=form), 200 if not form.errors else 422
 
 
 @bp.route("/login/link", methods=["GET", "POST"])
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @_mailed_link_limit("sign-in")
 def ask_for_sign_in_link():
-    form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        services.request_sign_in_link(form.email.data)
-        return render_template("accounts/sign_in_link_sent.html", email=form.email.data)
-    return render_template("accounts/sign_in_link.html", form=form), 200 if not form.errors else 422
+    return _mailed_link_page(
+        services.request_sign_in_link, "accounts/sign_in_link.html", "accounts/sign_in_link_sent.html"
+    )
 
 
 @bp.route("/login/link/<token>", methods=["GET", "POST"])
@@ -203,11 +212,9 @@ def resend_verification():
 @limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @_mailed_link_limit("reset")
 def forgot_password():
-    form = ForgotPasswordForm()
-    if form.validate_on_submit():
-        services.request_password_reset(form.email.data)
-        return render_template("accounts/reset_sent.html", email=form.email.data)
-    return render_template("accounts/forgot.html", form=form), 200 if not form.errors else 422
+    return _mailed_link_page(
+        services.request_password_reset, "accounts/forgot.html", "accounts/reset_sent.html"
+    )
 
 
 @bp.route("/password/reset/<token>", methods=["GET", "POST"])

@@ -1,10 +1,10 @@
 """The organizer dashboard's figures: the report services' aggregates, gathered for one page."""
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from ...clock import utcnow
+from ...database import Page
 from ...reports.members import MEMBER_SORTS, MemberQuery, member_views
 from ...reports.periods import MONTH, WEEK, Period, Timeline, activity_rows
 from ...reports.summary import summary
@@ -17,30 +17,6 @@ DORMANT_SHOWN = 20
 INTERVALS = (WEEK, MONTH)
 # Names read in ascending order first; figures are more telling largest first.
 ASCENDING_FIRST = {"display_name", "joined_at", "last_active_at", "status"}
-
-
-@dataclass(frozen=True)
-class Pager:
-    """What templates/_forms.html `pager` reads."""
-
-    page: int
-    pages: int
-
-    @property
-    def has_prev(self) -> bool:
-        return self.page > 1
-
-    @property
-    def has_next(self) -> bool:
-        return self.page < self.pages
-
-    @property
-    def prev_num(self) -> int:
-        return self.page - 1
-
-    @property
-    def next_num(self) -> int:
-        return self.page + 1
 
 
 @dataclass(frozen=True)
@@ -82,7 +58,7 @@ class Dashboard:
     giving: list
     giving_chart: charts.Chart
     members: list
-    members_pager: Pager
+    members_pager: Page
     members_total: int
     dormant: list
     dormant_total: int
@@ -115,7 +91,13 @@ def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
         giving=members.most_active,
         giving_chart=charts.giving_chart(members.most_active),
         members=members.page,
-        members_pager=Pager(view.page, max(math.ceil(members.total / MEMBERS_PER_PAGE), 1)),
+        members_pager=Page(
+            [],
+            page=view.page,
+            per_page=MEMBERS_PER_PAGE,
+            has_next=view.page * MEMBERS_PER_PAGE < members.total,
+            total=max(members.total, 1),
+        ),
         members_total=members.total,
         dormant=members.dormant,
         dormant_total=members.dormant_total,

@@ -4,7 +4,7 @@ from flask import Blueprint, Flask, abort, flash, redirect, render_template, req
 from flask_login import current_user
 
 from ...accounts.models import Member
-from ...chapters import services
+from ...chapters import directory, services
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
@@ -46,7 +46,7 @@ def dashboard():
 def members(slug: str):
     membership = services.membership_of(current_user, slug)
     query = request.args.get("q", "")
-    page = services.directory(membership.chapter, query=query, page=page_arg())
+    page = directory.directory(membership.chapter, query=query, page=page_arg())
     return render_template("chapters/members.html", chapter=membership.chapter, page=page, query=query)
 
 
