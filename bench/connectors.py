@@ -113,7 +113,7 @@ def check_against_the_sum(db) -> float:
 
     from referral_hub.accounts.models import Member
     from referral_hub.clock import utcnow
-    from referral_hub.relationships.services import acquaintance
+    from referral_hub.relationships.strength import acquaintance
 
     now = utcnow()
     worst = 0.0

@@ -69,13 +69,12 @@ def register_extensions(app: Flask) -> None:
 def register_domain_events() -> None:
     """Each package reacts to what a package below it announces (events.py)."""
     from .ledger import posting
-    from .relationships import connectors
-    from .relationships import services as relationships
+    from .relationships import connector_requests, strength
 
     events.member_joined.connect(posting.welcome)
-    events.introduction_made.connect(connectors.fulfil_requests)
-    events.introduction_completed.connect(relationships.on_introduction_completed)
-    events.outcome_reported.connect(relationships.on_outcome_reported)
+    events.introduction_made.connect(connector_requests.fulfil_requests)
+    events.introduction_completed.connect(strength.on_introduction_completed)
+    events.outcome_reported.connect(strength.on_outcome_reported)
 
 
 def register_blueprints(app: Flask) -> None:

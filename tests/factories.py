@@ -47,7 +47,8 @@ from referral_hub.relationships.models import (
     Relationship,
     RequestState,
 )
-from referral_hub.relationships.services import NUDGE_AFTER, SNOOZE, record
+from referral_hub.relationships.nudges import NUDGE_AFTER, SNOOZE
+from referral_hub.relationships.strength import record
 from referral_hub.reports.models import TOKEN_PREFIX, ApiToken
 from referral_hub.tokens import digest
 

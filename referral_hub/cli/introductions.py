@@ -7,7 +7,7 @@ from ..database import writes
 from ..extensions import db
 from ..introductions.answering import expire_introductions
 from ..needs.services import expire_needs
-from ..relationships.connectors import expire_requests
+from ..relationships.connector_requests import expire_requests
 
 intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 

@@ -5,9 +5,8 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, bindparam, case, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
@@ -15,28 +14,17 @@ from ..chapters.policy import policy_for
 from ..chapters.sharing import shared_chapter_ids, shared_chapters
 from ..clock import utcnow
 from ..database import UTCDateTime
-from ..errors import Conflict, Forbidden, NotFound
+from ..errors import NotFound
 from ..extensions import db
-from ..introductions.models import Introduction
 from ..ledger import posting
 from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue
-from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship, RequestState
-from .services import FADING, RelationshipRefused, at, label_for, ordered, pairs_of
+from .errors import AlreadyAsked, RelationshipRefused
+from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship
+from .strength import FADING, label_for, ordered, pairs_of
 
 CONNECTORS_SHOWN = 5
 ASK_NOTE_MIN = 20
-LIST_LENGTH = 50
-
-
-class AlreadyAsked(Conflict):
-    code = "already_asked"
-
-
-class RequestClosed(Conflict):
-    """This request is no longer open."""
-
-    code = "request_closed"
 
 
 @dataclass(frozen=True)
@@ -150,6 +138,27 @@ def ask(
 ) -> IntroRequest:
     """Ask a connector to introduce the asker to the target: charged now, emailed to the connector."""
     now = now or utcnow()
+    connector, target = _people_for_ask(asker, connector_id, target_id)
+    # Before any message names the connector: their id came from the form, so they may be a stranger.
+    chapter = _chapter_for_ask(asker, connector, target, chapter_slug)
+    note = _note_for_ask(note, connector, target)
+    if not _knows_both(connector, asker, target):
+        raise RelationshipRefused(
+            f"{connector.display_name} does not know both of you yet: ask someone who does."
+        )
+    request = _open_request(chapter, asker, connector, target, note, now)
+    enqueue(
+        "intro_request_to_connector",
+        to=connector.email,
+        request=request,
+        introduce_link=absolute_url("introductions.new", first=asker.id, second=target.id),
+        request_link=absolute_url("relationships.intro_request", request_id=request.id),
+    )
+    return request
+
+
+def _people_for_ask(asker: Member, connector_id: int, target_id: int) -> tuple[Member, Member]:
+    """(connector, target): three different members, the asker and the target verified."""
     if target_id == asker.id:
         raise RelationshipRefused("Choose someone other than yourself to be introduced to.")
     if connector_id in (asker.id, target_id):
@@ -165,8 +174,11 @@ def ask(
         raise RelationshipRefused(
             f"{target.display_name} has not verified their email address yet, so nobody can introduce them."
         )
-    # Before any message names the connector: their id came from the form, so they may be a stranger.
-    chapter = _chapter_for_ask(asker, connector, target, chapter_slug)
+    return connector, target
+
+
+def _note_for_ask(note: str, connector: Member, target: Member) -> str:
+    """The asker's personal note to the connector, trimmed, between ASK_NOTE_MIN and NOTE_LENGTH long."""
     note = (note or "").strip()
     if len(note) < ASK_NOTE_MIN:
         raise RelationshipRefused(
@@ -175,10 +187,13 @@ def ask(
         )
     if len(note) > NOTE_LENGTH:
         raise RelationshipRefused(f"Keep the note under {NOTE_LENGTH} characters.")
-    if not _knows_both(connector, asker, target):
-        raise RelationshipRefused(
-            f"{connector.display_name} does not know both of you yet: ask someone who does."
-        )
+    return note
+
+
+def _open_request(
+    chapter: Chapter, asker: Member, connector: Member, target: Member, note: str, now: datetime
+) -> IntroRequest:
+    """The open request, charged to the asker at the chapter's connector cost."""
     policy = policy_for(chapter)
     request = IntroRequest(
         chapter=chapter,
@@ -212,204 +227,4 @@ def ask(
             f"You have already asked {connector.display_name} to introduce you to {target.display_name}: "
             "wait for their answer."
         ) from error
-    enqueue(
-        "intro_request_to_connector",
-        to=connector.email,
-        request=request,
-        introduce_link=absolute_url("introductions.new", first=asker.id, second=target.id),
-        request_link=absolute_url("relationships.intro_request", request_id=request.id),
-    )
     return request
-
-
-def _refund(request: IntroRequest, memo: str) -> None:
-    if request.cost:
-        posting.post(
-            request.chapter,
-            key=f"intro_request:{request.id}:refund",
-            kind=Kind.REFUND,
-            memo=memo,
-            caused_by=None,
-            entries=[(posting.POOL, -request.cost), (request.asker, request.cost)],
-            subject_type="intro_request",
-            subject_id=request.id,
-        )
-
-
-def _close(request: IntroRequest, state: RequestState, now: datetime, *conditions) -> bool:
-    """Move an open request to `state` (if `conditions` hold); False if something else closed it first."""
-    closed = db.session.execute(
-        update(IntroRequest)
-        .where(IntroRequest.id == request.id, IntroRequest.state == RequestState.OPEN, *conditions)
-        .values(state=state, closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    db.session.refresh(request)
-    return closed.rowcount == 1
-
-
-def decline(request: IntroRequest, connector: Member, *, now: datetime | None = None) -> IntroRequest:
-    """The connector says no: the asker gets their credits back and an email. A request the
-    connector has already acted on is fulfilled, and stays paid for."""
-    now = now or utcnow()
-    if request.connector_id != connector.id:
-        raise Forbidden("Only the member who was asked can decline this request.")
-    # One statement checks and closes: a concurrent introduction marks the request introduced
-    # (fulfil_requests), and the row lock makes one of the two wait for the other.
-    if not _close(
-        request, RequestState.DECLINED, now, ~exists(select(Introduction.id).where(_made_by_connector()))
-    ):
-        if request.state in (RequestState.OPEN, RequestState.INTRODUCED):
-            raise RequestClosed(
-                f"You already introduced {request.asker.display_name} and {request.target.display_name}, "
-                "so this request is fulfilled and cannot be declined."
-            )
-        raise RequestClosed(f"This request is already {request.state.value}.")
-    _refund(
-        request,
-        f"Refund: {connector.display_name} could not introduce you to {request.target.display_name}",
-    )
-    enqueue("intro_request_declined", to=request.asker.email, request=request)
-    return request
-
-
-def _made_by_connector():
-    """An introduction of the request's two members, by its connector, in its chapter, since the ask."""
-    return and_(
-        Introduction.chapter_id == IntroRequest.chapter_id,
-        Introduction.introducer_id == IntroRequest.connector_id,
-        or_(
-            and_(
-                Introduction.first_id == IntroRequest.asker_id,
-                Introduction.second_id == IntroRequest.target_id,
-            ),
-            and_(
-                Introduction.first_id == IntroRequest.target_id,
-                Introduction.second_id == IntroRequest.asker_id,
-            ),
-        ),
-        Introduction.created_at >= IntroRequest.created_at,
-    )
-
-
-def fulfil_requests(intro: Introduction) -> None:
-    """The connector made the introduction they were asked for: the request is fulfilled at once
-    (it stays paid for, whatever the two answer), so it can no longer be declined."""
-    db.session.execute(
-        update(IntroRequest)
-        .where(
-            IntroRequest.state == RequestState.OPEN,
-            exists(select(Introduction.id).where(Introduction.id == intro.id, _made_by_connector())),
-        )
-        .values(state=RequestState.INTRODUCED, closed_at=intro.created_at, introduction_id=intro.id)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def expire_requests(*, now: datetime | None = None) -> tuple[int, int]:
-    """Close open requests past their expiry: (introduced, expired).
-
-    A request whose connector did introduce the two (the introduction may still be waiting for
-    answers) counts as introduced and stays paid for; every other one expires and is refunded.
-    """
-    now = now or utcnow()
-    made = select(func.min(Introduction.id)).where(_made_by_connector()).scalar_subquery()
-    due = and_(IntroRequest.state == RequestState.OPEN, IntroRequest.expires_at <= at(now))
-    introduced = db.session.execute(
-        update(IntroRequest)
-        .where(due, made.is_not(None))
-        .values(state=RequestState.INTRODUCED, closed_at=now, introduction_id=made)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    expired = 0
-    for request in db.session.scalars(
-        select(IntroRequest)
-        .where(due)
-        .options(joinedload(IntroRequest.asker), joinedload(IntroRequest.target))
-    ).all():
-        if _close(request, RequestState.EXPIRED, now):
-            _refund(
-                request, f"Refund: your request for an introduction to {request.target.display_name} expired"
-            )
-            enqueue("intro_request_expired", to=request.asker.email, request=request)
-            expired += 1
-    return introduced, expired
-
-
-# Reading ------------------------------------------------------------------------------------------
-
-
-def _with_people(statement):
-    return statement.options(
-        joinedload(IntroRequest.asker),
-        joinedload(IntroRequest.connector),
-        joinedload(IntroRequest.target),
-        joinedload(IntroRequest.chapter),
-    )
-
-
-def request_for(member: Member, request_id: int) -> IntroRequest:
-    """The request if the member asked it or was asked; NotFound for everyone else."""
-    request = db.session.scalar(_with_people(select(IntroRequest).where(IntroRequest.id == request_id)))
-    if request is None or not request.involves(member.id):
-        raise NotFound()
-    return request
-
-
-def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
-    """The asker's open requests for an introduction to this target."""
-    return list(
-        db.session.scalars(
-            _with_people(
-                select(IntroRequest)
-                .where(
-                    IntroRequest.asker_id == asker.id,
-                    IntroRequest.target_id == target.id,
-                    IntroRequest.state == RequestState.OPEN,
-                )
-                .order_by(IntroRequest.created_at)
-            )
-        )
-    )
-
-
-def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> list[IntroRequest]:
-    """Open requests to this connector that they have neither answered nor acted on yet."""
-    now = now or utcnow()
-    acted = exists(select(Introduction.id).where(_made_by_connector()))
-    return list(
-        db.session.scalars(
-            _with_people(
-                select(IntroRequest)
-                .where(
-                    IntroRequest.connector_id == connector.id,
-                    IntroRequest.state == RequestState.OPEN,
-                    IntroRequest.expires_at > at(now),
-                    ~acted,
-                )
-                .order_by(IntroRequest.created_at)
-                .limit(LIST_LENGTH)
-            )
-        )
-    )
-
-
-def requests_of(member: Member) -> tuple[list[IntroRequest], list[IntroRequest]]:
-    """(requests the member made, requests made to them), newest first."""
-    made = db.session.scalars(
-        _with_people(
-            select(IntroRequest)
-            .where(IntroRequest.asker_id == member.id)
-            .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
-            .limit(LIST_LENGTH)
-        )
-    ).all()
-    received = db.session.scalars(
-        _with_people(
-            select(IntroRequest)
-            .where(IntroRequest.connector_id == member.id)
-            .order_by(IntroRequest.created_at.desc(), IntroRequest.id.desc())
-            .limit(LIST_LENGTH)
-        )
-    ).all()
-    return list(made), list(received)

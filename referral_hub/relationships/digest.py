@@ -18,10 +18,10 @@ from ..introductions.queries import waiting_for
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need
 from ..tokens import LinkUnknown
-from .connectors import requests_waiting_for
+from .connector_requests import requests_waiting_for
 from .matching import needs_matching
 from .models import DigestDelivery, IntroRequest
-from .services import Nudge, keep_in_touch
+from .nudges import Nudge, keep_in_touch
 
 UNSUBSCRIBE_SALT = "digest-unsubscribe"
 

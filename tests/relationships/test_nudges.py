@@ -8,14 +8,14 @@ from referral_hub.chapters import services as chapters
 from referral_hub.chapters.models import Membership
 from referral_hub.errors import NotFound
 from referral_hub.extensions import db
-from referral_hub.relationships import services
+from referral_hub.relationships import nudges
 from referral_hub.relationships.models import InteractionKind
 
 from .conftest import NOW, days_after, interact
 
 
 def nudged(member, now=NOW) -> list[str]:
-    return [nudge.other.display_name for nudge in services.keep_in_touch(member, now=now)]
+    return [nudge.other.display_name for nudge in nudges.keep_in_touch(member, now=now)]
 
 
 @pytest.fixture
@@ -30,9 +30,9 @@ def ann_and_bob(member_of):
 def test_a_strong_relationship_quiet_for_sixty_days_is_nudged_on_both_sides(ann_and_bob):
     ann, bob = ann_and_bob
     assert nudged(ann) == ["Bob"] and nudged(bob) == ["Ann"]
-    [nudge] = services.keep_in_touch(ann, now=NOW)
+    [nudge] = nudges.keep_in_touch(ann, now=NOW)
     assert nudge.last_kind is InteractionKind.ONE_TO_ONE and nudge.last_interaction_at == days_after(-61)
-    assert nudge.past_strength > services.NUDGE_PAST_STRENGTH > nudge.strength
+    assert nudge.past_strength > nudges.NUDGE_PAST_STRENGTH > nudge.strength
 
 
 def test_no_nudge_before_sixty_days(ann_and_bob):
@@ -63,8 +63,8 @@ def test_nudges_come_strongest_first_and_only_for_members_still_in_a_shared_chap
 
 def test_a_snoozed_nudge_comes_back_after_thirty_days(ann_and_bob):
     ann, bob = ann_and_bob
-    until = services.snooze(ann, bob.id, now=NOW)
-    assert until == NOW + services.SNOOZE
+    until = nudges.snooze(ann, bob.id, now=NOW)
+    assert until == NOW + nudges.SNOOZE
     assert nudged(ann) == [] and nudged(ann, now=days_after(29)) == []
     assert nudged(ann, now=days_after(30) + timedelta(seconds=1)) == ["Bob"]
     assert nudged(bob) == ["Ann"], "a snooze is Ann's alone"
@@ -72,8 +72,8 @@ def test_a_snoozed_nudge_comes_back_after_thirty_days(ann_and_bob):
 
 def test_a_dismissed_nudge_stays_away_until_a_new_interaction_lapses_in_turn(ann_and_bob):
     ann, bob = ann_and_bob
-    services.snooze(ann, bob.id, now=NOW)
-    services.dismiss(ann, bob.id, now=NOW)
+    nudges.snooze(ann, bob.id, now=NOW)
+    nudges.dismiss(ann, bob.id, now=NOW)
     assert nudged(ann, now=days_after(365)) == []
     interact(ann, bob, InteractionKind.ONE_TO_ONE, at=days_after(10))
     assert nudged(ann, now=days_after(40)) == []
@@ -82,7 +82,7 @@ def test_a_dismissed_nudge_stays_away_until_a_new_interaction_lapses_in_turn(ann
 
 def test_only_a_relationship_you_have_can_be_snoozed_or_dismissed(member_of):
     ann, eve = member_of("Ann"), member_of("Eve")
-    for respond in (services.snooze, services.dismiss):
+    for respond in (nudges.snooze, nudges.dismiss):
         with pytest.raises(NotFound):
             respond(ann, eve.id, now=NOW)
         with pytest.raises(NotFound):

@@ -1,40 +1,29 @@
 """Interactions and strength: the events that record them, the weights, and the 90-day half-life."""
 
-from datetime import date, timedelta
-
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from referral_hub.errors import NotFound
 from referral_hub.extensions import db
 from referral_hub.introductions import answering, making, outcomes
 from referral_hub.introductions.models import Decision, OutcomeKind
-from referral_hub.relationships import services
 from referral_hub.relationships.models import Interaction, InteractionKind, Relationship
-from tests.conftest import mail_to
-from tests.factories import ChapterFactory, MembershipFactory
+from referral_hub.relationships.strength import acquaintance, label_for, on_introduction_completed, ordered
+from tests.factories import MembershipFactory
 
-from .conftest import NOW, days_after, interact
-
-NOTE = "Ann runs payroll for three bakeries and Bob just opened his second bakery: they should talk."
+from .conftest import (
+    ANN_AND_BOB_NOTE,
+    NOW,
+    completed_introduction,
+    days_after,
+    interact,
+    interactions_between,
+)
 
 
 def strength(a, b, now=NOW) -> float:
-    return services.acquaintance(a, b, now=now).strength
-
-
-def interactions_between(a, b) -> list[tuple[InteractionKind, int]]:
-    low, high = services.ordered(a.id, b.id)
-    return [
-        (row.kind, row.weight)
-        for row in db.session.scalars(
-            select(Interaction)
-            .where(Interaction.pair_low_id == low, Interaction.pair_high_id == high)
-            .order_by(Interaction.id)
-        )
-    ]
+    return acquaintance(a, b, now=now).strength
 
 
 def test_strength_halves_every_ninety_days(member_of):
@@ -52,7 +41,7 @@ def test_strength_sums_each_weight_decayed_by_its_own_age(member_of):
     interact(ann, bob, InteractionKind.THANKS, at=NOW)
     interact(ann, bob, InteractionKind.ONE_TO_ONE, at=days_after(-180))  # logged late, dated earlier
     assert strength(ann, bob, NOW) == pytest.approx(4 * 0.5 + 1 + 3 * 0.25)
-    pair = db.session.get(Relationship, services.ordered(ann.id, bob.id))
+    pair = db.session.get(Relationship, ordered(ann.id, bob.id))
     assert (pair.last_kind, pair.interactions) == (InteractionKind.THANKS, 3)
     assert pair.last_interaction_at == NOW
 
@@ -96,23 +85,16 @@ def test_the_strength_kept_current_equals_the_sum_over_every_interaction(chapter
     ],
 )
 def test_strength_labels_have_written_down_thresholds(value, label):
-    assert services.label_for(value) == label
+    assert label_for(value) == label
 
 
 def test_members_with_no_history_have_no_relationship(member_of):
     ann, bob = member_of("Ann"), member_of("Bob")
-    known = services.acquaintance(ann, bob, now=NOW)
+    known = acquaintance(ann, bob, now=NOW)
     assert (known.label, known.interactions, known.history) == ("none", 0, [])
 
 
 # The events that record interactions ------------------------------------------------------------
-
-
-def completed_introduction(chapter, introducer, first, second):
-    intro = making.introduce(introducer, first_id=first.id, second_id=second.id, note=NOTE)
-    for consent in intro.consents:
-        answering.answer(consent, Decision.ACCEPT)
-    return intro
 
 
 def test_a_completed_introduction_links_the_parties_and_each_party_to_the_introducer(chapter, member_of):
@@ -121,13 +103,13 @@ def test_a_completed_introduction_links_the_parties_and_each_party_to_the_introd
     assert interactions_between(ann, bob) == [(InteractionKind.INTRODUCED, 2)]
     assert interactions_between(carl, ann) == [(InteractionKind.INTRODUCER, 1)]
     assert interactions_between(carl, bob) == [(InteractionKind.INTRODUCER, 1)]
-    services.on_introduction_completed(intro)  # a replayed hook records nothing twice
+    on_introduction_completed(intro)  # a replayed hook records nothing twice
     assert db.session.scalar(select(func.count()).select_from(Interaction)) == 3
 
 
 def test_a_pending_or_declined_introduction_records_nothing(chapter, member_of):
     carl, ann, bob = member_of("Carl"), member_of("Ann"), member_of("Bob")
-    intro = making.introduce(carl, first_id=ann.id, second_id=bob.id, note=NOTE)
+    intro = making.introduce(carl, first_id=ann.id, second_id=bob.id, note=ANN_AND_BOB_NOTE)
     answering.answer(intro.consents[0], Decision.ACCEPT)
     answering.answer(intro.consents[1], Decision.DECLINE)
     assert db.session.scalar(select(func.count()).select_from(Interaction)) == 0
@@ -144,57 +126,3 @@ def test_business_closed_adds_four_between_the_parties_once_whoever_reports_it(c
         (InteractionKind.INTRODUCED, 2),
         (InteractionKind.BUSINESS_CLOSED, 4),
     ]
-
-
-def test_logging_a_one_to_one_adds_three_once_per_pair_per_day(member_of):
-    ann, bob = member_of("Ann"), member_of("Bob")
-    services.log_one_to_one(ann, bob.id, met_on=date(2025, 6, 1), note="Coffee at the market", now=NOW)
-    with pytest.raises(services.AlreadyRecorded, match="already logged"):
-        services.log_one_to_one(bob, ann.id, met_on=date(2025, 6, 1), now=NOW)  # the same meeting
-    services.log_one_to_one(bob, ann.id, met_on=date(2025, 6, 2), now=NOW)
-    assert interactions_between(ann, bob) == [(InteractionKind.ONE_TO_ONE, 3)] * 2
-    [latest, first] = services.acquaintance(ann, bob, now=NOW).history
-    assert first.note == "Coffee at the market" and first.recorded_by_id == ann.id
-    assert latest.occurred_at == NOW, "a meeting logged for today is never dated after now"
-
-
-@pytest.mark.parametrize(
-    ("met_on", "message"),
-    [(date(2025, 6, 3), "once it has happened"), (date(2024, 5, 1), "last twelve months")],
-)
-def test_a_one_to_one_outside_the_last_year_is_refused(member_of, met_on, message):
-    ann, bob = member_of("Ann"), member_of("Bob")
-    with pytest.raises(services.RelationshipRefused, match=message):
-        services.log_one_to_one(ann, bob.id, met_on=met_on, now=NOW)
-    assert db.session.scalar(select(func.count()).select_from(Interaction)) == 0
-
-
-def test_one_to_ones_are_only_with_members_you_share_a_chapter_with(member_of):
-    ann = member_of("Ann")
-    stranger = MembershipFactory(chapter=ChapterFactory()).member
-    with pytest.raises(NotFound):
-        services.log_one_to_one(ann, stranger.id, met_on=NOW.date(), now=NOW)
-    with pytest.raises(services.RelationshipRefused, match="That is you"):
-        services.log_one_to_one(ann, ann.id, met_on=NOW.date(), now=NOW)
-
-
-def test_a_thank_you_note_adds_one_and_emails_the_note_once_a_day(member_of):
-    ann, bob = member_of("Ann"), member_of("Bob")
-    services.send_thanks(ann, bob.id, note="Thanks for the <b>bakery</b> lead!", now=NOW)
-    [message] = mail_to(bob.email)
-    assert "Thanks for the <b>bakery</b> lead!" in message.body_text
-    assert "&lt;b&gt;bakery&lt;/b&gt;" in message.body_html, "member-typed text is escaped in HTML mail"
-    assert f"/members/{ann.id}" in message.body_text
-    with pytest.raises(services.AlreadyRecorded, match="already thanked Bob today"):
-        services.send_thanks(ann, bob.id, note="Thanks again", now=NOW + timedelta(hours=1))
-    services.send_thanks(ann, bob.id, note="And thanks today", now=days_after(1))
-    assert interactions_between(ann, bob) == [(InteractionKind.THANKS, 1)] * 2
-
-
-def test_thanks_for_an_introduction_must_be_for_one_you_were_both_part_of(chapter, member_of):
-    carl, ann, bob, dora = member_of("Carl"), member_of("Ann"), member_of("Bob"), member_of("Dora")
-    intro = completed_introduction(chapter, carl, ann, bob)
-    with pytest.raises(services.RelationshipRefused, match="both part of"):
-        services.send_thanks(dora, carl.id, note="Thanks!", introduction_id=intro.id, now=NOW)
-    services.send_thanks(ann, carl.id, note="Thank you for introducing me to Bob.", introduction_id=intro.id)
-    assert "for the introduction of Ann and Bob" in mail_to(carl.email)[-1].body_text

@@ -6,8 +6,8 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, St
 
 from ...clock import utcnow
 from ...relationships.connectors import ASK_NOTE_MIN
+from ...relationships.interactions import ONE_TO_ONE_NOTE_LENGTH
 from ...relationships.models import NOTE_LENGTH
-from ...relationships.services import ONE_TO_ONE_NOTE_LENGTH
 from ..http import id_from
 
 

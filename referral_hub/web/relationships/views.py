@@ -11,7 +11,7 @@ from ...clock import utcnow
 from ...errors import NotFound
 from ...extensions import db
 from ...needs.models import Need
-from ...relationships import connectors, digest, matching, services
+from ...relationships import connector_requests, connectors, digest, interactions, matching, nudges, strength
 from ..accounts.forms import ConfirmForm
 from ..http import id_from
 from ..refusals import Refusal
@@ -31,15 +31,15 @@ def profile_panel(viewer: Member, member: Member, **forms) -> dict:
     now = utcnow()
     chapters = shared_chapters({viewer.id, member.id})
     return {
-        "acquaintance": services.acquaintance(viewer, member, now=now),
+        "acquaintance": strength.acquaintance(viewer, member, now=now),
         "connectors": connectors.connectors_for(viewer, member, now=now),
-        "open_asks": connectors.open_asks(viewer, member),
+        "open_asks": connector_requests.open_asks(viewer, member),
         "ask_chapters": chapters,
         "ask_cost": policy_for(chapters[0]).connector_cost if len(chapters) == 1 else None,
         "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
         "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None),
         "ask_form": forms.get("ask_form") or AskConnectorForm(formdata=None),
-        "labels": {"strong": services.STRONG, "warm": services.WARM, "fading": services.FADING},
+        "labels": {"strong": strength.STRONG, "warm": strength.WARM, "fading": strength.FADING},
     }
 
 
@@ -47,9 +47,9 @@ def dashboard_panel(member: Member) -> dict:
     """What `chapters/dashboard.html` shows: nudges, matching needs, requests waiting for you."""
     now = utcnow()
     return {
-        "nudges": services.keep_in_touch(member, now=now),
+        "nudges": nudges.keep_in_touch(member, now=now),
         "matching_needs": matching.needs_matching(member),
-        "requests_waiting": connectors.requests_waiting_for(member, now=now),
+        "requests_waiting": connector_requests.requests_waiting_for(member, now=now),
     }
 
 
@@ -82,7 +82,7 @@ def log_one_to_one(member_id: int):
     form = OneToOneForm()
     if form.validate_on_submit():
         with Refusal(form) as refused:
-            services.log_one_to_one(
+            interactions.log_one_to_one(
                 current_user, member.id, met_on=form.met_on.data, note=form.meeting_note.data
             )
         if not refused:
@@ -108,7 +108,7 @@ def thank(member_id: int):
     )
     if form.validate_on_submit():
         with Refusal(form) as refused:
-            services.send_thanks(
+            interactions.send_thanks(
                 current_user, member.id, note=form.thanks_note.data, introduction_id=intro_id
             )
         if not refused:
@@ -155,10 +155,10 @@ def respond_to_nudge(member_id: int, action: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     if action == "snooze":
-        until = services.snooze(current_user, member_id)
+        until = nudges.snooze(current_user, member_id)
         message = f"We will remind you again after {until:%d %B}."
     else:
-        services.dismiss(current_user, member_id)
+        nudges.dismiss(current_user, member_id)
         message = "Dismissed. We will not remind you about this one again unless you meet and it lapses anew."
     flash(message, "info")
     return redirect(url_for("chapters.dashboard"))
@@ -170,14 +170,14 @@ def respond_to_nudge(member_id: int, action: str):
 @bp.get("/intro-requests")
 @login_required
 def intro_requests():
-    made, received = connectors.requests_of(current_user)
+    made, received = connector_requests.requests_of(current_user)
     return render_template("relationships/requests.html", made=made, received=received)
 
 
 @bp.get("/intro-requests/<int:request_id>")
 @login_required
 def intro_request(request_id: int):
-    intro_request = connectors.request_for(current_user, request_id)
+    intro_request = connector_requests.request_for(current_user, request_id)
     return render_template(
         "relationships/request.html", intro_request=intro_request, confirm_form=ConfirmForm()
     )
@@ -186,11 +186,11 @@ def intro_request(request_id: int):
 @bp.post("/intro-requests/<int:request_id>/decline")
 @login_required
 def decline_request(request_id: int):
-    intro_request = connectors.request_for(current_user, request_id)
+    intro_request = connector_requests.request_for(current_user, request_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
     with Refusal() as refused:
-        connectors.decline(intro_request, current_user)
+        connector_requests.decline(intro_request, current_user)
     if not refused:
         flash(f"Declined. {intro_request.asker.display_name} gets their credits back.", "info")
     return redirect(url_for("relationships.intro_request", request_id=request_id))

@@ -1,0 +1,124 @@
+"""Keep in touch: relationships that were strong and have gone quiet, and a member's snooze or
+dismissal of the nudge about one."""
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import ColumnElement
+
+from ..accounts.models import Member
+from ..chapters.models import Membership, MembershipStatus
+from ..clock import utcnow
+from ..database import upsert
+from ..errors import NotFound
+from ..extensions import db
+from .models import InteractionKind, NudgeResponse, Relationship
+from .strength import at, label_for, ordered, pairs_of
+
+# Keep in touch: a relationship that was at least this strong at its last interaction, and has had
+# none for NUDGE_AFTER, is worth refreshing.
+NUDGE_PAST_STRENGTH = 4.0
+NUDGE_AFTER = timedelta(days=60)
+SNOOZE = timedelta(days=30)
+NUDGES_SHOWN = 5
+
+
+@dataclass(frozen=True)
+class Nudge:
+    """A relationship worth refreshing."""
+
+    other: Member
+    strength: float
+    past_strength: float
+    last_interaction_at: datetime
+    last_kind: InteractionKind
+
+    @property
+    def label(self) -> str:
+        return label_for(self.strength)
+
+
+def keep_in_touch(member: Member, *, now: datetime | None = None, limit: int = NUDGES_SHOWN) -> list[Nudge]:
+    """Relationships that were strong at their last interaction, quiet for 60 days, with someone who
+    still shares a chapter; minus the ones the member snoozed, or dismissed since that interaction."""
+    now = now or utcnow()
+    pairs = pairs_of(member.id, at(now), "pairs")
+    muted = exists(
+        select(NudgeResponse.id).where(
+            NudgeResponse.member_id == member.id,
+            NudgeResponse.other_id == pairs.c.other_id,
+            or_(
+                NudgeResponse.snoozed_until > at(now),
+                NudgeResponse.dismissed_lapse_at >= pairs.c.last_interaction_at,
+            ),
+        )
+    )
+    rows = db.session.execute(
+        select(
+            Member, pairs.c.strength, pairs.c.past_strength, pairs.c.last_interaction_at, pairs.c.last_kind
+        )
+        .join(pairs, pairs.c.other_id == Member.id)
+        .where(
+            pairs.c.past_strength >= NUDGE_PAST_STRENGTH,
+            pairs.c.last_interaction_at <= at(now - NUDGE_AFTER),
+            _share_a_chapter(member.id, Member.id),
+            ~muted,
+        )
+        .order_by(pairs.c.strength.desc(), Member.id)
+        .limit(limit)
+    ).all()
+    return [Nudge(*row) for row in rows]
+
+
+def _share_a_chapter(a_id: int, b_id: ColumnElement) -> ColumnElement:
+    """SQL: the two members are active in one chapter now."""
+    theirs = aliased(Membership)
+    return exists(
+        select(Membership.id)
+        .join(theirs, theirs.chapter_id == Membership.chapter_id)
+        .where(
+            Membership.member_id == a_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            theirs.member_id == b_id,
+            theirs.status == MembershipStatus.ACTIVE,
+        )
+    )
+
+
+def _relationship(member: Member, other_id: int) -> Relationship:
+    if other_id == member.id:
+        raise NotFound()
+    low, high = ordered(member.id, other_id)
+    pair = db.session.get(Relationship, (low, high))
+    if pair is None:
+        raise NotFound()
+    return pair
+
+
+def _respond_to_nudge(member: Member, other_id: int, now: datetime, **response) -> None:
+    statement = upsert(NudgeResponse).values(
+        member_id=member.id, other_id=other_id, updated_at=now, **response
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["member_id", "other_id"], set_={"updated_at": now, **response}
+        )
+    )
+
+
+def snooze(member: Member, other_id: int, *, now: datetime | None = None) -> datetime:
+    """Hide the nudge about this member for SNOOZE; returns when it may come back."""
+    now = now or utcnow()
+    _relationship(member, other_id)
+    until = now + SNOOZE
+    _respond_to_nudge(member, other_id, now, snoozed_until=until)
+    return until
+
+
+def dismiss(member: Member, other_id: int, *, now: datetime | None = None) -> None:
+    """No nudge about this member until they interact again and that lapses in turn."""
+    now = now or utcnow()
+    pair = _relationship(member, other_id)
+    _respond_to_nudge(member, other_id, now, dismissed_lapse_at=pair.last_interaction_at)
