@@ -250,7 +250,9 @@ def log_in(email: str, password: str, *, address: str) -> Member:
     The password is not even checked while held back, so guessing cannot go on; an address that
     has not failed for the account still gets in with the right password (see `throttle`).
     """
-    key = email_key_of(email)
+    # Hashed: the limiter joins key parts with "/", so a typed "ann@x.org/1.2.3.4" must not be able
+    # to spell the key of ann@x.org's failures from 1.2.3.4.
+    key = digest(email_key_of(email))
     if throttle.held_back(key, address):
         raise AccountThrottled()
     try:

@@ -132,3 +132,15 @@ def test_failures_from_many_addresses_reach_a_ceiling_that_holds_back_clean_addr
     assert owner.post("/login/link", {"email": "ann@example.org"}).status_code == 200
     path = link_in(mail_to("ann@example.org")[-1], "/login/link/")
     assert owner.post(path).status_code == 302 and owner.get("/dashboard").status_code == 200
+
+
+def test_a_typed_address_cannot_spell_the_throttle_key_of_the_owners_address(app, limits):
+    limits(LOGIN_PER_ACCOUNT="3 per 15 minutes")
+    MemberFactory(email="ann@example.org")
+    attacker = from_address(app, "203.0.113.66")
+    for _ in range(3):
+        fail_login(attacker, "ann@example.org")
+    # The limiter joins key parts with "/": this "account" would name ann's failures from her address.
+    assert fail_login(attacker, "ann@example.org/198.51.100.7").status_code == 401
+    owner = from_address(app, "198.51.100.7")
+    assert owner.post("/login", {"email": "ann@example.org", "password": PASSWORD}).status_code == 302

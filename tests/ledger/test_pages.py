@@ -429,3 +429,22 @@ def test_the_organize_page_links_to_the_ledger_and_policy(browser, chapter, orga
     browser.login(organizer.email)
     page = html(browser.get("/chapters/riverside/organize"))
     assert f'href="{LEDGER}"' in page and f'href="{POLICY}"' in page
+
+
+def test_a_refused_grant_page_runs_as_many_queries_whatever_the_chapters_size(
+    browser, chapter, organizer, count_queries
+):
+    browser.login(organizer.email)
+    counts = []
+    for more_members in (2, 18):  # 2 members, then 20
+        for _ in range(more_members):
+            MembershipFactory(chapter=chapter)
+        page = browser.get(LEDGER)
+        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html(page)).group(1)
+        with count_queries() as log:
+            response = browser.client.post(
+                GRANTS, data={"member_id": organizer.id, "amount": "1", "memo": "For me", "csrf_token": token}
+            )
+        assert response.status_code == 422
+        counts.append(log.count)
+    assert counts[0] == counts[1], counts

@@ -119,6 +119,8 @@ def grant(slug: str):
                 "success",
             )
             return redirect(url_for(".transaction", slug=slug, transaction_id=transaction.id))
+        # Read again: the refusal's rollback expired the members read above.
+        members = queries.member_balances(chapter)
     return _chapter_page(chapter, members, grant_form=form, status=422)
 
 
