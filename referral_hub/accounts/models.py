@@ -1,20 +1,15 @@
 """Member (an account with its public profile) and the one-time links sent to it."""
 
 import enum
-import secrets
 import unicodedata
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
+from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
 from ..extensions import db
-
-
-def new_session_token() -> str:
-    return secrets.token_hex(16)
 
 
 class Member(UserMixin, db.Model):
@@ -28,8 +23,6 @@ class Member(UserMixin, db.Model):
     display_name: Mapped[str] = mapped_column(String(80))
     password_hash: Mapped[str] = mapped_column(String(255))
     email_verified_at = mapped_column(UTCDateTime, nullable=True)
-    # Part of the login cookie; changing it ends every session that carries the old value.
-    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
 
     headline: Mapped[str] = mapped_column(String(120), default="")
@@ -49,8 +42,23 @@ class Member(UserMixin, db.Model):
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    # Flask-Login's user id for this request, "member_id:session_secret": set by `sessions.start` at
+    # sign-in and by the user loader on every request (not a column: the secret is never stored).
+    login_id = None
+
+    # UserMixin compares get_id(), which now carries a session's secret: one account is one member.
+    __hash__ = object.__hash__
+
+    def __eq__(self, other) -> bool:
+        return self is other or (isinstance(other, Member) and self.id is not None and self.id == other.id)
+
+    def __ne__(self, other) -> bool:
+        return not self == other
+
     def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+        if self.login_id is None:
+            raise RuntimeError("This member has no signed-in session: start one with accounts.sessions.start")
+        return self.login_id
 
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.email_key}>"
@@ -83,3 +91,59 @@ class AccountLink(db.Model):
 def email_key_of(email: str) -> str:
     """The form of an address that says whether two addresses are one account: NFKC, then case-folded."""
     return unicodedata.normalize("NFKC", email.strip()).casefold()
+
+
+class MemberSession(db.Model):
+    """One place a member is signed in: a browser's login cookie carries the secret whose hash is the id.
+
+    Ending it (sign out, a password change) makes that cookie worthless at once: the user loader reads
+    this row on every request.
+    """
+
+    __tablename__ = "member_sessions"
+
+    # SHA-256 of the cookie's secret (256 random bits): a database dump signs no one in.
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Approximate: written at most once per `sessions.SEEN_RESOLUTION`, so a page view seldom writes.
+    last_seen_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    user_agent: Mapped[str] = mapped_column(String(400), default="")
+    address: Mapped[str] = mapped_column(String(45), default="")
+    ended_at = mapped_column(UTCDateTime, nullable=True)
+
+    member: Mapped[Member] = relationship()
+
+    __table_args__ = (Index(None, "member_id", "ended_at"),)
+
+
+class TwoFactor(db.Model):
+    """A member's TOTP authenticator: pending until a first code confirms it, then asked at every sign-in."""
+
+    __tablename__ = "two_factor"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    # The RFC 6238 secret, encrypted with a key derived from SECRET_KEY (two_factor.py).
+    secret_encrypted: Mapped[bytes] = mapped_column(LargeBinary(200))
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    confirmed_at = mapped_column(UTCDateTime, nullable=True)
+    # The newest 30-second time step whose code was accepted: a code is good once (no replay).
+    last_used_step: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+
+    @property
+    def is_on(self) -> bool:
+        return self.confirmed_at is not None
+
+
+class RecoveryCode(db.Model):
+    """A one-time code that stands in for the authenticator; only its keyed hash is stored."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    code_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    used_at = mapped_column(UTCDateTime, nullable=True)
+
+    __table_args__ = (Index(None, "member_id", "used_at"),)

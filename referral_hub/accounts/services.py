@@ -12,8 +12,8 @@ from ..errors import DomainError
 from ..extensions import db
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
-from . import throttle
-from .models import AccountLink, LinkPurpose, Member, email_key_of, new_session_token
+from . import sessions, throttle
+from .models import AccountLink, LinkPurpose, Member, email_key_of
 
 PASSWORD_MIN, PASSWORD_MAX = 8, 128
 LINK_LIFETIME = {
@@ -271,10 +271,9 @@ def sign_in_with_link(secret: str) -> Member:
     return _redeem(secret, LinkPurpose.SIGN_IN, utcnow())
 
 
-def end_sessions(member: Member) -> None:
-    """Every login cookie issued so far stops working."""
-    member.session_token = new_session_token()
-    db.session.flush()
+def end_sessions(member: Member, keep: str | None = None) -> None:
+    """Every session of the member ends, but `keep` (a session id) when given: their cookies stop working."""
+    sessions.end_sessions(member, keep)
 
 
 def request_password_reset(email: str) -> None:

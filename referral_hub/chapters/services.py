@@ -8,14 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import events
-from ..accounts.models import Member, email_key_of
+from ..accounts.models import Member, TwoFactor, email_key_of
 from ..accounts.services import check_address, find_by_email
 from ..clock import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
-from .models import Chapter, Invitation, Membership, MembershipStatus, Role
+from .models import Chapter, ChapterPolicy, Invitation, Membership, MembershipStatus, Role
 
 INVITATION_LIFETIME = timedelta(days=14)
 
@@ -104,10 +104,35 @@ def membership_of(member: Member, slug: str) -> Membership:
     return membership
 
 
+class TwoFactorRequired(Forbidden):
+    """This chapter asks its organizers to sign in with two-factor. Set it up to use its organizer pages."""
+
+    code = "two_factor_required"
+
+
 def organizer_of(member: Member, slug: str) -> Membership:
-    membership = membership_of(member, slug)
+    """The member's organizer membership of the chapter, in one query: NotFound (404) for everyone
+    outside it, Forbidden (403) for its other members, and TwoFactorRequired (403) for an organizer
+    without two-factor sign-in when the chapter's policy asks organizers for it."""
+    found = db.session.execute(
+        select(Membership, ChapterPolicy.organizers_need_two_factor, TwoFactor.confirmed_at)
+        .join(Chapter, Chapter.id == Membership.chapter_id)
+        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
+        .outerjoin(TwoFactor, TwoFactor.member_id == Membership.member_id)
+        .where(
+            Chapter.slug == slug,
+            Membership.member_id == member.id,
+            Membership.status == MembershipStatus.ACTIVE,
+        )
+        .options(contains_eager(Membership.chapter))
+    ).one_or_none()
+    if found is None:
+        raise NotFound()
+    membership, needs_two_factor, two_factor_since = found
     if membership.role is not Role.ORGANIZER:
         raise Forbidden("Only the chapter's organizers can do that.")
+    if needs_two_factor and two_factor_since is None:
+        raise TwoFactorRequired()
     return membership
 
 

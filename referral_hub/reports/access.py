@@ -37,6 +37,8 @@ def create_token(member: Member, *, name: str, chapter_slug: str) -> tuple[ApiTo
         raise TokenRefused(f"Keep the name to {NAME_LENGTH} characters.")
     try:
         chapter = chapters.organizer_of(member, chapter_slug or "").chapter
+    except chapters.TwoFactorRequired:
+        raise
     except (NotFound, Forbidden) as error:
         raise TokenRefused("Choose a chapter that you organize: tokens read its reports.") from error
     secret = new_token_secret()

@@ -95,13 +95,15 @@ def test_logout_ends_the_session_and_a_replayed_cookie_no_longer_works(app, brow
     assert not is_logged_in(replay(app, stolen))
 
 
-def test_logout_ends_the_members_sessions_on_other_devices_too(app, browser):
+def test_logout_ends_only_this_session_and_other_devices_stay_signed_in(app, browser):
+    # Signing out everywhere is the sessions page's "Sign out all others" (test_sessions_page.py).
     MemberFactory(email="ann@example.org")
     other_device = type(browser)(app.test_client())
     other_device.login("ann@example.org")
     browser.login("ann@example.org")
     browser.post("/logout", form_page="/dashboard")
-    assert not is_logged_in(other_device.client)
+    assert not is_logged_in(browser.client)
+    assert is_logged_in(other_device.client)
 
 
 def test_a_password_change_ends_old_sessions_and_keeps_the_current_one(app, browser):

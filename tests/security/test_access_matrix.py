@@ -18,6 +18,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import event, select
 
+from referral_hub.accounts import sessions
 from referral_hub.accounts.models import LinkPurpose
 from referral_hub.chapters.models import POLICY_SETTINGS
 from referral_hub.clock import utcnow
@@ -183,8 +184,39 @@ ROUTES: list[Route] = [
     Route(
         "accounts.login",
         "POST",
-        answers(302, 302, 302, 302, 302),  # logging in writes nothing
+        answers(302, 302, 302, 302, 302),  # logging in writes its session's row
         form=lambda world: {"email": world.text["email:mia"], "password": PASSWORD},
+        writes=EVERY_ROLE,
+    ),
+    # The code step answers only a fresh "password right" marker: without one, back to the login page.
+    Route("accounts.login_code", "GET", answers(302, 302, 302, 302, 302)),
+    Route("accounts.login_code", "POST", answers(302, 302, 302, 302, 302), form=fixed(code="123456")),
+    Route("accounts.two_factor_settings", "GET", LOGGED_IN),
+    Route(
+        "accounts.begin_two_factor",
+        "POST",
+        answers(LOGIN, 302, 302, 302, 302),
+        form=fixed(),
+        writes=LOGGED_IN_ROLES,
+    ),
+    # Nothing set up yet: a code confirms nothing, and turns nothing off.
+    Route("accounts.confirm_two_factor", "POST", answers(LOGIN, 422, 422, 422, 422), form=fixed(code="123456")),
+    Route("accounts.turn_off_two_factor", "POST", answers(LOGIN, 409, 409, 409, 409), form=fixed(code="123456")),
+    Route("accounts.session_list", "GET", LOGGED_IN),
+    Route(
+        "accounts.end_other_sessions",
+        "POST",
+        answers(LOGIN, 302, 302, 302, 302),
+        form=fixed(),
+        writes=THE_ORGANIZER,  # Olga's second session ends; the others have none
+    ),
+    Route(
+        "accounts.end_session",
+        "POST",
+        answers(LOGIN, 404, 404, 404, 302),  # only Olga's own session: another's is not found
+        values=secret("session_id", "olga_other_session"),
+        form=fixed(),
+        writes=THE_ORGANIZER,
     ),
     Route(
         "accounts.logout", "POST", answers(LOGIN, 302, 302, 302, 302), form=fixed(), writes=LOGGED_IN_ROLES
@@ -733,6 +765,7 @@ def world() -> World:
     AccountLinkFactory(member=people["uma"], secret=secrets["verify"])
     AccountLinkFactory(member=people["uma"], purpose=LinkPurpose.RESET_PASSWORD, secret=secrets["reset"])
     AccountLinkFactory(member=people["uma"], purpose=LinkPurpose.SIGN_IN, secret=secrets["sign_in"])
+    olga_elsewhere = sessions.start(olga, user_agent="", address="")  # Olga is signed in on a second device
 
     return World(
         ids={
@@ -744,11 +777,17 @@ def world() -> World:
             "request": intro_request.id,
             "token": token.id,
         },
-        secrets={**secrets, "unsubscribe": unsubscribe_token(pia)},
+        secrets={**secrets, "unsubscribe": unsubscribe_token(pia), "olga_other_session": olga_elsewhere.id},
         text=text,
-        login_ids={role: people[key].get_id() for role, key in PERSON_OF.items()},
+        login_ids={role: signed_in(people[key]) for role, key in PERSON_OF.items()},
         api_tokens=api_tokens,
     )
+
+
+def signed_in(member) -> str:
+    """Flask-Login's user id of a new session of the member."""
+    sessions.start(member, user_agent="", address="")
+    return member.get_id()
 
 
 # Checking one cell -------------------------------------------------------------------------------

@@ -116,3 +116,13 @@ class ProfileForm(FlaskForm):
         coerce=lambda value: value if isinstance(value, bool) else value == "True",
         validators=[Optional()],
     )
+
+
+class CodeForm(FlaskForm):
+    """A code from the authenticator app, or one of the recovery codes."""
+
+    code = StringField(
+        "Code",
+        validators=[DataRequired(message="Type the code."), Length(max=32)],
+        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+    )

@@ -1,5 +1,6 @@
 """Pages for signing up, verifying, logging in and out, passwords and the member's own profile."""
 
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -7,6 +8,7 @@ from flask import (
     Flask,
     current_app,
     flash,
+    g,
     redirect,
     render_template,
     request,
@@ -15,9 +17,12 @@ from flask import (
 )
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy.exc import OperationalError
 
-from ...accounts import services
+from ...accounts import services, sessions, two_factor
 from ...accounts.models import LinkPurpose, Member, email_key_of
+from ...clock import utcnow
+from ...database import writing
 from ...extensions import db, limiter, login_manager
 from ..http import id_from
 from ..refusals import Refusal
@@ -34,16 +39,42 @@ from .forms import (
 bp = Blueprint("accounts", __name__)
 
 
+# The session key that says "the password (or a sign-in link) was right for this member, until then":
+# not signed in yet, the authenticator code comes next (security.py's code page).
+PENDING_SIGN_IN = "two_factor_pending"
+PENDING_LIFETIME = timedelta(minutes=10)
+
+
 @login_manager.user_loader
-def load_member(session_id: str) -> Member | None:
-    raw_id, _, token = session_id.partition(":")
+def load_member(login_id: str) -> Member | None:
+    """The member of a live session: one query by the session's primary key, joined with the member."""
+    raw_id, _, secret = login_id.partition(":")
     member_id = id_from(raw_id)
-    if member_id is None:
+    if member_id is None or not secret:
         return None
-    member = db.session.get(Member, member_id)
-    if member is None or member.session_token != token:
+    found = sessions.signed_in(member_id, secret)
+    if found is None:
         return None
+    member, g.member_session = found
+    if sessions.is_stale(g.member_session):
+        g.record_session_use = g.member_session.id
     return member
+
+
+def _record_session_use(response):
+    """Write the session's last use after the request's own unit of work (at most once per
+    sessions.SEEN_RESOLUTION): in a transaction of its own that takes SQLite's write lock up front, so
+    a page view that only read never has to upgrade its read snapshot."""
+    if session_id := g.pop("record_session_use", None):
+        db.session.rollback()  # ends the request's read snapshot; its writes are committed or undone already
+        try:
+            with writing():
+                sessions.record_use(session_id)
+                db.session.commit()
+        except OperationalError as error:  # bookkeeping only: the page is answered already
+            db.session.rollback()
+            current_app.logger.warning("session use not recorded: %s", error.orig)
+    return response
 
 
 def safe_next(default: str) -> str:
@@ -62,9 +93,28 @@ def safe_next(default: str) -> str:
 
 
 def start_session(member: Member) -> None:
-    """A fresh session on every login, so a planted session id is worthless."""
+    """A fresh session on every login, so a planted session id is worthless; a row in member_sessions
+    stands for it (the sessions page lists it, and ending it ends the cookie)."""
     session.clear()
+    g.member_session = sessions.start(
+        member, user_agent=request.user_agent.string, address=get_remote_address() or ""
+    )
     login_user(member)
+
+
+def sign_in(member: Member, next_page: str):
+    """Sign the member in after a right password or sign-in link, or, with two-factor on, send them to
+    the code page holding only a marker (who, until when): they are not signed in until the code."""
+    if not two_factor.is_on(member):
+        start_session(member)
+        return redirect(next_page)
+    session.clear()
+    session[PENDING_SIGN_IN] = {
+        "member": member.id,
+        "until": int((utcnow() + PENDING_LIFETIME).timestamp()),
+        "next": next_page,
+    }
+    return redirect(url_for("accounts.login_code"))
 
 
 def _address_limit():
@@ -134,8 +184,7 @@ def login():
             return render_template(
                 "accounts/login.html", form=form, throttled=throttled
             ), refused.error.status
-        start_session(member)
-        return redirect(safe_next(url_for("chapters.dashboard")))
+        return sign_in(member, safe_next(url_for("chapters.dashboard")))
     return render_template("accounts/login.html", form=form), 200 if not form.errors else 401
 
 
@@ -167,14 +216,13 @@ def sign_in_with_link(token: str):
     if not form.validate_on_submit():
         return render_template("accounts/sign_in.html", form=form, member=None), 400
     member = services.sign_in_with_link(token)
-    start_session(member)
-    return redirect(url_for("chapters.dashboard"))
+    return sign_in(member, url_for("chapters.dashboard"))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
-    services.end_sessions(current_user)
+    sessions.end_session(current_user, g.member_session.id)
     logout_user()
     session.clear()
     flash("You are logged out.", "info")
@@ -223,9 +271,9 @@ def reset_password(token: str):
     form = ResetPasswordForm()
     if form.validate_on_submit():
         member = services.reset_password(token, form.password.data)
-        start_session(member)
+        response = sign_in(member, url_for("chapters.dashboard"))
         flash("Your password is changed, and other sessions are logged out.", "success")
-        return redirect(url_for("chapters.dashboard"))
+        return response
     return render_template("accounts/reset.html", form=form), 200 if not form.errors else 422
 
 
@@ -263,6 +311,9 @@ def profile():
 
 
 def init_app(app: Flask) -> None:
+    from . import security  # noqa: F401 - two-factor and sessions pages, on this blueprint
+
+    app.after_request(_record_session_use)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"
