@@ -121,7 +121,7 @@ class SessionView:
 
 
 def device_of(user_agent: str) -> str:
-    """"Firefox on Windows", from the user agent string; "Unknown device" when it says nothing."""
+    """ "Firefox on Windows", from the user agent string; "Unknown device" when it says nothing."""
     parsed = parse(user_agent or "")
     browser = parsed.user_agent.family if parsed.user_agent else None
     system = parsed.os.family if parsed.os else None

@@ -200,8 +200,12 @@ ROUTES: list[Route] = [
         writes=LOGGED_IN_ROLES,
     ),
     # Nothing set up yet: a code confirms nothing, and turns nothing off.
-    Route("accounts.confirm_two_factor", "POST", answers(LOGIN, 422, 422, 422, 422), form=fixed(code="123456")),
-    Route("accounts.turn_off_two_factor", "POST", answers(LOGIN, 409, 409, 409, 409), form=fixed(code="123456")),
+    Route(
+        "accounts.confirm_two_factor", "POST", answers(LOGIN, 422, 422, 422, 422), form=fixed(code="123456")
+    ),
+    Route(
+        "accounts.turn_off_two_factor", "POST", answers(LOGIN, 409, 409, 409, 409), form=fixed(code="123456")
+    ),
     Route("accounts.session_list", "GET", LOGGED_IN),
     Route(
         "accounts.end_other_sessions",
