@@ -3,6 +3,7 @@
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
+from ...chapters.services import TwoFactorRequired
 from ...reports import access
 from ..accounts.forms import ConfirmForm
 from ..refusals import Refusal
@@ -40,6 +41,8 @@ def create_token():
             _token, secret = access.create_token(
                 current_user, name=form.name.data, chapter_slug=form.chapter.data
             )
+        if isinstance(refused.error, TwoFactorRequired):
+            raise refused.error  # its own page, which links to the two-factor set-up
         if not refused:
             # Rendered, not redirected: the secret is shown once and never stored, not even in the
             # session; like every signed-in page it is private, no-store (referral_hub/http.py).
