@@ -48,10 +48,10 @@ def seed(db, *, members: int, interactions: int) -> None:
     run(
         """
         INSERT INTO members (email, email_key, display_name, password_hash, email_verified_at,
-                             session_token, created_at, headline, expertise, ideal_referral, company, city,
+                             created_at, headline, expertise, ideal_referral, company, city,
                              website, phone, bio, weekly_digest)
         SELECT 'm' || g || '@bench.example', 'm' || g || '@bench.example', 'Member ' || g, 'x', now(),
-               md5(g::text), now(), '', '', '', '', '', '', '', '', true
+               now(), '', '', '', '', '', '', '', '', true
         FROM generate_series(1, :members) AS g
         """,
         members=members,

@@ -157,7 +157,6 @@ def _member_filler() -> list[tuple[str, object]]:
         "display_name",
         "password_hash",
         "email_verified_at",
-        "session_token",
         "created_at",
     }
     fillers = []
@@ -184,12 +183,12 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
     run(
         f"""
         INSERT INTO members (id, email, email_key, display_name, password_hash, email_verified_at,
-                             session_token, created_at{extra_names})
+                             created_at{extra_names})
         SELECT :base + g,
                e.email, e.email,
                (CAST(:first_names AS text[]))[1 + g % 40] || ' '
                  || (CAST(:last_names AS text[]))[1 + (g / 40) % 40],
-               :password_hash, now(), md5(:slug || g),
+               :password_hash, now(),
                now() - interval '3 years'{extra_values}
         FROM generate_series(1, :n) AS g,
              LATERAL (SELECT CASE WHEN g = 1 THEN 'organizer' ELSE 'm' || g END || '@' || :slug || '.example'
