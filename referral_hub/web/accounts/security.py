@@ -151,7 +151,6 @@ def session_list():
         this_session=g.member_session.id,
         now=utcnow(),
         time_ago=time_ago,
-        confirm_form=ConfirmForm(),
     )
 
 
