@@ -384,6 +384,7 @@ POLICY_FORM = {
     "repeat_pair_days": "180",
     "daily_credited_intros": "5",
     "intro_expiry_days": "14",
+    "organizers_need_two_factor": "0",
 }
 
 
