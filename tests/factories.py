@@ -6,7 +6,15 @@ import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from werkzeug.security import generate_password_hash
 
-from referral_hub.accounts.models import AccountLink, LinkPurpose, Member, email_key_of
+from referral_hub.accounts.models import (
+    AccountLink,
+    LinkPurpose,
+    Member,
+    MemberSession,
+    RecoveryCode,
+    TwoFactor,
+    email_key_of,
+)
 from referral_hub.chapters.models import (
     Chapter,
     ChapterPolicy,
@@ -50,7 +58,7 @@ from referral_hub.relationships.models import (
 from referral_hub.relationships.nudges import NUDGE_AFTER, SNOOZE
 from referral_hub.relationships.strength import record
 from referral_hub.reports.models import TOKEN_PREFIX, ApiToken
-from referral_hub.tokens import digest
+from referral_hub.tokens import digest, new_secret
 
 PASSWORD = "correct horse battery"
 PASSWORD_HASH = generate_password_hash(PASSWORD)  # once: scrypt is slow by design
@@ -115,6 +123,36 @@ class InvitationFactory(BaseFactory):
     token_hash = factory.LazyAttribute(lambda o: digest(o.secret))
     created_at = factory.LazyFunction(utcnow)
     expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+
+class MemberSessionFactory(BaseFactory):
+    """A signed-in session (its secret is not kept: sign in through `sessions.start` to get one)."""
+
+    class Meta:
+        model = MemberSession
+
+    id = factory.LazyFunction(lambda: new_secret()[1])
+    member = factory.SubFactory(MemberFactory)
+    user_agent = "Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0"
+    address = "198.51.100.7"
+
+
+class TwoFactorFactory(BaseFactory):
+    """A two-factor set-up waiting for its first code (tests turn it on with `two_factor` services)."""
+
+    class Meta:
+        model = TwoFactor
+
+    member_id = factory.LazyFunction(lambda: MemberFactory().id)
+    secret_encrypted = b"set up by two_factor.begin_setup in tests that need a real secret"
+
+
+class RecoveryCodeFactory(BaseFactory):
+    class Meta:
+        model = RecoveryCode
+
+    member_id = factory.LazyFunction(lambda: MemberFactory().id)
+    code_hash = factory.LazyFunction(lambda: new_secret()[1])
 
 
 class AccountLinkFactory(BaseFactory):

@@ -5,6 +5,7 @@ import re
 import pytest
 from sqlalchemy.exc import OperationalError
 
+from referral_hub.accounts import sessions
 from referral_hub.extensions import db
 from referral_hub.web.http import MAX_PAGE, MAX_SEGMENT, BoundedIntConverter, page_arg
 from tests.factories import ChapterFactory, InvitationFactory, MemberFactory, MembershipFactory
@@ -36,7 +37,7 @@ def test_a_logged_in_page_answers_503_not_500_when_the_database_cannot_load_the_
         raise OperationalError("SELECT members", {}, Exception("server closed the connection"))
 
     # Loading the member fails, and the error page must not try to load it again to render the menu.
-    monkeypatch.setattr(db.session, "get", broken)
+    monkeypatch.setattr(sessions, "signed_in", broken)
     response = browser.get("/dashboard")
     assert response.status_code == 503
     assert "briefly unavailable" in response.get_data(as_text=True)
