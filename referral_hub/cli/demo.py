@@ -26,8 +26,9 @@ ORGANIZER_EMAIL = "organizer@demo.referral-hub.local"
 PASSWORD = "demo-password"  # noqa: S105 - printed for the newcomer; demo data only
 SEED = 16  # the random choices (names, who meets whom) are the same on every run
 
-# A chapter's history grows with its size up to this many introductions (seeding stays fast).
-MAX_INTRODUCTIONS = 150
+# A chapter's history grows with its size up to this many introductions and one-to-ones: each
+# goes through the services (emails, ledger, relationship strength), and seeding stays fast.
+MAX_INTRODUCTIONS = 40
 
 # Pairs of professions that send each other work: whom a member introduces to whom.
 NEIGHBOURS = {
@@ -279,7 +280,7 @@ class _History:
         """Most are accepted by both; one in five declined by the second party; one in seven waits
         for the second answer; and one waits for the organizer, so the dashboard has something to do."""
         organizer, people = self.members[0], self.members[1:]
-        count = min(MAX_INTRODUCTIONS, max(4, len(self.members) * 2 // 3))
+        count = min(MAX_INTRODUCTIONS, max(4, len(self.members) // 2))
         completed = []
         pairs = (pair for pair in self._pairs() if organizer not in pair)
         for n, (first, second) in zip(range(count), pairs, strict=False):
