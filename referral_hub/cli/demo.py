@@ -306,7 +306,7 @@ class _History:
                     intro.first,
                     intro.introducer_id,
                     note=f"Thank you for introducing me to {intro.second.display_name}: "
-                    f"we have already done £{amount:,} of work together.",
+                    f"our first job together came to {amount:,}.",
                     introduction_id=intro.id,
                 )
             elif n % 4 == 1:
