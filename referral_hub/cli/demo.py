@@ -1,6 +1,11 @@
-"""Demo data: a chapter whose members cover varied professions. Idempotent by email address."""
+"""Demo data: a chapter of people with distinct professions and a history of introductions, outcomes,
+one-to-ones, thanks and needs, all made through the services. Deterministic; idempotent by email address."""
 
+import random
+from collections import defaultdict
 from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import func, select
 from werkzeug.security import generate_password_hash
@@ -9,155 +14,167 @@ from ..accounts.models import Member, email_key_of
 from ..chapters.models import Chapter, Membership, MembershipStatus, Role
 from ..clock import utcnow
 from ..extensions import db
-from ..introductions import answering, making
-from ..introductions.models import Decision, Introduction
+from ..introductions import answering, making, outcomes
+from ..introductions.models import Decision, Introduction, OutcomeKind
 from ..needs import services as needs
+from ..relationships import interactions
+from .demo_people import CITIES, FIRST_NAMES, LAST_NAMES, PASTIMES, PROFESSIONS, Profession, Specialty
 
 CHAPTER_NAME = "Demo Chapter"
 CHAPTER_SLUG = "demo"
 ORGANIZER_EMAIL = "organizer@demo.referral-hub.local"
 PASSWORD = "demo-password"  # noqa: S105 - printed for the newcomer; demo data only
+SEED = 16  # the random choices (names, who meets whom) are the same on every run
 
-PROFESSIONS = [
+# A chapter's history grows with its size up to this many introductions and one-to-ones: each
+# goes through the services (emails, ledger, relationship strength), and seeding stays fast.
+MAX_INTRODUCTIONS = 40
+
+# Pairs of professions that send each other work: whom a member introduces to whom.
+NEIGHBOURS = {
+    "accountant": ("banker", "restaurateur", "financial_planner", "hr_consultant"),
+    "architect": ("interior_designer", "electrician", "gardener", "plumber"),
+    "lawyer": ("accountant", "financial_planner", "translator", "hr_consultant"),
+    "web_developer": ("photographer", "copywriter", "marketer", "graphic_designer"),
+    "insurance_broker": ("electrician", "plumber", "security_installer", "banker"),
+    "photographer": ("web_developer", "videographer", "florist", "event_planner"),
+    "printer": ("graphic_designer", "event_planner", "copywriter", "restaurateur"),
+    "financial_planner": ("solicitor", "mortgage_broker", "accountant", "lawyer"),
+    "estate_agent": ("mortgage_broker", "solicitor", "cleaner", "plumber"),
+    "it_support": ("security_installer", "web_developer", "insurance_broker", "hr_consultant"),
+    "caterer": ("event_planner", "florist", "restaurateur", "photographer"),
+    "recruiter": ("hr_consultant", "coach", "translator", "accountant"),
+    "graphic_designer": ("printer", "web_developer", "copywriter", "photographer"),
+    "electrician": ("architect", "security_installer", "plumber", "insurance_broker"),
+    "physiotherapist": ("hr_consultant", "coach", "event_planner", "caterer"),
+    "banker": ("accountant", "mortgage_broker", "lawyer", "insurance_broker"),
+    "marketer": ("copywriter", "videographer", "web_developer", "graphic_designer"),
+    "plumber": ("estate_agent", "electrician", "architect", "restaurateur"),
+    "interior_designer": ("architect", "restaurateur", "florist", "electrician"),
+    "hr_consultant": ("recruiter", "lawyer", "physiotherapist", "coach"),
+    "solicitor": ("estate_agent", "mortgage_broker", "financial_planner", "accountant"),
+    "mortgage_broker": ("estate_agent", "solicitor", "financial_planner", "banker"),
+    "translator": ("lawyer", "copywriter", "recruiter", "event_planner"),
+    "videographer": ("marketer", "event_planner", "photographer", "web_developer"),
+    "cleaner": ("estate_agent", "restaurateur", "gardener", "security_installer"),
+    "coach": ("hr_consultant", "accountant", "recruiter", "financial_planner"),
+    "event_planner": ("caterer", "florist", "videographer", "printer"),
+    "gardener": ("architect", "estate_agent", "cleaner", "florist"),
+    "florist": ("event_planner", "caterer", "restaurateur", "photographer"),
+    "copywriter": ("marketer", "web_developer", "graphic_designer", "translator"),
+    "restaurateur": ("caterer", "interior_designer", "florist", "accountant"),
+    "security_installer": ("electrician", "it_support", "insurance_broker", "cleaner"),
+}
+
+# Needs the demo's members post, each with the profession that answers it.
+NEEDS = (
     (
-        "Accountant",
-        "I keep small businesses' books straight and their tax bills low",
-        "bookkeeping, small business tax, payroll",
-        "Owners of shops with 5 to 50 staff",
+        "A bookkeeper for my growing firm",
+        "Our receipts live in a shoebox and the VAT return is due next month. "
+        "Who keeps books for small firms?",
+        "accountant",
     ),
     (
-        "Architect",
-        "I design homes and small offices that age well",
-        "residential design, renovations, planning permission",
-        "Families planning an extension",
+        "Product photos for a new range",
+        "We launch twelve new products in spring and need clean product photography for the shop.",
+        "photographer",
     ),
     (
-        "Commercial lawyer",
-        "I draft contracts that keep partners friends",
-        "contracts, shareholder agreements, leases",
-        "Founders about to take on a partner",
+        "A lawyer to check a commercial lease",
+        "We are about to sign a ten-year lease on a unit and would like someone to read it first.",
+        "lawyer",
     ),
     (
-        "Web developer",
-        "I build fast websites for local businesses",
-        "websites, online shops, search engine optimisation",
-        "Shops selling online for the first time",
+        "Better cover for our vans",
+        "Our fleet insurance renewal went up by a third. Who knows van insurance for tradespeople?",
+        "insurance_broker",
     ),
     (
-        "Insurance broker",
-        "I find the right cover for trades and professionals",
-        "liability insurance, fleet insurance, key person cover",
-        "Contractors with vans on the road",
+        "Rewiring an old workshop",
+        "The workshop we bought needs rewiring and LED lighting before we move in.",
+        "electrician",
     ),
     (
-        "Photographer",
-        "I photograph people and products for the web",
-        "headshots, product photography, events",
-        "Companies launching a new website",
+        "A caterer for our summer party",
+        "Eighty staff and their families in a marquee in July: a buffet that copes with allergies.",
+        "caterer",
     ),
     (
-        "Printer",
-        "I print what marketing teams dream up, on time",
-        "brochures, signage, packaging",
-        "Marketing managers with a deadline",
+        "A recruiter for two technicians",
+        "We cannot find maintenance technicians for the night shift. Who recruits engineers?",
+        "recruiter",
     ),
     (
-        "Financial planner",
-        "I help families plan retirement and school fees",
-        "pensions, investments, estate planning",
-        "Couples in their forties",
+        "Somebody to sort out our IT",
+        "Fifteen laptops, no backups and a shared password on a sticky note. We need proper IT support.",
+        "it_support",
     ),
-    (
-        "Estate agent",
-        "I sell homes in the old town quickly and quietly",
-        "residential sales, valuations, lettings",
-        "Homeowners thinking of moving",
-    ),
-    (
-        "IT support",
-        "I keep small offices' computers running and safe",
-        "managed IT, cyber security, backups",
-        "Offices of 10 to 100 people",
-    ),
-    (
-        "Caterer",
-        "I cater office lunches and company parties",
-        "corporate catering, events, office lunches",
-        "Office managers who organise events",
-    ),
-    (
-        "Recruiter",
-        "I find engineers for growing manufacturers",
-        "engineering recruitment, executive search",
-        "Manufacturing directors hiring",
-    ),
-    (
-        "Graphic designer",
-        "I give small brands a look people remember",
-        "branding, logos, packaging design",
-        "Start-ups before their launch",
-    ),
-    (
-        "Electrician",
-        "I wire offices, shops and workshops safely",
-        "commercial electrics, lighting, EV chargers",
-        "Landlords refurbishing units",
-    ),
-    (
-        "Physiotherapist",
-        "I get desk workers and athletes moving without pain",
-        "back pain, sports injuries, workplace ergonomics",
-        "HR managers caring for staff",
-    ),
-    (
-        "Banker",
-        "I lend to local businesses that want to grow",
-        "business loans, asset finance, cash flow",
-        "Owners buying equipment or premises",
-    ),
-]
-FIRST_NAMES = [
-    "Ada",
-    "Ben",
-    "Chloe",
-    "Dev",
-    "Esther",
-    "Farid",
-    "Grace",
-    "Hugo",
-    "Ines",
-    "Jonah",
-    "Kira",
-    "Levi",
-    "Maya",
-    "Noah",
-    "Olga",
-    "Reuven",
-    "Sara",
-    "Shimon",
-    "Tariq",
-    "Uma",
-]
-CITIES = ["Riverton", "Old Town", "Harbourside", "Northgate"]
+)
+
+_ACRONYM_OR_NAME = str.isupper
 
 
-def _member(email: str, display_name: str, password_hash: str, index: int) -> tuple[Member, bool]:
+@dataclass(frozen=True)
+class Person:
+    """Who a demo member is: the name, the trade and how they practise it."""
+
+    first_name: str
+    last_name: str
+    profession: Profession
+    specialty: Specialty
+    city: str
+    pastime: str
+
+    @property
+    def display_name(self) -> str:
+        return f"{self.first_name} {self.last_name}"
+
+
+def people(count: int) -> list[Person]:
+    """`count` people with distinct names; the professions take turns and each turn round the list
+    moves to the profession's next specialty."""
+    rng = random.Random(SEED)  # noqa: S311 - demo data, no secret
+    names = [(first, last) for first in FIRST_NAMES for last in LAST_NAMES]
+    rng.shuffle(names)
+    result = []
+    for index in range(count):
+        profession = PROFESSIONS[index % len(PROFESSIONS)]
+        specialty = profession.specialties[(index // len(PROFESSIONS)) % len(profession.specialties)]
+        first, last = names[index]
+        result.append(
+            Person(
+                first, last, profession, specialty, CITIES[rng.randrange(len(CITIES))], rng.choice(PASTIMES)
+            )
+        )
+    return result
+
+
+def _in_sentence(text: str) -> str:
+    """`text` to follow other words: "Restaurant owners" becomes "restaurant owners", "IT" stays."""
+    first_word = text.split()[0]
+    return text if _ACRONYM_OR_NAME(first_word[:2]) else text[0].lower() + text[1:]
+
+
+def _member(email: str, person: Person, password_hash: str) -> tuple[Member, bool]:
     member = db.session.scalar(select(Member).where(Member.email_key == email_key_of(email)))
     if member is not None:
         return member, False
-    profession, headline, expertise, ideal = PROFESSIONS[index % len(PROFESSIONS)]
+    founded = 1995 + (sum(map(ord, person.display_name)) % 28)
     member = Member(
         email=email,
         email_key=email_key_of(email),
-        display_name=display_name,
+        display_name=person.display_name,
         password_hash=password_hash,
         email_verified_at=utcnow(),
-        headline=headline,
-        expertise=expertise,
-        ideal_referral=ideal,
-        company=f"{display_name.split()[0]}'s {profession} Co.",
-        city=CITIES[index % len(CITIES)],
-        bio=f"{profession} in {CITIES[index % len(CITIES)]}.",
+        headline=person.specialty.headline,
+        expertise=person.specialty.expertise,
+        ideal_referral=person.specialty.ideal_referral,
+        company=f"{person.last_name} {person.profession.firm}",
+        city=person.city,
+        bio=(
+            f"{person.first_name} set up {person.last_name} {person.profession.firm} in {person.city} "
+            f"in {founded}. {person.pastime.format(first=person.first_name)}"
+        ),
     )
     db.session.add(member)
     return member, True
@@ -188,57 +205,146 @@ def seed(member_count: int) -> Iterator[int]:
     if chapter is None:
         chapter = Chapter(name=CHAPTER_NAME, slug=CHAPTER_SLUG)
         db.session.add(chapter)
-    organizer, _ = _member(ORGANIZER_EMAIL, "Olivia Organizer", password_hash, 0)
-    db.session.flush()
-    _join(chapter, organizer, Role.ORGANIZER)
-    members = [organizer]
-    for index in range(1, member_count):
-        name = f"{FIRST_NAMES[index % len(FIRST_NAMES)]} {PROFESSIONS[index % len(PROFESSIONS)][0]}"
-        if index >= len(FIRST_NAMES):
-            name += f" {index // len(FIRST_NAMES) + 1}"
-        member, created = _member(f"member{index}@demo.referral-hub.local", name, password_hash, index)
+    cast = people(member_count)
+    members = []
+    for index, person in enumerate(cast):
+        email = ORGANIZER_EMAIL if index == 0 else f"member{index}@demo.referral-hub.local"
+        member, created = _member(email, person, password_hash)
         db.session.flush()
-        _join(chapter, member, Role.MEMBER)
+        _join(chapter, member, Role.ORGANIZER if index == 0 else Role.MEMBER)
         members.append(member)
-        yield int(created)
+        if index:
+            yield int(created)
     db.session.flush()
-    _activity(chapter, members)
+    _History(chapter, list(zip(members, cast, strict=True))).write()
     yield 0
 
 
-def _note(first: Member, second: Member) -> str:
-    return (
-        f"{first.display_name} ({first.headline.lower()}) and {second.display_name} "
-        f"({second.headline.lower()}) serve the same kind of client and could send each other work."
-    )
+class _History:
+    """What the chapter has done so far: introductions completed, declined and waiting, what came of
+    them, thanks, one-to-ones, and needs open and fulfilled. Written once per chapter."""
 
+    def __init__(self, chapter: Chapter, cast: list[tuple[Member, Person]]):
+        self.chapter = chapter
+        self.members = [member for member, _person in cast]
+        self.person = {member.id: person for member, person in cast}
+        self.rng = random.Random(SEED + 1)  # noqa: S311 - demo data, no secret
+        self.today = utcnow().date()
+        self.introduced: set[tuple[int, int]] = set()
+        self.introducers = iter(self.members[1:] * 3 + self.members[:1] * 3)
 
-def _activity(chapter: Chapter, members: list[Member]) -> None:
-    """Introductions, credits and needs, so the demo shows a chapter at work. Once per chapter."""
-    if len(members) < 5 or db.session.scalar(
-        select(func.count()).select_from(Introduction).where(Introduction.chapter_id == chapter.id)
-    ):
-        return
-    organizer, people = members[0], members[1:]
-    # Completed: members give first, each introducing the next two, and both sides accept.
-    for n in range(min(6, len(people) - 2)):
-        introducer, first, second = people[n], people[n + 1], people[n + 2]
-        intro = making.introduce(
-            introducer, first_id=first.id, second_id=second.id, note=_note(first, second)
+    def write(self) -> None:
+        if len(self.members) < 5 or db.session.scalar(
+            select(func.count()).select_from(Introduction).where(Introduction.chapter_id == self.chapter.id)
+        ):
+            return
+        completed = self._introductions()
+        self._outcomes(completed)
+        self._one_to_ones()
+        self._needs(completed)
+
+    def _pairs(self) -> Iterator[tuple[Member, Member]]:
+        """Members whose trades send each other work first, then anyone, in a seeded order."""
+        neighbours, others = [], []
+        for i, one in enumerate(self.members):
+            for other in self.members[i + 1 :]:
+                keys = self.person[one.id].profession.key, self.person[other.id].profession.key
+                related = keys[1] in NEIGHBOURS[keys[0]] or keys[0] in NEIGHBOURS[keys[1]]
+                (neighbours if related else others).append((one, other))
+        self.rng.shuffle(neighbours)
+        self.rng.shuffle(others)
+        yield from neighbours
+        yield from others
+
+    def _note(self, first: Member, second: Member) -> str:
+        one, other = self.person[first.id], self.person[second.id]
+        return (
+            f"{one.first_name}, meet {other.first_name}: {other.first_name} is the "
+            f"{_in_sentence(other.profession.title)} I send my own clients to. {other.first_name}, "
+            f"{one.first_name}'s best clients are {_in_sentence(one.specialty.ideal_referral)}. "
+            "You could send each other work; have a coffee and see."
         )
-        for consent in intro.consents:
-            answering.answer(consent, Decision.ACCEPT)
-    # Waiting for the organizer's answer, so the dashboard has something to act on.
-    making.introduce(
-        people[-1], first_id=organizer.id, second_id=people[-2].id, note=_note(organizer, people[-2])
-    )
-    # Then ask: the first givers spend some of what they earned on a need.
-    for asker in people[:2]:
-        wanted = PROFESSIONS[(people.index(asker) + 5) % len(PROFESSIONS)]
-        needs.post_need(
-            chapter,
-            asker,
-            title=f"An introduction to a good {wanted[0].lower()}",
-            details=f"I am looking for someone who does {wanted[2]}. Who do you trust?",
-            category="referral",
+
+    def _introduce(self, first: Member, second: Member, need_id: int | None = None) -> Introduction:
+        introducer = next(m for m in self.introducers if m.id not in (first.id, second.id))
+        self.introduced.add((min(first.id, second.id), max(first.id, second.id)))
+        return making.introduce(
+            introducer,
+            first_id=first.id,
+            second_id=second.id,
+            note=self._note(first, second),
+            need_id=need_id,
         )
+
+    def _introductions(self) -> list[Introduction]:
+        """Most are accepted by both; one in five declined by the second party; one in seven waits
+        for the second answer; and one waits for the organizer, so the dashboard has something to do."""
+        organizer, people = self.members[0], self.members[1:]
+        count = min(MAX_INTRODUCTIONS, max(4, len(self.members) // 2))
+        completed = []
+        pairs = (pair for pair in self._pairs() if organizer not in pair)
+        for n, (first, second) in zip(range(count), pairs, strict=False):
+            intro = self._introduce(first, second)
+            first_consent, second_consent = sorted(intro.consents, key=lambda c: c.member_id != first.id)
+            answering.answer(first_consent, Decision.ACCEPT)
+            if n % 7 == 6:
+                continue
+            answering.answer(second_consent, Decision.DECLINE if n % 5 == 4 else Decision.ACCEPT)
+            if n % 5 != 4:
+                completed.append(intro)
+        self._introduce(organizer, people[-1])
+        return completed
+
+    def _outcomes(self, completed: list[Introduction]) -> None:
+        """Business closed (and the receiver thanks the introducer), a meeting, not a fit, or not yet told."""
+        for n, intro in enumerate(completed):
+            if n % 4 == 0:
+                amount = self.rng.choice((450, 800, 1_200, 2_500, 4_000, 9_500))
+                outcomes.report_outcome(intro, intro.first, OutcomeKind.BUSINESS_CLOSED, amount)
+                outcomes.report_outcome(intro, intro.second, OutcomeKind.MET)
+                interactions.send_thanks(
+                    intro.first,
+                    intro.introducer_id,
+                    note=f"Thank you for introducing me to {intro.second.display_name}: "
+                    f"our first job together came to {amount:,}.",
+                    introduction_id=intro.id,
+                )
+            elif n % 4 == 1:
+                for party in (intro.first, intro.second):
+                    outcomes.report_outcome(intro, party, OutcomeKind.MET)
+            elif n % 8 == 2:
+                outcomes.report_outcome(intro, intro.second, OutcomeKind.NOT_A_FIT)
+
+    def _one_to_ones(self) -> None:
+        """Members meeting the trades near theirs over the last year, some long enough ago to fade."""
+        count = min(MAX_INTRODUCTIONS, len(self.members))
+        for (one, other), _ in zip(self._pairs(), range(count), strict=False):
+            met_on = self.today - timedelta(days=self.rng.randrange(0, 330))
+            interactions.log_one_to_one(
+                one,
+                other.id,
+                met_on=met_on,
+                note=f"Coffee in {self.person[one.id].city}: talked about "
+                f"{_in_sentence(self.person[other.id].specialty.ideal_referral)}.",
+            )
+
+    def _needs(self, completed: list[Introduction]) -> None:
+        """Introducers spend what they earned on needs; half of them get an answer that closes business."""
+        by_profession = defaultdict(list)
+        for member in self.members:
+            by_profession[self.person[member.id].profession.key].append(member)
+        askers = list(dict.fromkeys(intro.introducer for intro in completed))
+        for n, (asker, (title, details, wanted)) in enumerate(zip(askers, NEEDS, strict=False)):
+            need = needs.post_need(self.chapter, asker, title=title, details=details, category="referral")
+            helpers = [m for m in by_profession[wanted] if m.id != asker.id]
+            if n % 2 or not helpers:
+                continue
+            helper = helpers[0]
+            if (min(asker.id, helper.id), max(asker.id, helper.id)) in self.introduced:
+                continue
+            intro = self._introduce(asker, helper, need_id=need.id)
+            for consent in intro.consents:
+                answering.answer(consent, Decision.ACCEPT)
+            amount = self.rng.choice((600, 1_500, 3_000))
+            outcomes.report_outcome(intro, helper, OutcomeKind.BUSINESS_CLOSED, amount)
+            needs.mark_fulfilled(need, asker)

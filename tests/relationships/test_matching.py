@@ -1,11 +1,18 @@
-"""Match needs to members: full-text ranking (PostgreSQL tsvector, SQLite FTS5) in both directions."""
+"""Match needs to members in both directions: candidates from the full-text index, ranked by one scorer."""
 
 import pytest
+from sqlalchemy import select, update
 
 from referral_hub.accounts import services as accounts
+from referral_hub.chapters.models import Chapter, Membership, MembershipStatus
+from referral_hub.cli import demo
+from referral_hub.clock import utcnow
+from referral_hub.extensions import db
 from referral_hub.needs.models import NeedStatus
 from referral_hub.relationships import matching
 from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
+
+from . import matching_cases
 
 
 @pytest.fixture
@@ -114,3 +121,86 @@ def test_search_terms_drop_stop_words_punctuation_and_repeats():
         "brien",
         "co",
     ]
+
+
+def test_precision_at_3_over_the_labelled_set_is_at_least_0_8(app):
+    for _ in demo.seed(matching_cases.DEMO_MEMBERS):
+        pass
+    chapter = db.session.scalar(select(Chapter).where(Chapter.slug == demo.CHAPTER_SLUG))
+    results = matching_cases.evaluate(chapter)
+    assert len(results) >= 30
+    misses = {r.case.title: r.suggested for r in results if r.precision < 1}
+    assert matching_cases.precision_at_3(results) >= 0.8, misses
+
+
+def test_a_headline_and_expertise_outrank_an_ideal_referral_and_a_bio(chapter, member_of):
+    asker = member_of("Ash")
+    member_of("Bio", headline="Baker", expertise="bread", bio="I once photographed a wedding.")
+    member_of("Ideal", headline="Florist", expertise="bouquets", ideal_referral="Wedding photographers")
+    member_of("Head", headline="Wedding photographer", expertise="weddings, portraits")
+    need = NeedFactory(chapter=chapter, asker=asker, title="A wedding photographer", details="For June.")
+    assert names(matching.members_who_may_help(need)) == ["Head", "Ideal"]
+
+
+def test_words_match_by_their_stem(chapter, member_of):
+    member_of("Pat", headline="Printer", expertise="printing, brochures")
+    need = NeedFactory(chapter=chapter, asker=member_of("Ash"), title="Brochures printed", details="Soon.")
+    assert names(matching.members_who_may_help(need)) == ["Pat"]
+    assert matching.stem("photographer") == matching.stem("photography") == "photograph"
+    assert matching.stem("planning") == "plan" and matching.stem("business") == "business"
+
+
+def test_members_who_left_or_were_removed_are_never_suggested(chapter, member_of):
+    asker = member_of("Ash")
+    for status in (MembershipStatus.LEFT, MembershipStatus.REMOVED, MembershipStatus.DECLINED):
+        MembershipFactory(
+            chapter=chapter, status=status, member__headline="Payroll", member__expertise="payroll"
+        )
+    need = NeedFactory(chapter=chapter, asker=asker, title="Payroll", details="Payroll, weekly.")
+    assert matching.members_who_may_help(need) == []
+
+
+def test_fulfilled_expired_and_closed_needs_and_needs_of_members_who_left_are_never_offered(
+    chapter, member_of, professionals
+):
+    asker = member_of("Ash")
+    for status in (NeedStatus.FULFILLED, NeedStatus.CLOSED, NeedStatus.EXPIRED):
+        NeedFactory(
+            chapter=chapter,
+            asker=asker,
+            title="Payroll",
+            details="Payroll.",
+            status=status,
+            closed_at=utcnow(),
+        )
+    gone = member_of("Gone")
+    NeedFactory(chapter=chapter, asker=gone, title="Restaurant payroll", details="Payroll and tips.")
+    db.session.execute(
+        update(Membership).where(Membership.member_id == gone.id).values(status=MembershipStatus.LEFT)
+    )
+    assert matching.needs_matching(professionals["Pia"]) == []
+
+
+@pytest.mark.parametrize("direction", ["members who may help", "needs you may help with"])
+def test_matching_sends_the_same_queries_with_ten_times_the_candidates(
+    chapter, member_of, count_queries, direction
+):
+    asker = member_of("Ash", headline="Payroll for restaurants", expertise="payroll")
+    need = NeedFactory(chapter=chapter, asker=asker, title="Payroll for restaurants", details="Payroll.")
+    counts = []
+    for _ in range(2):
+        for _ in range(len(counts) * 9 + 10):
+            member = member_of(f"P{next(_numbers)}", headline="Restaurant payroll", expertise="payroll, tips")
+            NeedFactory(chapter=chapter, asker=member, title="Payroll for restaurants", details="Payroll.")
+        db.session.expire_all()
+        with count_queries() as log:
+            if direction == "members who may help":
+                found = matching.members_who_may_help(db.session.get(type(need), need.id))
+            else:
+                found = matching.needs_matching(db.session.get(type(asker), asker.id))
+        assert len(found) == matching.MATCHES_SHOWN
+        counts.append(log.count)
+    assert counts[0] == counts[1], counts
+
+
+_numbers = iter(range(10**6))
