@@ -95,7 +95,9 @@ class AccountLink(db.Model):
     __table_args__ = (
         Index(None, "member_id", "purpose"),
         CheckConstraint(
-            "(purpose IN ({})) = (email IS NOT NULL)".format(", ".join(f"'{p.value}'" for p in ADDRESS_PURPOSES)),
+            "(purpose IN ({})) = (email IS NOT NULL)".format(
+                ", ".join(f"'{purpose.value}'" for purpose in ADDRESS_PURPOSES)
+            ),
             name="address_iff_email_change",
         ),
     )

@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import URL, AnyOf, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
@@ -116,3 +116,27 @@ class ProfileForm(FlaskForm):
         coerce=lambda value: value if isinstance(value, bool) else value == "True",
         validators=[Optional()],
     )
+
+
+def _current_password() -> PasswordField:
+    return PasswordField("Your current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(
+        "New email address",
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message="Enter a valid email address."),
+            _by_rule(check_address),
+        ],
+        description="We email a link to this address; the change is made when you open it.",
+    )
+    password = _current_password()
+
+
+class DeleteAccountForm(FlaskForm):
+    password = _current_password()
+    # Sent by the form's button (name="confirm" value="yes"), as every destructive action's is.
+    confirm = StringField(validators=[AnyOf(["yes"], message="Press “Delete my account” to confirm.")])
