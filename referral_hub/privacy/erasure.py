@@ -20,6 +20,7 @@ from ..relationships.models import Interaction, IntroRequest, NudgeResponse
 from ..reports.models import ApiToken
 
 FORMER_MEMBER = "Former member"
+NEED_OF_A_FORMER_MEMBER = "A need of a former member"
 
 
 def erase(member: Member, *, password: str, now: datetime | None = None) -> None:
@@ -28,9 +29,10 @@ def erase(member: Member, *, password: str, now: datetime | None = None) -> None
     The last organizer of a chapter is refused (LastOrganizer) before anything changes. Then:
     memberships end; the account's name becomes "Former member" and its profile, address and
     password are erased (the address key becomes a tombstone, so the address can register again);
-    pending introductions they made or are a party of are cancelled and open needs closed, telling
-    nobody; open connector asks about them are closed and refunded; API tokens are revoked; their old
-    name is taken out of the notes and memos others keep; every session ends.
+    pending introductions they made or are a party of are cancelled and open needs closed (every
+    need's words erased), telling nobody; open connector asks about them are closed and refunded;
+    API tokens are revoked; their old name is taken out of the notes and memos others keep; every
+    session ends.
     """
     check_password(member, password)
     # Two-factor sign-in (issue 19 part A): when the member has it on, check their code here too.
@@ -39,12 +41,7 @@ def erase(member: Member, *, password: str, now: datetime | None = None) -> None
     _end_memberships(member, now)
     _erase_account(member, now)
     _cancel_pending_introductions(member, now)
-    db.session.execute(
-        update(Need)
-        .where(Need.asker_id == member.id, Need.status == NeedStatus.OPEN)
-        .values(status=NeedStatus.CLOSED, closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    _close_needs(member, now)
     close_requests_involving(member, now=now)
     db.session.execute(
         update(ApiToken)
@@ -78,6 +75,22 @@ def _end_memberships(member: Member, now: datetime) -> None:
                 f"You are the last organizer of {membership.chapter.name}: make another member an "
                 "organizer there first (or ask them to), then delete your account."
             ) from None
+
+
+def _close_needs(member: Member, now: datetime) -> None:
+    """Open needs close; every need's words are the member's own (a phone number, a name), so they go."""
+    db.session.execute(
+        update(Need)
+        .where(Need.asker_id == member.id, Need.status == NeedStatus.OPEN)
+        .values(status=NeedStatus.CLOSED, closed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(Need)
+        .where(Need.asker_id == member.id)
+        .values(title=NEED_OF_A_FORMER_MEMBER, details="", category="")
+        .execution_options(synchronize_session=False)
+    )
 
 
 def _erase_account(member: Member, now: datetime) -> None:
