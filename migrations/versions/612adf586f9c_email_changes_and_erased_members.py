@@ -2,7 +2,9 @@
 
 Account links gain the `change_email` and `undo_email_change` purposes, whose links carry the address
 they move to or restore (`account_links.email`, present exactly for those two). Members gain
-`erased_at`: set when a member deleted their account (referral_hub/privacy/erasure.py).
+`erased_at`: set when a member deleted their account (referral_hub/privacy/erasure.py). On PostgreSQL
+the ledger's append-only trigger lets an erasure take the member's name out of transaction memos: an
+UPDATE that changes the memo alone, in a transaction that set `referral_hub.erasing` to `on`.
 
 Revision ID: 612adf586f9c
 Revises: d8e2f4a61b07
@@ -48,7 +50,26 @@ def alter_members(change):
                 op.execute(sql)
 
 
+APPEND_ONLY = """
+    CREATE OR REPLACE FUNCTION ledger_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+    BEGIN{allowance}
+        RAISE EXCEPTION 'the ledger is append-only: % on % is not allowed; post a reversal instead',
+            TG_OP, TG_TABLE_NAME
+            USING ERRCODE = 'integrity_constraint_violation';
+    END
+    $$
+"""
+ERASURE_ALLOWANCE = """
+        IF TG_OP = 'UPDATE' AND TG_TABLE_NAME = 'ledger_transactions'
+           AND current_setting('referral_hub.erasing', true) = 'on'
+           AND (to_jsonb(NEW) - 'memo') = (to_jsonb(OLD) - 'memo') THEN
+            RETURN NEW;
+        END IF;"""
+
+
 def upgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(APPEND_ONLY.format(allowance=ERASURE_ALLOWANCE))
     with op.batch_alter_table('account_links', schema=None) as batch_op:
         batch_op.add_column(sa.Column('email', sa.String(length=254), nullable=True))
         batch_op.drop_constraint(batch_op.f('ck_account_links_link_purpose'), type_='check')
@@ -68,6 +89,8 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == 'postgresql':
+        op.execute(APPEND_ONLY.format(allowance=''))
     alter_members(lambda batch_op: batch_op.drop_column('erased_at'))
     op.execute(sa.text(f'DELETE FROM account_links WHERE purpose IN ({listed(ADDRESS_PURPOSES)})'))
     with op.batch_alter_table('account_links', schema=None) as batch_op:

@@ -4,7 +4,8 @@ share stays (the books balance, the organizer's totals hold), and the last organ
 import json
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
+from sqlalchemy.exc import DBAPIError
 
 from referral_hub.accounts import services as accounts
 from referral_hub.accounts.models import AccountLink, Member
@@ -19,7 +20,7 @@ from referral_hub.privacy import erasure
 from referral_hub.privacy.export import export
 from referral_hub.relationships.models import IntroRequest, RequestState
 from referral_hub.reports.models import ApiToken
-from tests.conftest import Browser
+from tests.conftest import ON_POSTGRESQL, Browser
 from tests.factories import PASSWORD, MemberFactory, MembershipFactory
 
 from .conftest import ANN_EMAIL, ANN_NAME, ANN_PHONE, OLGA_TOKEN
@@ -219,3 +220,25 @@ def test_a_member_of_several_chapters_leaves_each(world):
     erasure.erase(world.ann, password=PASSWORD)
     assert other.status is MembershipStatus.LEFT and other.ended_at is not None
     assert MemberFactory(email=ANN_EMAIL).email_key == ANN_EMAIL
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the append-only trigger exists on PostgreSQL only")
+@pytest.mark.parametrize(
+    ("erasing", "statement", "allowed"),
+    [
+        ("on", "UPDATE ledger_transactions SET memo = 'Introduced Former member'", True),
+        ("off", "UPDATE ledger_transactions SET memo = 'Introduced Former member'", False),
+        ("on", "UPDATE ledger_transactions SET memo = 'x', kind = 'grant'", False),
+        ("on", "UPDATE ledger_entries SET amount = amount + 1", False),
+        ("on", "DELETE FROM ledger_transactions", False),
+    ],
+)
+def test_the_ledger_lets_an_erasure_change_memos_and_nothing_else(world, erasing, statement, allowed):
+    db.session.execute(text(f"SELECT set_config('referral_hub.erasing', '{erasing}', true)"))
+    if allowed:
+        with db.session.begin_nested():
+            db.session.execute(text(statement))
+    else:
+        with pytest.raises(DBAPIError, match="the ledger is append-only"), db.session.begin_nested():
+            db.session.execute(text(statement))
+    assert verify().ok
