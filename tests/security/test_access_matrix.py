@@ -782,7 +782,9 @@ def world() -> World:
         (LinkPurpose.CHANGE_EMAIL, "uma.new@contact.example"),
         (LinkPurpose.UNDO_EMAIL_CHANGE, "uma.old@contact.example"),
     ):
-        AccountLinkFactory(member=people["uma"], purpose=purpose, email=address, secret=secrets[purpose.value])
+        AccountLinkFactory(
+            member=people["uma"], purpose=purpose, email=address, secret=secrets[purpose.value]
+        )
 
     return World(
         ids={
