@@ -35,6 +35,8 @@ class Member(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(String(1000), default="")
     # The weekly digest email: opted out in the profile, or by the email's unsubscribe link.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # Set when the member deleted their account: name, profile and address are gone (privacy/erasure.py).
+    erased_at = mapped_column(UTCDateTime, nullable=True)
 
     __table_args__ = (CheckConstraint("length(display_name) > 0", name="display_name_present"),)
 
@@ -55,6 +57,10 @@ class Member(UserMixin, db.Model):
     def __ne__(self, other) -> bool:
         return not self == other
 
+    @property
+    def is_erased(self) -> bool:
+        return self.erased_at is not None
+
     def get_id(self) -> str:
         if self.login_id is None:
             raise RuntimeError("This member has no signed-in session: start one with accounts.sessions.start")
@@ -68,10 +74,17 @@ class LinkPurpose(enum.StrEnum):
     VERIFY_EMAIL = "verify_email"
     RESET_PASSWORD = "reset_password"  # noqa: S105 - a link purpose, not a password
     SIGN_IN = "sign_in"
+    CHANGE_EMAIL = "change_email"  # sent to the new address: following it makes the change
+    UNDO_EMAIL_CHANGE = "undo_email_change"  # sent to the old address: following it restores it
+
+
+# The purposes whose link carries an address: the new one to move to, or the old one to restore.
+ADDRESS_PURPOSES = (LinkPurpose.CHANGE_EMAIL, LinkPurpose.UNDO_EMAIL_CHANGE)
 
 
 class AccountLink(db.Model):
-    """A one-time link mailed to a member: verify the address, reset the password, or sign in."""
+    """A one-time link mailed to a member: verify the address, reset the password, sign in, or change
+    the address (and undo the change)."""
 
     __tablename__ = "account_links"
 
@@ -82,10 +95,20 @@ class AccountLink(db.Model):
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     expires_at = mapped_column(UTCDateTime, nullable=False)
     used_at = mapped_column(UTCDateTime, nullable=True)
+    # The address an email-change link moves to (CHANGE_EMAIL) or restores (UNDO_EMAIL_CHANGE).
+    email: Mapped[str | None] = mapped_column(String(254), nullable=True)
 
     member: Mapped[Member] = relationship()
 
-    __table_args__ = (Index(None, "member_id", "purpose"),)
+    __table_args__ = (
+        Index(None, "member_id", "purpose"),
+        CheckConstraint(
+            "(purpose IN ({})) = (email IS NOT NULL)".format(
+                ", ".join(f"'{purpose.value}'" for purpose in ADDRESS_PURPOSES)
+            ),
+            name="address_iff_email_change",
+        ),
+    )
 
 
 def email_key_of(email: str) -> str:

@@ -20,6 +20,8 @@ LINK_LIFETIME = {
     LinkPurpose.VERIFY_EMAIL: timedelta(days=3),
     LinkPurpose.RESET_PASSWORD: timedelta(hours=1),
     LinkPurpose.SIGN_IN: timedelta(minutes=15),
+    LinkPurpose.CHANGE_EMAIL: timedelta(days=3),
+    LinkPurpose.UNDO_EMAIL_CHANGE: timedelta(days=7),
 }
 # What a mailed link is for, as the note to an address with no account names it.
 ASKED_FOR = {
@@ -62,6 +64,12 @@ class WrongPassword(DomainError):
 
 class PasswordRejected(DomainError):
     code = "password_rejected"
+
+
+def check_password(member: Member, password: str) -> None:
+    """WrongPassword unless `password` is the member's current one (asked again before a sensitive change)."""
+    if not check_password_hash(member.password_hash, password):
+        raise WrongPassword()
 
 
 def check_password_rules(password: str) -> None:
@@ -107,7 +115,7 @@ def find_by_email(email: str) -> Member | None:
     return db.session.scalar(select(Member).where(Member.email_key == email_key_of(email)))
 
 
-def _clashes_on_email_key(error: IntegrityError) -> bool:
+def clashes_on_email_key(error: IntegrityError) -> bool:
     """Whether the violated constraint is the unique address key (and not any other rule)."""
     diagnostics = getattr(error.orig, "diag", None)
     if diagnostics is not None:  # PostgreSQL names the constraint
@@ -137,7 +145,7 @@ def register(*, display_name: str, email: str, password: str) -> Member | None:
             with db.session.begin_nested():
                 db.session.add(member)
         except IntegrityError as error:
-            if not _clashes_on_email_key(error):
+            if not clashes_on_email_key(error):
                 raise
             owner = db.session.scalars(select(Member).where(Member.email_key == member.email_key)).one()
         else:
@@ -147,7 +155,8 @@ def register(*, display_name: str, email: str, password: str) -> Member | None:
     return None
 
 
-def _issue_link(member: Member, purpose: LinkPurpose) -> str:
+def issue_link(member: Member, purpose: LinkPurpose, *, email: str | None = None) -> str:
+    """A new link for the member (carrying `email` for an email-change purpose); returns its secret."""
     secret, token_hash = new_secret()
     now = utcnow()
     db.session.add(
@@ -157,6 +166,7 @@ def _issue_link(member: Member, purpose: LinkPurpose) -> str:
             token_hash=token_hash,
             created_at=now,
             expires_at=now + LINK_LIFETIME[purpose],
+            email=email,
         )
     )
     db.session.flush()
@@ -164,7 +174,7 @@ def _issue_link(member: Member, purpose: LinkPurpose) -> str:
 
 
 def _mail_link(member: Member, purpose: LinkPurpose, template: str, endpoint: str) -> None:
-    secret = _issue_link(member, purpose)
+    secret = issue_link(member, purpose)
     enqueue(
         template,
         to=member.email,
@@ -209,7 +219,7 @@ def open_link(secret: str, purpose: LinkPurpose, *, now=None) -> AccountLink:
     return link
 
 
-def _use_link(link: AccountLink, now) -> None:
+def use_link(link: AccountLink, now) -> None:
     # Conditional update: of two clicks racing on one link, exactly one wins.
     result = db.session.execute(
         AccountLink.__table__.update()
@@ -223,7 +233,7 @@ def _use_link(link: AccountLink, now) -> None:
 def _redeem(secret: str, purpose: LinkPurpose, now) -> Member:
     """Use the link once; following it proves the member reads the address, so it is verified."""
     link = open_link(secret, purpose, now=now)
-    _use_link(link, now)
+    use_link(link, now)
     member = link.member
     member.email_verified_at = member.email_verified_at or now
     db.session.flush()
@@ -290,8 +300,7 @@ def reset_password(secret: str, new_password: str) -> Member:
 
 
 def change_password(member: Member, *, current: str, new: str) -> None:
-    if not check_password_hash(member.password_hash, current):
-        raise WrongPassword()
+    check_password(member, current)
     check_password_rules(new)
     member.password_hash = generate_password_hash(new)
     end_sessions(member)

@@ -212,9 +212,14 @@ def confirm_setup(member: Member, code: str, *, now: datetime | None = None) -> 
 
 def turn_off(member: Member, code: str, *, address: str, now: datetime | None = None) -> None:
     """Turn two-factor off: it takes a current code or a recovery code, counted like `second_step`'s."""
-    _checked(member, code, address=address, now=now)
+    check_code_counted(member, code, address=address, now=now)
+    forget(member)
+
+
+def forget(member: Member) -> None:
+    """The member's two-factor secret and recovery codes are deleted (turned off, or the account erased)."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
-    db.session.delete(state_of(member))
+    db.session.execute(delete(TwoFactor).where(TwoFactor.member_id == member.id))
     db.session.flush()
 
 
@@ -226,7 +231,7 @@ def recovery_codes_left(member: Member) -> int:
     )
 
 
-def _checked(member: Member, code: str, *, address: str, now: datetime | None) -> None:
+def check_code_counted(member: Member, code: str, *, address: str, now: datetime | None) -> None:
     """`check_code`, with wrong codes counted per account like wrong passwords (`throttle`)."""
     key = digest(f"two-factor:{member.id}")
     if throttle.held_back(key, address):
@@ -240,5 +245,5 @@ def _checked(member: Member, code: str, *, address: str, now: datetime | None) -
 
 def second_step(member: Member, code: str, *, address: str, now: datetime | None = None) -> Member:
     """The code that completes a sign-in after the right password (or a sign-in link)."""
-    _checked(member, code, address=address, now=now)
+    check_code_counted(member, code, address=address, now=now)
     return member

@@ -1,5 +1,6 @@
 """An asked-for introduction after the ask: declined by the connector (and refunded), fulfilled by
-the introduction, or expired (and refunded); and the lists of requests a member made or received."""
+the introduction, expired (and refunded), or closed (and refunded) when one of its members deleted
+their account; and the lists of requests a member made or received."""
 
 from datetime import datetime
 
@@ -133,6 +134,29 @@ def expire_requests(*, now: datetime | None = None) -> tuple[int, int]:
             enqueue("intro_request_expired", to=request.asker.email, request=request)
             expired += 1
     return introduced, expired
+
+
+def close_requests_involving(member: Member, *, now: datetime | None = None) -> int:
+    """A member left for good: their open requests (asked by them, of them, or about them) expire and
+    are refunded, silently, as nobody is left to answer them. Returns how many."""
+    now = now or utcnow()
+    closed = 0
+    for request in db.session.scalars(
+        select(IntroRequest).where(
+            IntroRequest.state == RequestState.OPEN,
+            or_(
+                IntroRequest.asker_id == member.id,
+                IntroRequest.connector_id == member.id,
+                IntroRequest.target_id == member.id,
+            ),
+        )
+    ).all():
+        if _close(request, RequestState.EXPIRED, now):
+            _refund(
+                request, f"Refund: your request for an introduction to {request.target.display_name} closed"
+            )
+            closed += 1
+    return closed
 
 
 # Reading ------------------------------------------------------------------------------------------

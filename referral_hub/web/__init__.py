@@ -3,6 +3,7 @@
 from flask import Flask
 
 from . import errors, in_app_mail, unit_of_work
+from .accounts import data as _account_data  # noqa: F401 - its pages join the accounts blueprint
 from .accounts import views as accounts
 from .chapters import views as chapters
 from .introductions import views as introductions

@@ -301,6 +301,49 @@ ROUTES: list[Route] = [
         form=fixed(display_name="Renamed by the matrix"),
         writes=LOGGED_IN_ROLES,
     ),
+    # The member's own data: the address, the export, the account itself.
+    Route("accounts.change_email", "GET", LOGGED_IN),
+    Route(
+        "accounts.change_email",
+        "POST",
+        answers(LOGIN, 200, 200, 200, 200),  # "check your new mailbox": a link sent, nothing changed yet
+        form=fixed(email="moved@contact.example", password=PASSWORD),
+        writes=LOGGED_IN_ROLES,
+    ),
+    Route("accounts.confirm_email_change", "GET", EVERYONE, values=secret("token", "change_email")),
+    Route(
+        "accounts.confirm_email_change",
+        "POST",
+        answers(302, 302, 302, 302, 302),
+        values=secret("token", "change_email"),
+        form=fixed(),
+        writes=EVERY_ROLE,
+    ),
+    Route("accounts.undo_email_change", "GET", EVERYONE, values=secret("token", "undo_email_change")),
+    Route(
+        "accounts.undo_email_change",
+        "POST",
+        answers(302, 302, 302, 302, 302),
+        values=secret("token", "undo_email_change"),
+        form=fixed(),
+        writes=EVERY_ROLE,
+    ),
+    Route("accounts.export_data", "GET", LOGGED_IN),
+    Route(
+        "accounts.export_data",
+        "POST",
+        answers(LOGIN, 200, 200, 200, 200),
+        form=fixed(),
+        reveals={MEMBER: ("email:pia", "phone:pia")},  # Mia and Pia both accepted their introduction
+    ),
+    Route("accounts.delete_account", "GET", LOGGED_IN),
+    Route(
+        "accounts.delete_account",
+        "POST",
+        answers(LOGIN, 200, 200, 422, 422),  # each chapter's only organizer must hand over first
+        form=fixed(password=PASSWORD, confirm="yes"),
+        writes=frozenset({OUTSIDER, MEMBER}),
+    ),
     # Chapters ---------------------------------------------------------------------------------------
     Route("chapters.dashboard", "GET", LOGGED_IN),
     Route("chapters.members", "GET", CHAPTER_MEMBERS, values=home()),
@@ -675,6 +718,8 @@ def world() -> World:
         "sign_in": "sign-in-secret",
         "invitation": "invitation-secret",
         "sam_consent": "sam-consent-secret",
+        "change_email": "change-email-secret",
+        "undo_email_change": "undo-email-change-secret",
     }
     api_tokens = {
         FOREIGN_ORGANIZER: f"{TOKEN_PREFIX}farfield-organizer-0123456789",
@@ -770,6 +815,13 @@ def world() -> World:
     AccountLinkFactory(member=people["uma"], purpose=LinkPurpose.RESET_PASSWORD, secret=secrets["reset"])
     AccountLinkFactory(member=people["uma"], purpose=LinkPurpose.SIGN_IN, secret=secrets["sign_in"])
     olga_elsewhere = sessions.start(olga, user_agent="", address="")  # Olga is signed in on a second device
+    for purpose, address in (
+        (LinkPurpose.CHANGE_EMAIL, "uma.new@contact.example"),
+        (LinkPurpose.UNDO_EMAIL_CHANGE, "uma.old@contact.example"),
+    ):
+        AccountLinkFactory(
+            member=people["uma"], purpose=purpose, email=address, secret=secrets[purpose.value]
+        )
 
     return World(
         ids={

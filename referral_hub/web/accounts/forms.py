@@ -2,7 +2,7 @@
 
 from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
-from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import URL, AnyOf, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
@@ -126,3 +126,32 @@ class CodeForm(FlaskForm):
         validators=[DataRequired(message="Type the code."), Length(max=32)],
         description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
     )
+
+
+def _current_password() -> PasswordField:
+    return PasswordField("Your current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(
+        "New email address",
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message="Enter a valid email address."),
+            _by_rule(check_address),
+        ],
+        description="We email a link to this address; the change is made when you open it.",
+    )
+    password = _current_password()
+
+
+class DeleteAccountForm(FlaskForm):
+    password = _current_password()
+    code = StringField(
+        "Two-factor code",
+        validators=[Optional(), Length(max=32)],
+        description="Two-factor sign-in is on: the 6 digits your app shows now, or a recovery code.",
+    )
+    # Sent by the form's button (name="confirm" value="yes"), as every destructive action's is.
+    confirm = StringField(validators=[AnyOf(["yes"], message="Press “Delete my account” to confirm.")])

@@ -1,0 +1,1 @@
+"""Tests of referral_hub.privacy: the export and the erasure of an account."""
