@@ -49,7 +49,7 @@ def status_command() -> None:
     statuses = health.status(now)
     click.echo(f"jobs at {_when(now)}")
     for job in statuses:
-        state = "OVERDUE" if job.overdue else "FAILING" if job.failing else "ok"
+        state = "FAILING" if job.failing else "OVERDUE" if job.overdue else "ok"
         click.echo(f"{job.name:<10} {state:<8} {job.description}")
         duration = f"{job.last_duration_seconds:.2f}s" if job.last_duration_seconds is not None else "-"
         if job.last_success_at:

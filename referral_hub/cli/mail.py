@@ -94,8 +94,7 @@ def retry_command(message_id: int | None, every: bool) -> None:
         return
     try:
         dead_letters.retry(message_id)
-    except DomainError as error:
-        db.session.rollback()
+    except DomainError as error:  # refused before writing anything
         raise click.ClickException(error.message) from error
     db.session.commit()
     click.echo(f"requeued message {message_id}")

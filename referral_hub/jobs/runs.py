@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask import current_app
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, or_, select, true, update
 
 from ..clock import utcnow
 from ..database import upsert
@@ -77,7 +77,11 @@ def claim(
             "error": "",
         },
         where=or_(
-            and_(table.c.outcome == RunOutcome.FAILED, table.c.finished_at <= now - retry_failed_after),
+            and_(
+                table.c.outcome == RunOutcome.FAILED,
+                # No delay asked (`jobs run`): take it whenever it failed.
+                table.c.finished_at <= now - retry_failed_after if retry_failed_after else true(),
+            ),
             and_(table.c.outcome == RunOutcome.RUNNING, table.c.lease_until < now),
         ),
     )
