@@ -19,6 +19,9 @@ from tests.factories import (
     NeedFactory,
 )
 
+# The real processes' fixtures: a committed database of the test's own, and the commands started on it.
+from tests.faults.conftest import live_db, processes  # noqa: F401
+
 # A Wednesday: the week's digest fell due on Monday 08:00, the hour's expiry at 10:00.
 NOW = datetime(2026, 12, 2, 10, 30, tzinfo=UTC)
 
