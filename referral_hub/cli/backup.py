@@ -2,6 +2,7 @@
 
 import os
 import sqlite3
+from contextlib import closing
 from pathlib import Path
 
 import click
@@ -23,16 +24,13 @@ def backup_command(path: Path) -> None:
             err=True,
         )
         raise SystemExit(1)
+    if not url.database or not Path(url.database).is_file():
+        raise click.ClickException(f"There is no database file at {url.database!r} to back up.")
     if path.exists():
         raise click.ClickException(f"{path} exists; give a new file (a backup never overwrites).")
     partial = path.with_name(path.name + ".partial")
     partial.unlink(missing_ok=True)
-    source = sqlite3.connect(url.database)
-    try:
-        with sqlite3.connect(partial) as copy:
-            source.backup(copy)
-        copy.close()
-    finally:
-        source.close()
+    with closing(sqlite3.connect(url.database)) as source, closing(sqlite3.connect(partial)) as copy:
+        source.backup(copy)
     os.replace(partial, path)  # the file appears only once the copy is whole
     click.echo(f"backed up {url.database} to {path} ({path.stat().st_size} bytes)")

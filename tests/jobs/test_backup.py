@@ -7,6 +7,7 @@ from pathlib import Path
 
 import psycopg
 import pytest
+from flask_migrate import upgrade
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
@@ -83,3 +84,20 @@ def test_a_backup_restored_into_a_fresh_database_passes_ledger_verify_and_jobs_s
         assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions
         db.session.remove()
         db.engine.dispose()
+
+
+def test_a_sqlite_backup_never_overwrites_a_file_and_needs_a_database_file(tmp_path):
+    app = app_on(f"sqlite:///{tmp_path / 'live.sqlite3'}")
+    runner = app.test_cli_runner()
+    missing = runner.invoke(args=["db", "backup", str(tmp_path / "copy.sqlite3")])
+    assert missing.exit_code == 1 and "There is no database file at" in missing.output
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    taken = tmp_path / "taken.sqlite3"
+    taken.write_text("an older backup")
+    result = runner.invoke(args=["db", "backup", str(taken)])
+    assert result.exit_code == 1 and "exists; give a new file (a backup never overwrites)." in result.output
+    assert taken.read_text() == "an older backup"
+    assert runner.invoke(args=["db", "backup", str(tmp_path / "copy.sqlite3")]).exit_code == 0
+    assert not list(tmp_path.glob("*.partial"))
