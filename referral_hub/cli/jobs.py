@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta
 
 import click
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from ..clock import utcnow
 from ..database import writes
@@ -25,6 +25,7 @@ jobs_cli = AppGroup("jobs", help="The periodic jobs the worker runs.")
     help="Seconds between cycles (each looks for due mail, then due jobs).",
 )
 @click.option("--once", is_flag=True, help="Run one cycle, then exit (for cron and tests).")
+@with_appcontext
 @writes
 def worker_command(poll: float, once: bool) -> None:
     """Send due mail and run every due job until stopped (SIGTERM or Ctrl-C finish the current step)."""
