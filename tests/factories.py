@@ -469,6 +469,8 @@ class DigestDeliveryFactory(BaseFactory):
 
 # Jobs
 
+FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)
+
 
 class JobRunFactory(BaseFactory):
     """A successful hourly run of the expiry job; `running=True`: still running under its lease,
@@ -479,7 +481,7 @@ class JobRunFactory(BaseFactory):
 
     job = "expire"
     # One hour after another: 2026-01-01T00, 2026-01-01T01, ...
-    period = factory.Sequence(lambda n: f"{datetime(2026, 1, 1, tzinfo=UTC) + timedelta(hours=n):%Y-%m-%dT%H}")
+    period = factory.Sequence(lambda n: f"{FIRST_HOUR + timedelta(hours=n):%Y-%m-%dT%H}")
     outcome = RunOutcome.SUCCEEDED
     started_at = factory.LazyFunction(utcnow)
     finished_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=1))
