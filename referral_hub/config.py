@@ -103,6 +103,10 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "OUTBOX_LEASE_SECONDS": float(environ.get("OUTBOX_LEASE_SECONDS", "60")),
         "OUTBOX_RETRY_BASE_SECONDS": float(environ.get("OUTBOX_RETRY_BASE_SECONDS", "30")),
         "OUTBOX_MAX_ATTEMPTS": int(environ.get("OUTBOX_MAX_ATTEMPTS", "30")),
+        # The worker's jobs: how long a run holds its (job, period) before another worker may take it
+        # over, and how soon a failed run is tried again.
+        "JOBS_LEASE_SECONDS": float(environ.get("JOBS_LEASE_SECONDS", "900")),
+        "JOBS_RETRY_SECONDS": float(environ.get("JOBS_RETRY_SECONDS", "60")),
         "RATELIMIT_STORAGE_URI": environ.get("RATELIMIT_STORAGE_URI", "memory://"),
         "RATELIMIT_LOGIN_PER_ACCOUNT": environ.get("RATELIMIT_LOGIN_PER_ACCOUNT", "10 per 15 minutes"),
         "RATELIMIT_AUTH_PER_ADDRESS": environ.get("RATELIMIT_AUTH_PER_ADDRESS", "30 per minute"),

@@ -1,6 +1,6 @@
 """factory-boy factories for every model; they flush into the test's session."""
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
@@ -36,6 +36,7 @@ from referral_hub.introductions.models import (
     OutcomeKind,
 )
 from referral_hub.introductions.notes import fingerprint
+from referral_hub.jobs.models import JobRun, RunOutcome
 from referral_hub.ledger import posting
 from referral_hub.ledger.models import (
     Kind,
@@ -502,3 +503,30 @@ class DigestDeliveryFactory(BaseFactory):
 
     class Params:
         last_week = factory.Trait(sent_at=factory.LazyFunction(lambda: utcnow() - timedelta(weeks=1)))
+
+
+# Jobs
+
+FIRST_HOUR = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class JobRunFactory(BaseFactory):
+    """A successful hourly run of the expiry job; `running=True`: still running under its lease,
+    `failed=True`: a run that raised."""
+
+    class Meta:
+        model = JobRun
+
+    job = "expire"
+    # One hour after another: 2026-01-01T00, 2026-01-01T01, ...
+    period = factory.Sequence(lambda n: f"{FIRST_HOUR + timedelta(hours=n):%Y-%m-%dT%H}")
+    outcome = RunOutcome.SUCCEEDED
+    started_at = factory.LazyFunction(utcnow)
+    finished_at = factory.LazyAttribute(lambda o: o.started_at + timedelta(seconds=1))
+    lease_until = factory.LazyAttribute(lambda o: o.started_at + timedelta(minutes=15))
+    holder = "worker-host:1234"
+    counts = factory.LazyFunction(lambda: {"introductions": 0})
+
+    class Params:
+        running = factory.Trait(outcome=RunOutcome.RUNNING, finished_at=None, counts=None)
+        failed = factory.Trait(outcome=RunOutcome.FAILED, counts=None, error="RuntimeError: it broke")

@@ -13,7 +13,17 @@ import grimp
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "referral_hub"
-CORE = ("accounts", "chapters", "ledger", "mail", "needs", "introductions", "relationships", "reports")
+CORE = (
+    "accounts",
+    "chapters",
+    "ledger",
+    "mail",
+    "needs",
+    "introductions",
+    "relationships",
+    "reports",
+    "jobs",
+)
 # What only a request has: a core service gets typed values from the web layer instead.
 REQUEST_BOUND = {"request", "session", "g", "url_for", "flash", "redirect", "abort", "make_response"}
 

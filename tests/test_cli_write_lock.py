@@ -86,6 +86,9 @@ def test_every_writing_command_waits_for_the_write_lock_instead_of_failing(
             ["digest", "send"],
             ["intros", "expire"],
             ["outbox", "drain"],
+            ["worker", "--once"],
+            ["jobs", "run", "expire"],
+            ["outbox", "retry", "--all"],
         ]
     before = writes_committed(sqlite_app)
     for command in commands:

@@ -7,7 +7,7 @@ the ledger's append-only trigger lets an erasure take the member's name out of t
 UPDATE that changes the memo alone, in a transaction that set `referral_hub.erasing` to `on`.
 
 Revision ID: 612adf586f9c
-Revises: d8e2f4a61b07
+Revises: 5068c0a106c8
 Create Date: 2026-12-03 11:54:59.123390
 
 """

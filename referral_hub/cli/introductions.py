@@ -3,11 +3,10 @@
 import click
 from flask.cli import AppGroup
 
+from ..clock import utcnow
 from ..database import writes
 from ..extensions import db
-from ..introductions.answering import expire_introductions
-from ..needs.services import expire_needs
-from ..relationships.connector_requests import expire_requests
+from ..jobs.schedule import expire
 
 intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 
@@ -15,10 +14,11 @@ intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 @intros_cli.command("expire")
 @writes
 def expire_command() -> None:
-    """Expire unanswered introductions and needs past their expiry date."""
-    introductions = expire_introductions()
-    needs = expire_needs()
-    introduced, expired = expire_requests()
+    """Expire unanswered introductions and needs past their expiry date (the worker's `expire` job)."""
+    counts = expire(utcnow())
     db.session.commit()
-    click.echo(f"expired {introductions} introductions and {needs} needs")
-    click.echo(f"closed connector requests: {introduced} introduced, {expired} expired and refunded")
+    click.echo(f"expired {counts['introductions']} introductions and {counts['needs']} needs")
+    click.echo(
+        f"closed connector requests: {counts['requests_introduced']} introduced, "
+        f"{counts['requests_refunded']} expired and refunded"
+    )

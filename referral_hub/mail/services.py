@@ -253,16 +253,22 @@ def drain(*, batch_size: int = 50, transport=None, should_stop=lambda: False) ->
     return report
 
 
+def send_due(*, should_stop=lambda: False) -> None:
+    """One look at the outbox for a worker: drain it, logging what happened; a failure (a database
+    blip) is logged and left for the next look instead of ending the worker."""
+    try:
+        report = drain(should_stop=should_stop)
+        if report.sent or report.retrying or report.dead:
+            log.info("outbox: %s sent, %s retrying, %s dead", report.sent, report.retrying, report.dead)
+    except Exception:
+        db.session.rollback()
+        log.exception("outbox drain failed; trying again")
+    finally:
+        db.session.remove()
+
+
 def run_worker(*, poll_seconds: float = 1.0, should_stop=lambda: False) -> None:
     """Drain, then look again every `poll_seconds`, until `should_stop()` says so."""
     while not should_stop():
-        try:
-            report = drain(should_stop=should_stop)
-            if report.sent or report.retrying or report.dead:
-                log.info("outbox: %s sent, %s retrying, %s dead", report.sent, report.retrying, report.dead)
-        except Exception:  # keep the worker alive through a database blip; log it loudly
-            db.session.rollback()
-            log.exception("outbox drain failed; trying again")
-        finally:
-            db.session.remove()
+        send_due(should_stop=should_stop)
         time.sleep(poll_seconds)

@@ -1,0 +1,111 @@
+"""The registry of periodic jobs: each one's name, schedule (its periods and when each is due) and the
+services it runs. A new job is one more entry in JOBS."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from ..accounts.models import Member
+from ..extensions import db
+from ..introductions.answering import expire_introductions
+from ..needs.services import expire_needs
+from ..relationships.connector_requests import expire_requests
+from ..relationships.digest import recipients, send_digest
+
+LENGTHS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Once per UTC hour, day or ISO week, due `offset` after the period begins."""
+
+    unit: str
+    offset: timedelta = timedelta(0)
+
+    def __post_init__(self):
+        if self.unit not in LENGTHS or not timedelta(0) <= self.offset < LENGTHS[self.unit]:
+            raise ValueError(f"no such schedule: every {self.unit}, {self.offset} in")
+
+    @property
+    def length(self) -> timedelta:
+        return LENGTHS[self.unit]
+
+    def start(self, now: datetime) -> datetime:
+        """The beginning of the period that holds `now`."""
+        now = now.astimezone(UTC)
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        if self.unit == "hour":
+            return hour
+        day = hour.replace(hour=0)
+        return day if self.unit == "day" else day - timedelta(days=day.weekday())
+
+    def key(self, start: datetime) -> str:
+        """The period's name in `job_runs`: `2026-12-03T11`, `2026-12-03`, `2026-W49`."""
+        if self.unit == "hour":
+            return start.strftime("%Y-%m-%dT%H")
+        if self.unit == "day":
+            return start.strftime("%Y-%m-%d")
+        year, week, _ = start.isocalendar()
+        return f"{year}-W{week:02d}"
+
+    def due_at(self, start: datetime) -> datetime:
+        return start + self.offset
+
+    def runnable(self, now: datetime) -> str | None:
+        """The period a worker runs at `now`: the current one once it is due, else None (a period whose
+        time has passed is not run late: the next period's run does its work)."""
+        start = self.start(now)
+        return self.key(start) if now >= self.due_at(start) else None
+
+    def last_due(self, now: datetime) -> tuple[str, datetime]:
+        """The latest period already due at `now`, and when it fell due."""
+        start = self.start(now)
+        if now < self.due_at(start):
+            start -= self.length
+        return self.key(start), self.due_at(start)
+
+    def following_due_at(self, now: datetime) -> datetime:
+        """When the period after the latest due one falls due."""
+        _, due = self.last_due(now)
+        return due + self.length
+
+
+@dataclass(frozen=True)
+class Job:
+    """A periodic job: `run(now)` calls the services, flushes, and returns what it did, counted."""
+
+    name: str
+    schedule: Schedule
+    run: Callable[[datetime], dict[str, int]]
+    description: str
+    # How long past its due time a period may stay without a successful run before it counts as overdue.
+    grace: timedelta = timedelta(minutes=15)
+
+
+def expire(now: datetime) -> dict[str, int]:
+    """Introductions, needs and connector requests whose time is up (`flask intros expire`)."""
+    introductions = expire_introductions(now=now)
+    needs = expire_needs(now=now)
+    introduced, expired = expire_requests(now=now)
+    return {
+        "introductions": introductions,
+        "needs": needs,
+        "requests_introduced": introduced,
+        "requests_refunded": expired,
+    }
+
+
+def digest(now: datetime) -> dict[str, int]:
+    """This ISO week's digest for each member who takes it and has not had it (`flask digest send`)."""
+    sent = sum(send_digest(db.session.get(Member, member_id), now=now) for member_id in recipients(now=now))
+    return {"digests": sent}
+
+
+JOBS: dict[str, Job] = {
+    job.name: job
+    for job in (
+        Job("expire", Schedule("hour"), expire, "expire introductions, needs and connector requests"),
+        # Monday 08:00 UTC until chapters have time zones.
+        Job("digest", Schedule("week", timedelta(hours=8)), digest, "queue the weekly digest"),
+    )
+}
