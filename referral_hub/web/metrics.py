@@ -1,0 +1,131 @@
+"""/metrics: Prometheus text for the operator's scraper, to the METRICS_TOKEN bearer only; request
+counts and latency by endpoint, and figures the database gives at scrape time."""
+
+import hmac
+import os
+import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+
+from flask import Blueprint, Flask, abort, current_app, g, request
+from prometheus_client import CollectorRegistry, Counter, Histogram
+from prometheus_client.exposition import choose_encoder
+from prometheus_client.metrics_core import CounterMetricFamily, GaugeMetricFamily, Metric
+from prometheus_client.multiprocess import MultiProcessCollector
+from werkzeug.wrappers import Response
+
+from ..clock import utcnow
+from ..ledger import queries as ledger
+from ..mail import services as outbox
+from ..mail.models import OutboxStatus
+from .http import bearer_token
+
+bp = Blueprint("metrics", __name__)
+
+# Set, gunicorn's workers each write their counters to files there and a scrape sums them all.
+SHARED_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+# Requests that matched no route (404, 405) share one label: the label set stays bounded.
+UNMATCHED = "unmatched"
+
+
+class RequestMetrics:
+    """The process's request counters, one set per app (so each test's app counts its own)."""
+
+    def __init__(self):
+        labels = ("endpoint", "status")
+        self.requests = Counter(
+            "referral_hub_http_requests",
+            "HTTP requests answered, by Flask endpoint and status code.",
+            labels,
+            registry=None,
+        )
+        self.duration = Histogram(
+            "referral_hub_http_request_duration_seconds",
+            "Time to answer an HTTP request, by Flask endpoint and status code.",
+            labels,
+            registry=None,
+        )
+
+    def count(self, endpoint: str, status: int, seconds: float) -> None:
+        self.requests.labels(endpoint, status).inc()
+        self.duration.labels(endpoint, status).observe(seconds)
+
+
+def outbox_figures(now: datetime) -> Iterable[Metric]:
+    backlog = outbox.backlog(now=now)
+    messages = GaugeMetricFamily(
+        "referral_hub_outbox_messages", "Outbox messages in each state.", labels=["state"]
+    )
+    for status, count in backlog.by_status.items():
+        messages.add_metric([status.value], count)
+    yield messages
+    yield GaugeMetricFamily(
+        "referral_hub_outbox_oldest_due_age_seconds",
+        "Seconds the longest-waiting due message has been due; 0 when no message is due.",
+        value=backlog.oldest_due_seconds,
+    )
+    yield GaugeMetricFamily(
+        "referral_hub_outbox_dead_letters",
+        "Messages given up on (permanent failure or too many attempts): `flask outbox dead` lists them.",
+        value=backlog.by_status[OutboxStatus.DEAD],
+    )
+
+
+def ledger_figures(_now: datetime) -> Iterable[Metric]:
+    transactions = CounterMetricFamily(
+        "referral_hub_ledger_transactions", "Ledger transactions posted, by kind.", labels=["kind"]
+    )
+    for kind, count in ledger.transactions_by_kind().items():
+        transactions.add_metric([kind.value], count)
+    yield transactions
+
+
+# What a scrape reads from the database: each source takes the scrape's time and yields metric
+# families from a few aggregate queries. The periodic jobs' last success and duration plug in here
+# as one more source.
+DATABASE_SOURCES: tuple[Callable[[datetime], Iterable[Metric]], ...] = (outbox_figures, ledger_figures)
+
+
+class DatabaseFigures:
+    """A collector that reads the database when scraped, and never in between."""
+
+    def __init__(self, now: datetime):
+        self.now = now
+
+    def collect(self) -> Iterable[Metric]:
+        for source in DATABASE_SOURCES:
+            yield from source(self.now)
+
+
+def _count_request(response: Response) -> Response:
+    if current_app.config["METRICS_TOKEN"]:
+        started = g.get("request_started", time.perf_counter())
+        current_app.extensions["request_metrics"].count(
+            request.endpoint or UNMATCHED, response.status_code, time.perf_counter() - started
+        )
+    return response
+
+
+@bp.get("/metrics")
+def scrape():
+    token = current_app.config["METRICS_TOKEN"]
+    sent = bearer_token()
+    # Without the token, the answer is an unknown URL's: nothing tells a prober the page exists.
+    if not (token and sent and hmac.compare_digest(sent.encode(), token.encode())):
+        abort(404)
+    registry = CollectorRegistry()
+    if os.environ.get(SHARED_DIRECTORY):
+        MultiProcessCollector(registry)
+    else:
+        metrics = current_app.extensions["request_metrics"]
+        registry.register(metrics.requests)
+        registry.register(metrics.duration)
+    registry.register(DatabaseFigures(utcnow()))
+    encode, content_type = choose_encoder(request.headers.get("Accept", ""))
+    return encode(registry), 200, {"Content-Type": content_type, "Cache-Control": "no-store"}
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["request_metrics"] = RequestMetrics()
+    app.after_request(_count_request)
+    app.register_blueprint(bp)
