@@ -14,7 +14,7 @@ from referral_hub import create_app
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.ledger.models import Kind
-from referral_hub.mail import services as outbox
+from referral_hub.mail import backlog
 from referral_hub.mail.models import OutboxStatus
 from referral_hub.web.metrics import RequestMetrics
 from tests.factories import LedgerTransactionFactory, OutboxMessageFactory
@@ -154,9 +154,9 @@ def test_the_oldest_due_age_is_zero_when_nothing_is_due(db_session):
     now = utcnow()
     OutboxMessageFactory(next_attempt_at=now + timedelta(seconds=30))
     OutboxMessageFactory(status=OutboxStatus.DEAD, next_attempt_at=now - timedelta(days=1))
-    backlog = outbox.backlog(now=now)
-    assert backlog.oldest_due_seconds == 0
-    assert backlog.by_status == {OutboxStatus.PENDING: 1, OutboxStatus.SENT: 0, OutboxStatus.DEAD: 1}
+    figures = backlog.at(now=now)
+    assert figures.oldest_due_seconds == 0
+    assert figures.by_status == {OutboxStatus.PENDING: 1, OutboxStatus.SENT: 0, OutboxStatus.DEAD: 1}
 
 
 # gunicorn's workers are processes of their own: each counts its requests into files in

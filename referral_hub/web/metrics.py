@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from ..clock import utcnow
 from ..ledger import queries as ledger
-from ..mail import services as outbox
+from ..mail import backlog
 from ..mail.models import OutboxStatus
 from .http import bearer_token
 
@@ -52,22 +52,22 @@ class RequestMetrics:
 
 
 def outbox_figures(now: datetime) -> Iterable[Metric]:
-    backlog = outbox.backlog(now=now)
+    outbox = backlog.at(now=now)
     messages = GaugeMetricFamily(
         "referral_hub_outbox_messages", "Outbox messages in each state.", labels=["state"]
     )
-    for status, count in backlog.by_status.items():
+    for status, count in outbox.by_status.items():
         messages.add_metric([status.value], count)
     yield messages
     yield GaugeMetricFamily(
         "referral_hub_outbox_oldest_due_age_seconds",
         "Seconds the longest-waiting due message has been due; 0 when no message is due.",
-        value=backlog.oldest_due_seconds,
+        value=outbox.oldest_due_seconds,
     )
     yield GaugeMetricFamily(
         "referral_hub_outbox_dead_letters",
         "Messages given up on (permanent failure or too many attempts): `flask outbox dead` lists them.",
-        value=backlog.by_status[OutboxStatus.DEAD],
+        value=outbox.by_status[OutboxStatus.DEAD],
     )
 
 
