@@ -22,7 +22,7 @@ from .http import bearer_token
 
 bp = Blueprint("metrics", __name__)
 
-# Set, gunicorn's workers each write their counters to files there and a scrape sums them all.
+# When set, each process (a gunicorn worker) writes its counters to files there, and a scrape sums them.
 SHARED_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
 # Requests that matched no route (404, 405) share one label: the label set stays bounded.
 UNMATCHED = "unmatched"
