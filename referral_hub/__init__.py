@@ -1,13 +1,12 @@
 """Referral Hub: the application factory."""
 
-import logging
 from pathlib import Path
 
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import config as config_module
-from . import events
+from . import events, logs
 from . import models as _models  # noqa: F401 - every table in the metadata, for Alembic
 from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
 from .extensions import csrf, db, limiter, login_manager, migrate
@@ -38,9 +37,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 
 def register_logging(app: Flask) -> None:
-    if not logging.getLogger().handlers:
-        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("referral_hub").setLevel(logging.INFO)
+    logs.configure(app.config["LOG_FORMAT"])
 
 
 def register_extensions(app: Flask) -> None:

@@ -18,6 +18,9 @@ PLACEHOLDER_WORDS = (
 )
 
 
+LOG_FORMATS = ("text", "json")
+
+
 class ConfigError(RuntimeError):
     """The environment does not describe a configuration the app can run with."""
 
@@ -63,6 +66,27 @@ def proxy_count(value: str | None) -> int:
             f"TRUST_PROXY must be the number of proxies in front of the app (0, 1, 2, ...), not {value!r}"
         )
     return int(text)
+
+
+def log_format(value: str | None) -> str:
+    """LOG_FORMAT: `text` (the default) or `json`, one object per line for a log collector."""
+    chosen = (value or "").strip() or "text"
+    if chosen not in LOG_FORMATS:
+        raise ConfigError(f"LOG_FORMAT must be one of {', '.join(LOG_FORMATS)}, not {value!r}")
+    return chosen
+
+
+def metrics_token(environ) -> str | None:
+    """METRICS_TOKEN, or None when unset or empty (then /metrics answers 404 to everyone).
+
+    With several processes (gunicorn workers) the request counters are shared through files in
+    PROMETHEUS_MULTIPROC_DIR, which must then exist: prometheus-client cannot create it.
+    """
+    token = (environ.get("METRICS_TOKEN") or "").strip() or None
+    shared = environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if token and shared and not Path(shared).is_dir():
+        raise ConfigError(f"PROMETHEUS_MULTIPROC_DIR must be an existing directory, not {shared!r}")
+    return token
 
 
 def from_environment(instance_path: str, environ=os.environ) -> dict:
@@ -128,4 +152,6 @@ def from_environment(instance_path: str, environ=os.environ) -> dict:
         "SQLALCHEMY_ENGINE_OPTIONS": {},
         # Forwarded headers are trusted only from as many proxies as the deployment says are in front.
         "TRUST_PROXY": proxy_count(environ.get("TRUST_PROXY")),
+        "METRICS_TOKEN": metrics_token(environ),
+        "LOG_FORMAT": log_format(environ.get("LOG_FORMAT")),
     }

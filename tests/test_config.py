@@ -47,3 +47,19 @@ def test_trust_proxy_is_the_number_of_proxies_and_none_by_default(value, proxies
 def test_trust_proxy_that_is_not_a_count_of_proxies_is_refused(value):
     with pytest.raises(ConfigError, match="TRUST_PROXY must be the number of proxies"):
         config(SECRET_KEY=GOOD_SECRET, TRUST_PROXY=value)
+
+
+@pytest.mark.parametrize(
+    ("value", "token"), [(None, None), ("", None), ("  ", None), (" s3cret-token ", "s3cret-token")]
+)
+def test_metrics_token_is_off_unless_set(value, token):
+    environ = {"SECRET_KEY": GOOD_SECRET} | ({"METRICS_TOKEN": value} if value is not None else {})
+    assert config(**environ)["METRICS_TOKEN"] == token
+
+
+def test_metrics_shared_between_processes_need_their_directory_to_exist(tmp_path):
+    missing = str(tmp_path / "absent")
+    with pytest.raises(ConfigError, match="PROMETHEUS_MULTIPROC_DIR must be an existing directory"):
+        config(SECRET_KEY=GOOD_SECRET, METRICS_TOKEN="t", PROMETHEUS_MULTIPROC_DIR=missing)
+    assert config(SECRET_KEY=GOOD_SECRET, METRICS_TOKEN="t", PROMETHEUS_MULTIPROC_DIR=str(tmp_path))
+    assert config(SECRET_KEY=GOOD_SECRET, PROMETHEUS_MULTIPROC_DIR=missing)["METRICS_TOKEN"] is None

@@ -182,3 +182,11 @@ def pool_balance(chapter: Chapter) -> int:
         )
         or 0
     )
+
+
+def transactions_by_kind() -> dict[Kind, int]:
+    """How many transactions the ledger holds of each kind, every chapter together."""
+    counts = db.session.execute(
+        select(LedgerTransaction.kind, func.count()).group_by(LedgerTransaction.kind)
+    ).all()
+    return dict.fromkeys(Kind, 0) | dict(counts)

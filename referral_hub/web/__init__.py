@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import errors, in_app_mail, unit_of_work
+from . import errors, in_app_mail, metrics, unit_of_work
 from .accounts import data as _account_data  # noqa: F401 - its pages join the accounts blueprint
 from .accounts import views as accounts
 from .chapters import views as chapters
@@ -19,5 +19,6 @@ def init_app(app: Flask) -> None:
     errors.init_app(app)
     for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports, api_tokens):
         pages.init_app(app)
+    metrics.init_app(app)
     unit_of_work.init_app(app)
     in_app_mail.init_app(app)

@@ -98,6 +98,14 @@ class CookieSessions(SecureCookieSessionInterface):
         return self._built[1]
 
 
+def bearer_token() -> str | None:
+    """The token of the request's `Authorization: Bearer <token>` header (the scheme in any case)."""
+    scheme, _, token = (request.headers.get("Authorization") or "").strip().partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
 def _start_request():
     # A request that may write takes SQLite's write lock with its first statement (database.py).
     g.write_lock_token = write_lock_up_front.set(request.method not in ("GET", "HEAD", "OPTIONS"))
@@ -138,14 +146,19 @@ def _finish_request(response):
     response.headers["Referrer-Policy"] = "same-origin"
     started = g.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    fields = {
+        "request_id": g.get("request_id", "-"),
+        "method": request.method,
+        "path": request.path,
+        "status": response.status_code,
+        "duration_ms": round(duration_ms, 1),
+        "queries": g.get("queries", 0),
+    }
+    # The text line is what bench/load.py reads `queries=N` from; LOG_FORMAT=json adds the fields.
     log.info(
-        "%s %s %s %.1fms queries=%d request_id=%s",
-        request.method,
-        request.path,
-        response.status_code,
-        duration_ms,
-        g.get("queries", 0),
-        g.get("request_id", "-"),
+        "%(method)s %(path)s %(status)s %(duration_ms).1fms queries=%(queries)d request_id=%(request_id)s",
+        fields,
+        extra=fields,
     )
     return response
 

@@ -170,6 +170,8 @@ ROSTER_CSV = "name,email,headline,expertise\nRecruit,recruit@contact.example,,\n
 ROUTES: list[Route] = [
     # Cross-cutting --------------------------------------------------------------------------------
     Route("http.healthz", "GET", EVERYONE),
+    # Only a scraper holding METRICS_TOKEN (unset here) gets an answer: to everyone else an unknown URL.
+    Route("metrics.scrape", "GET", answers(404, 404, 404, 404, 404)),
     # Accounts ---------------------------------------------------------------------------------------
     Route("accounts.home", "GET", answers(200, 302, 302, 302, 302)),
     Route("accounts.register", "GET", EVERYONE),
