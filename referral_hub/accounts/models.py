@@ -5,7 +5,7 @@ import secrets
 import unicodedata
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, String, true
+from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, LargeBinary, String, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -42,6 +42,9 @@ class Member(UserMixin, db.Model):
     bio: Mapped[str] = mapped_column(String(1000), default="")
     # The weekly digest email: opted out in the profile, or by the email's unsubscribe link.
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    # The content hash of the member's photo (member_photos), or None: it versions the photo's URL,
+    # so pages link to a photo without reading its bytes.
+    photo_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     __table_args__ = (CheckConstraint("length(display_name) > 0", name="display_name_present"),)
 
@@ -49,11 +52,34 @@ class Member(UserMixin, db.Model):
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    @property
+    def has_photo(self) -> bool:
+        return self.photo_version is not None
+
     def get_id(self) -> str:
         return f"{self.id}:{self.session_token}"
 
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.email_key}>"
+
+
+class MemberPhoto(db.Model):
+    """One size of a member's photo, re-encoded and stripped of metadata, kept in the database so
+    that any number of app hosts serve it without a shared disk."""
+
+    __tablename__ = "member_photos"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    size: Mapped[int] = mapped_column(primary_key=True)  # the square's side in pixels
+    content_type: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint("length(content_hash) = 64", name="content_hash_is_sha256"),
+    )
 
 
 class LinkPurpose(enum.StrEnum):

@@ -1,9 +1,11 @@
 """Forms for accounts and profiles; each field says what it accepts."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from ...accounts.photos import MAX_PHOTO_BYTES
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
 
@@ -115,4 +117,16 @@ class ProfileForm(FlaskForm):
         ],
         coerce=lambda value: value if isinstance(value, bool) else value == "True",
         validators=[Optional()],
+    )
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(
+        "Your photo",
+        validators=[
+            FileRequired(message="Choose a photo to upload."),
+            FileSize(MAX_PHOTO_BYTES, message="The photo is larger than 5 MB. Choose a smaller one."),
+        ],
+        description="A JPEG, PNG or WebP picture up to 5 MB. We crop it square and remove its hidden "
+        "details (camera, place, date) before anyone sees it.",
     )
