@@ -29,18 +29,24 @@ class PhotoRefused(DomainError):
     code = "photo_refused"
 
 
+TOO_MANY_PIXELS = "The picture has too many pixels. Choose a photo under 50 megapixels."
+
+
 def _decoded(upload: bytes) -> Image.Image:
     if len(upload) > MAX_PHOTO_BYTES:
         raise PhotoRefused("The photo is larger than 5 MB. Choose a smaller one, or shrink it first.")
     try:
         with warnings.catch_warnings():
-            # Pillow warns past half its bomb limit and raises past it; here both are a refusal.
+            # Pillow warns past its bomb limit (Image.MAX_IMAGE_PIXELS) and raises past twice that;
+            # both, and anything past our own lower limit, are refused before the pixels are decoded.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(upload), formats=list(ACCEPTED_FORMATS))
             if image.width * image.height > MAX_PIXELS:
-                raise PhotoRefused("The picture has too many pixels. Choose a photo under 50 megapixels.")
+                raise PhotoRefused(TOO_MANY_PIXELS)
             image.load()
-    except (UnidentifiedImageError, Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise PhotoRefused(TOO_MANY_PIXELS) from error
+    except UnidentifiedImageError as error:
         raise PhotoRefused("That file is not a JPEG, PNG or WebP picture.") from error
     except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data behind a valid header
         raise PhotoRefused("That picture is damaged and cannot be read. Try another file.") from error

@@ -127,6 +127,7 @@ class PhotoForm(FlaskForm):
             FileRequired(message="Choose a photo to upload."),
             FileSize(MAX_PHOTO_BYTES, message="The photo is larger than 5 MB. Choose a smaller one."),
         ],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
         description="A JPEG, PNG or WebP picture up to 5 MB. We crop it square and remove its hidden "
         "details (camera, place, date) before anyone sees it.",
     )
