@@ -29,12 +29,13 @@ class PhotoRefused(DomainError):
     code = "photo_refused"
 
 
+TOO_LARGE = "The photo is larger than 5 MB. Choose a smaller one, or shrink it first."
 TOO_MANY_PIXELS = "The picture has too many pixels. Choose a photo under 50 megapixels."
 
 
 def _decoded(upload: bytes) -> Image.Image:
     if len(upload) > MAX_PHOTO_BYTES:
-        raise PhotoRefused("The photo is larger than 5 MB. Choose a smaller one, or shrink it first.")
+        raise PhotoRefused(TOO_LARGE)
     try:
         with warnings.catch_warnings():
             # Pillow warns past its bomb limit (Image.MAX_IMAGE_PIXELS) and raises past twice that;

@@ -5,7 +5,7 @@ from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
 from wtforms.validators import URL, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
-from ...accounts.photos import MAX_PHOTO_BYTES
+from ...accounts.photos import MAX_PHOTO_BYTES, TOO_LARGE
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
 
@@ -125,7 +125,7 @@ class PhotoForm(FlaskForm):
         "Your photo",
         validators=[
             FileRequired(message="Choose a photo to upload."),
-            FileSize(MAX_PHOTO_BYTES, message="The photo is larger than 5 MB. Choose a smaller one."),
+            FileSize(MAX_PHOTO_BYTES, message=TOO_LARGE),
         ],
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
         description="A JPEG, PNG or WebP picture up to 5 MB. We crop it square and remove its hidden "

@@ -286,7 +286,7 @@ def upload_photo():
         while remaining > 0 and (chunk := request.stream.read(min(remaining, 1 << 16))):
             remaining -= len(chunk)
         form = PhotoForm(formdata=None)
-        form.photo.errors = ["The photo is larger than 5 MB. Choose a smaller one, or shrink it first."]
+        form.photo.errors = [photos.TOO_LARGE]
         return _photo_refused(form, 413)
     request.max_content_length = PHOTO_REQUEST_BYTES
     form = PhotoForm()
