@@ -1,12 +1,13 @@
 """factory-boy factories for every model; they flush into the test's session."""
 
+import hashlib
 from datetime import timedelta
 
 import factory
 from factory.alchemy import SQLAlchemyModelFactory
 from werkzeug.security import generate_password_hash
 
-from referral_hub.accounts.models import AccountLink, LinkPurpose, Member, email_key_of
+from referral_hub.accounts.models import AccountLink, LinkPurpose, Member, MemberPhoto, email_key_of
 from referral_hub.chapters.models import (
     Chapter,
     ChapterPolicy,
@@ -115,6 +116,19 @@ class InvitationFactory(BaseFactory):
     token_hash = factory.LazyAttribute(lambda o: digest(o.secret))
     created_at = factory.LazyFunction(utcnow)
     expires_at = factory.LazyFunction(lambda: utcnow() + timedelta(days=14))
+
+
+class MemberPhotoFactory(BaseFactory):
+    """One stored size of a photo (real photos come from `accounts.photos.set_photo`)."""
+
+    class Meta:
+        model = MemberPhoto
+
+    member_id = factory.LazyFunction(lambda: MemberFactory().id)
+    size = 96
+    content_type = "image/webp"
+    data = b"RIFF\x00\x00\x00\x00WEBP"
+    content_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.data).hexdigest())
 
 
 class AccountLinkFactory(BaseFactory):
