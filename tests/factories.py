@@ -1,5 +1,6 @@
 """factory-boy factories for every model; they flush into the test's session."""
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 
 import factory
@@ -10,6 +11,7 @@ from referral_hub.accounts.models import (
     AccountLink,
     LinkPurpose,
     Member,
+    MemberPhoto,
     MemberSession,
     RecoveryCode,
     TwoFactor,
@@ -154,6 +156,19 @@ class RecoveryCodeFactory(BaseFactory):
 
     member_id = factory.LazyFunction(lambda: MemberFactory().id)
     code_hash = factory.LazyFunction(lambda: new_secret()[1])
+
+
+class MemberPhotoFactory(BaseFactory):
+    """One stored size of a photo (real photos come from `accounts.photos.set_photo`)."""
+
+    class Meta:
+        model = MemberPhoto
+
+    member_id = factory.LazyFunction(lambda: MemberFactory().id)
+    size = 96
+    content_type = "image/webp"
+    data = b"RIFF\x00\x00\x00\x00WEBP"
+    content_hash = factory.LazyAttribute(lambda o: hashlib.sha256(o.data).hexdigest())
 
 
 class AccountLinkFactory(BaseFactory):

@@ -37,6 +37,9 @@ class Member(UserMixin, db.Model):
     weekly_digest: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     # Set when the member deleted their account: name, profile and address are gone (privacy/erasure.py).
     erased_at = mapped_column(UTCDateTime, nullable=True)
+    # The content hash of the member's photo (member_photos), or None: it versions the photo's URL,
+    # so pages link to a photo without reading its bytes.
+    photo_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
 
     __table_args__ = (CheckConstraint("length(display_name) > 0", name="display_name_present"),)
 
@@ -61,6 +64,10 @@ class Member(UserMixin, db.Model):
     def is_erased(self) -> bool:
         return self.erased_at is not None
 
+    @property
+    def has_photo(self) -> bool:
+        return self.photo_version is not None
+
     def get_id(self) -> str:
         if self.login_id is None:
             raise RuntimeError("This member has no signed-in session: start one with accounts.sessions.start")
@@ -68,6 +75,25 @@ class Member(UserMixin, db.Model):
 
     def __repr__(self) -> str:
         return f"<Member {self.id} {self.email_key}>"
+
+
+class MemberPhoto(db.Model):
+    """One size of a member's photo, re-encoded and stripped of metadata, kept in the database so
+    that any number of app hosts serve it without a shared disk."""
+
+    __tablename__ = "member_photos"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    size: Mapped[int] = mapped_column(primary_key=True)  # the square's side in pixels
+    content_type: Mapped[str] = mapped_column(String(40))
+    content_hash: Mapped[str] = mapped_column(String(64))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+    updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    __table_args__ = (
+        CheckConstraint("size > 0", name="size_positive"),
+        CheckConstraint("length(content_hash) = 64", name="content_hash_is_sha256"),
+    )
 
 
 class LinkPurpose(enum.StrEnum):

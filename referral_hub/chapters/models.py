@@ -81,12 +81,19 @@ class Invitation(db.Model):
     expires_at = mapped_column(UTCDateTime, nullable=False)
     accepted_at = mapped_column(UTCDateTime, nullable=True)
     accepted_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    # The organizer's own words to the invitee, shown in the email and on the join page.
+    message: Mapped[str] = mapped_column(String(500), default="", server_default="")
+    # Cancelled by an organizer, or replaced by a resent one (`replaced_by_id`): the link stops working.
+    cancelled_at = mapped_column(UTCDateTime, nullable=True)
+    replaced_by_id: Mapped[int | None] = mapped_column(ForeignKey("invitations.id"), nullable=True)
 
     chapter: Mapped[Chapter] = relationship()
     invited_by: Mapped[Member] = relationship(foreign_keys=[invited_by_id])
 
     __table_args__ = (
         CheckConstraint("(accepted_at IS NULL) = (accepted_by_id IS NULL)", name="acceptance_complete"),
+        CheckConstraint("accepted_at IS NULL OR cancelled_at IS NULL", name="accepted_or_cancelled"),
+        CheckConstraint("replaced_by_id IS NULL OR cancelled_at IS NOT NULL", name="replaced_is_cancelled"),
         Index(None, "chapter_id", "created_at"),
     )
 

@@ -152,6 +152,7 @@ def check_against_chapter(chapter: Chapter, rows: list[RosterRow]) -> RosterPrev
             select(Invitation.email).where(
                 Invitation.chapter_id == chapter.id,
                 Invitation.accepted_at.is_(None),
+                Invitation.cancelled_at.is_(None),
                 Invitation.expires_at > utcnow(),
             )
         )

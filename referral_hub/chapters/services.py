@@ -14,10 +14,11 @@ from ..clock import utcnow
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..mail.services import absolute_url, enqueue
-from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
+from ..tokens import LinkError, LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from .models import Chapter, ChapterPolicy, Invitation, Membership, MembershipStatus, Role
 
 INVITATION_LIFETIME = timedelta(days=14)
+INVITATION_MESSAGE_LENGTH = 500
 
 
 class ChapterExists(Conflict):
@@ -42,6 +43,28 @@ class InvitationForAnotherAddress(Forbidden):
     """This invitation was sent to another email address: log in with that address to join."""
 
     code = "invitation_for_another_address"
+
+
+class InvitationCancelled(LinkError):
+    status = 410
+    title = "Invitation cancelled"
+    message = (
+        "The chapter's organizers cancelled this invitation, so the link no longer works. "
+        "If you expected to join, ask them for a new invitation."
+    )
+
+
+class InvitationReplaced(LinkError):
+    status = 410
+    title = "A newer invitation was sent"
+    message = (
+        "The organizers sent you this invitation again, with a new link: open the latest invitation "
+        "email. This older link no longer works."
+    )
+
+
+class InvitationClosed(Conflict):
+    """This invitation was accepted or cancelled already."""
 
 
 class LastOrganizer(DomainError):
@@ -159,8 +182,11 @@ def _require_verified(member: Member) -> None:
 # Invitations ---------------------------------------------------------------------------------
 
 
-def invite(chapter: Chapter, *, email: str, invited_by: Member) -> Invitation:
+def invite(chapter: Chapter, *, email: str, invited_by: Member, message: str = "") -> Invitation:
     email = check_address(email)
+    message = message.strip()
+    if len(message) > INVITATION_MESSAGE_LENGTH:
+        raise DomainError(f"Keep the message to {INVITATION_MESSAGE_LENGTH} characters or fewer.")
     existing = find_by_email(email)
     if existing is not None and db.session.scalar(
         select(Membership.id).where(
@@ -170,6 +196,10 @@ def invite(chapter: Chapter, *, email: str, invited_by: Member) -> Invitation:
         )
     ):
         raise AlreadyMember(f"{email} is already a member of {chapter.name}.")
+    return _send_invitation(chapter, email=email, invited_by=invited_by, message=message)
+
+
+def _send_invitation(chapter: Chapter, *, email: str, invited_by: Member, message: str) -> Invitation:
     secret, token_hash = new_secret()
     now = utcnow()
     invitation = Invitation(
@@ -177,6 +207,7 @@ def invite(chapter: Chapter, *, email: str, invited_by: Member) -> Invitation:
         email=email,
         invited_by=invited_by,
         token_hash=token_hash,
+        message=message,
         created_at=now,
         expires_at=now + INVITATION_LIFETIME,
     )
@@ -187,10 +218,56 @@ def invite(chapter: Chapter, *, email: str, invited_by: Member) -> Invitation:
         to=email,
         chapter=chapter,
         inviter=invited_by,
+        message=message,
         link=absolute_url("chapters.join", token=secret),
         expires_at=invitation.expires_at,
     )
     return invitation
+
+
+def invitation_in(chapter: Chapter, invitation_id: int) -> Invitation:
+    invitation = db.session.scalar(
+        select(Invitation).where(Invitation.chapter_id == chapter.id, Invitation.id == invitation_id)
+    )
+    if invitation is None:
+        raise NotFound("This chapter has no such invitation.")
+    return invitation
+
+
+def _close(invitation: Invitation, *, replaced_by: Invitation | None = None) -> None:
+    """End an open invitation's link; of two organizers racing, one wins and the other is told."""
+    closed = db.session.execute(
+        update(Invitation)
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.cancelled_at.is_(None),
+        )
+        .values(cancelled_at=utcnow(), replaced_by_id=replaced_by.id if replaced_by else None)
+        .execution_options(synchronize_session="fetch")
+    )
+    if closed.rowcount != 1:
+        raise InvitationClosed(f"The invitation to {invitation.email} was accepted or cancelled already.")
+
+
+def cancel_invitation(invitation: Invitation) -> Invitation:
+    """The link stops working; the join page says the invitation was cancelled."""
+    _close(invitation)
+    db.session.flush()
+    return invitation
+
+
+def resend_invitation(invitation: Invitation, *, sent_by: Member) -> Invitation:
+    """A new email with a new link and a fresh expiry; the old link stops working (it says a newer
+    invitation was sent), so only the latest email can be used."""
+    if invitation.accepted_at is not None or invitation.cancelled_at is not None:
+        raise InvitationClosed(f"The invitation to {invitation.email} was accepted or cancelled already.")
+    fresh = _send_invitation(
+        invitation.chapter, email=invitation.email, invited_by=sent_by, message=invitation.message
+    )
+    _close(invitation, replaced_by=fresh)
+    db.session.flush()
+    return fresh
 
 
 def open_invitation(secret: str, *, now=None) -> Invitation:
@@ -199,6 +276,10 @@ def open_invitation(secret: str, *, now=None) -> Invitation:
         raise LinkUnknown()
     if invitation.accepted_at is not None:
         raise LinkUsed()
+    if invitation.replaced_by_id is not None:
+        raise InvitationReplaced()
+    if invitation.cancelled_at is not None:
+        raise InvitationCancelled()
     if invitation.expires_at <= (now or utcnow()):
         raise LinkExpired()
     return invitation
@@ -252,7 +333,11 @@ def accept_invitation(secret: str, member: Member) -> Membership:
     # Of two clicks racing on one link, exactly one wins.
     used = db.session.execute(
         update(Invitation)
-        .where(Invitation.id == invitation.id, Invitation.accepted_at.is_(None))
+        .where(
+            Invitation.id == invitation.id,
+            Invitation.accepted_at.is_(None),
+            Invitation.cancelled_at.is_(None),
+        )
         .values(accepted_at=now, accepted_by_id=member.id)
     )
     if used.rowcount != 1:
@@ -267,6 +352,7 @@ def open_invitations(chapter: Chapter) -> list[Invitation]:
             .where(
                 Invitation.chapter_id == chapter.id,
                 Invitation.accepted_at.is_(None),
+                Invitation.cancelled_at.is_(None),
                 Invitation.expires_at > utcnow(),
             )
             .order_by(Invitation.created_at.desc())

@@ -136,10 +136,16 @@ def _is_private() -> bool:
     return session.get("_user_id") is not None or current_user.is_authenticated
 
 
+def cache_privately(max_age: int) -> None:
+    """Let the browser (never a shared cache) keep this response: only for the member photo route,
+    whose URL carries the photo's version, so a changed photo has a new address."""
+    g.private_cache = f"private, max-age={max_age}" + (", immutable" if max_age else ", no-cache")
+
+
 def _finish_request(response):
     response.headers["X-Request-ID"] = g.get("request_id", "-")
     if _is_private():
-        response.headers["Cache-Control"] = PRIVATE
+        response.headers["Cache-Control"] = g.get("private_cache", PRIVATE)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"

@@ -146,7 +146,7 @@ def test_organizers_see_members_email_addresses_on_the_organize_page(browser, ch
     join(chapter, display_name="Pat Private", email="pat.private@example.org", phone="+1 555 0199")
     organizer = MembershipFactory(chapter=chapter, organizer=True).member
     browser.login(organizer.email)
-    page = browser.get("/chapters/riverside/organize").get_data(as_text=True)
+    page = browser.get("/chapters/riverside/organize/members").get_data(as_text=True)
     assert "pat.private@example.org" in page and "555 0199" not in page
 
 
@@ -162,7 +162,7 @@ def test_markup_in_profiles_is_escaped_in_the_directory_and_organize_page(browse
     for path in (
         "/chapters/riverside/members",
         "/chapters/riverside/members?q=<script>",
-        "/chapters/riverside/organize",
+        "/chapters/riverside/organize/members",
     ):
         page = browser.get(path).get_data(as_text=True)
         assert "<img src=x" not in page and "<script>alert" not in page and "<b>bold" not in page, path

@@ -12,6 +12,8 @@ from tests.conftest import Browser, mail_to
 from tests.factories import ChapterFactory, InvitationFactory, MemberFactory, MembershipFactory
 
 ORGANIZE = "/chapters/riverside/organize"
+MEMBERS = "/chapters/riverside/organize/members"
+INVITATIONS = "/chapters/riverside/organize/invitations"
 
 
 @pytest.fixture
@@ -27,14 +29,14 @@ def status_of(chapter, member_id: int) -> tuple[MembershipStatus, Role]:
     return membership.status, membership.role
 
 
-def test_an_organizer_invites_by_email_from_the_organize_page(browser, chapter):
+def test_an_organizer_invites_by_email_from_the_invitations_section(browser, chapter):
     browser.login("org@example.org")
     response = browser.post(
-        "/chapters/riverside/invitations", {"email": "guest@example.org"}, form_page=ORGANIZE
+        "/chapters/riverside/invitations", {"email": "guest@example.org"}, form_page=INVITATIONS
     )
-    assert response.status_code == 302 and response.headers["Location"] == ORGANIZE
+    assert response.status_code == 302 and response.headers["Location"] == INVITATIONS
     assert "/join/" in mail_to("guest@example.org")[0].body_text
-    assert "guest@example.org (expires" in browser.get(ORGANIZE).get_data(as_text=True)
+    assert "guest@example.org</strong> (expires" in browser.get(INVITATIONS).get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -43,7 +45,7 @@ def test_an_organizer_invites_by_email_from_the_organize_page(browser, chapter):
 )
 def test_an_invitation_to_a_bad_address_re_renders_with_its_message(browser, chapter, email, message):
     browser.login("org@example.org")
-    response = browser.post("/chapters/riverside/invitations", {"email": email}, form_page=ORGANIZE)
+    response = browser.post("/chapters/riverside/invitations", {"email": email}, form_page=INVITATIONS)
     assert response.status_code == 422
     assert message in response.get_data(as_text=True)
     assert db.session.scalar(select(Invitation)) is None
@@ -53,7 +55,7 @@ def test_inviting_a_current_member_says_so(browser, chapter):
     MembershipFactory(chapter=chapter, member__email="member@example.org")
     browser.login("org@example.org")
     response = browser.post(
-        "/chapters/riverside/invitations", {"email": "member@example.org"}, form_page=ORGANIZE
+        "/chapters/riverside/invitations", {"email": "member@example.org"}, form_page=INVITATIONS
     )
     assert response.status_code == 422
     assert "member@example.org is already a member of Riverside." in response.get_data(as_text=True)
@@ -147,11 +149,12 @@ def test_a_member_asks_to_join_and_an_organizer_approves(app, browser, chapter):
 
     organizer = type(browser)(app.test_client())
     organizer.login("org@example.org")
-    organize_page = organizer.get(ORGANIZE).get_data(as_text=True)
-    assert "Ann Asker (asker@example.org)" in organize_page
-    organizer.post(f"/chapters/riverside/members/{asker.id}/approve", form_page=ORGANIZE)
+    assert "1 request to join waits for you" in organizer.get(ORGANIZE).get_data(as_text=True)
+    members_page = organizer.get(MEMBERS).get_data(as_text=True)
+    assert "Ann Asker (asker@example.org)" in members_page
+    organizer.post(f"/chapters/riverside/members/{asker.id}/approve", form_page=MEMBERS)
     assert status_of(chapter, asker.id) == (MembershipStatus.ACTIVE, Role.MEMBER)
-    assert "Ann Asker is now a member." in organizer.get(ORGANIZE).get_data(as_text=True)
+    assert "Ann Asker is now a member." in organizer.get(MEMBERS).get_data(as_text=True)
     assert browser.get("/chapters/riverside/members").status_code == 200
 
 
@@ -185,9 +188,9 @@ def test_an_organizer_promotes_and_removes_members(browser, chapter):
     browser.post(f"/chapters/riverside/members/{removed.id}/remove", form_page=ORGANIZE)
     assert status_of(chapter, promoted.id) == (MembershipStatus.ACTIVE, Role.ORGANIZER)
     assert status_of(chapter, removed.id)[0] is MembershipStatus.REMOVED
-    page = browser.get(ORGANIZE).get_data(as_text=True)
+    page = browser.get(MEMBERS).get_data(as_text=True)
     assert "was removed; their history stays." in page
-    assert removed.email not in page.split("Members (")[1], "a removed member leaves the roster"
+    assert removed.email not in page.split("Everyone in the chapter")[1], "a removed member leaves the roster"
 
 
 def test_the_last_organizer_is_told_why_they_cannot_leave(browser, chapter):

@@ -18,6 +18,8 @@ MEMBER_PAGES = [
     "/chapters/{slug}/members?q=a",
     "/members/{member_id}",
     "/chapters/{slug}/organize",
+    "/chapters/{slug}/organize/members",
+    "/chapters/{slug}/organize/invitations",
 ]
 VISITOR_PAGES = ["/", "/login", "/register"]
 

@@ -1,4 +1,5 @@
-"""The organizer dashboard: figures, server-drawn SVG charts, members by status, dormant members."""
+"""The organize pages' reports: figures, server-drawn SVG charts and dormant members on the overview,
+members by status in the members section."""
 
 import re
 
@@ -8,14 +9,15 @@ from referral_hub.web.chapters import report as dashboard
 from tests.factories import MembershipFactory
 
 ORGANIZE = "/chapters/riverside/organize"
+MEMBERS = "/chapters/riverside/organize/members"
 
 
 @pytest.fixture
 def page(browser, riverside):
     browser.login("olga@example.org")
 
-    def get(query: str = "") -> str:
-        response = browser.get(ORGANIZE + query)
+    def get(query: str = "", section: str = ORGANIZE) -> str:
+        response = browser.get(section + query)
         assert response.status_code == 200
         return response.get_data(as_text=True)
 
@@ -62,15 +64,24 @@ def test_the_activity_chart_can_show_months(page):
     assert "<strong>By month</strong>" in html
 
 
-def test_the_giving_chart_has_a_pair_of_bars_per_member(page):
+def test_the_giving_chart_has_a_pair_of_bars_per_member_who_gave_or_asked(page, riverside):
     html = page()
     giving = re.search(r'id="giving-chart".*?</svg>', html, re.S).group(0)
-    assert giving.count('class="bar bar-gives"') == 5 and giving.count('class="bar bar-asks"') == 5
+    # Dan neither gave nor asked: no empty row for him.
+    assert giving.count('class="bar bar-gives"') == 4 and giving.count('class="bar bar-asks"') == 4
     assert "Ann – needs posted: 3" in giving and "Olga – introductions completed: 1" in giving
+    assert riverside.dan.display_name + " –" not in giving
+
+
+def test_a_long_name_in_the_giving_chart_is_cut_with_the_whole_name_in_its_title(page, riverside, db_session):
+    riverside.ann.display_name = "Annabelle Fitzgerald-Montgomery"
+    db_session.flush()
+    giving = re.search(r'id="giving-chart".*?</svg>', page(), re.S).group(0)
+    assert "<title>Annabelle Fitzgerald-Montgomery</title>Annabelle Fitzgerald…</text>" in giving
 
 
 def test_the_members_table_shows_status_in_words_and_colour(page, riverside):
-    html = page()
+    html = page(section=MEMBERS)
     rows = dict(re.findall(r'<tr data-member="(\d+)" data-status="(\w+)">', html))
     assert rows == {
         str(riverside.olga.id): "amber",
@@ -83,7 +94,7 @@ def test_the_members_table_shows_status_in_words_and_colour(page, riverside):
 
 
 def test_the_members_table_sorts_by_links_without_script(page, riverside):
-    html = page("?sort=intros_received&order=desc")
+    html = page("?sort=intros_received&order=desc", section=MEMBERS)
     order = re.findall(r'<tr data-member="(\d+)"', html)
     assert order[0] == str(riverside.cat.id) and order[-1] == str(riverside.olga.id)
     assert 'aria-sort="descending"' in html
@@ -93,7 +104,8 @@ def test_the_members_table_sorts_by_links_without_script(page, riverside):
 
 def test_nonsense_dashboard_parameters_fall_back_to_defaults(page):
     html = page("?sort=password&order=sideways&page=-3&interval=century")
-    assert "<strong>By week</strong>" in html and 'data-status="red"' in html
+    assert "<strong>By week</strong>" in html
+    assert 'data-status="red"' in page("?sort=password&order=sideways&page=-3", section=MEMBERS)
 
 
 def test_the_dormant_list_names_who_has_done_nothing_for_90_days(page, riverside):
@@ -108,20 +120,21 @@ def test_the_dormant_list_names_who_has_done_nothing_for_90_days(page, riverside
 def test_member_names_are_escaped_in_tables_and_charts(page, riverside, db_session):
     riverside.ann.display_name = "<script>alert(1)</script>"
     db_session.flush()
-    html = page()
-    assert "<script>alert(1)" not in html
-    assert "&lt;script&gt;alert(1)" in html
+    for html in (page(), page(section=MEMBERS)):
+        assert "<script>alert(1)" not in html
+        assert "&lt;script&gt;alert(1)" in html
 
 
 def test_only_organizers_see_the_dashboard(browser, riverside):
     browser.login("ann@example.org")
     assert browser.get(ORGANIZE).status_code == 403
+    assert browser.get(MEMBERS).status_code == 403
 
 
 def test_the_members_table_pages(browser, riverside):
     for _ in range(dashboard.MEMBERS_PER_PAGE):
         MembershipFactory(chapter=riverside.chapter)
     browser.login("olga@example.org")
-    html = browser.get(ORGANIZE + "?page=2&sort=display_name&order=asc").get_data(as_text=True)
+    html = browser.get(MEMBERS + "?page=2&sort=display_name&order=asc").get_data(as_text=True)
     assert len(re.findall(r'<tr data-member="', html)) == 5
     assert "Page 2 of 2" in html

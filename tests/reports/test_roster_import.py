@@ -89,12 +89,15 @@ def test_confirming_invites_the_good_rows_through_the_invitation_rule(browser, r
     rows = re.search(r'name="rows" type="hidden" value="([^"]*)"', preview)
     assert rows
     response = browser.post(f"{IMPORT}/confirm", {"rows": html.unescape(rows.group(1))}, form_page=IMPORT)
-    assert response.status_code == 302 and response.headers["Location"] == "/chapters/riverside/organize"
+    assert (
+        response.status_code == 302
+        and response.headers["Location"] == "/chapters/riverside/organize/invitations"
+    )
     assert invitations() == ["uma@example.org", "wes@example.org", "zed@example.org"]
     assert "/join/" in mail_to("uma@example.org")[0].body_text
-    assert "Invited 2 people to Riverside." in browser.get("/chapters/riverside/organize").get_data(
-        as_text=True
-    )
+    assert "Invited 2 people to Riverside." in browser.get(
+        "/chapters/riverside/organize/invitations"
+    ).get_data(as_text=True)
 
 
 def test_confirming_checks_the_rows_again(browser, riverside):

@@ -1,9 +1,11 @@
 """Forms for accounts and profiles; each field says what it accepts."""
 
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
 from wtforms.validators import URL, AnyOf, DataRequired, Email, Length, Optional, Regexp, ValidationError
 
+from ...accounts.photos import MAX_PHOTO_BYTES, TOO_LARGE
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
 
@@ -155,3 +157,16 @@ class DeleteAccountForm(FlaskForm):
     )
     # Sent by the form's button (name="confirm" value="yes"), as every destructive action's is.
     confirm = StringField(validators=[AnyOf(["yes"], message="Press “Delete my account” to confirm.")])
+
+
+class PhotoForm(FlaskForm):
+    photo = FileField(
+        "Your photo",
+        validators=[
+            FileRequired(message="Choose a photo to upload."),
+            FileSize(MAX_PHOTO_BYTES, message=TOO_LARGE),
+        ],
+        render_kw={"accept": "image/jpeg,image/png,image/webp"},
+        description="A JPEG, PNG or WebP picture up to 5 MB. We crop it square and remove its hidden "
+        "details (camera, place, date) before anyone sees it.",
+    )

@@ -19,7 +19,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
 
-from ...accounts import services, sessions, two_factor
+from ...accounts import photos, services, sessions, two_factor
 from ...accounts.models import LinkPurpose, Member, email_key_of
 from ...clock import utcnow
 from ...database import writing
@@ -31,6 +31,7 @@ from .forms import (
     ConfirmForm,
     ForgotPasswordForm,
     LoginForm,
+    PhotoForm,
     ProfileForm,
     RegisterForm,
     ResetPasswordForm,
@@ -307,13 +308,62 @@ def profile():
         if not refused:
             flash("Your profile is saved.", "success")
             return redirect(url_for("accounts.profile"))
-    return render_template("accounts/profile.html", form=form), 200 if not form.errors else 422
+    return render_template(
+        "accounts/profile.html", form=form, photo_form=PhotoForm()
+    ), 200 if not form.errors else 422
+
+
+# Room for the multipart wrapping around a photo of the largest size allowed.
+PHOTO_REQUEST_BYTES = photos.MAX_PHOTO_BYTES + 64 * 1024
+# A larger upload is read to its end (up to this much) before the refusal is sent: a server that
+# answers before the body is read closes the connection, and the browser shows a reset, not the page.
+DRAINED_BYTES = 64 * 1024 * 1024
+
+
+def _photo_refused(form: PhotoForm, status: int):
+    return render_template(
+        "accounts/profile.html", form=ProfileForm(obj=current_user), photo_form=form
+    ), status
+
+
+@bp.post("/profile/photo")
+@login_required
+def upload_photo():
+    if (request.content_length or 0) > PHOTO_REQUEST_BYTES:
+        remaining = min(request.content_length, DRAINED_BYTES)
+        while remaining > 0 and (chunk := request.stream.read(min(remaining, 1 << 16))):
+            remaining -= len(chunk)
+        form = PhotoForm(formdata=None)
+        form.photo.errors = [photos.TOO_LARGE]
+        return _photo_refused(form, 413)
+    request.max_content_length = PHOTO_REQUEST_BYTES
+    form = PhotoForm()
+    if form.validate_on_submit():
+        with Refusal(form, "photo") as refused:
+            photos.set_photo(current_user, form.photo.data.read(photos.MAX_PHOTO_BYTES + 1))
+        if not refused:
+            flash("Your photo is saved. Members of your chapters see it next to your name.", "success")
+            return redirect(url_for("accounts.profile"))
+    return _photo_refused(form, 422)
+
+
+@bp.post("/profile/photo/remove")
+@login_required
+def remove_photo():
+    if not ConfirmForm().validate_on_submit():
+        flash("Your form expired. Please try again.", "error")
+    else:
+        photos.remove_photo(current_user)
+        flash("Your photo is removed: members see your initials instead.", "info")
+    return redirect(url_for("accounts.profile"))
 
 
 def init_app(app: Flask) -> None:
     from . import security  # noqa: F401 - two-factor and sessions pages, on this blueprint
 
     app.after_request(_record_session_use)
+    app.add_template_global(photos.initials)
+    app.add_template_global(photos.avatar_shade)
     login_manager.login_view = "accounts.login"
     login_manager.login_message = "Please log in to see that page."
     login_manager.login_message_category = "info"

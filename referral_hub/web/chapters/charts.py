@@ -9,10 +9,10 @@ from datetime import date
 WIDTH = 420
 ACTIVITY_HEIGHT = 220
 PLOT_LEFT, PLOT_RIGHT, PLOT_TOP, PLOT_BOTTOM = 36, WIDTH - 6, 10, ACTIVITY_HEIGHT - 30
-LABEL_WIDTH = 132  # names in the giving chart
+LABEL_WIDTH = 150  # names in the giving chart
 ROW_HEIGHT = 30
 MAX_X_LABELS = 6
-NAME_LENGTH = 18
+NAME_LENGTH = 21  # characters of a name that fit LABEL_WIDTH; a longer one is cut, whole in its title
 
 
 @dataclass(frozen=True)
@@ -30,6 +30,7 @@ class Label:
     x: float
     y: float
     text: str
+    title: str = ""  # the whole text, when `text` is cut short
 
 
 @dataclass(frozen=True)
@@ -112,14 +113,18 @@ def _short(name: str) -> str:
 
 
 def giving_chart(rows) -> Chart:
-    """Per member, two bars: introductions made that completed (giving) and needs posted (asking)."""
+    """Per member, two bars: introductions made that completed (giving) and needs posted (asking).
+    The caller passes only members who gave or asked."""
     height = max(len(rows), 1) * ROW_HEIGHT + 24
     top = nice_ceiling(max((max(row.intros_completed, row.needs_posted) for row in rows), default=0))
     span = PLOT_RIGHT - LABEL_WIDTH
     bars, labels = [], []
     for index, row in enumerate(rows):
         y = 4 + index * ROW_HEIGHT
-        labels.append(Label(LABEL_WIDTH - 6, y + 15, _short(row.display_name)))
+        short = _short(row.display_name)
+        labels.append(
+            Label(LABEL_WIDTH - 6, y + 15, short, row.display_name if short != row.display_name else "")
+        )
         for offset, value, series, name in (
             (0, row.intros_completed, "gives", "introductions completed"),
             (12, row.needs_posted, "asks", "needs posted"),

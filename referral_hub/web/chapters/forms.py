@@ -2,16 +2,28 @@
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import EmailField, HiddenField, StringField
-from wtforms.validators import DataRequired, Email, Length
+from wtforms import EmailField, HiddenField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional
 
 from ...chapters.roster import MAX_FILE_BYTES
+from ...chapters.services import INVITATION_MESSAGE_LENGTH
 
 
 class InviteForm(FlaskForm):
     email = EmailField(
         "Email address to invite",
         validators=[DataRequired(), Length(max=254), Email(message="Enter a valid email address.")],
+    )
+    message = TextAreaField(
+        "A personal message (optional)",
+        validators=[
+            Optional(),
+            Length(
+                max=INVITATION_MESSAGE_LENGTH,
+                message=f"Keep the message to {INVITATION_MESSAGE_LENGTH} characters or fewer.",
+            ),
+        ],
+        description="Shown in the invitation email and on the join page: why you thought of them.",
     )
 
 

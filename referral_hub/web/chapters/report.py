@@ -1,4 +1,4 @@
-"""The organizer dashboard's figures: the report services' aggregates, gathered for one page."""
+"""The organize pages' figures (overview, members section), gathered from the report services."""
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -49,7 +49,9 @@ class View:
 
 
 @dataclass(frozen=True)
-class Dashboard:
+class Overview:
+    """The organize page's overview: the period's figures, the charts and the dormant members."""
+
     view: View
     period: Period
     summary: dict
@@ -57,19 +59,22 @@ class Dashboard:
     activity_chart: charts.Chart
     giving: list
     giving_chart: charts.Chart
-    members: list
-    members_pager: Page
-    members_total: int
     dormant: list
     dormant_total: int
 
-    @property
-    def anyone_gave_or_asked(self) -> bool:
-        return any(row.intros_completed or row.needs_posted for row in self.giving)
+
+@dataclass(frozen=True)
+class MemberTable:
+    """The members section's table: every member's figures and status, sorted and paged."""
+
+    view: View
+    members: list
+    members_pager: Page
+    members_total: int
 
 
-def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
-    """Every figure of the dashboard in a fixed number of queries (seven), whatever the chapter's size."""
+def overview(chapter_id: int, args, *, now: datetime | None = None) -> Overview:
+    """The overview's figures in a fixed number of queries, whatever the chapter's size."""
     now = now or utcnow()
     view = View.from_args(args)
     period = Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
@@ -77,19 +82,38 @@ def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
     activity, _ = activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
     members = member_views(
         chapter_id,
-        MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
+        MemberQuery(sort=view.sort, order=view.order, page=1, per_page=0),
         most_active=CHART_MEMBERS,
         dormant=DORMANT_SHOWN,
         now=now,
     )
-    return Dashboard(
+    # The chart shows only members who gave or asked: a row of two empty bars says nothing.
+    giving = [row for row in members.most_active if row.intros_completed or row.needs_posted]
+    return Overview(
         view=view,
         period=period,
         summary=summary(chapter_id, period),
         activity=activity,
         activity_chart=charts.activity_chart(activity, view.interval),
-        giving=members.most_active,
-        giving_chart=charts.giving_chart(members.most_active),
+        giving=giving,
+        giving_chart=charts.giving_chart(giving),
+        dormant=members.dormant,
+        dormant_total=members.dormant_total,
+    )
+
+
+def member_table(chapter_id: int, args, *, now: datetime | None = None) -> MemberTable:
+    """One page of the members' figures, in one query."""
+    view = View.from_args(args)
+    members = member_views(
+        chapter_id,
+        MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
+        most_active=0,
+        dormant=0,
+        now=now or utcnow(),
+    )
+    return MemberTable(
+        view=view,
         members=members.page,
         members_pager=Page(
             [],
@@ -99,6 +123,4 @@ def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
             total=max(members.total, 1),
         ),
         members_total=members.total,
-        dormant=members.dormant,
-        dormant_total=members.dormant_total,
     )

@@ -59,4 +59,4 @@ def roster_confirm(slug: str):
         + (f" {skipped} rows were skipped: they are members or invited already." if skipped else ""),
         "success",
     )
-    return redirect(url_for("chapters.organize", slug=slug))
+    return redirect(url_for("chapters.organize_invitations", slug=slug))

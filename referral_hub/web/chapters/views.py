@@ -103,24 +103,42 @@ def leave(slug: str):
 # Organizer pages -----------------------------------------------------------------------------
 
 
-def _organize_page(slug: str, invite_form: InviteForm | None = None, status: int = 200):
-    membership = services.organizer_of(current_user, slug)
-    chapter = membership.chapter
+@bp.get("/chapters/<slug>/organize")
+def organize(slug: str):
+    chapter = services.organizer_of(current_user, slug).chapter
     return render_template(
         "chapters/organize.html",
         chapter=chapter,
+        requests_waiting=len(services.pending_requests(chapter)),
+        report=report.overview(chapter.id, request.args),
+    )
+
+
+@bp.get("/chapters/<slug>/organize/members")
+def organize_members(slug: str):
+    chapter = services.organizer_of(current_user, slug).chapter
+    return render_template(
+        "chapters/organize_members.html",
+        chapter=chapter,
         roster=services.roster(chapter),
         requests=services.pending_requests(chapter),
+        table=report.member_table(chapter.id, request.args),
+    )
+
+
+def _invitations_page(slug: str, invite_form: InviteForm | None = None, status: int = 200):
+    chapter = services.organizer_of(current_user, slug).chapter
+    return render_template(
+        "chapters/organize_invitations.html",
+        chapter=chapter,
         invitations=services.open_invitations(chapter),
         invite_form=invite_form or InviteForm(),
-        confirm_form=ConfirmForm(),
-        report=report.build(chapter.id, request.args),
     ), status
 
 
-@bp.get("/chapters/<slug>/organize")
-def organize(slug: str):
-    return _organize_page(slug)
+@bp.get("/chapters/<slug>/organize/invitations")
+def organize_invitations(slug: str):
+    return _invitations_page(slug)
 
 
 @bp.post("/chapters/<slug>/invitations")
@@ -129,11 +147,42 @@ def invite(slug: str):
     form = InviteForm()
     if form.validate_on_submit():
         with Refusal(form, "email") as refused:
-            services.invite(chapter, email=form.email.data, invited_by=current_user)
+            services.invite(
+                chapter, email=form.email.data, invited_by=current_user, message=form.message.data or ""
+            )
         if not refused:
             flash(f"Invitation sent to {form.email.data}.", "success")
-            return redirect(url_for("chapters.organize", slug=slug))
-    return _organize_page(slug, invite_form=form, status=422)
+            return redirect(url_for("chapters.organize_invitations", slug=slug))
+    return _invitations_page(slug, invite_form=form, status=422)
+
+
+@bp.post("/chapters/<slug>/invitations/<int:invitation_id>/resend")
+def resend_invitation(slug: str, invitation_id: int):
+    chapter = services.organizer_of(current_user, slug).chapter
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invitation = services.invitation_in(chapter, invitation_id)
+    with Refusal() as refused:
+        services.resend_invitation(invitation, sent_by=current_user)
+    if not refused:
+        flash(
+            f"A new invitation with a new link went to {invitation.email}; the old link no longer works.",
+            "success",
+        )
+    return redirect(url_for("chapters.organize_invitations", slug=slug))
+
+
+@bp.post("/chapters/<slug>/invitations/<int:invitation_id>/cancel")
+def cancel_invitation(slug: str, invitation_id: int):
+    chapter = services.organizer_of(current_user, slug).chapter
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    invitation = services.invitation_in(chapter, invitation_id)
+    with Refusal() as refused:
+        services.cancel_invitation(invitation)
+    if not refused:
+        flash(f"The invitation to {invitation.email} is cancelled: its link no longer works.", "info")
+    return redirect(url_for("chapters.organize_invitations", slug=slug))
 
 
 ORGANIZER_ACTIONS = {
@@ -157,10 +206,10 @@ def membership_action(slug: str, member_id: int, action: str):
         act(membership)
     if not refused:
         flash(message.format(name=membership.member.display_name), "success")
-    return redirect(url_for("chapters.organize", slug=slug))
+    return redirect(url_for("chapters.organize_members", slug=slug))
 
 
 def init_app(app: Flask) -> None:
-    from . import roster  # noqa: F401 - the roster import pages, on this blueprint
+    from . import photos, roster  # noqa: F401 - the photo and roster import pages, on this blueprint
 
     app.register_blueprint(bp)
