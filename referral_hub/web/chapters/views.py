@@ -12,6 +12,7 @@ from ...introductions.queries import waiting_for
 from ...ledger import queries
 from ...needs.services import open_needs_for
 from ..accounts.forms import ConfirmForm
+from ..confirmation import confirmation, confirmed
 from ..http import page_arg
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
@@ -92,6 +93,15 @@ def leave(slug: str):
     membership = services.membership_of(current_user, slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return confirmation(
+            title=f"Leave {membership.chapter.name}?",
+            consequence="You will no longer see its needs board or directory, and nobody can introduce "
+            "you there. Your credits and your history stay.",
+            undo="An organizer can re-admit you later.",
+            button="Leave the chapter",
+            cancel_url=url_for("needs.board", slug=slug),
+        )
     with Refusal() as refused:
         services.leave(membership)
     if refused:
@@ -112,6 +122,7 @@ def _organize_page(slug: str, invite_form: InviteForm | None = None, status: int
         roster=services.roster(chapter),
         requests=services.pending_requests(chapter),
         invitations=services.open_invitations(chapter),
+        former_members=services.former_members(chapter),
         invite_form=invite_form or InviteForm(),
         confirm_form=ConfirmForm(),
         report=report.build(chapter.id, request.args),
@@ -141,6 +152,7 @@ ORGANIZER_ACTIONS = {
     "decline": (services.decline, "{name}'s request was declined."),
     "promote": (services.promote, "{name} is now an organizer."),
     "remove": (services.remove, "{name} was removed; their history stays."),
+    "readmit": (services.readmit, "{name} is a member again."),
 }
 
 
@@ -153,6 +165,15 @@ def membership_action(slug: str, member_id: int, action: str):
         abort(400)
     act, message = ORGANIZER_ACTIONS[action]
     membership = services.membership_in(chapter, member_id)
+    if action == "remove" and not confirmed():
+        return confirmation(
+            title=f"Remove {membership.member.display_name} from {chapter.name}?",
+            consequence=f"{membership.member.display_name} will no longer see the chapter or be introduced "
+            "in it. Their credits and history stay.",
+            undo="You can re-admit them from the former members on the organize page.",
+            button="Remove",
+            cancel_url=url_for("chapters.organize", slug=slug),
+        )
     with Refusal() as refused:
         act(membership)
     if not refused:
