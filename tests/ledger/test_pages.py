@@ -347,7 +347,9 @@ def test_an_organizer_sees_the_reported_business_amount_and_reverses_the_bonus(
     assert "Business closed (reported amount 12,500) after introducing Ann and Bob" in html(
         browser.get(f"{LEDGER}?kind=business_closed")
     )
-    response = browser.post(reversal_path(bonus), {"memo": "Amount made up", "confirm": "yes"}, form_page=detail_path(bonus))
+    response = browser.post(
+        reversal_path(bonus), {"memo": "Amount made up", "confirm": "yes"}, form_page=detail_path(bonus)
+    )
     assert response.status_code == 302
     assert queries.balance(chapter, cy) == 0
     assert "Reversed by" in html(browser.get(detail_path(bonus)))
@@ -365,7 +367,9 @@ def test_an_organizer_cannot_reverse_a_transaction_on_their_own_account(browser,
     )
     browser.login(organizer.email)
     for transaction in (reward, taken):
-        response = browser.post(reversal_path(transaction), {"memo": "Mine", "confirm": "yes"}, form_page=LEDGER)
+        response = browser.post(
+            reversal_path(transaction), {"memo": "Mine", "confirm": "yes"}, form_page=LEDGER
+        )
         assert response.status_code == 422 and "on your own account" in html(response)
     assert transaction_count() == 2 and queries.balance(chapter, organizer) == 0
 
