@@ -102,6 +102,12 @@ POLICY_SETTINGS = {
     "repeat_pair_days": (180, 0, 3650, "Days before introducing the same pair earns credit again"),
     "daily_credited_intros": (5, 1, 100, "Credited introductions per introducer per day"),
     "intro_expiry_days": (14, 1, 90, "Days an introduction waits for both answers"),
+    "outcome_prompt_days": (
+        14,
+        1,
+        365,
+        "Days after an introduction completes before its parties are asked by email what came of it",
+    ),
 }
 
 
@@ -120,6 +126,7 @@ class ChapterPolicy(db.Model):
     repeat_pair_days: Mapped[int] = mapped_column(Integer)
     daily_credited_intros: Mapped[int] = mapped_column(Integer)
     intro_expiry_days: Mapped[int] = mapped_column(Integer)
+    outcome_prompt_days: Mapped[int] = mapped_column(Integer)
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
 

@@ -1,13 +1,16 @@
-"""`flask intros expire`: close introductions and needs whose time is up."""
+"""`flask intros`: expire what is past its time; ask the parties what came of their introductions."""
 
 import click
 from flask.cli import AppGroup
 
+from ..clock import utcnow
 from ..database import writes
 from ..extensions import db
 from ..introductions.answering import expire_introductions
+from ..introductions.outcomes import send_outcome_prompts
 from ..needs.services import expire_needs
 from ..relationships.connector_requests import expire_requests
+from ..wording import counted
 
 intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 
@@ -22,3 +25,12 @@ def expire_command() -> None:
     db.session.commit()
     click.echo(f"expired {introductions} introductions and {needs} needs")
     click.echo(f"closed connector requests: {introduced} introduced, {expired} expired and refunded")
+
+
+@intros_cli.command("prompt-outcomes")
+@writes
+def prompt_outcomes_command() -> None:
+    """Ask the parties of completed introductions what came of them, once, after outcome_prompt_days."""
+    sent = send_outcome_prompts(utcnow())
+    db.session.commit()
+    click.echo(f"asked {counted(sent, 'parties')} what came of their introduction")

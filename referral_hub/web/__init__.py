@@ -2,7 +2,7 @@
 
 from flask import Flask
 
-from . import errors, in_app_mail, unit_of_work
+from . import errors, in_app_mail, navigation, unit_of_work
 from .accounts import views as accounts
 from .chapters import views as chapters
 from .introductions import views as introductions
@@ -20,3 +20,4 @@ def init_app(app: Flask) -> None:
         pages.init_app(app)
     unit_of_work.init_app(app)
     in_app_mail.init_app(app)
+    navigation.init_app(app)

@@ -30,6 +30,7 @@ def test_a_chapter_starts_with_the_design_defaults_and_no_policy_row(chapter):
         "repeat_pair_days": 180,
         "daily_credited_intros": 5,
         "intro_expiry_days": 14,
+        "outcome_prompt_days": 14,
     }
     assert db.session.scalar(select(func.count()).select_from(ChapterPolicy)) == 0
 

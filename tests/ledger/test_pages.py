@@ -396,6 +396,7 @@ POLICY_FORM = {
     "repeat_pair_days": "180",
     "daily_credited_intros": "5",
     "intro_expiry_days": "14",
+    "outcome_prompt_days": "14",
 }
 
 

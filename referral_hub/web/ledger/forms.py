@@ -150,6 +150,7 @@ class PolicyForm(FlaskForm):
     repeat_pair_days = _policy_field("repeat_pair_days")
     daily_credited_intros = _policy_field("daily_credited_intros")
     intro_expiry_days = _policy_field("intro_expiry_days")
+    outcome_prompt_days = _policy_field("outcome_prompt_days")
 
     def settings(self) -> dict[str, int]:
         return {name: self[name].data for name in POLICY_SETTINGS}
