@@ -2,6 +2,7 @@
 
 from flask import Flask
 
+from ..ledger.posting import credits
 from . import errors, in_app_mail, navigation, unit_of_work
 from .accounts import views as accounts
 from .chapters import views as chapters
@@ -21,3 +22,4 @@ def init_app(app: Flask) -> None:
     unit_of_work.init_app(app)
     in_app_mail.init_app(app)
     navigation.init_app(app)
+    app.add_template_filter(credits)  # `{{ n|credits }}`: "1 credit", "3 credits"

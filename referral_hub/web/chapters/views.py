@@ -5,15 +5,18 @@ from flask_login import current_user
 
 from ...accounts.models import Member
 from ...chapters import directory, services
+from ...chapters.policy import policy_for
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
-from ...introductions.queries import waiting_for
-from ...ledger import queries
-from ...needs.services import open_needs_for
+from ...introductions import queries as introductions
+from ...ledger import posting, queries
+from ...needs.services import open_needs_for, open_needs_of
+from ...relationships.onboarding import first_steps
 from ..accounts.forms import ConfirmForm
 from ..confirmation import confirmation, confirmed
 from ..http import page_arg
+from ..introductions.forms import OutcomeForm
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from . import report
@@ -31,12 +34,22 @@ def _members_only():
 
 @bp.get("/dashboard")
 def dashboard():
+    memberships = services.memberships_of(current_user)
+    active = [m for m in memberships if m.status.value == "active"]
     return render_template(
         "chapters/dashboard.html",
-        memberships=services.memberships_of(current_user),
+        memberships=memberships,
         balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
-        waiting=waiting_for(current_user),
+        # A need's cost per chapter: the newcomer's main button is "Make an introduction" until they can ask.
+        need_costs={m.chapter_id: policy_for(m.chapter).need_cost for m in active},
+        how_to_earn=posting.HOW_TO_EARN,
+        waiting=introductions.waiting_for(current_user),
+        made=introductions.made_by(current_user),
+        completed=introductions.completed_for(current_user),
+        my_needs=open_needs_of(current_user),
         open_needs=open_needs_for(current_user),
+        first_steps=first_steps(current_user) if active else None,
+        outcome_form=OutcomeForm(formdata=None),
         join_form=JoinRequestForm(),
         confirm_form=ConfirmForm(),
         **dashboard_panel(current_user),
