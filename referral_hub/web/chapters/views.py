@@ -95,7 +95,11 @@ def join(token: str):
         if not form.validate_on_submit():
             abort(400)
         services.accept_invitation(token, current_user)
-        flash(f"Welcome to {invitation.chapter.name}!", "success")
+        flash(
+            f"Welcome to {invitation.chapter.name}! {posting.HOW_TO_EARN} Posting a need costs credits, "
+            "so start by giving: your dashboard lists your first steps.",
+            "success",
+        )
         return redirect(url_for("needs.board", slug=invitation.chapter.slug))
     for_you = current_user.is_authenticated and services.is_addressed_to(invitation, current_user)
     return render_template("chapters/join.html", invitation=invitation, form=form, for_you=for_you)

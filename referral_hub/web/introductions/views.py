@@ -15,9 +15,8 @@ from .forms import AnswerForm, IntroduceForm, OutcomeForm
 bp = Blueprint("introductions", __name__)
 
 
-def _introduce_form(form: IntroduceForm) -> IntroduceForm:
+def _introduce_form(form: IntroduceForm, groups) -> IntroduceForm:
     """Offer the members of each of the introducer's chapters, grouped by chapter."""
-    groups = making.introducible_members(current_user)
     people = [
         SelectChoice(
             other.id,
@@ -39,7 +38,11 @@ def _introduce_form(form: IntroduceForm) -> IntroduceForm:
 @bp.route("/introductions/new", methods=["GET", "POST"])
 @login_required
 def new():
-    form = _introduce_form(IntroduceForm())
+    groups = making.introducible_members(current_user)
+    if not groups:
+        # Nobody to introduce: say what to do instead of offering empty choices.
+        return render_template("introductions/new.html", form=None, need=None)
+    form = _introduce_form(IntroduceForm(), groups)
     need = None
     # The need an introduction answers: `?need=` on the page, or the form's hidden field.
     with Refusal(form) as need_refused:
