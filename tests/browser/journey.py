@@ -82,7 +82,9 @@ class Journey:
         """Someone at their own browser: cookies and storage of their own."""
         # bypass_csp: axe-core is injected as an inline script, which the app's CSP rightly refuses.
         context = self.browser.new_context(
-            base_url=self.live_app.base_url, bypass_csp=True, **VIEWPORTS[self.viewport], **context_options
+            base_url=self.live_app.base_url,
+            **VIEWPORTS[self.viewport],
+            **({"bypass_csp": True} | context_options),
         )
         self.contexts.append(context)
         return Person(self, context.new_page())
