@@ -5,7 +5,7 @@ from flask_login import current_user
 
 from ...accounts.models import Member
 from ...chapters import directory, services
-from ...chapters.policy import policy_for
+from ...chapters.policy import policies_for
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
@@ -41,7 +41,10 @@ def dashboard():
         memberships=memberships,
         balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
         # A need's cost per chapter: the newcomer's main button is "Make an introduction" until they can ask.
-        need_costs={m.chapter_id: policy_for(m.chapter).need_cost for m in active},
+        need_costs={
+            chapter_id: policy.need_cost
+            for chapter_id, policy in policies_for([m.chapter_id for m in active]).items()
+        },
         how_to_earn=posting.HOW_TO_EARN,
         waiting=introductions.waiting_for(current_user),
         made=introductions.made_by(current_user),
