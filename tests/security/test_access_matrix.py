@@ -266,7 +266,8 @@ ROUTES: list[Route] = [
         writes=LOGGED_IN_ROLES,
     ),
     # Chapters ---------------------------------------------------------------------------------------
-    Route("chapters.dashboard", "GET", LOGGED_IN),
+    # The dashboard lists the people you were introduced to with their contact details.
+    Route("chapters.dashboard", "GET", LOGGED_IN, reveals={MEMBER: ("email:pia", "phone:pia")}),
     Route("chapters.members", "GET", CHAPTER_MEMBERS, values=home()),
     Route("chapters.member_profile", "GET", CHAPTER_MEMBERS, values=ids(member_id="pia")),
     Route(
