@@ -110,6 +110,12 @@ POLICY_SETTINGS = {
     "daily_credited_intros": (5, 1, 100, "Credited introductions per introducer per day"),
     "intro_expiry_days": (14, 1, 90, "Days an introduction waits for both answers"),
     "organizers_need_two_factor": (0, 0, 1, "Organizers must sign in with two-factor (1 = yes, 0 = no)"),
+    "outcome_prompt_days": (
+        14,
+        1,
+        365,
+        "Days after an introduction completes before its parties are asked by email what came of it",
+    ),
 }
 
 
@@ -129,6 +135,7 @@ class ChapterPolicy(db.Model):
     daily_credited_intros: Mapped[int] = mapped_column(Integer)
     intro_expiry_days: Mapped[int] = mapped_column(Integer)
     organizers_need_two_factor: Mapped[int] = mapped_column(Integer, server_default="0")
+    outcome_prompt_days: Mapped[int] = mapped_column(Integer)
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
 

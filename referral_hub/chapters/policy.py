@@ -20,6 +20,19 @@ def policy_for(chapter: Chapter) -> ChapterPolicy:
     return db.session.get(ChapterPolicy, chapter.id) or ChapterPolicy.defaults(chapter.id)
 
 
+def policies_for(chapter_ids: list[int]) -> dict[int, ChapterPolicy]:
+    """Each chapter's policy by chapter id, in one query however many chapters (defaults where unset)."""
+    stored = {
+        policy.chapter_id: policy
+        for policy in db.session.scalars(
+            select(ChapterPolicy).where(ChapterPolicy.chapter_id.in_(chapter_ids))
+        )
+    }
+    return {
+        chapter_id: stored.get(chapter_id) or ChapterPolicy.defaults(chapter_id) for chapter_id in chapter_ids
+    }
+
+
 def _check_settings(settings: dict[str, int]) -> None:
     for name, value in settings.items():
         if name not in POLICY_SETTINGS:

@@ -454,6 +454,36 @@ def leave(membership: Membership) -> Membership:
     return _end(membership, MembershipStatus.LEFT)
 
 
+def readmit(membership: Membership) -> Membership:
+    """An organizer undoes a removal or a departure: the member is active again, as a member."""
+    if membership.status not in (MembershipStatus.REMOVED, MembershipStatus.LEFT):
+        raise Conflict("Only a member who left or was removed can be re-admitted.")
+    _move(membership, from_status=membership.status, to_status=MembershipStatus.ACTIVE, now=utcnow())
+    membership.role = Role.MEMBER
+    db.session.flush()
+    events.member_joined.send(membership)
+    return membership
+
+
+FORMER_MEMBERS_SHOWN = 20
+
+
+def former_members(chapter: Chapter) -> list[Membership]:
+    """The latest members who left or were removed, whom an organizer may re-admit."""
+    return list(
+        db.session.scalars(
+            select(Membership)
+            .where(
+                Membership.chapter_id == chapter.id,
+                Membership.status.in_([MembershipStatus.REMOVED, MembershipStatus.LEFT]),
+            )
+            .options(joinedload(Membership.member))
+            .order_by(Membership.ended_at.desc(), Membership.id.desc())
+            .limit(FORMER_MEMBERS_SHOWN)
+        )
+    )
+
+
 def pending_requests(chapter: Chapter) -> list[Membership]:
     return list(
         db.session.scalars(

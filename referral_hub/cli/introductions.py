@@ -1,4 +1,4 @@
-"""`flask intros expire`: close introductions and needs whose time is up."""
+"""`flask intros`: expire what is past its time; ask the parties what came of their introductions."""
 
 import click
 from flask.cli import AppGroup
@@ -6,7 +6,9 @@ from flask.cli import AppGroup
 from ..clock import utcnow
 from ..database import writes
 from ..extensions import db
+from ..introductions.outcomes import send_outcome_prompts
 from ..jobs.schedule import expire
+from ..wording import counted
 
 intros_cli = AppGroup("intros", help="Introductions housekeeping.")
 
@@ -22,3 +24,12 @@ def expire_command() -> None:
         f"closed connector requests: {counts['requests_introduced']} introduced, "
         f"{counts['requests_refunded']} expired and refunded"
     )
+
+
+@intros_cli.command("prompt-outcomes")
+@writes
+def prompt_outcomes_command() -> None:
+    """Ask the parties of completed introductions what came of them, once, after outcome_prompt_days."""
+    sent = send_outcome_prompts(utcnow())
+    db.session.commit()
+    click.echo(f"asked {counted(sent, 'parties')} what came of their introduction")

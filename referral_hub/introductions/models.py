@@ -210,6 +210,8 @@ class Consent(db.Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "consent_decision"), nullable=True)
     answered_at = mapped_column(UTCDateTime, nullable=True)
+    # When this party was emailed "what came of it?" after completion: each party is asked once.
+    outcome_prompted_at = mapped_column(UTCDateTime, nullable=True)
 
     introduction: Mapped[Introduction] = relationship(back_populates="consents")
     member: Mapped[Member] = relationship()

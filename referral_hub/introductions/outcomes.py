@@ -1,20 +1,26 @@
 """What came of a completed introduction, as its parties report it, and the business-closed bonus."""
 
-from sqlalchemy import func, select
+from datetime import datetime
+
+from sqlalchemy import exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
 from ..accounts.models import Member
+from ..chapters.models import POLICY_SETTINGS, ChapterPolicy
 from ..chapters.policy import policy_for
+from ..database import UTCDateTime, seconds_between
 from ..errors import Conflict, Forbidden
 from ..extensions import db
 from ..ledger import posting
 from ..ledger.models import Kind
+from ..mail.services import absolute_url, enqueue
 from . import credits
 from .errors import IntroRefused
-from .models import Introduction, IntroState, Outcome, OutcomeKind
+from .models import Consent, Introduction, IntroState, Outcome, OutcomeKind
 
 MAX_BUSINESS_AMOUNT = 1_000_000_000
+PROMPTS_PER_RUN = 500  # a run's batch; the next run takes the rest
 ALREADY_REPORTED = "You have already told us what came of this introduction."
 
 
@@ -80,3 +86,50 @@ def _record(intro: Introduction, member: Member, kind: OutcomeKind, amount: int 
     except IntegrityError as error:
         raise Conflict(ALREADY_REPORTED) from error
     return outcome
+
+
+def send_outcome_prompts(now: datetime) -> int:
+    """Email each party of a completed introduction that has not said what came of it, once the
+    chapter's `outcome_prompt_days` have passed since completion. Each party is asked once: the
+    consent's `outcome_prompted_at` is set by a conditional UPDATE, so two runs never both send.
+    Returns how many prompts were enqueued."""
+    days = func.coalesce(ChapterPolicy.outcome_prompt_days, POLICY_SETTINGS["outcome_prompt_days"][0])
+    reported = exists().where(
+        Outcome.introduction_id == Consent.introduction_id, Outcome.reported_by_id == Consent.member_id
+    )
+    due = db.session.execute(
+        select(Consent.id, Consent.member_id, Introduction)
+        .join(Introduction, Introduction.id == Consent.introduction_id)
+        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Introduction.chapter_id)
+        .where(
+            Introduction.state == IntroState.COMPLETED,
+            Consent.outcome_prompted_at.is_(None),
+            ~reported,
+            seconds_between(Introduction.completed_at, literal(now, UTCDateTime)) >= days * 86400,
+        )
+        .options(db.joinedload(Introduction.first), db.joinedload(Introduction.second))
+        .order_by(Consent.id)
+        .limit(PROMPTS_PER_RUN)
+    ).all()
+    sent = 0
+    for consent_id, member_id, intro in due:
+        claimed = db.session.execute(
+            update(Consent)
+            .where(Consent.id == consent_id, Consent.outcome_prompted_at.is_(None))
+            .values(outcome_prompted_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        if claimed.rowcount != 1:
+            continue
+        party = intro.first if member_id == intro.first_id else intro.second
+        enqueue(
+            "outcome_prompt",
+            to=party.email,
+            intro=intro,
+            party=party,
+            other=intro.other_party(party.id),
+            link=absolute_url("introductions.detail", intro_id=intro.id) + "#outcome",
+        )
+        sent += 1
+    db.session.flush()
+    return sent

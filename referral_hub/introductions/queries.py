@@ -1,10 +1,13 @@
-"""Reading introductions for pages: one introduction, a member's list, what waits for their answer."""
+"""Reading introductions for pages: one introduction, a member's list, what waits for their answer,
+and the dashboard's follow-through lists."""
 
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 
 from ..accounts.models import Member
+from ..chapters.models import Membership, MembershipStatus, Role
 from ..clock import utcnow
 from ..database import page_of
 from ..errors import NotFound
@@ -13,6 +16,7 @@ from ..needs.models import Need
 from .models import Consent, Introduction, IntroState, Outcome
 
 LIST_PAGE_SIZE = 20
+DASHBOARD_ITEMS = 5  # each dashboard list shows this many, then "see all" on /introductions
 ROLES = ("all", "introducer", "party")
 
 
@@ -30,16 +34,32 @@ def made_for(need: Need) -> int:
     )
 
 
-def intro_for(member: Member, intro_id: int) -> Introduction:
-    """The introduction if the member is its introducer or a party; NotFound for everyone else."""
+def intro_for(member: Member, intro_id: int, *, organizers_too: bool = False) -> Introduction:
+    """The introduction if the member is its introducer or a party (or, with `organizers_too`, an
+    active organizer of its chapter, who may read it); NotFound for everyone else."""
     intro = db.session.scalar(
         select(Introduction)
         .where(Introduction.id == intro_id)
         .options(*with_people(), db.selectinload(Introduction.consents))
     )
-    if intro is None or not intro.involves(member.id):
+    if intro is None:
+        raise NotFound()
+    if not intro.involves(member.id) and not (organizers_too and _organizes(member, intro.chapter_id)):
         raise NotFound()
     return intro
+
+
+def _organizes(member: Member, chapter_id: int) -> bool:
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(
+            Membership.member_id == member.id,
+            Membership.chapter_id == chapter_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Membership.role == Role.ORGANIZER,
+        )
+    )
 
 
 def consent_of(intro: Introduction, member: Member) -> Consent | None:
@@ -89,3 +109,59 @@ def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduc
             .limit(50)
         )
     )
+
+
+def waiting_count(member: Member, *, now: datetime | None = None) -> int:
+    """How many introductions wait for the member's answer (the header's badge): one COUNT."""
+    return db.session.scalar(
+        select(func.count())
+        .select_from(Consent)
+        .join(Introduction, Introduction.id == Consent.introduction_id)
+        .where(
+            Consent.member_id == member.id,
+            Consent.decision.is_(None),
+            Introduction.awaiting_answers(now or utcnow()),
+        )
+    )
+
+
+@dataclass(frozen=True)
+class CompletedForParty:
+    """A completed introduction the member took part in, and what they reported of it, if anything."""
+
+    introduction: Introduction
+    outcome: Outcome | None
+
+    @property
+    def awaits_outcome(self) -> bool:
+        return self.outcome is None
+
+
+def made_by(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[Introduction]:
+    """The latest introductions the member made, with their people, for the dashboard."""
+    return list(
+        db.session.scalars(
+            select(Introduction)
+            .where(Introduction.introducer_id == member.id)
+            .options(*with_people())
+            .order_by(Introduction.created_at.desc(), Introduction.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def completed_for(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[CompletedForParty]:
+    """The member's latest completed introductions as a party, those still waiting for their outcome
+    first, each with the outcome they reported: one query."""
+    as_party = (Introduction.first_id == member.id) | (Introduction.second_id == member.id)
+    rows = db.session.execute(
+        select(Introduction, Outcome)
+        .outerjoin(
+            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member.id)
+        )
+        .where(as_party, Introduction.state == IntroState.COMPLETED)
+        .options(*with_people(), db.joinedload(Introduction.need))
+        .order_by(Outcome.id.is_not(None), Introduction.completed_at.desc(), Introduction.id.desc())
+        .limit(limit)
+    ).all()
+    return [CompletedForParty(intro, outcome) for intro, outcome in rows]

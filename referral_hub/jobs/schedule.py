@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from ..accounts.models import Member
 from ..extensions import db
 from ..introductions.answering import expire_introductions
+from ..introductions.outcomes import send_outcome_prompts
 from ..needs.services import expire_needs
 from ..relationships.connector_requests import expire_requests
 from ..relationships.digest import recipients, send_digest
@@ -101,11 +102,22 @@ def digest(now: datetime) -> dict[str, int]:
     return {"digests": sent}
 
 
+def outcome_prompts(now: datetime) -> dict[str, int]:
+    """Ask each party of an introduction completed `outcome_prompt_days` ago what came of it, once."""
+    return {"prompts": send_outcome_prompts(now)}
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("expire", Schedule("hour"), expire, "expire introductions, needs and connector requests"),
         # Monday 08:00 UTC until chapters have time zones.
         Job("digest", Schedule("week", timedelta(hours=8)), digest, "queue the weekly digest"),
+        Job(
+            "outcome_prompts",
+            Schedule("day", timedelta(hours=9)),
+            outcome_prompts,
+            "ask what came of introductions",
+        ),
     )
 }

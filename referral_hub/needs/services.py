@@ -175,3 +175,16 @@ def open_needs_for(member: Member, *, limit: int = 10) -> list[Need]:
             .limit(limit)
         )
     )
+
+
+def open_needs_of(asker: Member, *, limit: int = 5) -> list[Need]:
+    """The member's own open needs, newest first (for the dashboard's "mark fulfilled")."""
+    return list(
+        db.session.scalars(
+            select(Need)
+            .where(Need.asker_id == asker.id, Need.status == NeedStatus.OPEN)
+            .options(db.joinedload(Need.chapter))
+            .order_by(Need.created_at.desc(), Need.id.desc())
+            .limit(limit)
+        )
+    )

@@ -25,7 +25,9 @@ HALF_LIFE_DAYS = 90
 # The plain labels of a pair's current strength. For scale: a one-to-one adds 3, a completed
 # introduction between the two adds 2, business closed adds 4, a thank-you note adds 1.
 STRONG = 5.0  # e.g. a one-to-one and an introduction to each other this month
-WARM = 2.0  # e.g. one one-to-one in the last seven weeks
+# Below an introduction's own weight (2), so that a pair just introduced reads "warm", not "fading",
+# for its first five weeks; one one-to-one stays warm for three months.
+WARM = 1.5
 FADING = 0.25  # anything weaker is "none": a single note fades below this after six months
 
 HISTORY_LENGTH = 20

@@ -50,13 +50,19 @@ def create_token(member: Member, *, name: str, chapter_slug: str) -> tuple[ApiTo
     return token, secret
 
 
-def revoke_token(member: Member, token_id: int) -> ApiToken:
-    """Revoke one of the member's own tokens; revoking twice keeps the first time."""
+def token_of(member: Member, token_id: int) -> ApiToken:
+    """One of the member's own tokens; NotFound for anyone else's."""
     token = db.session.scalar(
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.member_id == member.id)
     )
     if token is None:
         raise NotFound("You have no such token.")
+    return token
+
+
+def revoke_token(member: Member, token_id: int) -> ApiToken:
+    """Revoke one of the member's own tokens; revoking twice keeps the first time."""
+    token = token_of(member, token_id)
     db.session.execute(
         update(ApiToken)
         .where(ApiToken.id == token.id, ApiToken.revoked_at.is_(None))

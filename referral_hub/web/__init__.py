@@ -2,7 +2,8 @@
 
 from flask import Flask
 
-from . import errors, in_app_mail, metrics, unit_of_work
+from ..ledger.posting import credits
+from . import errors, in_app_mail, metrics, navigation, unit_of_work
 from .accounts import data as _account_data  # noqa: F401 - its pages join the accounts blueprint
 from .accounts import views as accounts
 from .chapters import views as chapters
@@ -22,3 +23,5 @@ def init_app(app: Flask) -> None:
     metrics.init_app(app)
     unit_of_work.init_app(app)
     in_app_mail.init_app(app)
+    navigation.init_app(app)
+    app.add_template_filter(credits)  # `{{ n|credits }}`: "1 credit", "3 credits"

@@ -4,6 +4,7 @@ import pytest
 
 from referral_hub.accounts import services
 from referral_hub.extensions import db
+from referral_hub.web.accounts.forms import WEB_ADDRESS
 from tests.factories import MemberFactory
 
 PROFILE = {
@@ -52,8 +53,9 @@ def test_profile_form_saves_the_profile(browser):
         ("ideal_referral", "i" * 301, "Field cannot be longer than 300 characters."),
         ("phone", "1" * 41, "Field cannot be longer than 40 characters."),
         ("bio", "b" * 1001, "Field cannot be longer than 1000 characters."),
-        ("website", "able.example", "Enter a full address, starting with https://"),
-        ("website", "javascript:alert(1)", "Enter a full address, starting with https://"),
+        ("website", "not a website", WEB_ADDRESS),
+        ("website", "javascript:alert(1)", WEB_ADDRESS),
+        ("website", "ftp://files.example.org", WEB_ADDRESS),
     ],
 )
 def test_an_invalid_profile_field_re_renders_with_its_message_and_saves_nothing(
@@ -63,9 +65,26 @@ def test_an_invalid_profile_field_re_renders_with_its_message_and_saves_nothing(
     browser.login("ann@example.org")
     response = browser.post("/profile", PROFILE | {field: value})
     assert response.status_code == 422
-    assert message in response.get_data(as_text=True)
+    assert response.get_data(as_text=True).count(message) == 1, "the message is printed once"
     db.session.refresh(member)
     assert (member.display_name, member.headline) == ("Ann Before", "Before")
+
+
+def test_a_website_without_a_scheme_is_saved_with_https(browser):
+    member = MemberFactory(email="ann@example.org")
+    browser.login("ann@example.org")
+    assert browser.post("/profile", PROFILE | {"website": "able.example.org/about"}).status_code == 302
+    db.session.refresh(member)
+    assert member.website == "https://able.example.org/about"
+
+
+def test_the_digest_choice_is_a_fieldset_with_each_label_beside_its_button(browser):
+    MemberFactory(email="ann@example.org")
+    browser.login("ann@example.org")
+    page = browser.get("/profile").get_data(as_text=True)
+    fieldset = page.split('<fieldset class="field choices">')[1].split("</fieldset>")[0]
+    assert "<legend>Weekly digest email</legend>" in fieldset and "<ul" not in fieldset
+    assert fieldset.count('<div class="choice"><input') == 2
 
 
 def test_markup_typed_into_the_profile_is_shown_escaped(browser):

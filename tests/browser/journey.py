@@ -23,8 +23,15 @@ CHROMIUM_ARGS = [
 
 VIEWPORTS = {
     "desktop": {"viewport": {"width": 1280, "height": 800}},
-    "phone": {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True},
+    "phone": {"viewport": {"width": 360, "height": 780}, "is_mobile": True, "has_touch": True},
 }
+
+# axe-core's rules, run on the page as it is; every violation, whatever its impact, with where it is.
+AXE_VIOLATIONS = """async () => {
+  const result = await axe.run(document, {resultTypes: ['violations']});
+  const where = v => v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(', ');
+  return result.violations.map(v => `${v.id} (${v.impact}): ${where(v)}`);
+}"""
 
 # Every visible field a person can fill or choose must have a name a screen reader can say: a
 # <label> (by `for` or wrapped around it), aria-label, or aria-labelledby pointing at text.
@@ -65,15 +72,19 @@ class Journey:
     """One test's walk through the app at one viewport: the people in it, the checks every page gets,
     and the page it ended on."""
 
-    def __init__(self, browser: Browser, live_app, inbox, viewport: str):
+    def __init__(self, browser: Browser, live_app, inbox, viewport: str, axe: Path):
         self.browser, self.live_app, self.inbox, self.viewport = browser, live_app, inbox, viewport
+        self.axe = axe
         self.contexts = []
         self.last_page: Page | None = None
 
     def person(self, **context_options) -> "Person":
         """Someone at their own browser: cookies and storage of their own."""
+        # bypass_csp: axe-core is injected as an inline script, which the app's CSP rightly refuses.
         context = self.browser.new_context(
-            base_url=self.live_app.base_url, **VIEWPORTS[self.viewport], **context_options
+            base_url=self.live_app.base_url,
+            **VIEWPORTS[self.viewport],
+            **({"bypass_csp": True} | context_options),
         )
         self.contexts.append(context)
         return Person(self, context.new_page())
@@ -84,6 +95,9 @@ class Journey:
         path = page.url.removeprefix(self.live_app.base_url)
         unlabelled = page.evaluate(UNLABELLED_FIELDS)
         assert not unlabelled, f"{path}: form fields without an accessible label: {unlabelled}"
+        page.add_script_tag(path=self.axe)
+        violations = page.evaluate(AXE_VIOLATIONS)
+        assert not violations, f"{path} at {self.viewport}: axe-core finds {violations}"
         if self.viewport == "phone":
             width = VIEWPORTS["phone"]["viewport"]["width"]
             overflow = page.evaluate(OVERFLOW, width)

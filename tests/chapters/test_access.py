@@ -30,7 +30,7 @@ def memberships_snapshot(chapter) -> list[tuple]:
 
 
 def post_action(browser, path: str):
-    return browser.post(path, {"email": "guest@example.org"}, form_page="/dashboard")
+    return browser.post(path, {"email": "guest@example.org", "confirm": "yes"}, form_page="/dashboard")
 
 
 @pytest.mark.parametrize("path", PAGES)

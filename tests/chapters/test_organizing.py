@@ -185,7 +185,7 @@ def test_an_organizer_promotes_and_removes_members(browser, chapter):
     removed = MembershipFactory(chapter=chapter).member
     browser.login("org@example.org")
     browser.post(f"/chapters/riverside/members/{promoted.id}/promote", form_page=ORGANIZE)
-    browser.post(f"/chapters/riverside/members/{removed.id}/remove", form_page=ORGANIZE)
+    browser.post(f"/chapters/riverside/members/{removed.id}/remove", {"confirm": "yes"}, form_page=ORGANIZE)
     assert status_of(chapter, promoted.id) == (MembershipStatus.ACTIVE, Role.ORGANIZER)
     assert status_of(chapter, removed.id)[0] is MembershipStatus.REMOVED
     page = browser.get(MEMBERS).get_data(as_text=True)
@@ -193,22 +193,52 @@ def test_an_organizer_promotes_and_removes_members(browser, chapter):
     assert removed.email not in page.split("Everyone in the chapter")[1], "a removed member leaves the roster"
 
 
+def test_removing_asks_first_and_an_organizer_readmits_the_former_member(browser, chapter):
+    removed = MembershipFactory(chapter=chapter, member__display_name="Rita Removed").member
+    browser.login("org@example.org")
+    path = f"/chapters/riverside/members/{removed.id}/remove"
+    asked = browser.post(path, form_page=ORGANIZE)
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Remove Rita Removed from Riverside?" in page and "re-admit" in page
+    assert status_of(chapter, removed.id)[0] is MembershipStatus.ACTIVE
+    browser.post(path, {"confirm": "yes"}, form_page=ORGANIZE)
+    assert status_of(chapter, removed.id)[0] is MembershipStatus.REMOVED
+    former = browser.get(ORGANIZE).get_data(as_text=True).split('id="former-heading"')[1]
+    assert "Rita Removed" in former and "Re-admit Rita Removed" in former
+    browser.post(f"/chapters/riverside/members/{removed.id}/readmit", form_page=ORGANIZE)
+    assert status_of(chapter, removed.id) == (MembershipStatus.ACTIVE, Role.MEMBER)
+    assert "Rita Removed is a member again." in browser.get(ORGANIZE).get_data(as_text=True)
+
+
+def test_an_active_member_cannot_be_readmitted(browser, chapter):
+    member = MembershipFactory(chapter=chapter).member
+    browser.login("org@example.org")
+    browser.post(f"/chapters/riverside/members/{member.id}/readmit", form_page=ORGANIZE)
+    assert "Only a member who left or was removed" in browser.get(ORGANIZE).get_data(as_text=True)
+    assert status_of(chapter, member.id) == (MembershipStatus.ACTIVE, Role.MEMBER)
+
+
 def test_the_last_organizer_is_told_why_they_cannot_leave(browser, chapter):
     organizer_id = db.session.scalar(select(Membership.member_id).filter_by(chapter_id=chapter.id))
     browser.login("org@example.org")
-    response = browser.post("/chapters/riverside/leave", form_page=ORGANIZE)
+    response = browser.post("/chapters/riverside/leave", {"confirm": "yes"}, form_page=ORGANIZE)
     assert response.status_code == 302
     follow = browser.get(response.headers["Location"]).get_data(as_text=True)
     assert "A chapter needs at least one organizer" in follow
     assert status_of(chapter, organizer_id) == (MembershipStatus.ACTIVE, Role.ORGANIZER)
-    browser.post(f"/chapters/riverside/members/{organizer_id}/remove", form_page=ORGANIZE)
+    browser.post(f"/chapters/riverside/members/{organizer_id}/remove", {"confirm": "yes"}, form_page=ORGANIZE)
     assert status_of(chapter, organizer_id) == (MembershipStatus.ACTIVE, Role.ORGANIZER)
 
 
 def test_a_member_leaves_a_chapter(browser, chapter):
     member = MembershipFactory(chapter=chapter, member__email="member@example.org").member
     browser.login("member@example.org")
-    response = browser.post("/chapters/riverside/leave", form_page="/dashboard")
+    asked = browser.post("/chapters/riverside/leave", form_page="/dashboard")
+    page = asked.get_data(as_text=True)
+    assert asked.status_code == 200 and "Leave Riverside?" in page
+    assert 'name="confirm" value="yes"' in page and 'action="/chapters/riverside/leave"' in page
+    assert status_of(chapter, member.id)[0] is MembershipStatus.ACTIVE, "asking changes nothing"
+    response = browser.post("/chapters/riverside/leave", {"confirm": "yes"}, form_page="/dashboard")
     assert response.status_code == 302 and response.headers["Location"] == "/dashboard"
     assert status_of(chapter, member.id)[0] is MembershipStatus.LEFT
     assert "You left Riverside." in browser.get("/dashboard").get_data(as_text=True)

@@ -31,6 +31,7 @@ def test_a_chapter_starts_with_the_design_defaults_and_no_policy_row(chapter):
         "daily_credited_intros": 5,
         "intro_expiry_days": 14,
         "organizers_need_two_factor": 0,
+        "outcome_prompt_days": 14,
     }
     assert db.session.scalar(select(func.count()).select_from(ChapterPolicy)) == 0
 

@@ -42,7 +42,9 @@ def test_two_organizers_leaving_at_once_leave_one_organizer(app, committed):
     chapter_id, _, browsers, tokens = two_organizers(app)
     answers = race(
         *(
-            partial(browser.client.post, "/chapters/riverside/leave", data={"csrf_token": token})
+            partial(
+                browser.client.post, "/chapters/riverside/leave", data={"csrf_token": token, "confirm": "yes"}
+            )
             for browser, token in zip(browsers, tokens, strict=True)
         )
     )
@@ -56,12 +58,12 @@ def test_two_organizers_removing_each_other_at_once_leave_one_organizer(app, com
         partial(
             browsers[0].client.post,
             f"/chapters/riverside/members/{second}/remove",
-            data={"csrf_token": tokens[0]},
+            data={"csrf_token": tokens[0], "confirm": "yes"},
         ),
         partial(
             browsers[1].client.post,
             f"/chapters/riverside/members/{first}/remove",
-            data={"csrf_token": tokens[1]},
+            data={"csrf_token": tokens[1], "confirm": "yes"},
         ),
     )
     assert all(answer.status_code in (302, 403, 404) for answer in answers)

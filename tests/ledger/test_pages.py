@@ -294,7 +294,13 @@ def detail_path(transaction) -> str:
 def test_an_organizer_reverses_a_transaction_with_a_memo(browser, chapter, organizer, ann):
     reward = give(chapter, ann, 3)
     browser.login(organizer.email)
-    response = browser.post(reversal_path(reward), {"memo": "Duplicate intro"}, form_page=detail_path(reward))
+    asked = browser.post(reversal_path(reward), {"memo": "Duplicate intro"}, form_page=detail_path(reward))
+    assert asked.status_code == 200 and "Reverse transaction" in html(asked)
+    assert 'name="confirm" value="yes"' in html(asked) and 'value="Duplicate intro"' in html(asked)
+    assert queries.balance(chapter, ann) == 3 and transaction_count() == 1, "asking writes nothing"
+    response = browser.post(
+        reversal_path(reward), {"memo": "Duplicate intro", "confirm": "yes"}, form_page=detail_path(reward)
+    )
     assert response.status_code == 302
     assert queries.balance(chapter, ann) == 0
     assert "Reversed by" in html(browser.get(detail_path(reward)))
@@ -314,7 +320,9 @@ def test_reversing_a_reversed_transaction_says_so_and_writes_nothing(browser, ch
     form_page = html(browser.get(detail_path(reward)))
     organizing.reverse(reward, memo="First", caused_by=organizer)
     token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', form_page).group(1)
-    response = browser.client.post(reversal_path(reward), data={"memo": "Second", "csrf_token": token})
+    response = browser.client.post(
+        reversal_path(reward), data={"memo": "Second", "csrf_token": token, "confirm": "yes"}
+    )
     assert response.status_code == 422
     assert f"#{reward.id} was already reversed" in html(response)
     assert transaction_count() == 2
@@ -323,7 +331,7 @@ def test_reversing_a_reversed_transaction_says_so_and_writes_nothing(browser, ch
 def test_reversing_a_reversal_is_refused(browser, chapter, organizer, ann):
     reversal = organizing.reverse(give(chapter, ann, 3), memo="First", caused_by=organizer)
     browser.login(organizer.email)
-    response = browser.post(reversal_path(reversal), {"memo": "Undo"}, form_page=LEDGER)
+    response = browser.post(reversal_path(reversal), {"memo": "Undo", "confirm": "yes"}, form_page=LEDGER)
     assert response.status_code == 422 and "cannot itself be reversed" in html(response)
     assert transaction_count() == 2
 
@@ -339,7 +347,9 @@ def test_an_organizer_sees_the_reported_business_amount_and_reverses_the_bonus(
     assert "Business closed (reported amount 12,500) after introducing Ann and Bob" in html(
         browser.get(f"{LEDGER}?kind=business_closed")
     )
-    response = browser.post(reversal_path(bonus), {"memo": "Amount made up"}, form_page=detail_path(bonus))
+    response = browser.post(
+        reversal_path(bonus), {"memo": "Amount made up", "confirm": "yes"}, form_page=detail_path(bonus)
+    )
     assert response.status_code == 302
     assert queries.balance(chapter, cy) == 0
     assert "Reversed by" in html(browser.get(detail_path(bonus)))
@@ -357,7 +367,9 @@ def test_an_organizer_cannot_reverse_a_transaction_on_their_own_account(browser,
     )
     browser.login(organizer.email)
     for transaction in (reward, taken):
-        response = browser.post(reversal_path(transaction), {"memo": "Mine"}, form_page=LEDGER)
+        response = browser.post(
+            reversal_path(transaction), {"memo": "Mine", "confirm": "yes"}, form_page=LEDGER
+        )
         assert response.status_code == 422 and "on your own account" in html(response)
     assert transaction_count() == 2 and queries.balance(chapter, organizer) == 0
 
@@ -367,7 +379,7 @@ def test_a_transaction_of_another_chapter_is_not_found_here(browser, chapter, or
     foreign = give(elsewhere, MembershipFactory(chapter=elsewhere).member, 3)
     browser.login(organizer.email)
     assert browser.get(detail_path(foreign)).status_code == 404
-    response = browser.post(reversal_path(foreign), {"memo": "Not mine"}, form_page=LEDGER)
+    response = browser.post(reversal_path(foreign), {"memo": "Not mine", "confirm": "yes"}, form_page=LEDGER)
     assert response.status_code == 404 and "no such transaction" in html(response)
     assert transaction_count() == 1
 
@@ -385,6 +397,7 @@ POLICY_FORM = {
     "daily_credited_intros": "5",
     "intro_expiry_days": "14",
     "organizers_need_two_factor": "0",
+    "outcome_prompt_days": "14",
 }
 
 

@@ -86,6 +86,21 @@ def test_the_asker_marks_a_need_fulfilled_and_others_cannot(browser, member, cli
     other_need = NeedFactory(chapter=member.chapter)
     page = browser.get(f"/needs/{other_need.id}").get_data(as_text=True)
     assert "Introduce someone" in page and "Mark fulfilled" not in page
-    browser.post(f"/needs/{other_need.id}/close", form_page=f"/needs/{other_need.id}")
+    browser.post(f"/needs/{other_need.id}/close", {"confirm": "yes"}, form_page=f"/needs/{other_need.id}")
     db.session.refresh(other_need)
     assert other_need.status is NeedStatus.OPEN
+
+
+def test_closing_a_need_asks_first_and_acts_only_on_confirm(browser, member):
+    need = NeedFactory(chapter=member.chapter, asker=member.member, title="A caterer for 40")
+    path = f"/needs/{need.id}/close"
+    asked = browser.post(path, form_page=f"/needs/{need.id}")
+    assert asked.status_code == 200 and "Close “A caterer for 40”?" in asked.get_data(as_text=True)
+    db.session.refresh(need)
+    assert need.status is NeedStatus.OPEN
+    assert browser.post(path, {"confirm": "no"}, form_page=f"/needs/{need.id}").status_code == 200
+    db.session.refresh(need)
+    assert need.status is NeedStatus.OPEN, "only confirm=yes acts"
+    assert browser.post(path, {"confirm": "yes"}, form_page=f"/needs/{need.id}").status_code == 302
+    db.session.refresh(need)
+    assert need.status is NeedStatus.CLOSED

@@ -78,8 +78,9 @@ def test_the_strength_kept_current_equals_the_sum_over_every_interaction(chapter
         (None, "none"),
         (0.2, "none"),
         (0.25, "fading"),
-        (1.99, "fading"),
-        (2.0, "warm"),
+        (1.49, "fading"),
+        (1.5, "warm"),
+        (1.9999, "warm"),  # a pair introduced a moment ago
         (4.9, "warm"),
         (5.0, "strong"),
     ],

@@ -78,7 +78,10 @@ def test_revoking_a_token_stops_it_at_once(browser, client, riverside):
     browser.login("olga@example.org")
     secret = created_secret(browser.post(TOKENS, {"name": "Sheet", "chapter": "riverside"}))
     token_id = db.session.scalar(select(ApiToken.id))
-    response = browser.post(f"{TOKENS}/{token_id}/revoke", form_page=TOKENS)
+    asked = browser.post(f"{TOKENS}/{token_id}/revoke", form_page=TOKENS)
+    assert asked.status_code == 200 and "Revoke the token “Sheet”?" in asked.get_data(as_text=True)
+    assert client.get("/api/v1/chapters", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
+    response = browser.post(f"{TOKENS}/{token_id}/revoke", {"confirm": "yes"}, form_page=TOKENS)
     assert response.status_code == 302
     assert "revoked" in browser.get(TOKENS).get_data(as_text=True)
     assert client.get("/api/v1/chapters", headers={"Authorization": f"Bearer {secret}"}).status_code == 401
@@ -87,7 +90,9 @@ def test_revoking_a_token_stops_it_at_once(browser, client, riverside):
 def test_nobody_revokes_someone_elses_token(browser, riverside, token):
     token_id = db.session.scalar(select(ApiToken.id))
     browser.login("hal@example.org")
-    assert browser.post(f"{TOKENS}/{token_id}/revoke", form_page=TOKENS).status_code == 404
+    assert (
+        browser.post(f"{TOKENS}/{token_id}/revoke", {"confirm": "yes"}, form_page=TOKENS).status_code == 404
+    )
     db.session.expire_all()
     assert db.session.get(ApiToken, token_id).revoked_at is None
 

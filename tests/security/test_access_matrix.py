@@ -364,7 +364,8 @@ ROUTES: list[Route] = [
     # Only Pia has a photo: each role removes its own, which it does not have.
     Route("accounts.remove_photo", "POST", answers(LOGIN, 302, 302, 302, 302), form=fixed()),
     # Chapters ---------------------------------------------------------------------------------------
-    Route("chapters.dashboard", "GET", LOGGED_IN),
+    # The dashboard lists the people you were introduced to with their contact details.
+    Route("chapters.dashboard", "GET", LOGGED_IN, reveals={MEMBER: ("email:pia", "phone:pia")}),
     Route("chapters.members", "GET", CHAPTER_MEMBERS, values=home()),
     Route("chapters.member_profile", "GET", CHAPTER_MEMBERS, values=ids(member_id="pia")),
     Route(
@@ -400,7 +401,7 @@ ROUTES: list[Route] = [
         "POST",
         answers(LOGIN, 404, 302, 404, 302),  # the chapter's only organizer is told she cannot leave
         values=home(),
-        form=fixed(),
+        form=fixed(confirm="yes"),
         writes=frozenset({MEMBER}),
     ),
     Route("chapters.organize", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
@@ -459,7 +460,7 @@ ROUTES: list[Route] = [
         "POST",
         answers(LOGIN, 404, 302, 404, 302),  # Mia asked; the organizer is told only the asker closes it
         values=lambda world: {"need_id": world.ids["need"], "action": "close"},
-        form=fixed(),
+        form=fixed(confirm="yes"),
         writes=frozenset({MEMBER}),
     ),
     # Introductions ----------------------------------------------------------------------------------
@@ -581,7 +582,7 @@ ROUTES: list[Route] = [
         "POST",
         answers(LOGIN, 404, 403, 404, 302),
         values=home(transaction_id="transaction"),
-        form=fixed(memo="Granted by mistake"),
+        form=fixed(memo="Granted by mistake", confirm="yes"),
         writes=THE_ORGANIZER,
         organizer_page=True,
     ),
@@ -590,7 +591,7 @@ ROUTES: list[Route] = [
         "POST",
         answers(LOGIN, 403, 404, 404, 404),
         values=lambda world: {"slug": FAR, "transaction_id": world.ids["transaction"]},
-        form=fixed(memo="Granted by mistake"),
+        form=fixed(memo="Granted by mistake", confirm="yes"),
         case="through another chapter's slug",
     ),
     Route("ledger.policy", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
@@ -717,7 +718,7 @@ ROUTES: list[Route] = [
         "POST",
         answers(LOGIN, 404, 404, 404, 302),
         values=ids(token_id="token"),
-        form=fixed(),
+        form=fixed(confirm="yes"),
         writes=THE_ORGANIZER,
     ),
     Route("chapters.roster_import", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),

@@ -1,9 +1,11 @@
 """Forms for accounts and profiles; each field says what it accepts."""
 
+import re
+
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
-from wtforms.validators import URL, AnyOf, DataRequired, Email, Length, Optional, Regexp, ValidationError
+from wtforms.validators import URL, AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 from ...accounts.photos import MAX_PHOTO_BYTES, TOO_LARGE
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
@@ -75,6 +77,27 @@ class ConfirmForm(FlaskForm):
     """A button alone: email links act only on POST, never on GET."""
 
 
+WEB_ADDRESS = "Enter a web address such as example.com or https://example.com."
+
+
+def _with_scheme(value: str | None) -> str | None:
+    """`example.com` means `https://example.com`: members type addresses as they say them."""
+    value = (value or "").strip()
+    if value and not re.match(r"^[a-z][a-z0-9+.-]*://", value, re.IGNORECASE):
+        return f"https://{value}"
+    return value
+
+
+def _web_address(_form, field) -> None:
+    """One message for any address that is not a web page's (http or https, with a host)."""
+    try:
+        URL(message=WEB_ADDRESS)(_form, field)
+    except ValidationError:
+        raise ValidationError(WEB_ADDRESS) from None
+    if not re.match(r"^https?://", field.data, re.IGNORECASE):
+        raise ValidationError(WEB_ADDRESS)
+
+
 class ProfileForm(FlaskForm):
     display_name = _display_name()
     headline = StringField(
@@ -96,12 +119,9 @@ class ProfileForm(FlaskForm):
     city = StringField("City", validators=[Optional(), Length(max=80)])
     website = URLField(
         "Website",
-        validators=[
-            Optional(),
-            Length(max=200),
-            Regexp(r"^https?://", message="Enter a full address, starting with https://"),
-            URL(message="Enter a full address, starting with https://"),
-        ],
+        filters=[_with_scheme],
+        validators=[Optional(), Length(max=200), _web_address],
+        description="For example example.com or https://example.com/about.",
     )
     phone = StringField(
         "Phone (private: shared only after an introduction both sides accept)",

@@ -5,14 +5,18 @@ from flask_login import current_user
 
 from ...accounts.models import Member
 from ...chapters import directory, services
+from ...chapters.policy import policies_for
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
-from ...introductions.queries import waiting_for
-from ...ledger import queries
-from ...needs.services import open_needs_for
+from ...introductions import queries as introductions
+from ...ledger import posting, queries
+from ...needs.services import open_needs_for, open_needs_of
+from ...relationships.onboarding import first_steps
 from ..accounts.forms import ConfirmForm
+from ..confirmation import confirmation, confirmed
 from ..http import page_arg
+from ..introductions.forms import OutcomeForm
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from . import report
@@ -30,12 +34,25 @@ def _members_only():
 
 @bp.get("/dashboard")
 def dashboard():
+    memberships = services.memberships_of(current_user)
+    active = [m for m in memberships if m.status.value == "active"]
     return render_template(
         "chapters/dashboard.html",
-        memberships=services.memberships_of(current_user),
+        memberships=memberships,
         balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
-        waiting=waiting_for(current_user),
+        # A need's cost per chapter: the newcomer's main button is "Make an introduction" until they can ask.
+        need_costs={
+            chapter_id: policy.need_cost
+            for chapter_id, policy in policies_for([m.chapter_id for m in active]).items()
+        },
+        how_to_earn=posting.HOW_TO_EARN,
+        waiting=introductions.waiting_for(current_user),
+        made=introductions.made_by(current_user),
+        completed=introductions.completed_for(current_user),
+        my_needs=open_needs_of(current_user),
         open_needs=open_needs_for(current_user),
+        first_steps=first_steps(current_user) if active else None,
+        outcome_form=OutcomeForm(formdata=None),
         join_form=JoinRequestForm(),
         confirm_form=ConfirmForm(),
         **dashboard_panel(current_user),
@@ -81,7 +98,11 @@ def join(token: str):
         if not form.validate_on_submit():
             abort(400)
         services.accept_invitation(token, current_user)
-        flash(f"Welcome to {invitation.chapter.name}!", "success")
+        flash(
+            f"Welcome to {invitation.chapter.name}! {posting.HOW_TO_EARN} Posting a need costs credits, "
+            "so start by giving: your dashboard lists your first steps.",
+            "success",
+        )
         return redirect(url_for("needs.board", slug=invitation.chapter.slug))
     for_you = current_user.is_authenticated and services.is_addressed_to(invitation, current_user)
     return render_template("chapters/join.html", invitation=invitation, form=form, for_you=for_you)
@@ -92,6 +113,15 @@ def leave(slug: str):
     membership = services.membership_of(current_user, slug)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        return confirmation(
+            title=f"Leave {membership.chapter.name}?",
+            consequence="You will no longer see its needs board or directory, and nobody can introduce "
+            "you there. Your credits and your history stay.",
+            undo="An organizer can re-admit you later.",
+            button="Leave the chapter",
+            cancel_url=url_for("needs.board", slug=slug),
+        )
     with Refusal() as refused:
         services.leave(membership)
     if refused:
@@ -122,6 +152,7 @@ def organize_members(slug: str):
         chapter=chapter,
         roster=services.roster(chapter),
         requests=services.pending_requests(chapter),
+        former_members=services.former_members(chapter),
         table=report.member_table(chapter.id, request.args),
     )
 
@@ -190,6 +221,7 @@ ORGANIZER_ACTIONS = {
     "decline": (services.decline, "{name}'s request was declined."),
     "promote": (services.promote, "{name} is now an organizer."),
     "remove": (services.remove, "{name} was removed; their history stays."),
+    "readmit": (services.readmit, "{name} is a member again."),
 }
 
 
@@ -202,6 +234,15 @@ def membership_action(slug: str, member_id: int, action: str):
         abort(400)
     act, message = ORGANIZER_ACTIONS[action]
     membership = services.membership_in(chapter, member_id)
+    if action == "remove" and not confirmed():
+        return confirmation(
+            title=f"Remove {membership.member.display_name} from {chapter.name}?",
+            consequence=f"{membership.member.display_name} will no longer see the chapter or be introduced "
+            "in it. Their credits and history stay.",
+            undo="You can re-admit them from the former members on the organize page.",
+            button="Remove",
+            cancel_url=url_for("chapters.organize", slug=slug),
+        )
     with Refusal() as refused:
         act(membership)
     if not refused:

@@ -15,9 +15,8 @@ from .forms import AnswerForm, IntroduceForm, OutcomeForm
 bp = Blueprint("introductions", __name__)
 
 
-def _introduce_form(form: IntroduceForm) -> IntroduceForm:
+def _introduce_form(form: IntroduceForm, groups) -> IntroduceForm:
     """Offer the members of each of the introducer's chapters, grouped by chapter."""
-    groups = making.introducible_members(current_user)
     people = [
         SelectChoice(
             other.id,
@@ -39,7 +38,11 @@ def _introduce_form(form: IntroduceForm) -> IntroduceForm:
 @bp.route("/introductions/new", methods=["GET", "POST"])
 @login_required
 def new():
-    form = _introduce_form(IntroduceForm())
+    groups = making.introducible_members(current_user)
+    if not groups:
+        # Nobody to introduce: say what to do instead of offering empty choices.
+        return render_template("introductions/new.html", form=None, need=None)
+    form = _introduce_form(IntroduceForm(), groups)
     need = None
     # The need an introduction answers: `?need=` on the page, or the form's hidden field.
     with Refusal(form) as need_refused:
@@ -98,15 +101,22 @@ def index():
 @bp.get("/introductions/<int:intro_id>")
 @login_required
 def detail(intro_id: int):
-    intro = queries.intro_for(current_user, intro_id)
+    # An organizer of the chapter reads it too (no contact details, no buttons): DESIGN's counts, in person.
+    intro = queries.intro_for(current_user, intro_id, organizers_too=True)
     consent = queries.consent_of(intro, current_user)
+    outcomes_reported = queries.outcomes_of(intro)
+    mine = next((o for o in outcomes_reported if o.reported_by_id == current_user.id), None)
     return render_template(
         "introductions/detail.html",
         intro=intro,
         consent=consent,
+        as_organizer=not intro.involves(current_user.id),
         answer_form=AnswerForm(),
         outcome_form=OutcomeForm(),
-        outcomes=queries.outcomes_of(intro),
+        outcomes=outcomes_reported,
+        offer_fulfilment=mine is not None
+        and mine.kind is OutcomeKind.BUSINESS_CLOSED
+        and _offers_fulfilment(intro),
     )
 
 
@@ -151,11 +161,24 @@ def outcome(intro_id: int):
     if not form.validate_on_submit():
         flash(" ".join(e for errors in form.errors.values() for e in errors) or "Check the form.", "error")
     else:
+        kind = OutcomeKind(form.kind.data)
         with Refusal() as refused:
-            outcomes.report_outcome(intro, current_user, OutcomeKind(form.kind.data), form.amount.data)
+            outcomes.report_outcome(intro, current_user, kind, form.amount.data)
         if not refused:
             flash("Thank you: your outcome is recorded.", "success")
+            if kind is OutcomeKind.BUSINESS_CLOSED and _offers_fulfilment(intro):
+                flash(
+                    f"Business closed: if your need “{intro.need.title}” is met, mark it fulfilled.", "info"
+                )
+    # The dashboard reports outcomes in place; it is the only other page a report comes back to.
+    if request.args.get("back") == "dashboard":
+        return redirect(url_for("chapters.dashboard") + f"#completed-{intro_id}")
     return redirect(url_for("introductions.detail", intro_id=intro_id))
+
+
+def _offers_fulfilment(intro) -> bool:
+    """The introduction answered the current member's own need, which is still open."""
+    return intro.need is not None and intro.need.is_open and intro.need.asker_id == current_user.id
 
 
 @bp.route("/i/<token>", methods=["GET", "POST"])

@@ -151,6 +151,7 @@ class PolicyForm(FlaskForm):
     daily_credited_intros = _policy_field("daily_credited_intros")
     intro_expiry_days = _policy_field("intro_expiry_days")
     organizers_need_two_factor = _policy_field("organizers_need_two_factor")
+    outcome_prompt_days = _policy_field("outcome_prompt_days")
 
     def settings(self) -> dict[str, int]:
         return {name: self[name].data for name in POLICY_SETTINGS}

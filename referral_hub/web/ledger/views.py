@@ -9,6 +9,7 @@ from ...chapters.policy import policy_for, policy_history, update_policy
 from ...extensions import login_manager
 from ...ledger import organizing, posting, queries, verify
 from ...ledger.models import Kind, LedgerTransaction
+from ..confirmation import confirmation, confirmed
 from ..http import page_arg
 from ..refusals import Refusal
 from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
@@ -144,6 +145,14 @@ def reversal(slug: str, transaction_id: int):
     original = queries.transaction_in(chapter, transaction_id)
     form = ReversalForm()
     if form.validate_on_submit():
+        if not confirmed():
+            return confirmation(
+                title=f"Reverse transaction #{original.id}?",
+                consequence=f"The opposite entries of “{original.memo}” are posted, with your memo "
+                f"“{form.memo.data}”. Nothing is deleted, and a reversal cannot itself be reversed.",
+                button="Reverse it",
+                cancel_url=url_for(".transaction", slug=slug, transaction_id=original.id),
+            )
         with Refusal(form) as refused:
             reversed_by = organizing.reverse(original, memo=form.memo.data, caused_by=current_user)
         if not refused:

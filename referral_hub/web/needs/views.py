@@ -10,6 +10,7 @@ from ...ledger import queries
 from ...needs import services
 from ...needs.models import NeedStatus
 from ..accounts.forms import ConfirmForm
+from ..confirmation import confirmation, confirmed
 from ..http import page_arg
 from ..refusals import Refusal
 from ..relationships.views import need_panel
@@ -93,6 +94,14 @@ def finish(need_id: int, action: str):
         abort(404)
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if action == "close" and not confirmed():
+        return confirmation(
+            title=f"Close “{need.title}”?",
+            consequence="It leaves the board and nobody can introduce someone for it any more. "
+            "The credits it cost are not refunded.",
+            button="Close the need",
+            cancel_url=url_for("needs.detail", need_id=need_id),
+        )
     with Refusal() as refused:
         actions[action](need, current_user)
     if not refused:

@@ -20,6 +20,7 @@ class OneToOneForm(FlaskForm):
     meeting_note = StringField(
         "One line about it (optional)",
         validators=[Optional(), Length(max=ONE_TO_ONE_NOTE_LENGTH)],
+        description="The other member sees this line too.",
     )
 
 

@@ -6,6 +6,7 @@ from flask_login import current_user, login_required
 from ...chapters.services import TwoFactorRequired
 from ...reports import access
 from ..accounts.forms import ConfirmForm
+from ..confirmation import confirmation, confirmed
 from ..refusals import Refusal
 from .forms import TokenForm
 
@@ -55,6 +56,15 @@ def create_token():
 def revoke_token(token_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
+    if not confirmed():
+        token = access.token_of(current_user, token_id)
+        return confirmation(
+            title=f"Revoke the token “{token.name}”?",
+            consequence="Every script that uses it gets 401 from the next request on. "
+            "A revoked token cannot be restored; you can create a new one.",
+            button="Revoke the token",
+            cancel_url=url_for("reports.tokens"),
+        )
     token = access.revoke_token(current_user, token_id)
     flash(f"The token “{token.name}” is revoked; it no longer reads anything.", "success")
     return redirect(url_for("reports.tokens"))

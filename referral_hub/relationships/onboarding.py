@@ -1,0 +1,44 @@
+"""A newcomer's first steps: profile, photo, a one-to-one, a first introduction; the dashboard's checklist."""
+
+from dataclasses import dataclass
+
+from sqlalchemy import exists, select
+
+from ..accounts.models import Member
+from ..extensions import db
+from ..introductions.models import Introduction
+from .models import Interaction, InteractionKind
+
+
+@dataclass(frozen=True)
+class FirstSteps:
+    profile: bool
+    photo: bool
+    one_to_one: bool
+    introduction: bool
+
+    @property
+    def done(self) -> bool:
+        return self.profile and self.photo and self.one_to_one and self.introduction
+
+
+def has_complete_profile(member: Member) -> bool:
+    """Others can remember and match the member: a headline, expertise and an ideal referral."""
+    return bool(member.headline and member.expertise and member.ideal_referral)
+
+
+def first_steps(member: Member) -> FirstSteps:
+    """Which first steps the member has taken: one query for the two that are history."""
+    one_to_one = exists().where(
+        Interaction.kind == InteractionKind.ONE_TO_ONE,
+        (Interaction.pair_low_id == member.id) | (Interaction.pair_high_id == member.id),
+    )
+    introduced = exists().where(Introduction.introducer_id == member.id)
+    logged, made = db.session.execute(select(one_to_one, introduced)).one()
+    return FirstSteps(
+        profile=has_complete_profile(member),
+        # Member photos come with their own change; until then no member has one.
+        photo=bool(getattr(member, "has_photo", False)),
+        one_to_one=bool(logged),
+        introduction=bool(made),
+    )

@@ -1,0 +1,36 @@
+"""The header's links: the member's chapters and how many introductions wait for their answer."""
+
+from dataclasses import dataclass
+
+from flask import Flask
+from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
+
+from ..chapters.services import memberships_of
+from ..introductions.queries import waiting_count
+
+
+@dataclass(frozen=True)
+class Navigation:
+    chapters: list  # (slug, name) of each chapter the member is active in
+    waiting: int
+
+
+def navigation() -> Navigation | None:
+    """Read when the header is drawn (two small queries), not for every template such as an email."""
+    if not current_user.is_authenticated:
+        return None
+    try:
+        chapters = [
+            (m.chapter.slug, m.chapter.name)
+            for m in memberships_of(current_user)
+            if m.status.value == "active"
+        ]
+        return Navigation(chapters=chapters, waiting=waiting_count(current_user))
+    except SQLAlchemyError:
+        # An error page drawn after the database failed still renders, with the plain links.
+        return Navigation(chapters=[], waiting=0)
+
+
+def init_app(app: Flask) -> None:
+    app.context_processor(lambda: {"navigation": navigation})

@@ -1,0 +1,246 @@
+"""The dashboard follows through (outcomes, introductions made, your needs, first steps); the header."""
+
+import pytest
+from sqlalchemy import select
+
+from referral_hub.extensions import db
+from referral_hub.introductions.models import Outcome, OutcomeKind
+from referral_hub.ledger import organizing
+from referral_hub.needs.models import NeedStatus
+from referral_hub.relationships.onboarding import first_steps
+from tests.factories import (
+    ChapterFactory,
+    ConsentFactory,
+    InteractionFactory,
+    IntroductionFactory,
+    MemberFactory,
+    MembershipFactory,
+    NeedFactory,
+)
+
+
+@pytest.fixture
+def chapter():
+    return ChapterFactory(name="Riverside", slug="riverside")
+
+
+@pytest.fixture
+def ann(chapter):
+    return MembershipFactory(
+        chapter=chapter, member__display_name="Ann", member__email="ann@example.org"
+    ).member
+
+
+@pytest.fixture
+def bob(chapter):
+    return MembershipFactory(
+        chapter=chapter,
+        member__display_name="Bob",
+        member__email="bob@example.org",
+        member__phone="+44 20 7946 0000",
+        member__headline="I cater office lunches",
+        member__expertise="catering, lunches",
+    ).member
+
+
+@pytest.fixture
+def cy(chapter):
+    return MembershipFactory(
+        chapter=chapter, member__display_name="Cy", member__email="cy@example.org"
+    ).member
+
+
+def page(browser, path="/dashboard") -> str:
+    response = browser.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True)
+
+
+def section(html: str, heading_id: str) -> str:
+    return html.split(f'id="{heading_id}"')[1].split("</section>")[0]
+
+
+def test_a_completed_introduction_shows_the_other_persons_contact_and_asks_what_came_of_it(
+    browser, chapter, ann, bob, cy
+):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
+    browser.login(ann.email)
+    completed = section(page(browser), "completed-heading")
+    assert "Cy introduced you to Bob" in completed
+    assert "mailto:bob@example.org" in completed and "+44 20 7946 0000" in completed
+    assert f'action="/introductions/{intro.id}/outcome?back=dashboard"' in completed
+
+    response = browser.post(
+        f"/introductions/{intro.id}/outcome?back=dashboard", {"kind": "met"}, form_page="/dashboard"
+    )
+    assert response.status_code == 302 and response.location == f"/dashboard#completed-{intro.id}"
+    assert db.session.scalar(select(Outcome.kind).where(Outcome.reported_by_id == ann.id)) is OutcomeKind.MET
+    after = section(page(browser), "completed-heading")
+    assert "You reported: met" in after and "outcome?back=dashboard" not in after
+
+
+def test_an_introducer_follows_the_introductions_they_made(browser, chapter, ann, bob, cy):
+    IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    IntroductionFactory(chapter=chapter, introducer=cy, first=bob, second=ann, completed=True)
+    browser.login(cy.email)
+    made = section(page(browser), "made-heading")
+    assert made.count("Ann and Bob") + made.count("Bob and Ann") == 2
+    assert "waiting for answers" in made and "completed" in made
+    assert 'href="/introductions?role=introducer"' in made
+
+
+def test_each_list_is_capped_and_links_to_all(browser, chapter, ann, bob, cy):
+    for _ in range(7):
+        IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
+    browser.login(cy.email)
+    made = section(page(browser), "made-heading")
+    assert made.count("<li>") == 5
+
+
+def test_the_asker_marks_a_need_fulfilled_after_business_closed_and_it_stops_being_offered(
+    browser, chapter, ann, bob, cy
+):
+    need = NeedFactory(chapter=chapter, asker=ann, title="Lunch for 40 people", details="Catering lunches.")
+    intro = IntroductionFactory(
+        chapter=chapter, introducer=cy, first=ann, second=bob, need=need, completed=True
+    )
+    browser.login(bob.email)
+    assert "Lunch for 40 people" in section(page(browser), "match-heading")
+
+    browser.login(ann.email)
+    assert "Lunch for 40 people" in section(page(browser), "my-needs-heading")
+    browser.post(
+        f"/introductions/{intro.id}/outcome",
+        {"kind": "business_closed", "amount": "800"},
+        form_page=f"/introductions/{intro.id}",
+    )
+    detail = page(browser, f"/introductions/{intro.id}")
+    assert "Your need “Lunch for 40 people” is still open" in detail
+    assert f'action="/needs/{need.id}/fulfil"' in detail
+    browser.post(f"/needs/{need.id}/fulfil", form_page="/dashboard")
+    db.session.refresh(need)
+    assert need.status is NeedStatus.FULFILLED
+    assert "Lunch for 40 people" not in section(page(browser), "my-needs-heading")
+
+    browser.login(bob.email)
+    assert "Lunch for 40 people" not in section(page(browser), "match-heading")
+
+
+def test_business_on_someone_elses_need_offers_nothing(browser, chapter, ann, bob, cy):
+    need = NeedFactory(chapter=chapter, asker=ann)
+    intro = IntroductionFactory(
+        chapter=chapter, introducer=cy, first=ann, second=bob, need=need, completed=True
+    )
+    browser.login(bob.email)
+    browser.post(
+        f"/introductions/{intro.id}/outcome",
+        {"kind": "business_closed", "amount": "50"},
+        form_page=f"/introductions/{intro.id}",
+    )
+    assert "is still open" not in page(browser, f"/introductions/{intro.id}")
+
+
+def test_a_newcomer_sees_first_steps_the_credits_rule_and_make_an_introduction_first(browser, ann):
+    browser.login(ann.email)
+    html = page(browser)
+    steps = section(html, "steps-heading")
+    assert "Earn credits by making an introduction that both sides accept." in steps
+    for step in ("Complete your profile", "Add a photo", "Log a one-to-one", "Make a first introduction"):
+        assert step in steps
+    chapters = section(html, "chapters-heading")
+    assert (
+        "0 credits" in chapters
+        and '<a class="button" href="/introductions/new">Make an introduction</a>' in chapters
+    )
+    assert "Post a need" not in chapters and "Posting a need costs 2 credits" in chapters
+
+
+def test_a_member_who_can_afford_a_need_is_offered_post_a_need(browser, chapter, ann, cy):
+    organizer = MembershipFactory(chapter=chapter, organizer=True).member
+    organizing.grant(chapter, member_id=ann.id, amount=1, memo="Thanks", granted_by=organizer)
+    browser.login(ann.email)
+    assert "1 credit<" in section(page(browser), "chapters-heading"), "one credit, singular"
+    organizing.grant(chapter, member_id=ann.id, amount=1, memo="Thanks again", granted_by=organizer)
+    chapters = section(page(browser), "chapters-heading")
+    assert '<a class="button" href="/chapters/riverside/needs/new">Post a need</a>' in chapters
+
+
+def test_first_steps_are_marked_and_the_list_goes_when_all_are_done(browser, chapter, ann, bob, cy):
+    ann.headline, ann.expertise, ann.ideal_referral = "Payroll for bakeries", "payroll", "bakery owners"
+    db.session.flush()
+    browser.login(ann.email)
+    steps = section(page(browser), "steps-heading")
+    assert steps.count('data-done="true"') == 1 and '✓ <a href="/profile">Complete your profile' in steps
+
+    IntroductionFactory(chapter=chapter, introducer=ann, first=bob, second=cy)
+    InteractionFactory(first=ann, second=bob)
+    steps = section(page(browser), "steps-heading")
+    assert steps.count('data-done="true"') == 3, "all but the photo"
+    ann.has_photo = True  # what the member photos change adds; the checklist reads it when present
+    assert first_steps(ann).done
+
+
+def test_a_member_without_a_chapter_is_told_to_join_first(browser):
+    loner = MemberFactory(email="loner@example.org")
+    browser.login(loner.email)
+    html = page(browser)
+    assert "introduce two members" not in html and "first-steps" not in html
+    new = page(browser, "/introductions/new")
+    assert "once you belong to a chapter" in new and 'name="first_id"' not in new
+
+
+def test_the_header_links_the_chapter_and_counts_what_waits_for_an_answer(browser, chapter, ann, bob, cy):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    ConsentFactory(introduction=intro, member=ann)
+    browser.login(ann.email)
+    header = page(browser, "/ledger").split("</header>")[0]
+    for link in ("/dashboard", "/chapters/riverside/", "/introductions", "/ledger", "/profile"):
+        assert f'href="{link}"' in header
+    assert 'data-waiting="1"' in header and "waiting for your answer" in header
+    assert "Log out" in header
+    browser.login(bob.email)
+    assert "data-waiting" not in page(browser).split("</header>")[0]
+
+
+def test_every_page_has_a_favicon_and_a_description(client):
+    html = client.get("/login").get_data(as_text=True)
+    assert '<link rel="icon" href="/static/favicon.svg"' in html
+    assert '<meta name="description" content="Referral Hub: ' in html
+    favicon = client.get("/static/favicon.svg")
+    assert favicon.status_code == 200 and favicon.get_data(as_text=True).startswith("<svg")
+    favicon.close()
+
+
+def test_an_organizer_reads_an_introduction_in_their_chapter_without_contact_details(
+    browser, chapter, ann, bob, cy
+):
+    organizer = MembershipFactory(chapter=chapter, organizer=True, member__email="org@example.org").member
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
+    browser.login(organizer.email)
+    html = page(browser, f"/introductions/{intro.id}")
+    assert "as an organizer of Riverside" in html and "Cy</strong> introduced" in html
+    assert "bob@example.org" not in html and "+44 20" not in html and "ann@example.org" not in html
+    assert 'action="/introductions/' not in html, "nothing to answer or report"
+
+    elsewhere = MembershipFactory(
+        chapter=ChapterFactory(), organizer=True, member__email="far@example.org"
+    ).member
+    browser.login(elsewhere.email)
+    assert browser.get(f"/introductions/{intro.id}").status_code == 404
+    browser.login(MembershipFactory(chapter=chapter, member__email="mo@example.org").member.email)
+    assert browser.get(f"/introductions/{intro.id}").status_code == 404, "a plain member still sees nothing"
+
+
+def test_a_party_reads_introduced_you_to_once_completed(browser, chapter, ann, bob, cy):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
+    browser.login(ann.email)
+    html = page(browser, f"/introductions/{intro.id}")
+    assert "introduced you to\n    <strong>Bob</strong>" in html and "would like to introduce" not in html
+
+
+def test_the_chapter_ledger_speaks_of_credits_in_circulation(browser, chapter, ann):
+    organizer = MembershipFactory(chapter=chapter, organizer=True, member__email="org@example.org").member
+    organizing.grant(chapter, member_id=ann.id, amount=3, memo="Welcome", granted_by=organizer)
+    browser.login(organizer.email)
+    html = page(browser, "/chapters/riverside/ledger")
+    assert "Credits in circulation: <strong>3</strong>" in html and "Are the books sound?" not in html
