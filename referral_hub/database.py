@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Float, event, func, select
+from sqlalchemy import DateTime, Enum, Float, event, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -146,6 +146,25 @@ HAND_WRITTEN_INDEXES = {"ix_members_directory_search", "ix_members_profile_searc
 # SQLite FTS5 tables written by hand in the relationships migration, with the shadow tables SQLite
 # keeps for each (`<name>_data`, `<name>_idx`, ...): autogenerate must not propose dropping them.
 HAND_WRITTEN_TABLE_PREFIXES = ("member_profiles_fts", "need_texts_fts")
+
+
+@contextmanager
+def keeping_sqlite_triggers(connection, table: str):
+    """For a migration's batch change of `table`: on SQLite batch mode may rebuild the table, which
+    drops its triggers (the profile search's, from the relationships migration); they are put back
+    exactly as they were."""
+    on_sqlite = connection.dialect.name == "sqlite"
+
+    def triggers() -> list[str]:
+        found = text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = :table")
+        return connection.execute(found, {"table": table}).scalars().all() if on_sqlite else []
+
+    before = triggers()
+    yield
+    after = set(triggers())
+    for sql in before:
+        if sql not in after:
+            connection.execute(text(sql))
 
 
 def include_in_autogenerate(obj, name, type_, reflected, _compare_to) -> bool:

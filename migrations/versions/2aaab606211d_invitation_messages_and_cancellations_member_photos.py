@@ -7,6 +7,8 @@ Create Date: 2026-12-03 11:54:24.249531
 """
 
 import sqlalchemy as sa
+
+from referral_hub.database import keeping_sqlite_triggers
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -46,12 +48,12 @@ def upgrade():
             op.f("ck_invitations_replaced_is_cancelled"), "replaced_by_id IS NULL OR cancelled_at IS NOT NULL"
         )
 
-    with op.batch_alter_table("members", schema=None) as batch_op:
+    with keeping_sqlite_triggers(op.get_bind(), "members"), op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.add_column(sa.Column("photo_version", sa.String(length=16), nullable=True))
 
 
 def downgrade():
-    with op.batch_alter_table("members", schema=None) as batch_op:
+    with keeping_sqlite_triggers(op.get_bind(), "members"), op.batch_alter_table("members", schema=None) as batch_op:
         batch_op.drop_column("photo_version")
 
     with op.batch_alter_table("invitations", schema=None) as batch_op:

@@ -12,6 +12,8 @@ Create Date: 2026-12-03 11:54:59.123390
 
 """
 import sqlalchemy as sa
+
+from referral_hub.database import keeping_sqlite_triggers
 from alembic import op
 
 
@@ -31,23 +33,8 @@ def listed(purposes):
 
 
 def alter_members(change):
-    """Batch mode may rebuild `members` on SQLite, which drops its triggers (the profile search's,
-    from the relationships migration): put them back exactly as they were."""
-    bind = op.get_bind()
-    triggers = []
-    if bind.dialect.name == 'sqlite':
-        triggers = bind.execute(
-            sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'members'")
-        ).scalars().all()
-    with op.batch_alter_table('members', schema=None) as batch_op:
+    with keeping_sqlite_triggers(op.get_bind(), 'members'), op.batch_alter_table('members', schema=None) as batch_op:
         change(batch_op)
-    if bind.dialect.name == 'sqlite':
-        present = set(bind.execute(
-            sa.text("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'members'")
-        ).scalars().all())
-        for sql in triggers:
-            if sql not in present:
-                op.execute(sql)
 
 
 APPEND_ONLY = """

@@ -39,6 +39,7 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     assert [(r.job, r.period, r.outcome) for r in results] == [
         ("expire", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("digest", "2026-W49", RunOutcome.SUCCEEDED),
+        ("outcome_prompts", "2026-12-02", RunOutcome.SUCCEEDED),
     ]
     assert results[0].counts == {
         "introductions": 1,
@@ -124,6 +125,7 @@ def test_a_failed_run_is_retried_in_a_later_cycle_while_the_other_jobs_run(app, 
     assert [(r.job, r.outcome) for r in first] == [
         ("expire", RunOutcome.SUCCEEDED),
         ("digest", RunOutcome.SUCCEEDED),
+        ("outcome_prompts", RunOutcome.SUCCEEDED),
         ("flaky", RunOutcome.FAILED),
     ]
     assert runs.run_due(now=NOW + timedelta(seconds=10)) == [], "not before the retry delay"

@@ -50,7 +50,8 @@ def test_a_schedule_outside_its_period_is_refused(unit, offset):
         Schedule(unit, offset)
 
 
-def test_the_registry_holds_hourly_expiry_and_the_monday_digest():
-    assert list(JOBS) == ["expire", "digest"]
+def test_the_registry_holds_hourly_expiry_the_monday_digest_and_the_daily_outcome_prompts():
+    assert list(JOBS) == ["expire", "digest", "outcome_prompts"]
     assert JOBS["expire"].schedule == HOURLY
     assert JOBS["digest"].schedule == WEEKLY
+    assert JOBS["outcome_prompts"].schedule == Schedule("day", timedelta(hours=9))
