@@ -123,7 +123,7 @@ def test_the_dashboard_runs_the_same_queries_at_1x_and_10x(count_queries):
             report = dashboard.build(chapter_id, {"sort": "give_ratio", "order": "desc"})
         assert report.members_total == 6 * scale
         counts[scale] = log.count
-    assert counts[1] == counts[10] == 7, counts
+    assert counts[1] == counts[10] == 5, counts
 
 
 def test_the_organize_page_runs_the_same_queries_at_1x_and_10x(browser, count_queries):

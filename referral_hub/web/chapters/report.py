@@ -69,7 +69,7 @@ class Dashboard:
 
 
 def build(chapter_id: int, args, *, now: datetime | None = None) -> Dashboard:
-    """Every figure of the dashboard in a fixed number of queries (seven), whatever the chapter's size."""
+    """Every figure of the dashboard in a fixed number of queries (five), whatever the chapter's size."""
     now = now or utcnow()
     view = View.from_args(args)
     period = Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
