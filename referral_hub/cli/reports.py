@@ -1,4 +1,4 @@
-"""`flask reports verify`: recount the reports' kept figures from the source tables; exit 1 on a difference."""
+"""`flask reports verify`: recount the kept report figures from the source tables; exit 1 on a difference."""
 
 import sys
 
