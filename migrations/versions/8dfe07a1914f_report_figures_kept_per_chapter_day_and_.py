@@ -34,7 +34,7 @@ def upgrade():
     sa.Column('business_amount', sa.BigInteger(), nullable=False),
     sa.Column('credits_issued', sa.BigInteger(), nullable=False),
     sa.Column('credits_spent', sa.BigInteger(), nullable=False),
-    sa.ForeignKeyConstraint(['chapter_id'], ['chapters.id'], name=op.f('fk_report_chapter_days_chapter_id_chapters')),
+    sa.ForeignKeyConstraint(['chapter_id'], ['chapters.id'], name=op.f('fk_report_chapter_days_chapter_id_chapters'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('chapter_id', 'day', name=op.f('pk_report_chapter_days'))
     )
     op.create_table('report_member_figures',
@@ -48,7 +48,7 @@ def upgrade():
     sa.Column('business_received_amount', sa.BigInteger(), nullable=False),
     sa.Column('last_completed_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_active_at', sa.DateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['chapter_id'], ['chapters.id'], name=op.f('fk_report_member_figures_chapter_id_chapters')),
+    sa.ForeignKeyConstraint(['chapter_id'], ['chapters.id'], name=op.f('fk_report_member_figures_chapter_id_chapters'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['member_id'], ['members.id'], name=op.f('fk_report_member_figures_member_id_members'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('chapter_id', 'member_id', name=op.f('pk_report_member_figures'))
     )

@@ -53,7 +53,7 @@ class ChapterDay(db.Model):
 
     __tablename__ = "report_chapter_days"
 
-    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"), primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     needs_posted: Mapped[int] = mapped_column(Integer, default=0)
     needs_fulfilled: Mapped[int] = mapped_column(Integer, default=0)
@@ -76,7 +76,7 @@ class MemberFigures(db.Model):
 
     __tablename__ = "report_member_figures"
 
-    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"), primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
     intros_made: Mapped[int] = mapped_column(Integer, default=0)
     intros_completed: Mapped[int] = mapped_column(Integer, default=0)
