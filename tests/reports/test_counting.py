@@ -10,7 +10,7 @@ from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions import answering, making, outcomes
 from referral_hub.introductions.models import Decision, OutcomeKind
-from referral_hub.ledger import posting
+from referral_hub.ledger import organizing, posting
 from referral_hub.ledger.models import Kind
 from referral_hub.needs import services as needs
 from referral_hub.reports.counting import differences
@@ -139,3 +139,21 @@ def test_verify_fails_on_a_corrupted_counter_and_names_it(flask, lakeside):
     assert f"member_id {people['ann'].id}): intros_made is 2, the sources say 1" in result.output
     assert "business_amount is 7" in result.output
     assert "Figures match" not in result.output
+
+
+def test_a_reversal_takes_the_credits_back_out_of_the_kept_figures(lakeside):
+    chapter, people, _later = lakeside
+    before = summary(chapter.id, Period.of())["credits"]
+    transaction = posting.post(
+        chapter,
+        key="test-grant:reversed",
+        kind=Kind.GRANT,
+        memo="A grant given by mistake",
+        caused_by=people["olga"],
+        entries=[(posting.POOL, -4), (people["cat"], 4)],
+    )
+    organizing.reverse(transaction, memo="Given by mistake", caused_by=people["olga"])
+    after = summary(chapter.id, Period.of())["credits"]
+    assert after["issued"] == before["issued"] + 4 and after["spent"] == before["spent"] + 4
+    assert after["balance_sum"] == before["balance_sum"]
+    assert differences(db.session.connection()) == []
