@@ -3,6 +3,8 @@ changed by the domain events in the same transaction, recounted from the source 
 
 Every change is one upsert that adds to the stored values (`x = x + excluded.x`), so concurrent
 transactions never lose each other's counts: PostgreSQL serialises the row, SQLite the database.
+Each handler writes its chapter's day row before any member's row, so two transactions lock the rows
+they share in the same order and cannot deadlock on them.
 """
 
 from collections import defaultdict
@@ -32,8 +34,9 @@ def _day_of(at: datetime) -> date:
 
 
 def add_to_day(chapter_id: int, day: date, **counts: int) -> None:
-    """Add to a chapter's counts of one day."""
+    """Add to a chapter's counts of one day; with no counts, only take the day row's lock (`x = x + 0`)."""
     table = ChapterDay.__table__
+    counts = counts or {"needs_posted": 0}
     statement = upsert(table).values(chapter_id=chapter_id, day=day, **counts)
     db.session.execute(
         statement.on_conflict_do_update(
@@ -92,7 +95,9 @@ def on_introduction_made(intro) -> None:
 
 
 def on_introduction_answered(consent) -> None:
-    add_to_member(consent.introduction.chapter_id, consent.member_id, active_at=consent.answered_at)
+    chapter_id = consent.introduction.chapter_id
+    add_to_day(chapter_id, _day_of(consent.answered_at))
+    add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
 
 
 def on_introduction_completed(intro) -> None:
@@ -123,9 +128,9 @@ def on_outcome_reported(outcome) -> None:
     at = outcome.created_at
     business = outcome.kind is OutcomeKind.BUSINESS_CLOSED
     amount = outcome.amount if business else 0
+    add_to_day(intro.chapter_id, _day_of(at), business_closed=int(business), business_amount=amount)
     add_to_member(intro.chapter_id, outcome.reported_by_id, active_at=at, business_received_amount=amount)
     if business:
-        add_to_day(intro.chapter_id, _day_of(at), business_closed=1, business_amount=amount)
         add_to_member(intro.chapter_id, intro.introducer_id, active_at=None, business_given_amount=amount)
 
 
