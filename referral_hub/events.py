@@ -13,3 +13,18 @@ introduction_made = _events.signal("introduction-made")
 introduction_completed = _events.signal("introduction-completed")
 # Sender: the Outcome a party reported. Business closed strengthens the relationship.
 outcome_reported = _events.signal("outcome-reported")
+# Sender: the Consent a party just answered (accept or decline). The reports count the activity.
+introduction_answered = _events.signal("introduction-answered")
+# Sender: the Introduction just declined or cancelled (closed_at set). The reports count it.
+introduction_closed = _events.signal("introduction-closed")
+# Sender: the moment of expiry; `chapters`: {chapter id: introductions expired}. The reports count them.
+introductions_expired = _events.signal("introductions-expired")
+# Sender: the new Need. The reports count it.
+need_posted = _events.signal("need-posted")
+# Sender: the Need its asker just marked fulfilled or closed. The reports count it.
+need_finished = _events.signal("need-finished")
+# Sender: the moment of expiry; `chapters`: {chapter id: needs expired}. The reports count them.
+needs_expired = _events.signal("needs-expired")
+# Sender: a new LedgerTransaction; `legs`: [(member id or None for the pool, amount)]. The reports
+# count the credits into and out of member accounts.
+transaction_posted = _events.signal("transaction-posted")

@@ -60,7 +60,7 @@ from referral_hub.relationships.models import (
 )
 from referral_hub.relationships.nudges import NUDGE_AFTER, SNOOZE
 from referral_hub.relationships.strength import record
-from referral_hub.reports.models import TOKEN_PREFIX, ApiToken
+from referral_hub.reports.models import TOKEN_PREFIX, ApiToken, ChapterDay, MemberFigures
 from referral_hub.tokens import digest, new_secret
 
 PASSWORD = "correct horse battery"
@@ -397,6 +397,26 @@ class ApiTokenFactory(BaseFactory):
 
     class Params:
         revoked = factory.Trait(revoked_at=factory.LazyAttribute(lambda o: o.created_at))
+
+
+# The reports' kept figures: the services keep them; these rows stand alone (reports verify would
+# call them different from the source tables unless the sources say the same).
+
+
+class ChapterDayFactory(BaseFactory):
+    class Meta:
+        model = ChapterDay
+
+    chapter_id = factory.LazyFunction(lambda: ChapterFactory().id)
+    day = factory.LazyFunction(lambda: utcnow().date())
+
+
+class MemberFiguresFactory(BaseFactory):
+    class Meta:
+        model = MemberFigures
+
+    chapter_id = factory.LazyFunction(lambda: ChapterFactory().id)
+    member_id = factory.LazyFunction(lambda: MemberFactory().id)
 
 
 # Relationships: a pair's strength is a cache of its interactions, so interactions are recorded by

@@ -10,6 +10,7 @@ from .jobs import jobs_cli, worker_command
 from .ledger import ledger_cli
 from .mail import outbox_cli
 from .relationships import digest_cli
+from .reports import reports_cli
 
 
 def init_app(app: Flask) -> None:
@@ -22,6 +23,7 @@ def init_app(app: Flask) -> None:
         digest_cli,
         jobs_cli,
         worker_command,
+        reports_cli,
     ):
         app.cli.add_command(group)
     # `flask db` is Flask-Migrate's group; the backup joins its commands.

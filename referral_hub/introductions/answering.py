@@ -1,9 +1,10 @@
 """Answering an introduction: the email link, accept or decline, completion (credit, contacts
 shared), cancellation when a party left, and the expiry of unanswered introductions."""
 
+from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from .. import events
 from ..accounts.models import Member
@@ -66,8 +67,10 @@ def answer(consent: Consent, decision: Decision, *, now: datetime | None = None)
     in_chapter = consent.member_id in active_members(intro.chapter_id, {consent.member_id})
     intro.answer(consent, decision, now, in_chapter=in_chapter)
     db.session.flush()
+    events.introduction_answered.send(consent)
     if decision is Decision.DECLINE:
         intro.decline(now)
+        events.introduction_closed.send(intro)
         # Quietly: the others learn only that it did not go ahead, never who said no or why.
         _tell_not_ahead(intro, [intro.other_party(consent.member_id), intro.introducer])
     elif _acceptances(intro) == 2:
@@ -98,6 +101,7 @@ def _complete(intro: Introduction, now: datetime) -> None:
     if not {intro.first_id, intro.second_id} <= members:
         # Those still in the chapter hear only that it did not go ahead.
         intro.cancel(now)
+        events.introduction_closed.send(intro)
         _tell_not_ahead(intro, [p for p in (*intro.parties, intro.introducer) if p.id in members])
         return
     policy = policy_for(intro.chapter)
@@ -143,7 +147,8 @@ def _tell_completed(intro: Introduction, policy) -> None:
 def expire_introductions(*, now: datetime | None = None, pair: tuple[int, int, int] | None = None) -> int:
     """Every pending introduction past its expiry becomes expired (only the pair's, given
     `pair` = (chapter id, low id, high id)); returns how many."""
-    expiry = Introduction.expire_lapsed(now or utcnow())
+    now = now or utcnow()
+    expiry = Introduction.expire_lapsed(now)
     if pair is not None:
         chapter_id, low, high = pair
         expiry = expiry.where(
@@ -151,4 +156,33 @@ def expire_introductions(*, now: datetime | None = None, pair: tuple[int, int, i
             Introduction.pair_low_id == low,
             Introduction.pair_high_id == high,
         )
-    return db.session.execute(expiry).rowcount
+    return _expire(expiry, now)
+
+
+def _expire(expiry, now: datetime) -> int:
+    expired = Counter(db.session.scalars(expiry.returning(Introduction.chapter_id)))
+    if expired:
+        events.introductions_expired.send(now, chapters=dict(expired))
+    return expired.total()
+
+
+def cancel_involving(member_id: int, *, now: datetime) -> int:
+    """A member leaves for good: the lapsed introductions they made or are a party of expire, and the
+    pending ones are cancelled, telling nobody; returns how many were cancelled."""
+    involved = or_(
+        Introduction.introducer_id == member_id,
+        Introduction.first_id == member_id,
+        Introduction.second_id == member_id,
+    )
+    _expire(Introduction.expire_lapsed(now).where(involved), now)
+    pending = db.session.scalars(
+        select(Introduction)
+        .where(involved, Introduction.state == IntroState.PENDING)
+        .order_by(Introduction.id)
+        .with_for_update()
+    ).all()
+    for intro in pending:
+        intro.cancel(now)
+        db.session.flush()
+        events.introduction_closed.send(intro)
+    return len(pending)

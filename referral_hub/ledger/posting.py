@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership
 from ..chapters.policy import policy_for
@@ -108,6 +109,7 @@ def post(
                 for holder, amount in legs
             )
             db.session.flush()
+            events.transaction_posted.send(transaction, legs=legs)
     except IntegrityError:
         existing = _transaction_by_key(key)
         if existing is None:

@@ -1,9 +1,11 @@
 """Need rules: posting costs credits, only the asker closes it, the board, and expiry."""
 
+from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from sqlalchemy import func, or_, select, update
 
+from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
@@ -55,6 +57,7 @@ def post_need(
         )
         db.session.add(need)
         db.session.flush()
+        events.need_posted.send(need)
         if cost:
             posting.post(
                 chapter,
@@ -99,6 +102,7 @@ def _finish(need: Need, member: Member, status: NeedStatus) -> Need:
     if changed.rowcount != 1:
         raise NeedClosed()
     db.session.refresh(need)
+    events.need_finished.send(need)
     return need
 
 
@@ -113,13 +117,18 @@ def close(need: Need, member: Member) -> Need:
 def expire_needs(*, now: datetime | None = None) -> int:
     """Close every open need past its expiry; returns how many."""
     now = now or utcnow()
-    result = db.session.execute(
-        update(Need)
-        .where(Need.status == NeedStatus.OPEN, Need.expires_at <= now)
-        .values(status=NeedStatus.EXPIRED, closed_at=now)
-        .execution_options(synchronize_session=False)
+    expired = Counter(
+        db.session.scalars(
+            update(Need)
+            .where(Need.status == NeedStatus.OPEN, Need.expires_at <= now)
+            .values(status=NeedStatus.EXPIRED, closed_at=now)
+            .returning(Need.chapter_id)
+            .execution_options(synchronize_session=False)
+        )
     )
-    return result.rowcount
+    if expired:
+        events.needs_expired.send(now, chapters=dict(expired))
+    return expired.total()
 
 
 def board(chapter: Chapter, *, query: str = "", category: str = "", status: str = "open", page: int = 1):

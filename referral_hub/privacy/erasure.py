@@ -12,9 +12,11 @@ from ..chapters.models import Invitation, Membership, MembershipStatus
 from ..chapters.services import LastOrganizer, leave
 from ..clock import utcnow
 from ..extensions import db
-from ..introductions.models import Introduction, IntroState
+from ..introductions.answering import cancel_involving
+from ..introductions.models import Introduction
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..mail.models import OutboxMessage, OutboxStatus
+from ..needs import services as needs
 from ..needs.models import Need, NeedStatus
 from ..relationships.connector_requests import close_requests_involving
 from ..relationships.models import Interaction, IntroRequest, NudgeResponse
@@ -44,8 +46,9 @@ def erase(
     old_name, old_email = member.display_name, member.email
     _end_memberships(member, now)
     _erase_account(member, now)
-    _cancel_pending_introductions(member, now)
-    _close_needs(member, now)
+    # Cancelled as when a party leaves: nothing is shared or credited, and nobody is told.
+    cancel_involving(member.id, now=now)
+    _close_needs(member)
     close_requests_involving(member, now=now)
     db.session.execute(
         update(ApiToken)
@@ -83,14 +86,12 @@ def _end_memberships(member: Member, now: datetime) -> None:
             ) from None
 
 
-def _close_needs(member: Member, now: datetime) -> None:
+def _close_needs(member: Member) -> None:
     """Open needs close; every need's words are the member's own (a phone number, a name), so they go."""
-    db.session.execute(
-        update(Need)
-        .where(Need.asker_id == member.id, Need.status == NeedStatus.OPEN)
-        .values(status=NeedStatus.CLOSED, closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    for need in db.session.scalars(
+        select(Need).where(Need.asker_id == member.id, Need.status == NeedStatus.OPEN).order_by(Need.id)
+    ).all():
+        needs.close(need, member)
     db.session.execute(
         update(Need)
         .where(Need.asker_id == member.id)
@@ -110,22 +111,6 @@ def _erase_account(member: Member, now: datetime) -> None:
     member.weekly_digest = False
     member.erased_at = now
     db.session.flush()
-
-
-def _cancel_pending_introductions(member: Member, now: datetime) -> None:
-    """Cancelled as when a party leaves: nothing is shared or credited, and nobody is told."""
-    involved = or_(
-        Introduction.introducer_id == member.id,
-        Introduction.first_id == member.id,
-        Introduction.second_id == member.id,
-    )
-    db.session.execute(Introduction.expire_lapsed(now).where(involved))
-    db.session.execute(
-        update(Introduction)
-        .where(involved, Introduction.state == IntroState.PENDING)
-        .values(state=IntroState.CANCELLED, closed_at=now)
-        .execution_options(synchronize_session=False)
-    )
 
 
 def _forget_address(member: Member, old_email: str, now: datetime) -> None:

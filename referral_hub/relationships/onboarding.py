@@ -38,7 +38,7 @@ def first_steps(member: Member) -> FirstSteps:
     return FirstSteps(
         profile=has_complete_profile(member),
         # Member photos come with their own change; until then no member has one.
-        photo=bool(getattr(member, "has_photo", False)),
+        photo=member.has_photo,
         one_to_one=bool(logged),
         introduction=bool(made),
     )

@@ -20,40 +20,29 @@ def current_members(chapter_id: int):
 
 
 def chapter_outcomes(chapter_id: int):
-    """The chapter's outcomes with their introducers, once for every use in a statement (a CTE)."""
+    """The chapter's outcomes with their reporters, as a CTE."""
     return (
-        select(
-            Outcome.reported_by_id,
-            Outcome.kind,
-            Outcome.amount,
-            Outcome.created_at,
-            Introduction.introducer_id,
-        )
+        select(Outcome.reported_by_id, Outcome.created_at)
         .join(Introduction, Introduction.id == Outcome.introduction_id)
         .where(Introduction.chapter_id == chapter_id)
         .cte("chapter_outcomes")
     )
 
 
-def activities(
-    chapter_id: int, *, starts_at: datetime | None = None, ends_at: datetime | None = None, outcomes=None
-):
-    """Every activity in the chapter as rows (member_id, at), optionally within [starts_at, ends_at).
-
-    `outcomes`: the statement's `chapter_outcomes`, to read them once; by default they are read here.
-    """
-    outcomes = outcomes if outcomes is not None else chapter_outcomes(chapter_id)
+def activities(chapter_id: int, *, starts_at: datetime, ends_at: datetime):
+    """Every activity in the chapter within [starts_at, ends_at) as rows (member_id, at), read from the
+    source tables (for a period that ended before today; reports.counting keeps the latest one)."""
+    outcomes = chapter_outcomes(chapter_id)
 
     def part(member, at, *conditions):
-        window = [within(at, starts_at, ends_at)] if starts_at is not None else []
-        return select(member.label("member_id"), at.label("at")).where(*conditions, *window)
+        return select(member.label("member_id"), at.label("at")).where(
+            *conditions, within(at, starts_at, ends_at)
+        )
 
     in_chapter = Introduction.chapter_id == chapter_id
-    answerable = [in_chapter]
-    if starts_at is not None:
-        # An answer comes before its introduction expires, so it is from an introduction made at
-        # most ANSWER_WINDOW earlier: this reads those introductions' consents, not all of them.
-        answerable.append(within(Introduction.created_at, starts_at - ANSWER_WINDOW, ends_at))
+    # An answer comes before its introduction expires, so it is from an introduction made at most
+    # ANSWER_WINDOW earlier: this reads those introductions' consents, not all of them.
+    answerable = [in_chapter, within(Introduction.created_at, starts_at - ANSWER_WINDOW, ends_at)]
     return union_all(
         part(Need.asker_id, Need.created_at, Need.chapter_id == chapter_id),
         part(Introduction.introducer_id, Introduction.created_at, in_chapter),

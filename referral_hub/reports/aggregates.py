@@ -1,8 +1,11 @@
-"""The SQL aggregates the reports are built from: counts, sums, medians, time windows, hours between."""
+"""The SQL aggregates the reports are built from: counts, sums, medians, time windows, hours between,
+UTC days."""
 
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import Date, and_, func, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 
 from ..database import seconds_between
 
@@ -35,3 +38,21 @@ def median(values):
 def hours_between(start, end):
     """Hours from the first timestamp to the second, as a float computed by the database."""
     return seconds_between(start, end) / 3600.0
+
+
+class utc_day(FunctionElement):  # noqa: N801 - reads as the SQL function it stands for
+    """The UTC calendar day of a timestamp, computed by the database."""
+
+    type = Date()
+    name = "utc_day"
+    inherit_cache = True
+
+
+@compiles(utc_day)
+def _utc_day(element, compiler, **kw):
+    return f"CAST(timezone('UTC', {compiler.process(element.clauses, **kw)}) AS DATE)"
+
+
+@compiles(utc_day, "sqlite")
+def _utc_day_sqlite(element, compiler, **kw):
+    return f"date({compiler.process(element.clauses, **kw)})"

@@ -3,16 +3,15 @@
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select, union_all
+from sqlalchemy import Float, and_, case, cast, func, or_, select
 
 from ..accounts.models import Member
 from ..chapters.models import Membership
 from ..clock import utcnow
 from ..extensions import db
-from ..introductions.models import Introduction, OutcomeKind
 from ..ledger.models import LedgerAccount
-from ..needs.models import Need
-from .activities import RECENT, activities, chapter_outcomes, current_members
+from .activities import RECENT, current_members
+from .models import MemberFigures
 from .periods import Period
 
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2}
@@ -40,125 +39,52 @@ class MemberQuery:
     per_page: int = 50
 
 
-# Each figure per member, as subqueries keyed by member_id -------------------------------------------
-
-
-def _introductions_made(chapter_id: int):
-    """Per introducer: introductions made, how many completed, and the latest completion."""
-    return (
-        select(
-            Introduction.introducer_id.label("member_id"),
-            func.count().label("made"),
-            func.count(Introduction.completed_at).label("completed"),
-            func.max(Introduction.completed_at).label("last_completed_at"),
-        )
-        .where(Introduction.chapter_id == chapter_id)
-        .group_by(Introduction.introducer_id)
-        .subquery("made")
-    )
-
-
-def _introductions_received(chapter_id: int):
-    """Per member: introductions that introduced them to someone."""
-    chapter = Introduction.chapter_id == chapter_id
-    parties = union_all(
-        select(Introduction.first_id.label("member_id")).where(chapter),
-        select(Introduction.second_id.label("member_id")).where(chapter),
-    ).subquery()
-    return (
-        select(parties.c.member_id, func.count().label("received"))
-        .group_by(parties.c.member_id)
-        .subquery("received")
-    )
-
-
-def _needs_posted(chapter_id: int):
-    return (
-        select(Need.asker_id.label("member_id"), func.count().label("posted"))
-        .where(Need.chapter_id == chapter_id)
-        .group_by(Need.asker_id)
-        .subquery("asked")
-    )
-
-
-def _business_given_and_received(outcomes):
-    """Per member: business closed amounts, given as the introducer and received as the reporter."""
-    business = select(outcomes).where(outcomes.c.kind == OutcomeKind.BUSINESS_CLOSED).subquery()
-
-    def amounts(member, name: str):
-        return (
-            select(member.label("member_id"), func.sum(business.c.amount).label("amount"))
-            .group_by(member)
-            .subquery(name)
-        )
-
-    return amounts(business.c.introducer_id, "given"), amounts(business.c.reported_by_id, "got")
-
-
-def _last_active(chapter_id: int, outcomes):
-    events = activities(chapter_id, outcomes=outcomes)
-    return (
-        select(events.c.member_id, func.max(events.c.at).label("at"))
-        .group_by(events.c.member_id)
-        .subquery("last_active")
-    )
-
-
-def _member_tallies(chapter_id: int) -> dict:
-    """Every per-member subquery the figures read, in the order they are joined."""
-    outcomes = chapter_outcomes(chapter_id)
-    given, got = _business_given_and_received(outcomes)
-    return {
-        "made": _introductions_made(chapter_id),
-        "received": _introductions_received(chapter_id),
-        "asked": _needs_posted(chapter_id),
-        "given": given,
-        "got": got,
-        "last_active": _last_active(chapter_id, outcomes),
-    }
-
-
 # One row per current member ---------------------------------------------------------------------------
 
 
-def _status(made, last_active, now: datetime):
+def _status(now: datetime):
     """green, amber or red (see the package's definitions)."""
     # The same 90 days as a summary up to today: today and the 89 days before it, whole UTC days.
     since = Period.of(now=now).ends_at - RECENT
     return case(
-        (made.c.last_completed_at >= since, "green"), (last_active.c.at >= since, "amber"), else_="red"
+        (MemberFigures.last_completed_at >= since, "green"),
+        (MemberFigures.last_active_at >= since, "amber"),
+        else_="red",
     )
 
 
-def _member_columns(chapter_id: int, now: datetime) -> tuple[dict, list]:
+def _member_columns(now: datetime) -> tuple[dict, list]:
     """Each member figure as a column expression over the current memberships (all time, as of now),
-    and the joins the expressions read."""
-    tallies = _member_tallies(chapter_id)
-    made, last_active = tallies["made"], tallies["last_active"]
-    completed = func.coalesce(made.c.completed, 0)
-    posted = func.coalesce(tallies["asked"].c.posted, 0)
+    and the joins the expressions read: the kept figures (reports.counting) and the ledger account."""
+
+    def kept(name: str):
+        return func.coalesce(getattr(MemberFigures, name), 0)
+
+    completed, posted = kept("intros_completed"), kept("needs_posted")
     columns = {
         "member_id": Membership.member_id,
         "display_name": Member.display_name,
         "joined_at": Membership.joined_at,
-        "intros_made": func.coalesce(made.c.made, 0),
+        "intros_made": kept("intros_made"),
         "intros_completed": completed,
-        "intros_received": func.coalesce(tallies["received"].c.received, 0),
+        "intros_received": kept("intros_received"),
         "needs_posted": posted,
-        "business_given_amount": func.coalesce(tallies["given"].c.amount, 0),
-        "business_received_amount": func.coalesce(tallies["got"].c.amount, 0),
+        "business_given_amount": kept("business_given_amount"),
+        "business_received_amount": kept("business_received_amount"),
         "balance": func.coalesce(LedgerAccount.balance, 0),
         "give_ratio": case(
             (completed + posted > 0, cast(completed, Float) / (completed + posted)), else_=None
         ),
-        "last_active_at": last_active.c.at,
-        "status": _status(made, last_active, now),
+        "last_active_at": MemberFigures.last_active_at,
+        "status": _status(now),
     }
-    joins = [(tally, tally.c.member_id == Membership.member_id) for tally in tallies.values()]
+    figures = and_(
+        MemberFigures.chapter_id == Membership.chapter_id, MemberFigures.member_id == Membership.member_id
+    )
     account = and_(
         LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == Membership.member_id
     )
-    return columns, [*joins, (LedgerAccount, account)]
+    return columns, [(MemberFigures, figures), (LedgerAccount, account)]
 
 
 def _sort_key(columns: dict, sort: str):
@@ -173,7 +99,7 @@ def _sort_key(columns: dict, sort: str):
 
 def _member_figures(chapter_id: int, now: datetime):
     """The statement of one row per current member with every figure, and its columns by name."""
-    columns, joins = _member_columns(chapter_id, now)
+    columns, joins = _member_columns(now)
     statement = select(*(column.label(name) for name, column in columns.items())).join(
         Member, Member.id == Membership.member_id
     )

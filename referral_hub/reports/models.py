@@ -1,6 +1,8 @@
-"""ApiToken: an organizer's key to one chapter's reports."""
+"""ApiToken: an organizer's key to one chapter's reports; the figures the reports keep as they happen."""
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String
+from datetime import date
+
+from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -43,3 +45,44 @@ class ApiToken(db.Model):
     @property
     def is_revoked(self) -> bool:
         return self.revoked_at is not None
+
+
+class ChapterDay(db.Model):
+    """What happened in a chapter on one UTC day, counted as it happens (reports.counting): a period's
+    figures are sums over its days, however much history the chapter has."""
+
+    __tablename__ = "report_chapter_days"
+
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    needs_posted: Mapped[int] = mapped_column(Integer, default=0)
+    needs_fulfilled: Mapped[int] = mapped_column(Integer, default=0)
+    needs_expired: Mapped[int] = mapped_column(Integer, default=0)
+    needs_finished: Mapped[int] = mapped_column(Integer, default=0)  # any way a need stops being open
+    intros_made: Mapped[int] = mapped_column(Integer, default=0)
+    intros_completed: Mapped[int] = mapped_column(Integer, default=0)
+    intros_declined: Mapped[int] = mapped_column(Integer, default=0)
+    intros_expired: Mapped[int] = mapped_column(Integer, default=0)
+    intros_closed: Mapped[int] = mapped_column(Integer, default=0)  # declined, expired or cancelled
+    business_closed: Mapped[int] = mapped_column(Integer, default=0)
+    business_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    credits_issued: Mapped[int] = mapped_column(BigInteger, default=0)  # into member accounts
+    credits_spent: Mapped[int] = mapped_column(BigInteger, default=0)  # out of member accounts
+
+
+class MemberFigures(db.Model):
+    """A member's all-time figures in a chapter, counted as they happen (reports.counting). The row
+    outlives a membership: a member who leaves and returns finds their history."""
+
+    __tablename__ = "report_member_figures"
+
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), primary_key=True)
+    intros_made: Mapped[int] = mapped_column(Integer, default=0)
+    intros_completed: Mapped[int] = mapped_column(Integer, default=0)
+    intros_received: Mapped[int] = mapped_column(Integer, default=0)
+    needs_posted: Mapped[int] = mapped_column(Integer, default=0)
+    business_given_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    business_received_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_completed_at = mapped_column(UTCDateTime, nullable=True)  # of an introduction the member made
+    last_active_at = mapped_column(UTCDateTime, nullable=True)

@@ -4,14 +4,12 @@ import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import Integer, and_, case, cast, literal, select, union_all
+from sqlalchemy import Date, Integer, and_, cast, literal, select, union_all
 
 from ..clock import utcnow
-from ..database import UTCDateTime
 from ..extensions import db
-from ..introductions.models import Introduction, Outcome, OutcomeKind
-from ..needs.models import Need
-from .aggregates import sum_or_zero, within
+from .aggregates import sum_or_zero
+from .models import ChapterDay
 
 EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 WEEK, MONTH = "week", "month"
@@ -106,71 +104,46 @@ class ActivityRow:
 
 
 def _numbered_periods(window: list[tuple[date, date]]):
-    """The page's periods as rows (number, starts_at, ends_at) of literals."""
+    """The page's periods as rows (number, first_day, last_day) of literals."""
     return union_all(
         *(
             select(
                 cast(literal(number), Integer).label("number"),
-                literal(start_of(first), UTCDateTime).label("starts_at"),
-                literal(start_of(last) + timedelta(days=1), UTCDateTime).label("ends_at"),
+                literal(first, Date).label("first_day"),
+                literal(last, Date).label("last_day"),
             )
             for number, (first, last) in enumerate(window)
         )
     ).subquery("periods")
 
 
-def _happened(chapter_id: int, starts_at: datetime, ends_at: datetime):
-    """What the activity chart counts, as rows (kind, at, amount) within [starts_at, ends_at)."""
-    chapter_intros = Introduction.chapter_id == chapter_id
-
-    def events(kind: str, at, amount, *conditions):
-        return select(literal(kind).label("kind"), at.label("at"), amount.label("amount")).where(
-            *conditions, within(at, starts_at, ends_at)
-        )
-
-    zero = cast(literal(0), Integer)
-    return union_all(
-        events("need", Need.created_at, zero, Need.chapter_id == chapter_id),
-        events("made", Introduction.created_at, zero, chapter_intros),
-        events("completed", Introduction.completed_at, zero, chapter_intros),
-        events(
-            "business",
-            Outcome.created_at,
-            Outcome.amount,
-            Outcome.introduction_id == Introduction.id,
-            chapter_intros,
-            Outcome.kind == OutcomeKind.BUSINESS_CLOSED,
-        ),
-    ).subquery("happened")
-
-
 def activity_rows(chapter_id: int, timeline: Timeline, *, page: int, per_page: int):
-    """A row per period on the page: one query, however many periods and events."""
+    """A row per period on the page: one query over the chapter's kept days (reports.counting)."""
     window = timeline.window(page, per_page)
     if not window:
         return [], timeline.count
     periods = _numbered_periods(window)
-    happened = _happened(chapter_id, start_of(window[0][0]), start_of(window[-1][1]) + timedelta(days=1))
-
-    def tally(kind: str, value=1):
-        return sum_or_zero(case((happened.c.kind == kind, value), else_=0))
-
+    in_period = and_(
+        ChapterDay.chapter_id == chapter_id,
+        ChapterDay.day >= periods.c.first_day,
+        ChapterDay.day <= periods.c.last_day,
+    )
     figures = db.session.execute(
         select(
             periods.c.number,
-            tally("need").label("needs_posted"),
-            tally("made").label("introductions_made"),
-            tally("completed").label("introductions_completed"),
-            tally("business").label("business_closed"),
-            tally("business", happened.c.amount).label("business_amount"),
+            sum_or_zero(ChapterDay.needs_posted).label("needs_posted"),
+            sum_or_zero(ChapterDay.intros_made).label("introductions_made"),
+            sum_or_zero(ChapterDay.intros_completed).label("introductions_completed"),
+            sum_or_zero(ChapterDay.business_closed).label("business_closed"),
+            sum_or_zero(ChapterDay.business_amount).label("business_amount"),
         )
         .select_from(periods)
-        .outerjoin(happened, and_(happened.c.at >= periods.c.starts_at, happened.c.at < periods.c.ends_at))
+        .outerjoin(ChapterDay, in_period)
         .group_by(periods.c.number)
         .order_by(periods.c.number)
     ).all()
     rows = [
-        ActivityRow(first, last, *counts)
+        ActivityRow(first, last, *(int(count) for count in counts))
         for (first, last), (_number, *counts) in zip(window, figures, strict=True)
     ]
     return rows, timeline.count

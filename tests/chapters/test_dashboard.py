@@ -176,7 +176,7 @@ def test_first_steps_are_marked_and_the_list_goes_when_all_are_done(browser, cha
     InteractionFactory(first=ann, second=bob)
     steps = section(page(browser), "steps-heading")
     assert steps.count('data-done="true"') == 3, "all but the photo"
-    ann.has_photo = True  # what the member photos change adds; the checklist reads it when present
+    ann.photo_version = "0123456789abcdef"  # a photo uploaded (accounts.photos sets it)
     assert first_steps(ann).done
 
 

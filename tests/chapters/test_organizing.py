@@ -203,11 +203,11 @@ def test_removing_asks_first_and_an_organizer_readmits_the_former_member(browser
     assert status_of(chapter, removed.id)[0] is MembershipStatus.ACTIVE
     browser.post(path, {"confirm": "yes"}, form_page=ORGANIZE)
     assert status_of(chapter, removed.id)[0] is MembershipStatus.REMOVED
-    former = browser.get(ORGANIZE).get_data(as_text=True).split('id="former-heading"')[1]
+    former = browser.get(MEMBERS).get_data(as_text=True).split('id="former-heading"')[1]
     assert "Rita Removed" in former and "Re-admit Rita Removed" in former
     browser.post(f"/chapters/riverside/members/{removed.id}/readmit", form_page=ORGANIZE)
     assert status_of(chapter, removed.id) == (MembershipStatus.ACTIVE, Role.MEMBER)
-    assert "Rita Removed is a member again." in browser.get(ORGANIZE).get_data(as_text=True)
+    assert "Rita Removed is a member again." in browser.get(MEMBERS).get_data(as_text=True)
 
 
 def test_an_active_member_cannot_be_readmitted(browser, chapter):

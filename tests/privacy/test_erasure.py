@@ -20,6 +20,7 @@ from referral_hub.needs.models import Need, NeedStatus
 from referral_hub.privacy import erasure
 from referral_hub.privacy.export import export
 from referral_hub.relationships.models import IntroRequest, RequestState
+from referral_hub.reports import counting
 from referral_hub.reports.models import ApiToken
 from tests.accounts.test_two_factor import code_now, turn_on
 from tests.conftest import ON_POSTGRESQL, Browser
@@ -81,6 +82,7 @@ def test_deletion_erases_the_account_and_keeps_the_shared_history(app, client, w
     # The books balance, and the organizer's totals hold: she no longer counts as a current member.
     report = verify()
     assert report.ok, [check.violations for check in report.checks]
+    assert counting.differences(db.session.connection()) == [], "the kept figures saw every change"
     summary_after = api(client, "summary")
     for section in ("business_closed", "credits"):
         assert summary_after[section] == summary_before[section], section

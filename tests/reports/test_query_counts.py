@@ -125,7 +125,7 @@ def test_the_organize_figures_run_the_same_queries_at_1x_and_10x(count_queries):
             table = dashboard.member_table(chapter_id, {"sort": "give_ratio", "order": "desc"})
         assert table.members_total == 6 * scale
         counts[scale] = log.count
-    assert counts[1] == counts[10] == 8, counts  # seven for the overview, one for the table
+    assert counts[1] == counts[10] == 6, counts  # five for the overview, one for the table
 
 
 @pytest.mark.parametrize("section", ["", "/members", "/invitations"])

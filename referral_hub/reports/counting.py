@@ -1,0 +1,413 @@
+"""The figures the reports keep as things happen: each chapter's day and each member's all-time tally,
+changed by the domain events in the same transaction, recounted from the source tables to check them.
+
+Every change is one upsert that adds to the stored values (`x = x + excluded.x`), so concurrent
+transactions never lose each other's counts: PostgreSQL serialises the row, SQLite the database.
+Each handler writes its chapter's day row before any member's row, so two transactions lock the rows
+they share in the same order and cannot deadlock on them.
+"""
+
+from collections import defaultdict
+from datetime import UTC, date, datetime
+
+from sqlalchemy import case, delete, func, insert, literal, select, union_all
+
+from ..database import upsert
+from ..extensions import db
+from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
+from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
+from ..needs.models import Need, NeedStatus
+from .aggregates import utc_day
+from .models import ChapterDay, MemberFigures
+
+DAY_COUNTS = tuple(column.name for column in ChapterDay.__table__.columns if not column.primary_key)
+MEMBER_COUNTS = tuple(
+    column.name
+    for column in MemberFigures.__table__.columns
+    if not column.primary_key and not column.name.startswith("last_")
+)
+MEMBER_LATEST = ("last_completed_at", "last_active_at")
+
+
+def _day_of(at: datetime) -> date:
+    return at.astimezone(UTC).date()
+
+
+def add_to_day(chapter_id: int, day: date, **counts: int) -> None:
+    """Add to a chapter's counts of one day; with no counts, only take the day row's lock (`x = x + 0`)."""
+    table = ChapterDay.__table__
+    counts = counts or {"needs_posted": 0}
+    statement = upsert(table).values(chapter_id=chapter_id, day=day, **counts)
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.chapter_id, table.c.day],
+            set_={name: table.c[name] + statement.excluded[name] for name in counts},
+        )
+    )
+
+
+def add_to_member(chapter_id: int, member_id: int, *, active_at: datetime, **figures) -> None:
+    """Add to a member's counts in a chapter; `active_at` and a `last_completed_at` move forward only."""
+    table = MemberFigures.__table__
+    latest = {"last_active_at": active_at, **{k: v for k, v in figures.items() if k in MEMBER_LATEST}}
+    counts = {k: v for k, v in figures.items() if k not in MEMBER_LATEST}
+    statement = upsert(table).values(chapter_id=chapter_id, member_id=member_id, **counts, **latest)
+
+    def later(name: str):
+        kept, new = table.c[name], statement.excluded[name]
+        return case((new.is_not(None) & (kept.is_(None) | (new > kept)), new), else_=kept)
+
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[table.c.chapter_id, table.c.member_id],
+            set_={
+                **{name: table.c[name] + statement.excluded[name] for name in counts},
+                **{name: later(name) for name in latest},
+            },
+        )
+    )
+
+
+# What the domain events change -----------------------------------------------------------------------
+
+
+def on_need_posted(need) -> None:
+    add_to_day(need.chapter_id, _day_of(need.created_at), needs_posted=1)
+    add_to_member(need.chapter_id, need.asker_id, active_at=need.created_at, needs_posted=1)
+
+
+def on_need_finished(need) -> None:
+    fulfilled = int(need.status is NeedStatus.FULFILLED)
+    add_to_day(need.chapter_id, _day_of(need.closed_at), needs_finished=1, needs_fulfilled=fulfilled)
+
+
+def on_needs_expired(now: datetime, *, chapters: dict[int, int]) -> None:
+    for chapter_id, count in chapters.items():
+        add_to_day(chapter_id, _day_of(now), needs_finished=count, needs_expired=count)
+
+
+def on_introduction_made(intro) -> None:
+    chapter_id, at = intro.chapter_id, intro.created_at
+    add_to_day(chapter_id, _day_of(at), intros_made=1)
+    add_to_member(chapter_id, intro.introducer_id, active_at=at, intros_made=1)
+    for party_id in (intro.first_id, intro.second_id):
+        add_to_member(chapter_id, party_id, active_at=None, intros_received=1)
+
+
+def on_introduction_answered(consent) -> None:
+    chapter_id = consent.introduction.chapter_id
+    add_to_day(chapter_id, _day_of(consent.answered_at))
+    add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
+
+
+def on_introduction_completed(intro) -> None:
+    add_to_day(intro.chapter_id, _day_of(intro.completed_at), intros_completed=1)
+    add_to_member(
+        intro.chapter_id,
+        intro.introducer_id,
+        active_at=None,
+        intros_completed=1,
+        last_completed_at=intro.completed_at,
+    )
+
+
+def on_introduction_closed(intro) -> None:
+    declined = int(intro.state is IntroState.DECLINED)
+    add_to_day(intro.chapter_id, _day_of(intro.closed_at), intros_closed=1, intros_declined=declined)
+
+
+def on_introductions_expired(now: datetime, *, chapters: dict[int, int]) -> None:
+    for chapter_id, count in chapters.items():
+        add_to_day(chapter_id, _day_of(now), intros_closed=count, intros_expired=count)
+
+
+def on_outcome_reported(outcome) -> None:
+    """A new outcome is an activity; business closed (new, or a meeting that turned into it) counts
+    on the day the outcome was first reported, as the source tables date it."""
+    intro = outcome.introduction
+    at = outcome.created_at
+    business = outcome.kind is OutcomeKind.BUSINESS_CLOSED
+    amount = outcome.amount if business else 0
+    add_to_day(intro.chapter_id, _day_of(at), business_closed=int(business), business_amount=amount)
+    add_to_member(intro.chapter_id, outcome.reported_by_id, active_at=at, business_received_amount=amount)
+    if business:
+        add_to_member(intro.chapter_id, intro.introducer_id, active_at=None, business_given_amount=amount)
+
+
+def on_transaction_posted(transaction, *, legs) -> None:
+    member_amounts = [amount for holder, amount in legs if holder is not None]
+    issued = sum(amount for amount in member_amounts if amount > 0)
+    spent = -sum(amount for amount in member_amounts if amount < 0)
+    if issued or spent:
+        add_to_day(
+            transaction.chapter_id,
+            _day_of(transaction.created_at),
+            credits_issued=issued,
+            credits_spent=spent,
+        )
+
+
+def connect(events) -> None:
+    """Subscribe to the domain events (create_app)."""
+    events.need_posted.connect(on_need_posted)
+    events.need_finished.connect(on_need_finished)
+    events.needs_expired.connect(on_needs_expired)
+    events.introduction_made.connect(on_introduction_made)
+    events.introduction_answered.connect(on_introduction_answered)
+    events.introduction_completed.connect(on_introduction_completed)
+    events.introduction_closed.connect(on_introduction_closed)
+    events.introductions_expired.connect(on_introductions_expired)
+    events.outcome_reported.connect(on_outcome_reported)
+    events.transaction_posted.connect(on_transaction_posted)
+
+
+# Recounting from the source tables -------------------------------------------------------------------
+
+
+def _tally(statement, keys: int, names: tuple[str, ...], into: dict) -> None:
+    """Add each row's values (after `keys` key columns) to `into[key][name]`."""
+    for row in statement:
+        key = tuple(_key_value(value) for value in row[:keys])
+        for name, value in zip(names, row[keys:], strict=True):
+            if value is None:
+                continue
+            figures = into[key]
+            if name in MEMBER_LATEST:
+                figures[name] = value if figures.get(name) is None else max(figures[name], value)
+            else:
+                figures[name] = figures.get(name, 0) + int(value)
+
+
+def _key_value(value):
+    """A day comes back from SQLite's date() as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def recounted_days(connection) -> dict[tuple[int, date], dict]:
+    """Every chapter day's counts, from the source tables."""
+    days: dict = defaultdict(dict)
+
+    def by_day(model, at, *columns, where=()):
+        chapter = model.chapter_id
+        day = utc_day(at)
+        return connection.execute(
+            select(chapter, day, *columns).where(at.is_not(None), *where).group_by(chapter, day)
+        )
+
+    def count_if(condition):
+        return func.sum(case((condition, 1), else_=0))
+
+    _tally(by_day(Need, Need.created_at, func.count()), 2, ("needs_posted",), days)
+    _tally(
+        by_day(
+            Need,
+            Need.closed_at,
+            func.count(),
+            count_if(Need.status == NeedStatus.FULFILLED),
+            count_if(Need.status == NeedStatus.EXPIRED),
+            where=[Need.status != NeedStatus.OPEN],
+        ),
+        2,
+        ("needs_finished", "needs_fulfilled", "needs_expired"),
+        days,
+    )
+    _tally(by_day(Introduction, Introduction.created_at, func.count()), 2, ("intros_made",), days)
+    _tally(by_day(Introduction, Introduction.completed_at, func.count()), 2, ("intros_completed",), days)
+    closing = (IntroState.DECLINED, IntroState.EXPIRED, IntroState.CANCELLED)
+    _tally(
+        by_day(
+            Introduction,
+            Introduction.closed_at,
+            func.count(),
+            count_if(Introduction.state == IntroState.DECLINED),
+            count_if(Introduction.state == IntroState.EXPIRED),
+            where=[Introduction.state.in_(closing)],
+        ),
+        2,
+        ("intros_closed", "intros_declined", "intros_expired"),
+        days,
+    )
+    business_day = utc_day(Outcome.created_at)
+    _tally(
+        connection.execute(
+            select(Introduction.chapter_id, business_day, func.count(), func.sum(Outcome.amount))
+            .join(Introduction, Introduction.id == Outcome.introduction_id)
+            .where(Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
+            .group_by(Introduction.chapter_id, business_day)
+        ),
+        2,
+        ("business_closed", "business_amount"),
+        days,
+    )
+    credit_day = utc_day(LedgerTransaction.created_at)
+    _tally(
+        connection.execute(
+            select(
+                LedgerTransaction.chapter_id,
+                credit_day,
+                func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)),
+                func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)),
+            )
+            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+            .where(
+                LedgerAccount.member_id.is_not(None),
+                LedgerAccount.chapter_id == LedgerTransaction.chapter_id,
+            )
+            .group_by(LedgerTransaction.chapter_id, credit_day)
+        ),
+        2,
+        ("credits_issued", "credits_spent"),
+        days,
+    )
+    return days
+
+
+def recounted_members(connection) -> dict[tuple[int, int], dict]:
+    """Every member's all-time figures in each chapter, from the source tables."""
+    members: dict = defaultdict(dict)
+    intro = Introduction
+    _tally(
+        connection.execute(
+            select(
+                intro.chapter_id,
+                intro.introducer_id,
+                func.count(),
+                func.count(intro.completed_at),
+                func.max(intro.completed_at),
+                func.max(intro.created_at),
+            ).group_by(intro.chapter_id, intro.introducer_id)
+        ),
+        2,
+        ("intros_made", "intros_completed", "last_completed_at", "last_active_at"),
+        members,
+    )
+    parties = union_all(
+        select(intro.chapter_id, intro.first_id.label("member_id")),
+        select(intro.chapter_id, intro.second_id.label("member_id")),
+    ).subquery()
+    _tally(
+        connection.execute(
+            select(parties.c.chapter_id, parties.c.member_id, func.count()).group_by(
+                parties.c.chapter_id, parties.c.member_id
+            )
+        ),
+        2,
+        ("intros_received",),
+        members,
+    )
+    _tally(
+        connection.execute(
+            select(Need.chapter_id, Need.asker_id, func.count(), func.max(Need.created_at)).group_by(
+                Need.chapter_id, Need.asker_id
+            )
+        ),
+        2,
+        ("needs_posted", "last_active_at"),
+        members,
+    )
+    _tally(
+        connection.execute(
+            select(intro.chapter_id, Consent.member_id, func.max(Consent.answered_at))
+            .join(intro, intro.id == Consent.introduction_id)
+            .where(Consent.answered_at.is_not(None))
+            .group_by(intro.chapter_id, Consent.member_id)
+        ),
+        2,
+        ("last_active_at",),
+        members,
+    )
+    business = case((Outcome.kind == OutcomeKind.BUSINESS_CLOSED, Outcome.amount), else_=literal(0))
+    _tally(
+        connection.execute(
+            select(intro.chapter_id, Outcome.reported_by_id, func.sum(business), func.max(Outcome.created_at))
+            .join(intro, intro.id == Outcome.introduction_id)
+            .group_by(intro.chapter_id, Outcome.reported_by_id)
+        ),
+        2,
+        ("business_received_amount", "last_active_at"),
+        members,
+    )
+    _tally(
+        connection.execute(
+            select(intro.chapter_id, intro.introducer_id, func.sum(Outcome.amount))
+            .join(intro, intro.id == Outcome.introduction_id)
+            .where(Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
+            .group_by(intro.chapter_id, intro.introducer_id)
+        ),
+        2,
+        ("business_given_amount",),
+        members,
+    )
+    return members
+
+
+def _kept(connection, model, keys: tuple[str, ...]) -> dict:
+    table = model.__table__
+    return {
+        tuple(_key_value(row[key]) for key in keys): {
+            name: value for name, value in row.items() if name not in keys
+        }
+        for row in connection.execute(select(table)).mappings()
+    }
+
+
+def _normalised(figures: dict, names: tuple[str, ...]) -> dict:
+    """A row's values with zeros for counts it lacks and None for times, so rows compare."""
+    return {
+        name: figures.get(name) if name in MEMBER_LATEST else int(figures.get(name) or 0) for name in names
+    }
+
+
+def differences(connection) -> list[str]:
+    """Each kept figure that differs from its recount, as a line of text; empty when all match."""
+    found = []
+    for model, keys, recounted, names in (
+        (ChapterDay, ("chapter_id", "day"), recounted_days(connection), DAY_COUNTS),
+        (
+            MemberFigures,
+            ("chapter_id", "member_id"),
+            recounted_members(connection),
+            MEMBER_COUNTS + MEMBER_LATEST,
+        ),
+    ):
+        kept = _kept(connection, model, keys)
+        for key in sorted(set(kept) | set(recounted), key=str):
+            have = _normalised(kept.get(key, {}), names)
+            want = _normalised(recounted.get(key, {}), names)
+            for name in names:
+                if have[name] != want[name]:
+                    where = ", ".join(f"{k} {v}" for k, v in zip(keys, key, strict=True))
+                    found.append(
+                        f"{model.__tablename__} ({where}): {name} is {have[name]}, "
+                        f"the sources say {want[name]}"
+                    )
+    return found
+
+
+def rebuild(connection) -> None:
+    """Replace every kept figure with its recount (the backfill of existing databases, and tests'
+    data written without the services)."""
+    days, members = recounted_days(connection), recounted_members(connection)
+    connection.execute(delete(ChapterDay.__table__))
+    connection.execute(delete(MemberFigures.__table__))
+    if days:
+        connection.execute(
+            insert(ChapterDay.__table__),
+            [
+                {"chapter_id": chapter_id, "day": day, **_normalised(values, DAY_COUNTS)}
+                for (chapter_id, day), values in days.items()
+            ],
+        )
+    if members:
+        connection.execute(
+            insert(MemberFigures.__table__),
+            [
+                {
+                    "chapter_id": chapter_id,
+                    "member_id": member_id,
+                    **_normalised(values, MEMBER_COUNTS + MEMBER_LATEST),
+                }
+                for (chapter_id, member_id), values in members.items()
+            ],
+        )
