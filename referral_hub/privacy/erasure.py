@@ -5,7 +5,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, delete, func, or_, select, text, update
 
-from ..accounts import two_factor
+from ..accounts import photos, two_factor
 from ..accounts.models import AccountLink, Member, MemberSession
 from ..accounts.services import PROFILE_FIELDS, check_password
 from ..chapters.models import Invitation, Membership, MembershipStatus
@@ -62,6 +62,7 @@ def erase(
     # Deleted, not ended: a session row keeps the member's addresses and browsers.
     db.session.execute(delete(MemberSession).where(MemberSession.member_id == member.id))
     two_factor.forget(member)
+    photos.remove_photo(member)
     db.session.flush()
 
 

@@ -7,9 +7,16 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 
+from referral_hub.accounts import photos, two_factor
 from referral_hub.accounts import services as accounts
-from referral_hub.accounts import two_factor
-from referral_hub.accounts.models import AccountLink, Member, MemberSession, RecoveryCode, TwoFactor
+from referral_hub.accounts.models import (
+    AccountLink,
+    Member,
+    MemberPhoto,
+    MemberSession,
+    RecoveryCode,
+    TwoFactor,
+)
 from referral_hub.chapters.models import Membership, MembershipStatus
 from referral_hub.extensions import db
 from referral_hub.introductions import making
@@ -22,6 +29,7 @@ from referral_hub.privacy.export import export
 from referral_hub.relationships.models import IntroRequest, RequestState
 from referral_hub.reports import counting
 from referral_hub.reports.models import ApiToken
+from tests.accounts.test_photos import picture
 from tests.accounts.test_two_factor import code_now, turn_on
 from tests.conftest import ON_POSTGRESQL, Browser
 from tests.factories import PASSWORD, MemberFactory, MembershipFactory
@@ -246,6 +254,16 @@ def test_the_ledger_lets_an_erasure_change_memos_and_nothing_else(world, erasing
         with pytest.raises(DBAPIError, match="the ledger is append-only"), db.session.begin_nested():
             db.session.execute(text(statement))
     assert verify().ok
+
+
+def test_deletion_removes_the_members_photo(world):
+    photos.set_photo(world.ann, picture())
+    assert db.session.scalars(select(MemberPhoto).where(MemberPhoto.member_id == world.ann.id)).all()
+
+    erasure.erase(world.ann, password=PASSWORD)
+
+    assert not world.ann.has_photo
+    assert not db.session.scalars(select(MemberPhoto).where(MemberPhoto.member_id == world.ann.id)).all()
 
 
 def test_with_two_factor_on_deletion_takes_a_current_code_and_forgets_the_secret(world):
