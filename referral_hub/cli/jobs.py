@@ -49,9 +49,10 @@ def status_command() -> None:
     now = utcnow()
     statuses = health.status(now)
     click.echo(f"jobs at {_when(now)}")
+    width = max(len(job.name) for job in statuses)
     for job in statuses:
         state = "FAILING" if job.failing else "OVERDUE" if job.overdue else "ok"
-        click.echo(f"{job.name:<10} {state:<8} {job.description}")
+        click.echo(f"{job.name:<{width}} {state:<8} {job.description}")
         duration = f"{job.last_duration_seconds:.2f}s" if job.last_duration_seconds is not None else "-"
         if job.last_success_at:
             click.echo(

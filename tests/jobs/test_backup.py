@@ -78,7 +78,7 @@ def test_a_backup_restored_into_a_fresh_database_passes_ledger_verify_and_jobs_s
     assert "All" in verified.output and "checks passed" in verified.output
     status = runner.invoke(args=["jobs", "status"])
     assert status.exit_code == 0, status.output
-    assert "expire     ok" in status.output and "digest     ok" in status.output
+    assert "expire          ok" in status.output and "digest          ok" in status.output
     with copy.app_context():
         assert db.session.get(Introduction, work.introduction_id).state is IntroState.EXPIRED
         assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions

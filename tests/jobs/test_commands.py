@@ -41,14 +41,14 @@ def test_worker_once_runs_every_due_job_and_sends_what_they_queued(flask, app):
 def test_jobs_status_lists_each_job_and_exits_1_while_one_is_overdue(flask):
     result = flask("jobs", "status")
     assert result.exit_code == 1
-    assert "expire     OVERDUE" in result.output and "digest     OVERDUE" in result.output
+    assert "expire          OVERDUE" in result.output and "digest          OVERDUE" in result.output
     assert "last success  never" in result.output
     assert "needs attention: expire, digest" in result.output
 
     assert flask("worker", "--once").exit_code == 0
     result = flask("jobs", "status")
     assert result.exit_code == 0, result.output
-    assert "expire     ok" in result.output
+    assert "expire          ok" in result.output
     assert "(2026-12-02T10) in " in result.output and "introductions 0" in result.output
     assert "next due      2026-12-02 11:00:00 UTC" in result.output
     assert "next due      2026-12-07 08:00:00 UTC" in result.output

@@ -86,7 +86,7 @@ def test_a_worker_started_on_a_chapter_at_work_expires_refunds_and_sends_the_dig
         assert processes.stop(worker) == 0, processes.log("worker")
     log = processes.log("worker")
     assert "worker: stopped" in log and "Traceback" not in log
-    assert "expire     ok" in processes.log("status") and "digest     ok" in processes.log("status")
+    assert "expire          ok" in processes.log("status") and "digest          ok" in processes.log("status")
     assert_the_chapter_was_worked_once(live_db, work, mailbox)
     print("\n" + processes.log("status"))
 
