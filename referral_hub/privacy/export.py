@@ -5,11 +5,14 @@ introduction the member was the other party of (as the product itself shares the
 appear by name and dates, never their secret (only its hash is stored anyway).
 """
 
+import base64
+
 from marshmallow import Schema, fields
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
-from ..accounts.models import Member
+from ..accounts import two_factor
+from ..accounts.models import Member, MemberPhoto, MemberSession
 from ..chapters.models import Membership
 from ..clock import utcnow
 from ..extensions import db
@@ -189,6 +192,25 @@ class ApiTokenSchema(Schema):
     revoked_at = fields.AwareDateTime()
 
 
+class SessionSchema(Schema):
+    """Where the member signed in: the browser and address the product kept (never the cookie's secret)."""
+
+    created_at = fields.AwareDateTime()
+    last_seen_at = fields.AwareDateTime()
+    ended_at = fields.AwareDateTime()
+    user_agent = fields.String()
+    address = fields.String()
+
+
+class PhotoSchema(Schema):
+    """The largest stored size of the photo, as a data URL."""
+
+    updated_at = fields.AwareDateTime()
+    data_url = fields.Function(
+        lambda photo: f"data:{photo.content_type};base64,{base64.b64encode(photo.data).decode()}"
+    )
+
+
 def export(member: Member) -> dict:
     """Everything about the member, in sections, oldest first within each."""
     memberships = db.session.scalars(
@@ -260,11 +282,20 @@ def export(member: Member) -> dict:
         .options(joinedload(ApiToken.chapter))
         .order_by(ApiToken.id)
     ).all()
+    sessions = db.session.scalars(
+        select(MemberSession).where(MemberSession.member_id == member.id).order_by(MemberSession.created_at)
+    ).all()
+    photo = db.session.scalars(
+        select(MemberPhoto).where(MemberPhoto.member_id == member.id).order_by(MemberPhoto.size.desc())
+    ).first()
     done_together = InteractionSchema(member, people, many=True).dump(interactions)
     return {
         "format_version": FORMAT_VERSION,
         "exported_at": fields.AwareDateTime().serialize("now", {"now": utcnow()}),
         "profile": ProfileSchema().dump(member),
+        "photo": PhotoSchema().dump(photo) if photo else None,
+        "two_factor_on": two_factor.is_on(member),
+        "sessions": SessionSchema(many=True).dump(sessions),
         "memberships": MembershipSchema(many=True).dump(memberships),
         "needs": NeedSchema(many=True).dump(needs),
         "introductions": IntroductionSchema(member, outcomes, many=True).dump(intros),

@@ -1,9 +1,12 @@
 """The export: everything held about the member, compared field by field with what it was made from."""
 
+import base64
 import json
 
 from sqlalchemy import select
 
+from referral_hub.accounts import photos, sessions
+from referral_hub.accounts.models import MemberPhoto
 from referral_hub.extensions import db
 from referral_hub.introductions.models import Outcome
 from referral_hub.ledger.models import LedgerAccount, LedgerEntry
@@ -11,6 +14,8 @@ from referral_hub.needs.models import Need
 from referral_hub.privacy.export import export
 from referral_hub.relationships.models import Interaction, IntroRequest
 from referral_hub.reports.models import ApiToken
+from tests.accounts.test_photos import picture
+from tests.accounts.test_two_factor import turn_on
 from tests.conftest import Browser
 
 from .conftest import ANN_EMAIL, OLGA_TOKEN
@@ -192,10 +197,14 @@ def test_the_export_holds_every_field_of_what_it_was_made_from(world):
         }
     ]
     assert token.token_hash not in json.dumps(document)
+    assert document["photo"] is None and document["two_factor_on"] is False and document["sessions"] == []
     assert set(document) == {
         "format_version",
         "exported_at",
         "profile",
+        "photo",
+        "two_factor_on",
+        "sessions",
         "memberships",
         "needs",
         "introductions",
@@ -226,3 +235,24 @@ def test_a_post_without_the_form_token_downloads_nothing(client, world):
     response = client.post("/settings/export", data={})
     assert response.status_code == 400
     assert "Content-Disposition" not in response.headers
+
+
+def test_the_export_holds_the_photo_the_two_factor_state_and_the_sessions(world):
+    ann = world.ann
+    photos.set_photo(ann, picture())
+    turn_on(ann)
+    signed_in = sessions.start(
+        ann, user_agent="Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0", address="192.0.2.7"
+    )
+
+    document = json.loads(json.dumps(export(ann)))
+
+    largest = db.session.get(MemberPhoto, (ann.id, 320))
+    assert (
+        document["photo"]["data_url"] == "data:image/webp;base64," + base64.b64encode(largest.data).decode()
+    )
+    assert document["two_factor_on"] is True
+    [session] = document["sessions"]
+    assert session["user_agent"].endswith("Firefox/120.0") and session["address"] == "192.0.2.7"
+    assert session["created_at"] == stamp(signed_in.created_at) and session["ended_at"] is None
+    assert signed_in.id not in json.dumps(document)
