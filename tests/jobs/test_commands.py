@@ -58,7 +58,7 @@ def test_jobs_status_exits_1_for_a_failing_job_and_shows_its_error(flask, flaky)
     flask("worker", "--once")
     result = flask("jobs", "status")
     assert result.exit_code == 1
-    assert "flaky      FAILING" in result.output
+    assert "flaky           FAILING" in result.output
     assert "error         tests.jobs.conftest.Broken: the flaky job broke" in result.output
     assert "needs attention: flaky" in result.output
 

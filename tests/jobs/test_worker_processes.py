@@ -130,5 +130,5 @@ def test_a_failing_job_is_retried_each_cycle_shows_in_status_and_the_mail_goes_o
     flaky = runs(live_db)["flaky"]
     assert flaky.outcome is RunOutcome.FAILED and "the flaky job broke" in flaky.error
     assert done(live_db, "expire", "digest")
-    assert "flaky      FAILING" in processes.log("status")
+    assert "flaky           FAILING" in processes.log("status")
     assert "needs attention: flaky" in processes.log("status")
