@@ -27,6 +27,7 @@ import argparse
 import csv
 import itertools
 import json
+import math
 import os
 import subprocess
 import sys
@@ -168,6 +169,7 @@ def seed(url: str, scale: int) -> dict:
                 members.append(
                     {
                         "id": member.id,
+                        "slot": slot,
                         "email": member.email,
                         "name": member.display_name,
                         "slug": chapter.slug,
@@ -188,16 +190,30 @@ def sign_in(base_url: str, session: dict) -> dict:
     return session | {"cookie": browser.cookie_header(), "csrf": csrf}
 
 
-def locust(base_url: str, classes: list[str], users: int, seconds: int, workdir: Path, **environment) -> dict:
-    """Run locust headless; return its rows by name: requests/s, percentiles, failures."""
+def locust(
+    base_url: str,
+    classes: list[str],
+    users: int,
+    seconds: int,
+    workdir: Path,
+    spawn_rate: float = 0,
+    **environment,
+) -> dict:
+    """Run locust headless, measuring once every user has started (`spawn_rate` users/s, all at
+    once by default); return its rows by name: requests/s, percentiles, failures."""
+    spawn_rate = spawn_rate or users
+    seconds += math.ceil(users / spawn_rate)
     prefix = workdir / f"locust-{'-'.join(classes)}-{environment.get('MIX_RATE_PER_USER', 'peak')}"
     command = [
         str(PROJECT / ".venv/bin/locust"),
         *("-f", str(PROJECT / "bench/mix_users.py"), "--headless", "--host", base_url),
-        *("-u", str(users), "-r", str(users), "-t", f"{seconds}s", "--reset-stats"),
+        *("-u", str(users), "-r", f"{spawn_rate:.2f}", "-t", f"{seconds}s", "--reset-stats"),
         *("--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", *classes),
     ]
     subprocess.run(command, env={**os.environ, **environment}, check=False, capture_output=True)
+    with open(f"{prefix}_failures.csv") as failures:
+        for row in csv.DictReader(failures):
+            print(f"  {row['Occurrences']} × {row['Method']} {row['Name']}: {row['Error']}", flush=True)
     with open(f"{prefix}_stats.csv") as stats:
         return {row["Name"]: row for row in csv.DictReader(stats)}
 

@@ -15,6 +15,8 @@ from locust import FastHttpUser, constant, constant_throughput, task
 
 TARGETS = json.loads(Path(os.environ["MIX_TARGETS"]).read_text()) if "MIX_TARGETS" in os.environ else {}
 RATE = float(os.environ.get("MIX_RATE_PER_USER", "0"))
+# Which of the bench's runs against one database this is: each run writes its own pairs and dates.
+RUN, RUNS = int(os.environ.get("MIX_RUN", "0")), 2
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _members = itertools.cycle(TARGETS.get("members", [{}]))
 _organizers = itertools.cycle(TARGETS.get("organizers", [{}]))
@@ -35,7 +37,10 @@ class Member(FastHttpUser):
         self.rng = random.Random(self.me["id"])
         # The pairs this member introduces: its own share of the chapter's, so no two sessions
         # introduce the same pair (a pair already waiting is refused, rightly).
-        self.pairs = iter(self.me["pairs"])
+        self.pairs = iter(self.me["pairs"][RUN::RUNS])
+        # One-to-ones on days no other session of the chapter uses (its slot, modulo 4), a new day
+        # each time: two members log the same meeting on the same day once only, rightly.
+        self.days = itertools.count(1 + self.me["slot"] + 4 * 45 * RUN, 4)
 
     def _get(self, name: str, path: str):
         self.client.get(path, name=name, headers=self.headers)
@@ -93,13 +98,14 @@ class Member(FastHttpUser):
         pair = next(self.pairs, None)
         if pair is None:
             return self.dashboard()  # this member has introduced every pair it owns
-        note = "You two should talk: one of you sells what the other's clients keep asking for."
+        # Introducers write each note for its pair: the app refuses a note used before.
+        note = f"Members {pair[0]} and {pair[1]}, talk: one sells what the other's clients keep asking for."
         fields = {"first_id": pair[0], "second_id": pair[1], "chapter": self.me["slug"], "note": note}
         self._post("POST introduction", "/introductions/new", fields)
 
     @task(2)
     def one_to_one(self):
-        met_on = date.today() - timedelta(days=self.rng.randrange(1, 300))
+        met_on = date.today() - timedelta(days=next(self.days))
         fields = {"met_on": met_on.isoformat(), "meeting_note": "Coffee and a walk round the market."}
         self._post("POST one-to-one", f"/members/{self.rng.choice(self.me['peers'])}/one-to-ones", fields)
 
