@@ -28,29 +28,24 @@ printed as a missed goal, since timings depend on the machine.
 """
 
 import argparse
-import http.client
 import os
 import re
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.parse
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
-from http.cookies import SimpleCookie
 from pathlib import Path
 
-import psycopg
 from flask_migrate import upgrade
 from sqlalchemy import insert, select
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
+from bench._server import gunicorn, log_in, prepare_database  # noqa: E402
 from referral_hub import create_app  # noqa: E402 - after the project is importable
 from referral_hub.accounts.models import Member, email_key_of  # noqa: E402
 from referral_hub.chapters.models import Chapter  # noqa: E402
@@ -84,24 +79,6 @@ class Result:
     p99_ms: float
     errors: int
     queries: int | None = None
-
-
-def prepare_database(kind: str, scale: int, workdir: Path) -> str:
-    if kind == "sqlite":
-        path = workdir / f"bench-{scale}x.sqlite3"
-        path.unlink(missing_ok=True)
-        return f"sqlite:///{path}"
-    return fresh_postgresql(POSTGRESQL_URL.format(scale=scale))
-
-
-def fresh_postgresql(url: str) -> str:
-    """Drop and create the database `url` names; return `url`."""
-    parts = urllib.parse.urlsplit(url)
-    name = parts.path.lstrip("/")
-    with psycopg.connect(parts._replace(path="/postgres").geturl(), autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return url
 
 
 def seed(url: str, scale: int) -> dict:
@@ -140,78 +117,6 @@ def seed(url: str, scale: int) -> dict:
         targets = {"slug": chapter.slug, "need_id": need_id, "member_id": member_id, "token": token}
         db.engine.dispose()
     return targets
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def gunicorn(target: str, workers: int, environment: dict, log_path: Path):
-    port = free_port()
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [
-                str(PROJECT / ".venv/bin/gunicorn"),
-                "--workers",
-                str(workers),
-                "--bind",
-                f"127.0.0.1:{port}",
-                target,
-            ],
-            cwd=PROJECT,
-            env={**os.environ, **environment},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-                connection.request("GET", "/")
-                connection.getresponse().read()
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise SystemExit(f"gunicorn {target} did not start; see {log_path}") from None
-                time.sleep(0.2)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-
-
-def log_in(base_url: str, email: str, password: str) -> str:
-    """Log in through the real form and follow its redirect, keeping every cookie the app sets, as
-    a browser does; return the Cookie header of the logged-in session."""
-    host = urllib.parse.urlsplit(base_url).netloc
-    connection = http.client.HTTPConnection(host)
-    cookie = SimpleCookie()
-
-    def header() -> str:
-        return "; ".join(f"{k}={m.value}" for k, m in cookie.items())
-
-    def ask(method: str, path: str, **kwargs) -> tuple[int, str, str | None]:
-        headers = kwargs.pop("headers", {}) | {"Cookie": header()}
-        connection.request(method, path, headers=headers, **kwargs)
-        response = connection.getresponse()
-        for set_cookie in response.headers.get_all("Set-Cookie") or ():
-            cookie.load(set_cookie)
-        return response.status, response.read().decode(), response.headers.get("Location")
-
-    _, html, _ = ask("GET", "/login")
-    csrf = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html).group(1)
-    body = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": csrf})
-    status, _, location = ask(
-        "POST", "/login", body=body, headers={"Content-Type": "application/x-www-form-urlencoded"}
-    )
-    if status != 302:
-        raise SystemExit(f"logging in as {email} answered {status}")
-    ask("GET", urllib.parse.urlsplit(location).path)
-    return header()
 
 
 UNITS_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0}
@@ -269,7 +174,7 @@ def pages(targets: dict) -> list[tuple[str, str, str]]:
 
 def run(kind: str, scale: int, args, workdir: Path) -> tuple[float, list[Result]]:
     print(f"\n## {kind}, {scale}× data: seeding …", flush=True)
-    url = prepare_database(kind, scale, workdir)
+    url = prepare_database(kind, scale, workdir, POSTGRESQL_URL)
     targets = seed(url, scale)
     environment = {"DATABASE_URL": url}
     app_log = workdir / f"app-{kind}-{scale}x.log"

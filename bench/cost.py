@@ -1,0 +1,219 @@
+"""CPU per request of every member page and API endpoint, the app's and PostgreSQL's, beside a text-SQL floor.
+
+    .venv/bin/python bench/cost.py [--database postgresql|sqlite] [--scales 1,10] [--requests 200] [--short]
+
+For each scale it builds and seeds the database as `bench/load.py` does (`demo seed` for 60 × scale
+members plus 200 × scale open needs) and asks every page in-process with Flask's test client
+(production config, the request log line written to /dev/null), signed in as the demo's organizer
+(a member of the chapter too), the API with a bearer token. The engine keeps one connection, so one
+PostgreSQL backend serves every request: its CPU is read from `/proc/<pid>/stat` (utime + stime of
+`SELECT pg_backend_pid()`; the database runs on this machine) before and after `--requests` requests,
+the app's from `resource.getrusage(RUSAGE_SELF)`.
+
+The reference for each page, in the same run: the very statements the page sent (captured from the
+engine, with their parameters) replayed as text SQL on the same connection, one transaction, and
+their rows rendered with a minimal Jinja template. It is the page's database work without the ORM,
+the forms, the session or Flask's request machinery: a floor, not a hand-tuned rewrite.
+
+It prints per page: SQL statements per request at each scale, app and PostgreSQL CPU ms per request
+and the reference's, and the ratio. It exits 1 when a page answers an error or sends a different
+number of statements at two scales. `--short` (CI): 1× and 10×, 5 requests a page.
+"""
+
+import argparse
+import logging
+import os
+import resource
+import sys
+import tempfile
+from pathlib import Path
+
+from jinja2 import Template
+from sqlalchemy import event, text
+
+PROJECT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(PROJECT))
+
+from bench._server import csrf_token, prepare_database  # noqa: E402
+from bench.load import pages, seed  # noqa: E402
+from referral_hub import create_app  # noqa: E402 - after the project is importable
+from referral_hub.cli import demo  # noqa: E402
+from referral_hub.config import database_uri  # noqa: E402
+from referral_hub.extensions import db  # noqa: E402
+
+POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/rh_bench_cost_{scale}x"
+ENVIRONMENT = {
+    "REFERRAL_HUB_ENV": "production",
+    "SECRET_KEY": "bench-cost-secret-key-for-timing-runs-only",
+    "MAIL_TRANSPORT": "memory",
+    "RATELIMIT_API_PER_TOKEN": "100000000 per minute",
+    "RATELIMIT_API_PER_ADDRESS": "100000000 per minute",
+}
+HTTPS = "https://localhost"  # the production session cookie is Secure
+TICK_MS = 1000 / os.sysconf("SC_CLK_TCK")
+REFERENCE = Template(
+    "<ul>{% for rows in results %}{% for row in rows %}"
+    "<li>{{ row|join(' ') }}</li>{% endfor %}{% endfor %}</ul>"
+)
+
+
+def every_page(targets: dict) -> list[tuple[str, str, str]]:
+    """bench/load.py's pages (but the visitor's) and the API endpoints it leaves out."""
+    api = f"/api/v1/chapters/{targets['slug']}"
+    extra = [
+        ("organize ledger", f"/chapters/{targets['slug']}/ledger", "member"),
+        ("profile form", "/profile", "member"),
+        ("API chapters", "/api/v1/chapters", "token"),
+        ("API members", f"{api}/members", "token"),
+        ("API ledger", f"{api}/ledger", "token"),
+        ("API activity", f"{api}/activity", "token"),
+    ]
+    return [page for page in pages(targets) if page[2] != "visitor"] + extra
+
+
+class Statements:
+    """The SQL statements the engine sends, with their parameters, while `recording`."""
+
+    def __init__(self, engine):
+        self.sent: list[tuple[str, object]] = []
+        event.listen(engine, "before_cursor_execute", self._sent)
+
+    def _sent(self, _conn, _cursor, statement, parameters, _context, _executemany):
+        self.sent.append((statement, parameters))
+
+
+def postgresql_cpu_ms(pid: int | None) -> float:
+    if pid is None:
+        return 0.0
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) * TICK_MS  # utime and stime, fields 14 and 15
+
+
+def app_cpu_ms() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return (usage.ru_utime + usage.ru_stime) * 1000
+
+
+def measure(work, count: int, pid: int | None) -> tuple[float, float]:
+    """App and PostgreSQL CPU ms per call of `work`, over `count` calls."""
+    app_before, pg_before = app_cpu_ms(), postgresql_cpu_ms(pid)
+    for _ in range(count):
+        work()
+    return (app_cpu_ms() - app_before) / count, (postgresql_cpu_ms(pid) - pg_before) / count
+
+
+def run(kind: str, scale: int, count: int, workdir: Path) -> dict[str, dict]:
+    print(f"\n## {kind}, {scale}× data: seeding …", flush=True)
+    url = prepare_database(kind, scale, workdir, POSTGRESQL_URL)
+    targets = seed(url, scale)
+    engine_options = {"pool_size": 1, "max_overflow": 0} if kind == "postgresql" else {}
+    app = create_app(
+        {"SQLALCHEMY_DATABASE_URI": database_uri(url), "SQLALCHEMY_ENGINE_OPTIONS": engine_options}
+    )
+    for handler in logging.getLogger().handlers:
+        handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the run's life
+    client = app.test_client()
+    html = client.get("/login", base_url=HTTPS).get_data(as_text=True)
+    form = {"email": demo.ORGANIZER_EMAIL, "password": demo.PASSWORD, "csrf_token": csrf_token(html)}
+    # Over HTTPS Flask-WTF checks that the form came from the same site, as a browser's Referer says.
+    answer = client.post("/login", data=form, base_url=HTTPS, headers={"Referer": f"{HTTPS}/login"})
+    if answer.status_code != 302:
+        raise SystemExit("logging in as the demo organizer failed")
+    credentials = {"member": {}, "token": {"Authorization": f"Bearer {targets['token']}"}}
+    results = {}
+    with app.app_context():
+        statements = Statements(db.engine)
+        pid = db.session.scalar(text("SELECT pg_backend_pid()")) if kind == "postgresql" else None
+        db.session.rollback()
+        db.session.remove()
+        for name, path, who in every_page(targets):
+            headers = credentials[who]
+            failed = []
+
+            def ask(path=path, headers=headers, failed=failed):
+                status = client.get(path, headers=headers, base_url=HTTPS).status_code
+                if status >= 400:
+                    failed.append(status)
+
+            ask()  # warm: compiled templates and statements
+            statements.sent.clear()
+            ask()
+            sent = list(statements.sent)
+            app_ms, pg_ms = measure(ask, count, pid)
+
+            def reference(sent=sent):
+                with db.engine.connect() as connection:
+                    cursor = connection.connection.dbapi_connection.cursor()
+                    results = []
+                    for statement, parameters in sent:
+                        cursor.execute(statement, parameters)
+                        results.append(cursor.fetchall() if cursor.description else [])
+                    connection.rollback()
+                REFERENCE.render(results=results)
+
+            reference()
+            reference_app_ms, reference_pg_ms = measure(reference, count, pid)
+            results[name] = {
+                "statements": len(sent),
+                "errors": len(failed),
+                "app": app_ms,
+                "pg": pg_ms,
+                "reference": reference_app_ms + reference_pg_ms,
+                "reference_app": reference_app_ms,
+                "reference_pg": reference_pg_ms,
+            }
+            print(f"  {name}: {app_ms:.1f} + {pg_ms:.1f} ms", flush=True)
+        db.engine.dispose()
+    return results
+
+
+def print_table(kind: str, by_scale: dict[int, dict[str, dict]]) -> None:
+    scales = list(by_scale)
+    first = by_scale[scales[0]]
+    print(
+        f"\n{kind}: CPU ms per request, app + database, at {scales[0]}× "
+        f"(statements per request at {scales})\n"
+    )
+    print(
+        "| page / endpoint | statements | app ms | database ms | total "
+        "| reference app + db | page ÷ reference |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, r in first.items():
+        counts = "/".join(str(by_scale[s][name]["statements"]) for s in scales)
+        total = r["app"] + r["pg"]
+        print(
+            f"| {name} | {counts} | {r['app']:.1f} | {r['pg']:.1f} | {total:.1f} "
+            f"| {r['reference_app']:.1f} + {r['reference_pg']:.1f} | {total / r['reference']:.1f}× |"
+        )
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument("--scales", default="1,10", help="comma-separated data scales (default 1,10)")
+    parser.add_argument("--requests", type=int, default=200, help="requests per page and per reference")
+    parser.add_argument("--short", action="store_true", help="CI: 5 requests a page")
+    args = parser.parse_args()
+    if args.short:
+        args.requests = 5
+    os.environ.update(ENVIRONMENT)
+    scales = [int(s) for s in args.scales.split(",")]
+    failures = []
+    with tempfile.TemporaryDirectory(prefix="rh-cost-") as tmp:
+        by_scale = {scale: run(args.database, scale, args.requests, Path(tmp)) for scale in scales}
+    print_table(args.database, by_scale)
+    for name in by_scale[scales[0]]:
+        counts = [by_scale[s][name]["statements"] for s in scales]
+        if len(set(counts)) > 1:
+            failures.append(f"{name} sends {counts} statements at scales {scales}")
+        errors = sum(by_scale[s][name]["errors"] for s in scales)
+        if errors:
+            failures.append(f"{name} answered {errors} errors")
+    for line in failures:
+        print(f"FAILED: {line}")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
