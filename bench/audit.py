@@ -29,10 +29,11 @@ CATEGORIES = ("accessibility", "best-practices", "seo")
 FORM_FACTORS = ("phone", "desktop")
 ORGANIZER_EMAIL = "organizer@demo.referral-hub.local"
 PASSWORD = "demo-password"  # noqa: S105 - the demo's printed password
+DEMO_SLUG = "demo"
 PAGES = (
     ("login", "/login", False),
     ("dashboard", "/dashboard", True),
-    ("organize", "/chapters/demo/organize", True),
+    ("organize", f"/chapters/{DEMO_SLUG}/organize", True),
 )
 ROOT = Path(__file__).resolve().parent.parent
 FLASK = [str(Path(sys.executable).parent / "flask"), "--app", "referral_hub"]
@@ -49,6 +50,17 @@ def lighthouse_binary() -> Path:
             check=True,
         )
     return binary
+
+
+def demo_environment(scratch: str) -> dict[str, str]:
+    """README's development settings on a fresh SQLite database in the scratch directory."""
+    return {
+        **os.environ,
+        "REFERRAL_HUB_ENV": "development",
+        "DATABASE_URL": f"sqlite:///{scratch}/demo.db",
+        "MAIL_TRANSPORT": "memory",
+        "OUTBOX_DELIVER_IN_APP": "false",
+    }
 
 
 def serve(environment: dict, port: int) -> subprocess.Popen:
@@ -135,14 +147,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="rh-audit-") as scratch:
         reports = options.keep or Path(scratch)
         reports.mkdir(parents=True, exist_ok=True)
-        environment = {
-            **os.environ,
-            "REFERRAL_HUB_ENV": "development",
-            "DATABASE_URL": f"sqlite:///{scratch}/audit.db",
-            "MAIL_TRANSPORT": "memory",
-            "OUTBOX_DELIVER_IN_APP": "false",
-        }
-        server = serve(environment, options.port)
+        server = serve(demo_environment(scratch), options.port)
         base = f"http://127.0.0.1:{options.port}"
         try:
             cookie = session_cookie(base)
