@@ -90,3 +90,14 @@ def test_the_members_table_stacks_into_labelled_cards_on_a_phone(organizer):
     label = cell.evaluate("td => getComputedStyle(td, '::before').content")
     assert label == '"Business given"'
     assert cell.evaluate("td => getComputedStyle(td).display") == "flex"
+
+
+def test_a_members_status_card_holds_two_figures_a_line_under_the_name_on_a_phone(organizer):
+    page = organizer(WIDTHS["phone"])
+    page.goto(f"/chapters/{demo.CHAPTER_SLUG}/organize/members")
+    row = page.locator("#member-report tbody tr").first
+    name, status, made, completed = (row.locator("td").nth(i).bounding_box() for i in range(4))
+    assert name["width"] > 2 * status["width"]  # the name takes the whole line
+    assert status["y"] == made["y"] and status["x"] < made["x"]  # status and intros made side by side
+    assert completed["y"] > made["y"] and completed["x"] == status["x"]
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
