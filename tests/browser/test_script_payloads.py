@@ -178,7 +178,7 @@ def test_what_members_type_is_shown_as_text_on_every_page(journey, live_app):
     olga.open("/settings/tokens")
     olga.press("Create token", name=TYPED["name"], chapter=cast.slug)
     shown_as_text(olga, "name")
-    visit(olga, f"/chapters/{cast.slug}/organize", "display_name")
+    visit(olga, f"/chapters/{cast.slug}/organize/members", "display_name")
     olga.open(f"/chapters/{cast.slug}/roster-import")
     olga.page.locator('[name="roster"]').set_input_files(
         {"name": "roster.csv", "mimeType": "text/csv", "buffer": roster_file()}
