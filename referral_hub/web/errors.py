@@ -42,6 +42,7 @@ def init_app(app: Flask) -> None:
         # The member could not be loaded: show the page as to a visitor, or rendering it would ask the
         # database again (Flask-Login's context processor loads `current_user`) and fail with a 500.
         g.setdefault("_login_user", login_manager.anonymous_user())
+        g.database_unavailable = True  # and a signed-in member's header does not ask it either
         return _answer(
             503,
             "unavailable",

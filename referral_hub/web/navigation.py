@@ -2,9 +2,8 @@
 
 from dataclasses import dataclass
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
-from sqlalchemy.exc import SQLAlchemyError
 
 from ..chapters.services import memberships_of
 from ..introductions.queries import waiting_count
@@ -20,16 +19,14 @@ def navigation() -> Navigation | None:
     """Read when the header is drawn (two small queries), not for every template such as an email."""
     if not current_user.is_authenticated:
         return None
-    try:
-        chapters = [
-            (m.chapter.slug, m.chapter.name)
-            for m in memberships_of(current_user)
-            if m.status.value == "active"
-        ]
-        return Navigation(chapters=chapters, waiting=waiting_count(current_user))
-    except SQLAlchemyError:
-        # An error page drawn after the database failed still renders, with the plain links.
+    if g.get("database_unavailable"):
+        # The 503 page, drawn after the database failed: the plain links, without asking it again.
         return Navigation(chapters=[], waiting=0)
+    # Not caught here: a page whose header cannot be read fails whole, and its unit of work rolls back.
+    chapters = [
+        (m.chapter.slug, m.chapter.name) for m in memberships_of(current_user) if m.status.value == "active"
+    ]
+    return Navigation(chapters=chapters, waiting=waiting_count(current_user))
 
 
 def init_app(app: Flask) -> None:
