@@ -4,7 +4,7 @@ shared), cancellation when a party left, and the expiry of unanswered introducti
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 
 from .. import events
 from ..accounts.models import Member
@@ -169,11 +169,7 @@ def _expire(expiry, now: datetime) -> int:
 def cancel_involving(member_id: int, *, now: datetime) -> int:
     """A member leaves for good: the lapsed introductions they made or are a party of expire, and the
     pending ones are cancelled, telling nobody; returns how many were cancelled."""
-    involved = or_(
-        Introduction.introducer_id == member_id,
-        Introduction.first_id == member_id,
-        Introduction.second_id == member_id,
-    )
+    involved = Introduction.involving(member_id)
     _expire(Introduction.expire_lapsed(now).where(involved), now)
     pending = db.session.scalars(
         select(Introduction)

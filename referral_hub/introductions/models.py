@@ -12,6 +12,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Update,
+    or_,
     text,
     update,
 )
@@ -187,6 +188,11 @@ class Introduction(db.Model):
     def _close(self, state: IntroState, now: datetime) -> None:
         self._require_open(now)
         self.state, self.closed_at = state, now
+
+    @classmethod
+    def involving(cls, member_id: int):
+        """The introductions the member made or is a party of, as a WHERE clause."""
+        return or_(cls.introducer_id == member_id, cls.first_id == member_id, cls.second_id == member_id)
 
     @classmethod
     def expire_lapsed(cls, now: datetime) -> Update:

@@ -153,13 +153,7 @@ def _take_name_out_of_history(member: Member, old_name: str) -> None:
             .execution_options(synchronize_session=False)
         )
 
-    intro_ids = select(Introduction.id).where(
-        or_(
-            Introduction.introducer_id == member.id,
-            Introduction.first_id == member.id,
-            Introduction.second_id == member.id,
-        )
-    )
+    intro_ids = select(Introduction.id).where(Introduction.involving(member.id))
     request_ids = select(IntroRequest.id).where(
         or_(
             IntroRequest.asker_id == member.id,

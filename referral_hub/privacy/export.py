@@ -224,13 +224,7 @@ def export(member: Member) -> dict:
     ).all()
     intros = db.session.scalars(
         select(Introduction)
-        .where(
-            or_(
-                Introduction.introducer_id == member.id,
-                Introduction.first_id == member.id,
-                Introduction.second_id == member.id,
-            )
-        )
+        .where(Introduction.involving(member.id))
         .options(
             joinedload(Introduction.chapter),
             joinedload(Introduction.introducer),
