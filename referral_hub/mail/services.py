@@ -13,6 +13,7 @@ from sqlalchemy import or_, select, update
 
 from ..clock import utcnow
 from ..extensions import db
+from ..i18n import speaking
 from .models import OutboxMessage, OutboxStatus
 from .transports import PermanentFailure, TemporaryFailure, transport_for
 
@@ -33,19 +34,23 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + path
 
 
-def enqueue(template: str, *, to: str, **context) -> OutboxMessage:
-    """Render `templates/mail/<template>/` and add the message to the caller's transaction."""
+def enqueue(
+    template: str, *, to: str, language: str | None = None, timezone: str | None = None, **context
+) -> OutboxMessage:
+    """Render `templates/mail/<template>/` in the recipient's language and time zone, and add the
+    message to the caller's transaction."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
-    subject = render_template(f"mail/{template}/subject.txt", **context)
-    message = OutboxMessage(
-        template=template,
-        to_address=to,
-        # One line, whatever the template or its context holds: a line break would start a new header.
-        subject=" ".join(subject.split())[:250],
-        body_text=render_template(f"mail/{template}/body.txt", **context),
-        body_html=render_template(f"mail/{template}/body.html", **context),
-        message_id=make_msgid(domain="referral-hub.local"),
-    )
+    with speaking(language, timezone):
+        subject = render_template(f"mail/{template}/subject.txt", **context)
+        message = OutboxMessage(
+            template=template,
+            to_address=to,
+            # One line, whatever the template or its context holds: a line break would start a new header.
+            subject=" ".join(subject.split())[:250],
+            body_text=render_template(f"mail/{template}/body.txt", **context),
+            body_html=render_template(f"mail/{template}/body.html", **context),
+            message_id=make_msgid(domain="referral-hub.local"),
+        )
     db.session.add(message)
     db.session.flush()
     return message

@@ -1,0 +1,34 @@
+"""A page's language follows the browser until the member chooses; amounts follow the locale."""
+
+from flask_babel import force_locale
+
+from referral_hub.i18n import money, speaking
+
+
+def test_the_browser_language_is_used_when_shipped(client):
+    assert '<html lang="es">' in client.get("/login", headers={"Accept-Language": "es-ES,es;q=0.9"}).text
+    assert '<html lang="en">' in client.get("/login", headers={"Accept-Language": "fr"}).text
+    assert '<html lang="en">' in client.get("/login").text
+
+
+def test_amounts_take_the_locale_and_the_currency(app):
+    with app.test_request_context():
+        assert money(1500, "EUR") == "€1,500"
+        assert money(1500) == "1,500"
+        assert money(None, "EUR") == ""
+        with force_locale("es"):
+            assert money(1500, "EUR") == "1.500\u00a0€"
+            assert money(12500, "USD") == "12.500\u00a0US$"
+
+
+def test_speaking_renders_in_another_language_and_zone_then_restores(app):
+    from datetime import datetime
+
+    from flask import render_template_string
+
+    stamp = datetime(2026, 12, 3, 23, 30)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert render_template_string("{{ d|date }}", d=stamp) == "Dec 3, 2026"
+        with speaking("es", "Pacific/Auckland"):
+            assert render_template_string("{{ d|date }}", d=stamp) == "4 dic 2026"
+        assert render_template_string("{{ d|date }}", d=stamp) == "Dec 3, 2026"
