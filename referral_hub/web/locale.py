@@ -3,17 +3,21 @@
 from flask import g, has_request_context, request
 from flask_login import current_user
 
-from ..i18n import LANGUAGES
+from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
 
 
 def language() -> str | None:
-    """The member's choice, else the browser's `Accept-Language`, else the chapter's (set by its pages)."""
-    chosen = getattr(current_user, "language", None) if has_request_context() else None
-    if chosen:
+    """The member's choice, else the browser's `Accept-Language`, else the chapter's (set by its pages).
+
+    The API answers in English whoever asks: its messages are for programs and their logs.
+    """
+    if not has_request_context():
+        return None
+    if request.path.startswith("/api/v1/"):
+        return DEFAULT_LANGUAGE
+    if chosen := getattr(current_user, "language", None):
         return chosen
-    if has_request_context() and (asked := request.accept_languages.best_match(LANGUAGES)):
-        return asked
-    return g.get("chapter_language")
+    return request.accept_languages.best_match(LANGUAGES) or g.get("chapter_language")
 
 
 def timezone() -> str | None:
