@@ -37,4 +37,4 @@ def test_speaking_renders_in_another_language_and_zone_then_restores(app):
 def test_the_api_answers_in_english_whatever_the_browser_asks(client):
     answer = client.get("/api/v1/chapters", headers={"Accept-Language": "es"})
     assert answer.status_code == 401
-    assert answer.json["error"]["message"].startswith("Send a valid API token")
+    assert answer.json["error"]["message"].startswith("Send an API token")
