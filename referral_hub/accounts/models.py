@@ -40,6 +40,10 @@ class Member(UserMixin, db.Model):
     # The content hash of the member's photo (member_photos), or None: it versions the photo's URL,
     # so pages link to a photo without reading its bytes.
     photo_version: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The member's own language (a code of i18n.LANGUAGES) and IANA time zone; None follows the
+    # browser's language and the first chapter's zone.
+    language: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    timezone: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
     __table_args__ = (CheckConstraint("length(display_name) > 0", name="display_name_present"),)
 

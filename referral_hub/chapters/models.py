@@ -18,11 +18,23 @@ class Chapter(db.Model):
     name: Mapped[str] = mapped_column(String(120))
     slug: Mapped[str] = mapped_column(String(60), unique=True)
     created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Where the chapter meets: its pages' and emails' time zone (IANA), language (a code of
+    # i18n.LANGUAGES) and the currency of business amounts (ISO 4217; None shows plain numbers).
+    timezone: Mapped[str] = mapped_column(String(64), default="UTC", server_default="UTC")
+    language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
+    currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
     __table_args__ = (CheckConstraint("length(slug) > 0", name="slug_present"),)
 
     def __repr__(self) -> str:
         return f"<Chapter {self.slug}>"
+
+    def speaking_to(self, member: Member) -> dict[str, str | None]:
+        """An email about this chapter to `member`: in their language, else the chapter's, in its time zone.
+
+        `mail.enqueue(template, to=member.email, **chapter.speaking_to(member), ...)`
+        """
+        return {"language": member.language or self.language, "timezone": self.timezone}
 
 
 class Role(enum.StrEnum):
