@@ -413,10 +413,10 @@ ROUTES: list[Route] = [
             "POST",
             answers(LOGIN, 404, 403, 404, 302),
             values=home(invitation_id="invitation"),
-            form=fixed(),
+            form=fixed(**confirmation),
             writes=THE_ORGANIZER,
         )
-        for action in ("resend", "cancel")
+        for action, confirmation in (("resend", {}), ("cancel", {"confirm": "yes"}))
     ),
     Route(
         "chapters.invite",
