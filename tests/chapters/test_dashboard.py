@@ -222,6 +222,9 @@ def test_the_header_count_adds_outcomes_waiting_for_a_report_in_one_query(
     browser.login(ann.email)
     header = page(browser, "/ledger").split("</header>")[0]
     assert 'data-waiting="2"' in header
+    listed = page(browser, "/introductions").split('id="reports-due-heading"')[1].split("</section>")[0]
+    assert f'href="/introductions/{answered.id}#outcome">Your introduction to Bob</a>' in listed
+    assert listed.count("<li>") == 1, "the one she made is not hers to report"
     OutcomeFactory(introduction=answered, reported_by=ann)
     assert 'data-waiting="1"' in page(browser, "/ledger").split("</header>")[0]
 
