@@ -127,3 +127,25 @@ def test_the_members_section_on_a_phone_is_short_and_axe_finds_nothing(organizer
     assert height < 400 * members, f"{height} px for {members} members"
     page.add_script_tag(path=axe)
     assert page.evaluate(AXE_VIOLATIONS) == []
+
+
+def test_cancelling_an_invitation_on_a_phone_asks_first(organizer, axe):
+    page = organizer(WIDTHS["phone"])
+    page.goto(f"/chapters/{demo.CHAPTER_SLUG}/organize/invitations")
+    page.fill('[name="email"]', "maybe@example.org")
+    with page.expect_navigation():
+        page.get_by_role("button", name="Send invitation", exact=True).click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cancel invitation", exact=True).first.click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Cancel the invitation to maybe@example.org?"
+    assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+    page.add_script_tag(path=axe)
+    assert page.evaluate(AXE_VIOLATIONS) == []
+    with page.expect_navigation():
+        page.get_by_role("link", name="Cancel, go back").click()
+    assert "maybe@example.org" in page.inner_text("main"), "going back cancels nothing"
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cancel invitation", exact=True).first.click()
+    with page.expect_navigation():
+        page.get_by_role("button", name="Cancel the invitation", exact=True).click()
+    assert "The invitation to maybe@example.org is cancelled" in page.inner_text("main")
