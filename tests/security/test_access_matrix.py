@@ -607,6 +607,12 @@ ROUTES: list[Route] = [
     # Development mail viewer: not served outside development ----------------------------------------
     Route("mail.index", "GET", answers(404, 404, 404, 404, 404)),
     Route("mail.show", "GET", answers(404, 404, 404, 404, 404), values=fixed(name="anything")),
+    Route(
+        "mail.inline_image",
+        "GET",
+        answers(404, 404, 404, 404, 404),
+        values=fixed(name="anything", content_id="photo-1-0123456789abcdef@referral-hub.local"),
+    ),
     # Relationships ----------------------------------------------------------------------------------
     Route(
         "relationships.log_one_to_one",
