@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 from ..clock import utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..mail.services import InlineImage, drop_inline_images
 from .models import Member, MemberPhoto
 
 MAX_PHOTO_BYTES = 5 * 1024 * 1024
@@ -18,6 +19,7 @@ ACCEPTED_FORMATS = {"JPEG": "JPEG", "PNG": "PNG", "WEBP": "WebP"}
 # A decoded picture larger than this (about 50 megapixels) is refused before it fills the memory.
 MAX_PIXELS = 50_000_000
 SIZES = (96, 320)
+EMAIL_SIZE = SIZES[0]
 CONTENT_TYPE = "image/webp"
 WEBP_QUALITY = 82
 
@@ -89,6 +91,7 @@ def set_photo(member: Member, upload: bytes) -> Member:
 
 def remove_photo(member: Member) -> Member:
     db.session.execute(delete(MemberPhoto).where(MemberPhoto.member_id == member.id))
+    drop_inline_images(_email_content_id_prefix(member))
     member.photo_version = None
     db.session.flush()
     return member
@@ -101,6 +104,24 @@ def photo_of(member_id: int, size: int) -> MemberPhoto:
     if photo is None:
         raise NotFound("This member has no photo.")
     return photo
+
+
+def _email_content_id_prefix(member: Member) -> str:
+    return f"photo-{member.id}-"
+
+
+def in_email(member: Member) -> dict:
+    """What an email that shows the member's photo needs: `photo` for `mail/_photo.html` (None when
+    they have none) and the `inline_images` for enqueue, the small size as a related part."""
+    photo = db.session.get(MemberPhoto, (member.id, EMAIL_SIZE)) if member.has_photo else None
+    if photo is None:
+        return {"photo": None, "inline_images": []}
+    image = InlineImage(
+        content_id=f"{_email_content_id_prefix(member)}{photo.content_hash[:16]}@referral-hub.local",
+        content_type=photo.content_type,
+        data=photo.data,
+    )
+    return {"photo": image, "inline_images": [image]}
 
 
 # Initials on a coloured circle, for members without a photo: the classes `avatar-c0`… in app.css, in

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import func, select
 
 from .. import events
+from ..accounts import photos
 from ..accounts.models import Member
 from ..chapters.policy import policy_for
 from ..chapters.sharing import active_members
@@ -126,13 +127,15 @@ def _tell_completed(intro: Introduction, policy) -> None:
     """Each party gets the other's contact details; the introducer hears what they earned."""
     link = absolute_url("introductions.detail", intro_id=intro.id)
     for party in intro.parties:
+        other = intro.other_party(party.id)
         enqueue(
             "intro_completed",
             to=party.email,
             intro=intro,
             party=party,
-            other=intro.other_party(party.id),
+            other=other,
             link=link,
+            **photos.in_email(other),
         )
     enqueue(
         "intro_credited",

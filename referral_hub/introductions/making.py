@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
+from ..accounts import photos
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
@@ -174,13 +175,15 @@ def _ask_parties(intro: Introduction) -> None:
     for party in intro.parties:
         secret, token_hash = new_secret()
         db.session.add(Consent(introduction=intro, member=party, token_hash=token_hash))
+        other = intro.other_party(party.id)
         enqueue(
             "intro_request",
             to=party.email,
             intro=intro,
             party=party,
-            other=intro.other_party(party.id),
+            other=other,
             link=absolute_url("introductions.answer_link", token=secret),
+            **photos.in_email(other),
         )
 
 

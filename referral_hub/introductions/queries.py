@@ -77,6 +77,10 @@ def outcomes_of(intro: Introduction) -> list[Outcome]:
     )
 
 
+def _as_party(member: Member):
+    return (Introduction.first_id == member.id) | (Introduction.second_id == member.id)
+
+
 def introductions_of(member: Member, *, role: str = "all", state: str = "", page: int = 1):
     statement = (
         select(Introduction)
@@ -84,7 +88,7 @@ def introductions_of(member: Member, *, role: str = "all", state: str = "", page
         .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
     as_introducer = Introduction.introducer_id == member.id
-    as_party = (Introduction.first_id == member.id) | (Introduction.second_id == member.id)
+    as_party = _as_party(member)
     statement = statement.where(
         as_introducer if role == "introducer" else as_party if role == "party" else as_introducer | as_party
     )
@@ -112,8 +116,9 @@ def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduc
 
 
 def waiting_count(member: Member, *, now: datetime | None = None) -> int:
-    """How many introductions wait for the member's answer (the header's badge): one COUNT."""
-    return db.session.scalar(
+    """How many introductions wait for the member (the header's badge): those to answer and the
+    completed ones whose outcome they have not reported, in one query."""
+    to_answer = (
         select(func.count())
         .select_from(Consent)
         .join(Introduction, Introduction.id == Consent.introduction_id)
@@ -123,6 +128,15 @@ def waiting_count(member: Member, *, now: datetime | None = None) -> int:
             Introduction.awaiting_answers(now or utcnow()),
         )
     )
+    to_report = (
+        select(func.count())
+        .select_from(Introduction)
+        .outerjoin(
+            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member.id)
+        )
+        .where(_as_party(member), Introduction.state == IntroState.COMPLETED, Outcome.id.is_(None))
+    )
+    return db.session.scalar(select(to_answer.scalar_subquery() + to_report.scalar_subquery()))
 
 
 @dataclass(frozen=True)
@@ -153,13 +167,12 @@ def made_by(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[Introductio
 def completed_for(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[CompletedForParty]:
     """The member's latest completed introductions as a party, those still waiting for their outcome
     first, each with the outcome they reported: one query."""
-    as_party = (Introduction.first_id == member.id) | (Introduction.second_id == member.id)
     rows = db.session.execute(
         select(Introduction, Outcome)
         .outerjoin(
             Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member.id)
         )
-        .where(as_party, Introduction.state == IntroState.COMPLETED)
+        .where(_as_party(member), Introduction.state == IntroState.COMPLETED)
         .options(*with_people(), db.joinedload(Introduction.need))
         .order_by(Outcome.id.is_not(None), Introduction.completed_at.desc(), Introduction.id.desc())
         .limit(limit)

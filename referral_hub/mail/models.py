@@ -1,9 +1,10 @@
-"""OutboxMessage: an email written in the same transaction as the change that causes it."""
+"""OutboxMessage: an email written in the same transaction as the change that causes it, with the
+images its HTML shows inline (OutboxAttachment)."""
 
 import enum
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
@@ -39,7 +40,27 @@ class OutboxMessage(db.Model):
     sent_at = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(String(500), default="")
 
+    inline_images: Mapped[list["OutboxAttachment"]] = relationship(
+        order_by="OutboxAttachment.content_id", cascade="all, delete-orphan", passive_deletes=True
+    )
+
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),
         Index("ix_outbox_messages_due", "status", "next_attempt_at"),
     )
+
+
+class OutboxAttachment(db.Model):
+    """An image the message's HTML shows as `cid:<content_id>`: sent as a related part, so that it
+    needs no signed-in request (a member's photo URL answers only fellow members)."""
+
+    __tablename__ = "outbox_attachments"
+
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("outbox_messages.id", ondelete="CASCADE"), primary_key=True
+    )
+    content_id: Mapped[str] = mapped_column(String(120), primary_key=True)
+    content_type: Mapped[str] = mapped_column(String(40))
+    data: Mapped[bytes] = mapped_column(LargeBinary)
+
+    __table_args__ = (CheckConstraint("substr(content_type, 1, 6) = 'image/'", name="inline_image"),)

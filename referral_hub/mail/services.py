@@ -3,18 +3,20 @@
 import logging
 import random
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
 from flask import current_app, render_template
-from sqlalchemy import or_, select, update
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from ..clock import utcnow
 from ..extensions import db
 from ..i18n import speaking
-from .models import OutboxMessage, OutboxStatus
+from .models import OutboxAttachment, OutboxMessage, OutboxStatus
 from .transports import PermanentFailure, TemporaryFailure, transport_for
 
 log = logging.getLogger("referral_hub.mail")
@@ -34,11 +36,30 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + path
 
 
+@dataclass(frozen=True)
+class InlineImage:
+    """An image for an email's HTML, which shows it as `cid:{content_id}`."""
+
+    content_id: str  # unique within the message, without the angle brackets of its header
+    content_type: str
+    data: bytes
+
+    @property
+    def src(self) -> str:
+        return f"cid:{self.content_id}"
+
+
 def enqueue(
-    template: str, *, to: str, language: str | None = None, timezone: str | None = None, **context
+    template: str,
+    *,
+    to: str,
+    language: str | None = None,
+    timezone: str | None = None,
+    inline_images: Iterable[InlineImage] = (),
+    **context,
 ) -> OutboxMessage:
     """Render `templates/mail/<template>/` in the recipient's language and time zone, and add the
-    message to the caller's transaction."""
+    message, with the images its HTML shows inline, to the caller's transaction."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with speaking(language, timezone):
         subject = render_template(f"mail/{template}/subject.txt", **context)
@@ -50,10 +71,30 @@ def enqueue(
             body_text=render_template(f"mail/{template}/body.txt", **context),
             body_html=render_template(f"mail/{template}/body.html", **context),
             message_id=make_msgid(domain="referral-hub.local"),
+            inline_images=[
+                OutboxAttachment(
+                    content_id=image.content_id, content_type=image.content_type, data=image.data
+                )
+                for image in inline_images
+            ],
         )
     db.session.add(message)
     db.session.flush()
     return message
+
+
+def drop_inline_images(content_id_prefix: str) -> None:
+    """Take the images whose content id starts with the prefix out of every message not sent yet
+    (a photo its member removed); their HTML then shows the image's alt text."""
+    unsent = select(OutboxMessage.id).where(OutboxMessage.status != OutboxStatus.SENT)
+    db.session.execute(
+        delete(OutboxAttachment)
+        .where(
+            OutboxAttachment.message_id.in_(unsent),
+            OutboxAttachment.content_id.startswith(content_id_prefix, autoescape=True),
+        )
+        .execution_options(synchronize_session=False)
+    )
 
 
 def as_email(message: OutboxMessage) -> EmailMessage:
@@ -66,6 +107,18 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     email["Date"] = format_datetime(message.created_at)
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
+    if message.inline_images:
+        # multipart/alternative: the text, then multipart/related holding the HTML and its images.
+        html = email.get_body(preferencelist=("html",))
+        for image in message.inline_images:
+            maintype, subtype = image.content_type.split("/", 1)
+            html.add_related(
+                image.data,
+                maintype=maintype,
+                subtype=subtype,
+                cid=f"<{image.content_id}>",
+                disposition="inline",
+            )
     return email
 
 
@@ -104,6 +157,7 @@ def claim(limit: int, *, now: datetime | None = None) -> list[OutboxMessage]:
             select(OutboxMessage)
             .where(OutboxMessage.id.in_(claimed))
             .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .options(selectinload(OutboxMessage.inline_images))
             .execution_options(populate_existing=True)
         )
     )
@@ -175,6 +229,9 @@ def _record(delivery: Delivery, *, error: Exception | None, now: datetime) -> Ou
         log.warning("mail %s: the lease lapsed before the attempt was recorded", delivery.outbox_id)
         return None
     status = outcome.get("status", OutboxStatus.PENDING)
+    if status is OutboxStatus.SENT:
+        # The images were needed only to send: a member's photo is not kept in every email they were in.
+        db.session.execute(delete(OutboxAttachment).where(OutboxAttachment.message_id == delivery.outbox_id))
     if status is OutboxStatus.DEAD:
         log.warning("mail %s dead-lettered after %s attempts: %s", delivery.outbox_id, attempts, error)
     elif error is not None:

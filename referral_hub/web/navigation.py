@@ -1,4 +1,4 @@
-"""The header's links: the member's chapters and how many introductions wait for their answer."""
+"""The header's links: the member's chapters and how many introductions wait for them."""
 
 from dataclasses import dataclass
 

@@ -5,6 +5,7 @@ from sqlalchemy import select
 
 from referral_hub.extensions import db
 from referral_hub.introductions.models import Outcome, OutcomeKind
+from referral_hub.introductions.queries import waiting_count
 from referral_hub.ledger import organizing
 from referral_hub.needs.models import NeedStatus
 from referral_hub.relationships.onboarding import first_steps
@@ -16,6 +17,7 @@ from tests.factories import (
     MemberFactory,
     MembershipFactory,
     NeedFactory,
+    OutcomeFactory,
 )
 
 
@@ -196,10 +198,35 @@ def test_the_header_links_the_chapter_and_counts_what_waits_for_an_answer(browse
     header = page(browser, "/ledger").split("</header>")[0]
     for link in ("/dashboard", "/chapters/riverside/", "/introductions", "/ledger", "/profile"):
         assert f'href="{link}"' in header
-    assert 'data-waiting="1"' in header and "waiting for your answer" in header
+    assert 'data-waiting="1"' in header and "waiting for you" in header
     assert "Log out" in header
     browser.login(bob.email)
     assert "data-waiting" not in page(browser).split("</header>")[0]
+
+
+def test_the_header_count_adds_outcomes_waiting_for_a_report_in_one_query(
+    browser, chapter, ann, bob, cy, count_queries
+):
+    answered = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob, completed=True)
+    OutcomeFactory(introduction=answered, reported_by=bob)  # bob's report: ann's is still awaited
+    IntroductionFactory(chapter=chapter, introducer=ann, first=bob, second=cy, completed=True)
+    to_answer = IntroductionFactory(chapter=chapter, introducer=bob, first=ann, second=cy)
+    ConsentFactory(introduction=to_answer, member=ann)
+    assert waiting_count(ann) == 2, "one to answer, one outcome to report; made by her: not hers to report"
+    assert waiting_count(bob) == 1, "his report for the first is in; the second awaits it"
+    assert waiting_count(cy) == 1, "the second's outcome; no consent of hers waits in `to_answer`"
+    with count_queries() as log:
+        waiting_count(ann)
+    assert log.count == 1
+
+    browser.login(ann.email)
+    header = page(browser, "/ledger").split("</header>")[0]
+    assert 'data-waiting="2"' in header
+    listed = page(browser, "/introductions").split('id="reports-due-heading"')[1].split("</section>")[0]
+    assert f'href="/introductions/{answered.id}#outcome">Your introduction to Bob</a>' in listed
+    assert listed.count("<li>") == 1, "the one she made is not hers to report"
+    OutcomeFactory(introduction=answered, reported_by=ann)
+    assert 'data-waiting="1"' in page(browser, "/ledger").split("</header>")[0]
 
 
 def test_every_page_has_a_favicon_and_a_description(client):

@@ -86,7 +86,9 @@ def test_resending_mails_a_new_link_and_the_old_link_says_a_newer_one_was_sent(b
 def test_a_cancelled_invitation_link_shows_a_clear_page_and_joins_no_one(browser, client, chapter):
     invitation = invite(browser)
     link = link_in(mail_to("guest@example.org")[-1], "/join/")
-    response = browser.post(f"/chapters/riverside/invitations/{invitation.id}/cancel", form_page=INVITATIONS)
+    response = browser.post(
+        f"/chapters/riverside/invitations/{invitation.id}/cancel", {"confirm": "yes"}, form_page=INVITATIONS
+    )
     assert response.status_code == 302 and response.headers["Location"] == INVITATIONS
     assert "The invitation to guest@example.org is cancelled" in browser.get(INVITATIONS).get_data(
         as_text=True
@@ -102,9 +104,12 @@ def test_a_cancelled_invitation_link_shows_a_clear_page_and_joins_no_one(browser
 
 def test_a_cancelled_invitation_cannot_be_resent_or_cancelled_again(browser, chapter):
     invitation = invite(browser)
-    browser.post(f"/chapters/riverside/invitations/{invitation.id}/cancel", form_page=INVITATIONS)
+    cancel = {"confirm": "yes"}
+    browser.post(f"/chapters/riverside/invitations/{invitation.id}/cancel", cancel, form_page=INVITATIONS)
     for action in ("resend", "cancel"):
-        browser.post(f"/chapters/riverside/invitations/{invitation.id}/{action}", form_page=INVITATIONS)
+        browser.post(
+            f"/chapters/riverside/invitations/{invitation.id}/{action}", cancel, form_page=INVITATIONS
+        )
         page = browser.get(INVITATIONS).get_data(as_text=True)
         assert "was accepted or cancelled already" in page, action
     assert len(mail_to("guest@example.org")) == 1
@@ -118,3 +123,27 @@ def test_an_invitation_of_another_chapter_is_not_found(browser, chapter):
     assert response.status_code == 404
     db.session.refresh(stranger)
     assert stranger.cancelled_at is None
+
+
+def test_cancelling_asks_first_and_changes_nothing_until_confirmed(browser, client, chapter):
+    invitation = invite(browser)
+    link = link_in(mail_to("guest@example.org")[-1], "/join/")
+    response = browser.post(f"/chapters/riverside/invitations/{invitation.id}/cancel", form_page=INVITATIONS)
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert "Cancel the invitation to guest@example.org?" in page
+    assert "Its link stops working at once" in page
+    assert '<input type="hidden" name="confirm" value="yes">' in page
+    assert f'action="/chapters/riverside/invitations/{invitation.id}/cancel"' in page
+    assert f'href="{INVITATIONS}"' in page, "the way back is the invitations section"
+    db.session.refresh(invitation)
+    assert invitation.cancelled_at is None
+    assert client.get(link).status_code == 200, "the link still works"
+
+    browser.post(
+        f"/chapters/riverside/invitations/{invitation.id}/cancel", {"confirm": "yes"}, form_page=INVITATIONS
+    )
+    db.session.refresh(invitation)
+    assert invitation.cancelled_at is not None
+    again = invite(browser)
+    assert again.id != invitation.id and again.cancelled_at is None, "the address may be invited again"

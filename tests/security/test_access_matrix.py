@@ -413,10 +413,10 @@ ROUTES: list[Route] = [
             "POST",
             answers(LOGIN, 404, 403, 404, 302),
             values=home(invitation_id="invitation"),
-            form=fixed(),
+            form=fixed(**confirmation),
             writes=THE_ORGANIZER,
         )
-        for action in ("resend", "cancel")
+        for action, confirmation in (("resend", {}), ("cancel", {"confirm": "yes"}))
     ),
     Route(
         "chapters.invite",
@@ -607,6 +607,12 @@ ROUTES: list[Route] = [
     # Development mail viewer: not served outside development ----------------------------------------
     Route("mail.index", "GET", answers(404, 404, 404, 404, 404)),
     Route("mail.show", "GET", answers(404, 404, 404, 404, 404), values=fixed(name="anything")),
+    Route(
+        "mail.inline_image",
+        "GET",
+        answers(404, 404, 404, 404, 404),
+        values=fixed(name="anything", content_id="photo-1-0123456789abcdef@referral-hub.local"),
+    ),
     # Relationships ----------------------------------------------------------------------------------
     Route(
         "relationships.log_one_to_one",

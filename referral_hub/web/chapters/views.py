@@ -1,6 +1,7 @@
 """Chapter pages: dashboard, chapter home, directory, profiles, joining, and organizer actions."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from ...accounts.models import Member
@@ -209,6 +210,16 @@ def cancel_invitation(slug: str, invitation_id: int):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     invitation = services.invitation_in(chapter, invitation_id)
+    if not confirmed():
+        return confirmation(
+            title=_("Cancel the invitation to %(email)s?", email=invitation.email),
+            consequence=_(
+                "Its link stops working at once: whoever opens it is told the invitation was cancelled."
+            ),
+            undo=_("You can invite the same address again later."),
+            button=_("Cancel the invitation"),
+            cancel_url=url_for("chapters.organize_invitations", slug=slug),
+        )
     with Refusal() as refused:
         services.cancel_invitation(invitation)
     if not refused:

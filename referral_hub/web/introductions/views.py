@@ -95,6 +95,10 @@ def index():
         state=state,
         states=[s.value for s in IntroState],
         waiting=queries.waiting_for(current_user),
+        # The header's count adds these: completed introductions whose outcome the member owes.
+        reports_due=[
+            c.introduction for c in queries.completed_for(current_user, limit=50) if c.awaits_outcome
+        ],
     )
 
 

@@ -5,7 +5,7 @@ from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 
-from flask import Blueprint, Flask, abort, current_app, render_template
+from flask import Blueprint, Flask, abort, current_app, make_response, render_template
 
 bp = Blueprint("mail", __name__, url_prefix="/dev/mail")
 
@@ -35,17 +35,42 @@ def index():
     return render_template("mail/dev_index.html", messages=messages)
 
 
-@bp.get("/<name>")
-def show(name: str):
+def _message(name: str):
     path = _mail_dir() / f"{name}.eml"
     if not path.is_file():
         abort(404)
-    email = _read(path)
+    return _read(path)
+
+
+def _inline_images(email) -> dict[str, object]:
+    """The images a message's HTML shows as `cid:`, by content id (without angle brackets)."""
+    return {
+        part["Content-ID"].strip("<>"): part
+        for part in email.walk()
+        if part.get_content_maintype() == "image" and part["Content-ID"]
+    }
+
+
+@bp.get("/<name>")
+def show(name: str):
+    email = _message(name)
     part = email.get_body(preferencelist=("plain",))
     body = part.get_content() if part else ""
     # A sentence may end right after a link; the full stop is not part of it.
     links = [link.rstrip(".,;:!?)") for link in LINK.findall(body)]
-    return render_template("mail/dev_show.html", email=email, body=body, links=links)
+    return render_template(
+        "mail/dev_show.html", email=email, name=name, body=body, links=links, images=_inline_images(email)
+    )
+
+
+@bp.get("/<name>/images/<path:content_id>")
+def inline_image(name: str, content_id: str):
+    image = _inline_images(_message(name)).get(content_id)
+    if image is None:
+        abort(404)
+    response = make_response(image.get_content())
+    response.mimetype = image.get_content_type()
+    return response
 
 
 def init_app(app: Flask) -> None:
