@@ -2,6 +2,7 @@
 
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -41,6 +42,10 @@ class Role(enum.StrEnum):
     MEMBER = "member"
     ORGANIZER = "organizer"
 
+    @property
+    def label(self) -> str:
+        return {Role.MEMBER: _l("member"), Role.ORGANIZER: _l("organizer")}[self]
+
 
 class MembershipStatus(enum.StrEnum):
     PENDING = "pending"  # asked to join, waiting for an organizer
@@ -48,6 +53,19 @@ class MembershipStatus(enum.StrEnum):
     DECLINED = "declined"
     REMOVED = "removed"
     LEFT = "left"
+
+    @property
+    def label(self) -> str:
+        return MEMBERSHIP_STATUS_LABELS[self]
+
+
+MEMBERSHIP_STATUS_LABELS = {
+    MembershipStatus.PENDING: _l("pending"),
+    MembershipStatus.ACTIVE: _l("active"),
+    MembershipStatus.DECLINED: _l("declined"),
+    MembershipStatus.REMOVED: _l("removed"),
+    MembershipStatus.LEFT: _l("left"),
+}
 
 
 class Membership(db.Model):
@@ -113,20 +131,20 @@ class Invitation(db.Model):
 # Each setting: (default, lowest, highest, label). The form, the service and the table's CHECK
 # constraints all read these bounds.
 POLICY_SETTINGS = {
-    "intro_reward": (3, 0, 100, "Credits for an introduction both sides accept"),
-    "business_bonus": (2, 0, 100, "Bonus credits when an introduction closes business"),
-    "need_cost": (2, 0, 100, "Cost of posting a need"),
-    "connector_cost": (1, 0, 100, "Cost of asking a connector for an introduction"),
-    "welcome_credits": (0, 0, 100, "Welcome credits for a new member"),
-    "repeat_pair_days": (180, 0, 3650, "Days before introducing the same pair earns credit again"),
-    "daily_credited_intros": (5, 1, 100, "Credited introductions per introducer per day"),
-    "intro_expiry_days": (14, 1, 90, "Days an introduction waits for both answers"),
-    "organizers_need_two_factor": (0, 0, 1, "Organizers must sign in with two-factor (1 = yes, 0 = no)"),
+    "intro_reward": (3, 0, 100, _l("Credits for an introduction both sides accept")),
+    "business_bonus": (2, 0, 100, _l("Bonus credits when an introduction closes business")),
+    "need_cost": (2, 0, 100, _l("Cost of posting a need")),
+    "connector_cost": (1, 0, 100, _l("Cost of asking a connector for an introduction")),
+    "welcome_credits": (0, 0, 100, _l("Welcome credits for a new member")),
+    "repeat_pair_days": (180, 0, 3650, _l("Days before introducing the same pair earns credit again")),
+    "daily_credited_intros": (5, 1, 100, _l("Credited introductions per introducer per day")),
+    "intro_expiry_days": (14, 1, 90, _l("Days an introduction waits for both answers")),
+    "organizers_need_two_factor": (0, 0, 1, _l("Organizers must sign in with two-factor (1 = yes, 0 = no)")),
     "outcome_prompt_days": (
         14,
         1,
         365,
-        "Days after an introduction completes before its parties are asked by email what came of it",
+        _l("Days after an introduction completes before its parties are asked by email what came of it"),
     ),
 }
 

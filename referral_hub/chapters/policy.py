@@ -1,5 +1,6 @@
 """A chapter's policy: what credits are worth and how introductions run, with the history of its changes."""
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -36,10 +37,17 @@ def policies_for(chapter_ids: list[int]) -> dict[int, ChapterPolicy]:
 def _check_settings(settings: dict[str, int]) -> None:
     for name, value in settings.items():
         if name not in POLICY_SETTINGS:
-            raise InvalidPolicy(f"There is no setting called {name!r}.")
+            raise InvalidPolicy(_("There is no setting called %(name)r.", name=name))
         _default, low, high, label = POLICY_SETTINGS[name]
         if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
-            raise InvalidPolicy(f"{label}: choose a whole number from {low} to {high}.")
+            raise InvalidPolicy(
+                _(
+                    "%(setting)s: choose a whole number from %(low)d to %(high)d.",
+                    setting=label,
+                    low=low,
+                    high=high,
+                )
+            )
 
 
 def _locked_policy(chapter: Chapter) -> ChapterPolicy:

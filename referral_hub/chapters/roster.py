@@ -6,6 +6,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..accounts.models import Member, email_key_of
@@ -24,7 +26,9 @@ MAX_FILE_BYTES = 1_000_000
 
 
 class RosterRefused(DomainError):
-    """The file cannot be read as a roster."""
+    """The file is not a roster we can read."""
+
+    message = _l("The file cannot be read as a roster.")
 
     code = "roster_refused"
 
@@ -69,7 +73,7 @@ def _text(content: bytes | str) -> str:
         return content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         raise RosterRefused(
-            "Save the roster as CSV in UTF-8 (most spreadsheets offer “CSV UTF-8”)."
+            _("Save the roster as CSV in UTF-8 (most spreadsheets offer “CSV UTF-8”).")
         ) from error
 
 
@@ -77,23 +81,23 @@ def read_rows(content: bytes | str) -> list[RosterRow]:
     """Parse the CSV and check each row on its own (format, lengths, duplicates within the file)."""
     text = _text(content)
     if len(text.encode()) > MAX_FILE_BYTES:
-        raise RosterRefused(f"The file is larger than {MAX_FILE_BYTES // 1000} kB; split it.")
+        raise RosterRefused(_("The file is larger than %(num)d kB; split it.", num=MAX_FILE_BYTES // 1000))
     reader = csv.reader(io.StringIO(text, newline=""))
     try:
         header = [cell.strip().lower() for cell in next(reader, [])]
         # Each record with the file line it ends on, as a spreadsheet numbers it; blank lines are skipped.
         records = [(reader.line_num, record) for record in reader if any(cell.strip() for cell in record)]
     except csv.Error as error:
-        raise RosterRefused(f"This is not a CSV file we can read: {error}.") from error
+        raise RosterRefused(_("This is not a CSV file we can read: %(error)s.", error=error)) from error
     missing = [column for column in REQUIRED_COLUMNS if column not in header]
     if not header or missing:
         raise RosterRefused(
-            "The first line must name the columns: name, email, headline, expertise (email is required)."
+            _("The first line must name the columns: name, email, headline, expertise (email is required).")
         )
     if not records:
-        raise RosterRefused("The file has no rows under its header line.")
+        raise RosterRefused(_("The file has no rows under its header line."))
     if len(records) > MAX_ROWS:
-        raise RosterRefused(f"A roster can have {MAX_ROWS} rows at most; split the file.")
+        raise RosterRefused(_("A roster can have %(num)d rows at most; split the file.", num=MAX_ROWS))
     position = {column: header.index(column) for column in COLUMNS if column in header}
     rows, seen = [], {}
     for line, record in records:
@@ -107,7 +111,7 @@ def read_rows(content: bytes | str) -> list[RosterRow]:
         _check_format(row)
         key = email_key_of(row.email)
         if row.ok and key in seen:
-            row.problems.append(f"The same address as line {seen[key]}.")
+            row.problems.append(_("The same address as line %(line)d.", line=seen[key]))
         seen.setdefault(key, line)
         rows.append(row)
     return rows
@@ -116,14 +120,16 @@ def read_rows(content: bytes | str) -> list[RosterRow]:
 def _check_format(row: RosterRow) -> None:
     for column, limit in LIMITS.items():
         if len(getattr(row, column)) > limit:
-            row.problems.append(f"The {column} is longer than {limit} characters.")
+            row.problems.append(
+                _("The %(column)s is longer than %(num)d characters.", column=column, num=limit)
+            )
     if not row.email:
-        row.problems.append("No email address.")
+        row.problems.append(_("No email address."))
         return
     try:
         validate_email(row.email, check_deliverability=False)
     except EmailNotValidError:
-        row.problems.append(f"“{row.email}” is not a valid email address.")
+        row.problems.append(_("“%(email)s” is not a valid email address.", email=row.email))
         return
     try:
         check_address(row.email)
@@ -162,9 +168,9 @@ def check_against_chapter(chapter: Chapter, rows: list[RosterRow]) -> RosterPrev
             continue
         key = email_key_of(row.email)
         if key in members:
-            row.problems.append(f"Already a member of {chapter.name}.")
+            row.problems.append(_("Already a member of %(chapter)s.", chapter=chapter.name))
         elif key in invited:
-            row.problems.append("Already invited; that invitation is still open.")
+            row.problems.append(_("Already invited; that invitation is still open."))
     return RosterPreview(rows)
 
 

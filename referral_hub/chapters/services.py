@@ -3,6 +3,8 @@
 import re
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
@@ -22,7 +24,9 @@ INVITATION_MESSAGE_LENGTH = 500
 
 
 class ChapterExists(Conflict):
-    """A chapter with this slug already exists."""
+    """The slug is taken."""
+
+    message = _l("A chapter with this slug already exists.")
 
 
 class UnknownAccount(DomainError):
@@ -30,25 +34,31 @@ class UnknownAccount(DomainError):
 
 
 class NotVerified(Forbidden):
-    """Verify your email address first: open the link we emailed you (you can ask for a new one)."""
+    """Only a member with a verified address may join or be introduced."""
+
+    message = _l("Verify your email address first: open the link we emailed you (you can ask for a new one).")
 
     code = "not_verified"
 
 
 class AlreadyMember(Conflict):
-    """That person is already a member of this chapter."""
+    """The person is a member already."""
+
+    message = _l("That person is already a member of this chapter.")
 
 
 class InvitationForAnotherAddress(Forbidden):
-    """This invitation was sent to another email address: log in with that address to join."""
+    """The one opening the invitation is not the one it was sent to."""
+
+    message = _l("This invitation was sent to another email address: log in with that address to join.")
 
     code = "invitation_for_another_address"
 
 
 class InvitationCancelled(LinkError):
     status = 410
-    title = "Invitation cancelled"
-    message = (
+    title = _l("Invitation cancelled")
+    message = _l(
         "The chapter's organizers cancelled this invitation, so the link no longer works. "
         "If you expected to join, ask them for a new invitation."
     )
@@ -56,19 +66,23 @@ class InvitationCancelled(LinkError):
 
 class InvitationReplaced(LinkError):
     status = 410
-    title = "A newer invitation was sent"
-    message = (
+    title = _l("A newer invitation was sent")
+    message = _l(
         "The organizers sent you this invitation again, with a new link: open the latest invitation "
         "email. This older link no longer works."
     )
 
 
 class InvitationClosed(Conflict):
-    """This invitation was accepted or cancelled already."""
+    """The invitation is no longer open."""
+
+    message = _l("This invitation was accepted or cancelled already.")
 
 
 class LastOrganizer(DomainError):
-    """A chapter needs at least one organizer: promote someone else first."""
+    """The last organizer may not step down or be removed."""
+
+    message = _l("A chapter needs at least one organizer: promote someone else first.")
 
 
 def slugify(name: str) -> str:
@@ -78,16 +92,18 @@ def slugify(name: str) -> str:
 def create_chapter(name: str, *, organizer_email: str, slug: str | None = None) -> Chapter:
     organizer = find_by_email(organizer_email)
     if organizer is None:
-        raise UnknownAccount(f"No account has the address {organizer_email}; register it first.")
+        raise UnknownAccount(
+            _("No account has the address %(email)s; register it first.", email=organizer_email)
+        )
     slug = slugify(slug or name)
     if not slug or not name.strip():
-        raise DomainError("Give the chapter a name with at least one letter or digit.")
+        raise DomainError(_("Give the chapter a name with at least one letter or digit."))
     chapter = Chapter(name=name.strip(), slug=slug)
     try:
         with db.session.begin_nested():
             db.session.add(chapter)
     except IntegrityError as error:
-        raise ChapterExists(f"A chapter with the slug {slug!r} already exists.") from error
+        raise ChapterExists(_("A chapter with the slug %(slug)r already exists.", slug=slug)) from error
     now = utcnow()
     db.session.add(
         Membership(
@@ -128,7 +144,11 @@ def membership_of(member: Member, slug: str) -> Membership:
 
 
 class TwoFactorRequired(Forbidden):
-    """This chapter asks its organizers to sign in with two-factor. Set it up to use its organizer pages."""
+    """The chapter's policy asks its organizers for two-factor sign-in."""
+
+    message = _l(
+        "This chapter asks its organizers to sign in with two-factor. Set it up to use its organizer pages."
+    )
 
     code = "two_factor_required"
 
@@ -153,7 +173,7 @@ def organizer_of(member: Member, slug: str) -> Membership:
         raise NotFound()
     membership, needs_two_factor, two_factor_since = found
     if membership.role is not Role.ORGANIZER:
-        raise Forbidden("Only the chapter's organizers can do that.")
+        raise Forbidden(_("Only the chapter's organizers can do that."))
     if needs_two_factor and two_factor_since is None:
         raise TwoFactorRequired()
     return membership
@@ -186,7 +206,9 @@ def invite(chapter: Chapter, *, email: str, invited_by: Member, message: str = "
     email = check_address(email)
     message = message.strip()
     if len(message) > INVITATION_MESSAGE_LENGTH:
-        raise DomainError(f"Keep the message to {INVITATION_MESSAGE_LENGTH} characters or fewer.")
+        raise DomainError(
+            _("Keep the message to %(num)d characters or fewer.", num=INVITATION_MESSAGE_LENGTH)
+        )
     existing = find_by_email(email)
     if existing is not None and db.session.scalar(
         select(Membership.id).where(
@@ -195,7 +217,9 @@ def invite(chapter: Chapter, *, email: str, invited_by: Member, message: str = "
             Membership.status == MembershipStatus.ACTIVE,
         )
     ):
-        raise AlreadyMember(f"{email} is already a member of {chapter.name}.")
+        raise AlreadyMember(
+            _("%(email)s is already a member of %(chapter)s.", email=email, chapter=chapter.name)
+        )
     return _send_invitation(chapter, email=email, invited_by=invited_by, message=message)
 
 
@@ -230,7 +254,7 @@ def invitation_in(chapter: Chapter, invitation_id: int) -> Invitation:
         select(Invitation).where(Invitation.chapter_id == chapter.id, Invitation.id == invitation_id)
     )
     if invitation is None:
-        raise NotFound("This chapter has no such invitation.")
+        raise NotFound(_("This chapter has no such invitation."))
     return invitation
 
 
@@ -247,7 +271,9 @@ def _close(invitation: Invitation, *, replaced_by: Invitation | None = None) -> 
         .execution_options(synchronize_session="fetch")
     )
     if closed.rowcount != 1:
-        raise InvitationClosed(f"The invitation to {invitation.email} was accepted or cancelled already.")
+        raise InvitationClosed(
+            _("The invitation to %(email)s was accepted or cancelled already.", email=invitation.email)
+        )
 
 
 def cancel_invitation(invitation: Invitation) -> Invitation:
@@ -261,7 +287,9 @@ def resend_invitation(invitation: Invitation, *, sent_by: Member) -> Invitation:
     """A new email with a new link and a fresh expiry; the old link stops working (it says a newer
     invitation was sent), so only the latest email can be used."""
     if invitation.accepted_at is not None or invitation.cancelled_at is not None:
-        raise InvitationClosed(f"The invitation to {invitation.email} was accepted or cancelled already.")
+        raise InvitationClosed(
+            _("The invitation to %(email)s was accepted or cancelled already.", email=invitation.email)
+        )
     fresh = _send_invitation(
         invitation.chapter, email=invitation.email, invited_by=sent_by, message=invitation.message
     )
@@ -368,12 +396,12 @@ def request_to_join(slug: str, member: Member) -> Membership:
     _require_verified(member)
     chapter = db.session.scalar(select(Chapter).where(Chapter.slug == slugify(slug)))
     if chapter is None:
-        raise NotFound(f"No chapter has the code {slug!r}. Check it with your organizer.")
+        raise NotFound(_("No chapter has the code %(slug)r. Check it with your organizer.", slug=slug))
     membership = _membership_row(chapter, member, status=MembershipStatus.PENDING, now=utcnow())
     if membership.status is MembershipStatus.ACTIVE:
-        raise AlreadyMember(f"You are already a member of {chapter.name}.")
+        raise AlreadyMember(_("You are already a member of %(chapter)s.", chapter=chapter.name))
     if membership.status is MembershipStatus.REMOVED:
-        raise Forbidden("An organizer removed you from this chapter; ask them for an invitation.")
+        raise Forbidden(_("An organizer removed you from this chapter; ask them for an invitation."))
     membership.status = MembershipStatus.PENDING
     membership.requested_at = utcnow()
     db.session.flush()
@@ -385,13 +413,19 @@ def membership_in(chapter: Chapter, member_id: int) -> Membership:
         select(Membership).where(Membership.chapter_id == chapter.id, Membership.member_id == member_id)
     )
     if membership is None:
-        raise NotFound("That person has no membership in this chapter.")
+        raise NotFound(_("That person has no membership in this chapter."))
     return membership
 
 
 def _move(membership: Membership, *, from_status: MembershipStatus, to_status: MembershipStatus, now) -> None:
     if membership.status is not from_status:
-        raise Conflict(f"This membership is {membership.status.value}, not {from_status.value}.")
+        raise Conflict(
+            _(
+                "This membership is %(status)s, not %(expected)s.",
+                status=membership.status.label,
+                expected=from_status.label,
+            )
+        )
     membership.status = to_status
     if to_status is MembershipStatus.ACTIVE:
         membership.joined_at = now
@@ -415,7 +449,7 @@ def decline(membership: Membership) -> Membership:
 
 def promote(membership: Membership) -> Membership:
     if membership.status is not MembershipStatus.ACTIVE:
-        raise Conflict("Only an active member can become an organizer.")
+        raise Conflict(_("Only an active member can become an organizer."))
     membership.role = Role.ORGANIZER
     db.session.flush()
     return membership
@@ -457,7 +491,7 @@ def leave(membership: Membership) -> Membership:
 def readmit(membership: Membership) -> Membership:
     """An organizer undoes a removal or a departure: the member is active again, as a member."""
     if membership.status not in (MembershipStatus.REMOVED, MembershipStatus.LEFT):
-        raise Conflict("Only a member who left or was removed can be re-admitted.")
+        raise Conflict(_("Only a member who left or was removed can be re-admitted."))
     _move(membership, from_status=membership.status, to_status=MembershipStatus.ACTIVE, now=utcnow())
     membership.role = Role.MEMBER
     db.session.flush()

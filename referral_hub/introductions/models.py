@@ -3,6 +3,7 @@
 import enum
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -36,6 +37,19 @@ class IntroState(enum.StrEnum):
     # A party left the chapter before the introduction completed: nothing was shared.
     CANCELLED = "cancelled"
 
+    @property
+    def label(self) -> str:
+        return INTRO_STATE_LABELS[self]
+
+
+INTRO_STATE_LABELS = {
+    IntroState.PENDING: _l("pending"),
+    IntroState.COMPLETED: _l("completed"),
+    IntroState.DECLINED: _l("declined"),
+    IntroState.EXPIRED: _l("expired"),
+    IntroState.CANCELLED: _l("cancelled"),
+}
+
 
 class Decision(enum.StrEnum):
     ACCEPT = "accept"
@@ -56,6 +70,18 @@ class OutcomeKind(enum.StrEnum):
     MET = "met"
     BUSINESS_CLOSED = "business_closed"
     NOT_A_FIT = "not_a_fit"
+
+    @property
+    def label(self) -> str:
+        return OUTCOME_LABELS[self]
+
+
+# As the dashboard says "You reported: business closed".
+OUTCOME_LABELS = {
+    OutcomeKind.MET: _l("met"),
+    OutcomeKind.BUSINESS_CLOSED: _l("business closed"),
+    OutcomeKind.NOT_A_FIT: _l("not a fit"),
+}
 
 
 class Introduction(db.Model):

@@ -2,6 +2,7 @@
 
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -37,14 +38,14 @@ class Kind(enum.StrEnum):
 
 
 KIND_LABELS = {
-    Kind.INTRO_COMPLETED: "Introduction completed",
-    Kind.BUSINESS_CLOSED: "Business closed on an introduction",
-    Kind.ASK_NEED: "Posted a need",
-    Kind.ASK_CONNECTOR: "Asked a connector",
-    Kind.REFUND: "Refund",
-    Kind.GRANT: "Organizer grant",
-    Kind.REVERSAL: "Reversal",
-    Kind.WELCOME: "Welcome credits",
+    Kind.INTRO_COMPLETED: _l("Introduction completed"),
+    Kind.BUSINESS_CLOSED: _l("Business closed on an introduction"),
+    Kind.ASK_NEED: _l("Posted a need"),
+    Kind.ASK_CONNECTOR: _l("Asked a connector"),
+    Kind.REFUND: _l("Refund"),
+    Kind.GRANT: _l("Organizer grant"),
+    Kind.REVERSAL: _l("Reversal"),
+    Kind.WELCOME: _l("Welcome credits"),
 }
 
 KEY_LENGTH = 200

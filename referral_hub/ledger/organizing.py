@@ -2,6 +2,9 @@
 
 import uuid
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -16,7 +19,9 @@ MAX_GRANT = 1000
 
 
 class MemoRequired(DomainError):
-    """Write a memo that says why, so the chapter's books explain themselves."""
+    """Every organizer's change to the books says why."""
+
+    message = _l("Write a memo that says why, so the chapter's books explain themselves.")
 
 
 class InvalidAmount(DomainError):
@@ -28,7 +33,9 @@ class CannotTakeBack(DomainError):
 
 
 class SelfDealing(DomainError):
-    """An organizer cannot move credits into or out of their own account: ask another organizer."""
+    """An organizer moving credits into or out of their own account."""
+
+    message = _l("An organizer cannot move credits into or out of their own account: ask another organizer.")
 
     code = "self_dealing"
 
@@ -46,7 +53,7 @@ def _required_memo(memo: str | None) -> str:
     if not memo:
         raise MemoRequired()
     if len(memo) > MEMO_LENGTH:
-        raise MemoRequired(f"Keep the memo to {MEMO_LENGTH} characters.")
+        raise MemoRequired(_("Keep the memo to %(num)d characters.", num=MEMO_LENGTH))
     return memo
 
 
@@ -66,12 +73,18 @@ def grant(
     memo = _required_memo(memo)
     if member_id == granted_by.id:
         raise SelfDealing(
-            "You cannot grant credits to yourself or take them from yourself: "
-            "another organizer of the chapter can."
+            _(
+                "You cannot grant credits to yourself or take them from yourself: "
+                "another organizer of the chapter can."
+            )
         )
     if isinstance(amount, bool) or not isinstance(amount, int) or amount == 0 or abs(amount) > MAX_GRANT:
         raise InvalidAmount(
-            f"Enter a whole number of credits from -{MAX_GRANT} to {MAX_GRANT}, other than zero."
+            _(
+                "Enter a whole number of credits from %(low)d to %(high)d, other than zero.",
+                low=-MAX_GRANT,
+                high=MAX_GRANT,
+            )
         )
     recipient = db.session.scalar(
         select(Member)
@@ -95,8 +108,13 @@ def grant(
         )
     except InsufficientCredits as error:
         raise CannotTakeBack(
-            f"{recipient.display_name} has {credits(error.balance)}, so you cannot take back {-amount}: "
-            "a member's balance never goes below zero."
+            _(
+                "%(name)s has %(balance)s, so you cannot take back %(amount)d: "
+                "a member's balance never goes below zero.",
+                name=recipient.display_name,
+                balance=credits(error.balance),
+                amount=-amount,
+            )
         ) from error
 
 
@@ -104,14 +122,19 @@ def reverse(transaction: LedgerTransaction, *, memo: str, caused_by: Member | No
     """Undo a transaction with one that mirrors it. Each transaction can be reversed once."""
     memo = _required_memo(memo)
     if transaction.kind is Kind.REVERSAL:
-        raise CannotReverse("A reversal cannot itself be reversed; make a grant instead.")
+        raise CannotReverse(_("A reversal cannot itself be reversed; make a grant instead."))
     earlier = db.session.scalar(
         select(LedgerTransaction).where(LedgerTransaction.reverses_id == transaction.id)
     )
     if earlier is not None:
         raise AlreadyReversed(
-            f"Transaction #{transaction.id} was already reversed on "
-            f"{earlier.created_at:%d %b %Y} (transaction #{earlier.id}); a transaction is reversed once."
+            _(
+                "Transaction #%(number)d was already reversed on %(day)s (transaction #%(reversal)d); "
+                "a transaction is reversed once.",
+                number=transaction.id,
+                day=format_date(earlier.created_at),
+                reversal=earlier.id,
+            )
         )
     legs = db.session.scalars(
         select(LedgerEntry)
@@ -120,8 +143,10 @@ def reverse(transaction: LedgerTransaction, *, memo: str, caused_by: Member | No
     ).all()
     if caused_by is not None and any(leg.account.member_id == caused_by.id for leg in legs):
         raise SelfDealing(
-            "This transaction is on your own account, so you cannot reverse it: "
-            "another organizer of the chapter can."
+            _(
+                "This transaction is on your own account, so you cannot reverse it: "
+                "another organizer of the chapter can."
+            )
         )
     try:
         return post(
@@ -137,6 +162,11 @@ def reverse(transaction: LedgerTransaction, *, memo: str, caused_by: Member | No
         )
     except InsufficientCredits as error:
         raise CannotReverse(
-            f"Reversing this would take {error.member.display_name} below zero: they have "
-            f"{credits(error.balance)} and the reversal takes {error.cost}."
+            _(
+                "Reversing this would take %(name)s below zero: they have %(balance)s "
+                "and the reversal takes %(cost)d.",
+                name=error.member.display_name,
+                balance=credits(error.balance),
+                cost=error.cost,
+            )
         ) from error

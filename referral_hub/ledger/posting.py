@@ -3,6 +3,8 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -18,7 +20,7 @@ from ..wording import counted
 from .models import KEY_LENGTH, MEMO_LENGTH, Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 
 POOL = None  # an entry's holder: the chapter's pool, where credits come from and asks go to
-HOW_TO_EARN = "Earn credits by making an introduction that both sides accept."
+HOW_TO_EARN = _l("Earn credits by making an introduction that both sides accept.")
 
 
 def credits(count: int) -> str:
@@ -31,18 +33,27 @@ class InsufficientCredits(DomainError):
     def __init__(self, *, member: Member, chapter: Chapter, balance: int, cost: int):
         self.member, self.chapter, self.balance, self.cost = member, chapter, balance, cost
         super().__init__(
-            f"You have {credits(balance)} in {chapter.name}, and this costs {credits(cost)}. {HOW_TO_EARN}"
+            _(
+                "You have %(balance)s in %(chapter)s, and this costs %(cost)s. %(how_to_earn)s",
+                balance=credits(balance),
+                chapter=chapter.name,
+                cost=credits(cost),
+                how_to_earn=HOW_TO_EARN,
+            )
         )
 
 
 class IdempotencyConflict(Conflict):
-    """This was already recorded with different details. Reload the page and try again."""
+    """The same request key came with different details."""
 
+    message = _l("This was already recorded with different details. Reload the page and try again.")
     code = "idempotency_conflict"
 
 
 class NotAMember(DomainError):
-    """That person is not a current member of this chapter."""
+    """Credits move only for current members."""
+
+    message = _l("That person is not a current member of this chapter.")
 
     code = "not_a_member"
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
@@ -148,7 +149,7 @@ def transaction_in(chapter: Chapter, transaction_id: int) -> LedgerTransaction:
         )
     )
     if transaction is None:
-        raise NotFound("This chapter's ledger has no such transaction.")
+        raise NotFound(_("This chapter's ledger has no such transaction."))
     return transaction
 
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
@@ -19,7 +20,7 @@ T, E, A = LedgerTransaction, LedgerEntry, LedgerAccount
 class Check:
     """One invariant, how many things it looked at, and what broke it."""
 
-    description: str
+    description: str  # shown on the organizer's ledger page, in the page's language
     checked: int
     unit: str
     violations: list[str] = field(default_factory=list)
@@ -97,7 +98,7 @@ def _account_label(account_id, member_id, slug) -> str:
 
 def _at_least_two_entries(books: _Books) -> Check:
     return Check(
-        "every transaction has at least two entries",
+        _l("every transaction has at least two entries"),
         books.counts["transactions"],
         "transactions",
         [
@@ -110,7 +111,7 @@ def _at_least_two_entries(books: _Books) -> Check:
 
 def _entries_sum_to_zero(books: _Books) -> Check:
     return Check(
-        "every transaction's entries sum to zero",
+        _l("every transaction's entries sum to zero"),
         books.counts["transactions"],
         "transactions",
         [f"transaction #{row.id} sums to {row.total:+d}" for row in books.lopsided if row.total != 0],
@@ -131,7 +132,7 @@ def _entries_in_their_chapter(books: _Books) -> Check:
         .order_by(E.id)
     )
     return Check(
-        "every entry is on an account of its transaction's chapter",
+        _l("every entry is on an account of its transaction's chapter"),
         books.counts["entries"],
         "entries",
         [
@@ -153,7 +154,7 @@ def _chapters_sum_to_zero(books: _Books) -> Check:
         .order_by(Chapter.slug)
     )
     return Check(
-        "each chapter's ledger sums to zero (entries and cached balances)",
+        _l("each chapter's ledger sums to zero (entries and cached balances)"),
         books.counts["chapters"],
         "chapters",
         [
@@ -176,7 +177,7 @@ def _cached_balances_match(books: _Books) -> Check:
     ).subquery()
     rows = db.session.execute(select(sums).where(sums.c.balance != sums.c.total).order_by(sums.c.id))
     return Check(
-        "every cached balance equals the sum of its account's entries",
+        _l("every cached balance equals the sum of its account's entries"),
         books.counts["accounts"],
         "accounts",
         [
@@ -205,7 +206,7 @@ def _members_never_below_zero(books: _Books) -> Check:
         .order_by(A.id)
     )
     return Check(
-        "no member account is, or ever was, below zero (the pool may be)",
+        _l("no member account is, or ever was, below zero (the pool may be)"),
         books.counts["member_accounts"],
         "member accounts",
         [
@@ -232,7 +233,7 @@ def _reversed_once(books: _Books) -> Check:
         .order_by(T.id)
     )
     return Check(
-        "no transaction is reversed twice, and no reversal is itself reversed",
+        _l("no transaction is reversed twice, and no reversal is itself reversed"),
         books.counts["reversals"],
         "reversals",
         [f"transaction #{row.reverses_id} is reversed {row.times} times" for row in twice]
@@ -259,7 +260,7 @@ def _reversals_mirror(books: _Books) -> Check:
         .order_by(mirrored.c.reversal_id, mirrored.c.account_id)
     )
     return Check(
-        "every reversal exactly mirrors the transaction it reverses",
+        _l("every reversal exactly mirrors the transaction it reverses"),
         books.counts["reversals"],
         "reversals",
         [f"reversal #{row.reversal_id} leaves {row.total:+d} on account #{row.account_id}" for row in rows],

@@ -2,6 +2,7 @@
 
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -17,6 +18,18 @@ class NeedStatus(enum.StrEnum):
     FULFILLED = "fulfilled"
     CLOSED = "closed"
     EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        return NEED_STATUS_LABELS[self]
+
+
+NEED_STATUS_LABELS = {
+    NeedStatus.OPEN: _l("open"),
+    NeedStatus.FULFILLED: _l("fulfilled"),
+    NeedStatus.CLOSED: _l("closed"),
+    NeedStatus.EXPIRED: _l("expired"),
+}
 
 
 class Need(db.Model):

@@ -3,6 +3,8 @@
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, update
 
 from .. import events
@@ -23,7 +25,9 @@ BOARD_PAGE_SIZE = 20
 
 
 class NeedClosed(Conflict):
-    """This need is no longer open."""
+    """The need was fulfilled, closed or expired."""
+
+    message = _l("This need is no longer open.")
 
 
 def post_need(
@@ -41,9 +45,9 @@ def post_need(
     if expires_on is not None:
         expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=now.tzinfo)
         if expires_at <= now:
-            raise DomainError("Choose an expiry date in the future.")
+            raise DomainError(_("Choose an expiry date in the future."))
         if expires_at - now > MAX_LIFETIME:
-            raise DomainError("A need can stay open for a year at most.")
+            raise DomainError(_("A need can stay open for a year at most."))
     cost = policy_for(chapter).need_cost
     with db.session.begin_nested():
         need = Need(
@@ -92,7 +96,7 @@ def need_for(member: Member, need_id: int) -> Need:
 
 def _finish(need: Need, member: Member, status: NeedStatus) -> Need:
     if need.asker_id != member.id:
-        raise Forbidden("Only the member who posted a need can close it.")
+        raise Forbidden(_("Only the member who posted a need can close it."))
     changed = db.session.execute(
         update(Need)
         .where(Need.id == need.id, Need.status == NeedStatus.OPEN)

@@ -4,6 +4,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, update
 
 from ..accounts.models import Member
@@ -32,15 +33,15 @@ def create_token(member: Member, *, name: str, chapter_slug: str) -> tuple[ApiTo
     """A token for a chapter the member organizes; returns it with its secret, which is never stored."""
     name = " ".join((name or "").split())
     if not name:
-        raise TokenRefused("Give the token a name, such as the tool that will use it.")
+        raise TokenRefused(_("Give the token a name, such as the tool that will use it."))
     if len(name) > NAME_LENGTH:
-        raise TokenRefused(f"Keep the name to {NAME_LENGTH} characters.")
+        raise TokenRefused(_("Keep the name to %(num)d characters.", num=NAME_LENGTH))
     try:
         chapter = chapters.organizer_of(member, chapter_slug or "").chapter
     except chapters.TwoFactorRequired:
         raise
     except (NotFound, Forbidden) as error:
-        raise TokenRefused("Choose a chapter that you organize: tokens read its reports.") from error
+        raise TokenRefused(_("Choose a chapter that you organize: tokens read its reports.")) from error
     secret = new_token_secret()
     token = ApiToken(
         member=member, chapter=chapter, name=name, token_hash=digest(secret), created_at=utcnow()
@@ -56,7 +57,7 @@ def token_of(member: Member, token_id: int) -> ApiToken:
         select(ApiToken).where(ApiToken.id == token_id, ApiToken.member_id == member.id)
     )
     if token is None:
-        raise NotFound("You have no such token.")
+        raise NotFound(_("You have no such token."))
     return token
 
 

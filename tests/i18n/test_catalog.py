@@ -13,15 +13,11 @@ NOT_YET_MARKED = (
     "_forms.html",
     "accounts/",
     "base.html",
-    "chapters/",
     "confirm.html",
     "errors/",
     "introductions/",
-    "ledger/",
     "mail/",
-    "needs/",
     "relationships/",
-    "reports/",
 )
 # Words that are the same in every language: the product's name, acronyms, units.
 UNTRANSLATED_WORDS = {
@@ -29,7 +25,10 @@ UNTRANSLATED_WORDS = {
 }
 
 JINJA = re.compile(r"\{#.*?#\}|\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-HIDDEN = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
+# Not read by anyone: scripts, styles, comments, and the viewport's settings (`width=device-width`).
+HIDDEN = re.compile(
+    r"<(script|style)\b.*?</\1>|<!--.*?-->|<meta\s+name=\"viewport\"[^>]*>", re.DOTALL | re.IGNORECASE
+)
 READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt|content)\s*=\s*"([^"]*)"', re.IGNORECASE)
 TAG = re.compile(r"<[^>]*>", re.DOTALL)
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")

@@ -36,7 +36,9 @@ def test_an_organizer_creates_a_token_that_is_shown_once_and_stored_as_a_hash(br
     assert secret not in listing and "Board spreadsheet" in listing and "never" in listing
     # And it works.
     assert client.get("/api/v1/chapters", headers={"Authorization": f"Bearer {secret}"}).status_code == 200
-    assert "UTC" in browser.get(TOKENS).get_data(as_text=True).split("Board spreadsheet")[1].split("</tr>")[0]
+    # Its last use is shown (in the page's zone and language) instead of "never".
+    row = browser.get(TOKENS).get_data(as_text=True).split("Board spreadsheet")[1].split("</tr>")[0]
+    assert "never" not in row and str(stored.created_at.year) in row
 
 
 def test_each_token_is_different(browser, riverside):

@@ -4,6 +4,9 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
+from flask_babel import format_date
+from flask_babel import lazy_gettext as _l
+
 # The charts are drawn in this coordinate space and scaled to the page's width by the viewBox.
 # It is narrow on purpose: on a phone its 12-unit text stays about 10 pixels high.
 WIDTH = 420
@@ -66,15 +69,16 @@ def _round(value: float) -> float:
 
 
 ACTIVITY_SERIES = (
-    ("needs_posted", "needs", "needs posted"),
-    ("introductions_made", "made", "introductions made"),
-    ("introductions_completed", "completed", "introductions completed"),
-    ("business_closed", "business", "business closed"),
+    ("needs_posted", "needs", _l("needs posted")),
+    ("introductions_made", "made", _l("introductions made")),
+    ("introductions_completed", "completed", _l("introductions completed")),
+    ("business_closed", "business", _l("business closed")),
 )
 
 
 def period_label(start: date, interval: str) -> str:
-    return start.strftime("%b %Y") if interval == "month" else f"{start.day} {start.strftime('%b')}"
+    """A month as "Dec 2026", a week as "3 Dec", in the page's language."""
+    return format_date(start, "MMM y" if interval == "month" else "d MMM")
 
 
 def activity_chart(rows, interval: str) -> Chart:
@@ -126,8 +130,8 @@ def giving_chart(rows) -> Chart:
             Label(LABEL_WIDTH - 6, y + 15, short, row.display_name if short != row.display_name else "")
         )
         for offset, value, series, name in (
-            (0, row.intros_completed, "gives", "introductions completed"),
-            (12, row.needs_posted, "asks", "needs posted"),
+            (0, row.intros_completed, "gives", _l("introductions completed")),
+            (12, row.needs_posted, "asks", _l("needs posted")),
         ):
             bars.append(
                 Bar(

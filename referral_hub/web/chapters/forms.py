@@ -1,5 +1,6 @@
 """Forms for invitations, join requests and roster imports."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, HiddenField, StringField, TextAreaField
@@ -11,38 +12,40 @@ from ...chapters.services import INVITATION_MESSAGE_LENGTH
 
 class InviteForm(FlaskForm):
     email = EmailField(
-        "Email address to invite",
-        validators=[DataRequired(), Length(max=254), Email(message="Enter a valid email address.")],
+        _l("Email address to invite"),
+        validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))],
     )
     message = TextAreaField(
-        "A personal message (optional)",
+        _l("A personal message (optional)"),
         validators=[
             Optional(),
             Length(
                 max=INVITATION_MESSAGE_LENGTH,
-                message=f"Keep the message to {INVITATION_MESSAGE_LENGTH} characters or fewer.",
+                message=_l("Keep the message to %(num)d characters or fewer.", num=INVITATION_MESSAGE_LENGTH),
             ),
         ],
-        description="Shown in the invitation email and on the join page: why you thought of them.",
+        description=_l("Shown in the invitation email and on the join page: why you thought of them."),
     )
 
 
 class JoinRequestForm(FlaskForm):
     slug = StringField(
-        "Chapter code",
+        _l("Chapter code"),
         validators=[DataRequired(), Length(max=60)],
-        description="Your organizer can tell you the code, for example: downtown-professionals.",
+        description=_l("Your organizer can tell you the code, for example: downtown-professionals."),
     )
 
 
 class RosterUploadForm(FlaskForm):
     roster = FileField(
-        "Roster file (CSV)",
+        _l("Roster file (CSV)"),
         validators=[
-            FileRequired(message="Choose a CSV file."),
-            FileSize(MAX_FILE_BYTES, message=f"The file is larger than {MAX_FILE_BYTES // 1000} kB."),
+            FileRequired(message=_l("Choose a CSV file.")),
+            FileSize(
+                MAX_FILE_BYTES, message=_l("The file is larger than %(num)d kB.", num=MAX_FILE_BYTES // 1000)
+            ),
         ],
-        description="Columns: name, email, headline, expertise. The first line names the columns.",
+        description=_l("Columns: name, email, headline, expertise. The first line names the columns."),
     )
 
 

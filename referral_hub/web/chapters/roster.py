@@ -1,6 +1,7 @@
 """Roster import: an organizer uploads a CSV of people to invite, sees each row's problem, confirms."""
 
 from flask import abort, flash, redirect, render_template, url_for
+from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ...chapters import roster, services
@@ -54,9 +55,17 @@ def roster_confirm(slug: str):
         return redirect(url_for("chapters.roster_import", slug=slug))
     invited = roster.invite_good_rows(chapter, preview, invited_by=current_user)
     skipped = len(preview.rows) - len(invited)
-    flash(
-        f"Invited {len(invited)} people to {chapter.name}."
-        + (f" {skipped} rows were skipped: they are members or invited already." if skipped else ""),
-        "success",
+    done = ngettext(
+        "Invited %(num)d person to %(chapter)s.",
+        "Invited %(num)d people to %(chapter)s.",
+        len(invited),
+        chapter=chapter.name,
     )
+    if skipped:
+        done += " " + ngettext(
+            "%(num)d row was skipped: it is a member or invited already.",
+            "%(num)d rows were skipped: they are members or invited already.",
+            skipped,
+        )
+    flash(done, "success")
     return redirect(url_for("chapters.organize_invitations", slug=slug))

@@ -2,6 +2,7 @@
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from ...accounts.models import Member
@@ -83,9 +84,15 @@ def request_to_join():
         with Refusal() as refused:
             membership = services.request_to_join(form.slug.data, current_user)
         if not refused:
-            flash(f"Your request to join {membership.chapter.name} is with its organizers.", "success")
+            flash(
+                _(
+                    "Your request to join %(chapter)s is with its organizers.",
+                    chapter=membership.chapter.name,
+                ),
+                "success",
+            )
     else:
-        flash("Enter the chapter code your organizer gave you.", "error")
+        flash(_("Enter the chapter code your organizer gave you."), "error")
     return redirect(url_for("chapters.dashboard"))
 
 
@@ -100,8 +107,12 @@ def join(token: str):
             abort(400)
         services.accept_invitation(token, current_user)
         flash(
-            f"Welcome to {invitation.chapter.name}! {posting.HOW_TO_EARN} Posting a need costs credits, "
-            "so start by giving: your dashboard lists your first steps.",
+            _(
+                "Welcome to %(chapter)s! %(how_to_earn)s Posting a need costs credits, "
+                "so start by giving: your dashboard lists your first steps.",
+                chapter=invitation.chapter.name,
+                how_to_earn=posting.HOW_TO_EARN,
+            ),
             "success",
         )
         return redirect(url_for("needs.board", slug=invitation.chapter.slug))
@@ -116,18 +127,20 @@ def leave(slug: str):
         abort(400)
     if not confirmed():
         return confirmation(
-            title=f"Leave {membership.chapter.name}?",
-            consequence="You will no longer see its needs board or directory, and nobody can introduce "
-            "you there. Your credits and your history stay.",
-            undo="An organizer can re-admit you later.",
-            button="Leave the chapter",
+            title=_("Leave %(chapter)s?", chapter=membership.chapter.name),
+            consequence=_(
+                "You will no longer see its needs board or directory, and nobody can introduce "
+                "you there. Your credits and your history stay."
+            ),
+            undo=_("An organizer can re-admit you later."),
+            button=_("Leave the chapter"),
             cancel_url=url_for("needs.board", slug=slug),
         )
     with Refusal() as refused:
         services.leave(membership)
     if refused:
         return redirect(url_for("needs.board", slug=slug))
-    flash(f"You left {membership.chapter.name}.", "info")
+    flash(_("You left %(chapter)s.", chapter=membership.chapter.name), "info")
     return redirect(url_for("chapters.dashboard"))
 
 
@@ -183,7 +196,7 @@ def invite(slug: str):
                 chapter, email=form.email.data, invited_by=current_user, message=form.message.data or ""
             )
         if not refused:
-            flash(f"Invitation sent to {form.email.data}.", "success")
+            flash(_("Invitation sent to %(email)s.", email=form.email.data), "success")
             return redirect(url_for("chapters.organize_invitations", slug=slug))
     return _invitations_page(slug, invite_form=form, status=422)
 
@@ -198,7 +211,10 @@ def resend_invitation(slug: str, invitation_id: int):
         services.resend_invitation(invitation, sent_by=current_user)
     if not refused:
         flash(
-            f"A new invitation with a new link went to {invitation.email}; the old link no longer works.",
+            _(
+                "A new invitation with a new link went to %(email)s; the old link no longer works.",
+                email=invitation.email,
+            ),
             "success",
         )
     return redirect(url_for("chapters.organize_invitations", slug=slug))
@@ -223,16 +239,19 @@ def cancel_invitation(slug: str, invitation_id: int):
     with Refusal() as refused:
         services.cancel_invitation(invitation)
     if not refused:
-        flash(f"The invitation to {invitation.email} is cancelled: its link no longer works.", "info")
+        flash(
+            _("The invitation to %(email)s is cancelled: its link no longer works.", email=invitation.email),
+            "info",
+        )
     return redirect(url_for("chapters.organize_invitations", slug=slug))
 
 
 ORGANIZER_ACTIONS = {
-    "approve": (services.approve, "{name} is now a member."),
-    "decline": (services.decline, "{name}'s request was declined."),
-    "promote": (services.promote, "{name} is now an organizer."),
-    "remove": (services.remove, "{name} was removed; their history stays."),
-    "readmit": (services.readmit, "{name} is a member again."),
+    "approve": (services.approve, _l("%(name)s is now a member.")),
+    "decline": (services.decline, _l("%(name)s's request was declined.")),
+    "promote": (services.promote, _l("%(name)s is now an organizer.")),
+    "remove": (services.remove, _l("%(name)s was removed; their history stays.")),
+    "readmit": (services.readmit, _l("%(name)s is a member again.")),
 }
 
 
@@ -247,17 +266,22 @@ def membership_action(slug: str, member_id: int, action: str):
     membership = services.membership_in(chapter, member_id)
     if action == "remove" and not confirmed():
         return confirmation(
-            title=f"Remove {membership.member.display_name} from {chapter.name}?",
-            consequence=f"{membership.member.display_name} will no longer see the chapter or be introduced "
-            "in it. Their credits and history stay.",
-            undo="You can re-admit them from the former members on the organize page.",
-            button="Remove",
+            title=_(
+                "Remove %(name)s from %(chapter)s?", name=membership.member.display_name, chapter=chapter.name
+            ),
+            consequence=_(
+                "%(name)s will no longer see the chapter or be introduced in it. "
+                "Their credits and history stay.",
+                name=membership.member.display_name,
+            ),
+            undo=_("You can re-admit them from the former members on the organize page."),
+            button=_("Remove"),
             cancel_url=url_for("chapters.organize", slug=slug),
         )
     with Refusal() as refused:
         act(membership)
     if not refused:
-        flash(message.format(name=membership.member.display_name), "success")
+        flash(str(message) % {"name": membership.member.display_name}, "success")
     return redirect(url_for("chapters.organize_members", slug=slug))
 
 

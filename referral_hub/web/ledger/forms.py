@@ -3,6 +3,7 @@
 import re
 import uuid
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
@@ -27,7 +28,7 @@ class WholeNumberField(IntegerField):
             return
         # Beyond Python's digit limit int() fails too: far out of any range, the same answer.
         if not WHOLE_NUMBER.fullmatch(text) or len(text) > 4000:
-            raise ValueError("Enter a whole number, like 5 or -2, in the digits 0 to 9.")
+            raise ValueError(_l("Enter a whole number, like 5 or -2, in the digits 0 to 9."))
         self.data = int(text)
 
     def pre_validate(self, form):
@@ -52,7 +53,7 @@ class MemberField(SelectField):
         if self.data is None and self.flags.optional:
             return
         if self.data not in {choice.value for choice in self.choices}:
-            raise StopValidation("Choose a member of this chapter.")
+            raise StopValidation(_l("Choose a member of this chapter."))
 
 
 def _memo_field(label: str, hint: str) -> TextAreaField:
@@ -60,30 +61,34 @@ def _memo_field(label: str, hint: str) -> TextAreaField:
         label,
         filters=[lambda text: " ".join(text.split()) if text else text],
         validators=[
-            DataRequired(message="Write a memo that says why."),
-            Length(max=MEMO_LENGTH, message=f"Keep the memo to {MEMO_LENGTH} characters."),
+            DataRequired(message=_l("Write a memo that says why.")),
+            Length(max=MEMO_LENGTH, message=_l("Keep the memo to %(num)d characters.", num=MEMO_LENGTH)),
         ],
         description=hint,
     )
 
 
 class GrantForm(FlaskForm):
-    member_id = MemberField("Member", choices=[])
+    member_id = MemberField(_l("Member"), choices=[])
     amount = WholeNumberField(
-        "Credits",
+        _l("Credits"),
         validators=[
-            InputRequired(message="Enter a number of credits."),
-            NumberRange(-MAX_GRANT, MAX_GRANT, message=f"Enter a number from -{MAX_GRANT} to {MAX_GRANT}."),
+            InputRequired(message=_l("Enter a number of credits.")),
+            NumberRange(
+                -MAX_GRANT,
+                MAX_GRANT,
+                message=_l("Enter a number from %(low)d to %(high)d.", low=-MAX_GRANT, high=MAX_GRANT),
+            ),
         ],
-        description="A negative number takes credits back; a balance never goes below zero.",
+        description=_l("A negative number takes credits back; a balance never goes below zero."),
     )
-    memo = _memo_field("Memo", "Why: the members will see it in their history.")
+    memo = _memo_field(_l("Memo"), _l("Why: the members will see it in their history."))
     # One key per rendering of the form: submitting it twice grants once.
     request_key = HiddenField()
 
     def __init__(self, members=(), **kwargs):
         super().__init__(**kwargs)
-        self.member_id.choices = [SelectChoice("", "Choose a member")] + [
+        self.member_id.choices = [SelectChoice("", _l("Choose a member"))] + [
             SelectChoice(member.id, member.display_name) for member in members
         ]
         if not self.request_key.data:
@@ -96,11 +101,11 @@ class GrantForm(FlaskForm):
 
     def validate_amount(self, field):
         if field.data == 0:
-            raise StopValidation("Zero changes nothing: enter a positive or negative number.")
+            raise StopValidation(_l("Zero changes nothing: enter a positive or negative number."))
 
 
 class ReversalForm(FlaskForm):
-    memo = _memo_field("Why reverse it?", "The members on this transaction will see the memo.")
+    memo = _memo_field(_l("Why reverse it?"), _l("The members on this transaction will see the memo."))
 
 
 class LedgerFilterForm(FlaskForm):
@@ -109,24 +114,25 @@ class LedgerFilterForm(FlaskForm):
     class Meta:
         csrf = False
 
-    member = MemberField("Member", choices=[], validators=[Optional()])
+    member = MemberField(_l("Member"), choices=[], validators=[Optional()])
     kind = SelectField(
-        "What happened",
-        choices=[SelectChoice("", "Everything")] + [SelectChoice(kind.value, kind.label) for kind in Kind],
+        _l("What happened"),
+        choices=[SelectChoice("", _l("Everything"))]
+        + [SelectChoice(kind.value, kind.label) for kind in Kind],
         validators=[Optional()],
     )
-    since = DateField("From", validators=[Optional()])
-    until = DateField("To", validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional()])
+    until = DateField(_l("To"), validators=[Optional()])
 
     def __init__(self, members=(), **kwargs):
         super().__init__(**kwargs)
-        self.member.choices = [SelectChoice("", "Every member")] + [
+        self.member.choices = [SelectChoice("", _l("Every member"))] + [
             SelectChoice(member.id, member.display_name) for member in members
         ]
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:
-            raise StopValidation("The end date comes after the start date.")
+            raise StopValidation(_l("The end date comes after the start date."))
 
 
 def _policy_field(name: str) -> WholeNumberField:
@@ -134,10 +140,12 @@ def _policy_field(name: str) -> WholeNumberField:
     return WholeNumberField(
         label,
         validators=[
-            InputRequired(message="Enter a whole number."),
-            NumberRange(low, high, message=f"Choose a number from {low} to {high}."),
+            InputRequired(message=_l("Enter a whole number.")),
+            NumberRange(
+                low, high, message=_l("Choose a number from %(low)d to %(high)d.", low=low, high=high)
+            ),
         ],
-        description=f"From {low} to {high}.",
+        description=_l("From %(low)d to %(high)d.", low=low, high=high),
     )
 
 

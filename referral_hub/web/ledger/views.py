@@ -1,6 +1,9 @@
 """Ledger pages: a member's credits and history; the organizer's chapter ledger, grants, reversals, policy."""
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ...chapters import services as chapters
@@ -22,6 +25,17 @@ SUBJECT_PAGES = {
     "need": ("needs.detail", "need_id"),
     "intro_request": ("relationships.intro_request", "request_id"),
 }
+# What each kind of subject is called in "see the need".
+SUBJECT_LABELS = {
+    "introduction": _l("introduction"),
+    "need": _l("need"),
+    "intro_request": _l("intro request"),
+}
+
+
+def subject_label(transaction: LedgerTransaction) -> str:
+    subject = transaction.subject_type or ""
+    return SUBJECT_LABELS.get(subject, subject)
 
 
 def subject_url(transaction: LedgerTransaction) -> str | None:
@@ -35,7 +49,7 @@ def subject_url(transaction: LedgerTransaction) -> str | None:
 
 @bp.context_processor
 def _links():
-    return {"subject_url": subject_url}
+    return {"subject_url": subject_url, "subject_label": subject_label}
 
 
 @bp.before_request
@@ -114,9 +128,11 @@ def grant(slug: str):
             )
             amount = form.amount.data
             flash(
-                f"Granted {posting.credits(amount)} to {recipient}."
+                _("Granted %(credits)s to %(name)s.", credits=posting.credits(amount), name=recipient)
                 if amount > 0
-                else f"Took back {posting.credits(-amount)} from {recipient}.",
+                else _(
+                    "Took back %(credits)s from %(name)s.", credits=posting.credits(-amount), name=recipient
+                ),
                 "success",
             )
             return redirect(url_for(".transaction", slug=slug, transaction_id=transaction.id))
@@ -147,16 +163,20 @@ def reversal(slug: str, transaction_id: int):
     if form.validate_on_submit():
         if not confirmed():
             return confirmation(
-                title=f"Reverse transaction #{original.id}?",
-                consequence=f"The opposite entries of “{original.memo}” are posted, with your memo "
-                f"“{form.memo.data}”. Nothing is deleted, and a reversal cannot itself be reversed.",
-                button="Reverse it",
+                title=_("Reverse transaction #%(number)s?", number=original.id),
+                consequence=_(
+                    "The opposite entries of “%(memo)s” are posted, with your memo “%(reason)s”. "
+                    "Nothing is deleted, and a reversal cannot itself be reversed.",
+                    memo=original.memo,
+                    reason=form.memo.data,
+                ),
+                button=_("Reverse it"),
                 cancel_url=url_for(".transaction", slug=slug, transaction_id=original.id),
             )
         with Refusal(form) as refused:
             reversed_by = organizing.reverse(original, memo=form.memo.data, caused_by=current_user)
         if not refused:
-            flash(f"Transaction #{original.id} is reversed.", "success")
+            flash(_("Transaction #%(number)s is reversed.", number=original.id), "success")
             return redirect(url_for(".transaction", slug=slug, transaction_id=reversed_by.id))
     return _transaction_page(chapter, transaction_id, form, status=422)
 
@@ -178,9 +198,13 @@ def policy(slug: str):
             changes = update_policy(chapter, changed_by=current_user, settings=form.settings())
         if not refused:
             flash(
-                f"Saved {len(changes)} change{'' if len(changes) == 1 else 's'} to the credit policy."
+                ngettext(
+                    "Saved %(num)d change to the credit policy.",
+                    "Saved %(num)d changes to the credit policy.",
+                    len(changes),
+                )
                 if changes
-                else "Nothing changed.",
+                else _("Nothing changed."),
                 "success" if changes else "info",
             )
             return redirect(url_for(".policy", slug=slug))

@@ -1,6 +1,8 @@
 """Needs pages: the chapter's board, posting a need, one need, and closing it."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...chapters.policy import policy_for
@@ -18,6 +20,15 @@ from .forms import NeedForm
 
 bp = Blueprint("needs", __name__)
 
+# What an empty board says for each status filter: (nothing yet, nothing matches the search).
+EMPTY_BOARD = {
+    NeedStatus.OPEN: (_l("No open needs yet."), _l("No open need matches your search.")),
+    NeedStatus.FULFILLED: (_l("No fulfilled needs yet."), _l("No fulfilled need matches your search.")),
+    NeedStatus.CLOSED: (_l("No closed needs yet."), _l("No closed need matches your search.")),
+    NeedStatus.EXPIRED: (_l("No expired needs yet."), _l("No expired need matches your search.")),
+}
+EMPTY_UNFILTERED = (_l("No needs yet."), _l("No need matches your search."))
+
 
 @bp.get("/chapters/<slug>/")
 @login_required
@@ -33,6 +44,7 @@ def board(slug: str):
         status=status,
         page=page_arg(),
     )
+    none_yet, no_match = EMPTY_BOARD.get(status, EMPTY_UNFILTERED)
     return render_template(
         "needs/board.html",
         chapter=chapter,
@@ -41,7 +53,9 @@ def board(slug: str):
         query=query,
         category=category,
         status=status,
-        statuses=[s.value for s in NeedStatus],
+        statuses=list(NeedStatus),
+        none_yet=none_yet,
+        no_match=no_match,
         categories=services.categories(chapter),
     )
 
@@ -64,7 +78,7 @@ def new(slug: str):
                 expires_on=form.expires_on.data,
             )
         if not refused:
-            flash("Your need is on the board.", "success")
+            flash(_("Your need is on the board."), "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     status = 422 if form.errors or form.form_errors else 200
     return render_template(
@@ -96,17 +110,19 @@ def finish(need_id: int, action: str):
         abort(400)
     if action == "close" and not confirmed():
         return confirmation(
-            title=f"Close “{need.title}”?",
-            consequence="It leaves the board and nobody can introduce someone for it any more. "
-            "The credits it cost are not refunded.",
-            button="Close the need",
+            title=_("Close “%(title)s”?", title=need.title),
+            consequence=_(
+                "It leaves the board and nobody can introduce someone for it any more. "
+                "The credits it cost are not refunded."
+            ),
+            button=_("Close the need"),
             cancel_url=url_for("needs.detail", need_id=need_id),
         )
     with Refusal() as refused:
         actions[action](need, current_user)
     if not refused:
         flash(
-            "Marked fulfilled. Thank the members who helped!" if action == "fulfil" else "Need closed.",
+            _("Marked fulfilled. Thank the members who helped!") if action == "fulfil" else _("Need closed."),
             "success",
         )
     return redirect(url_for("needs.detail", need_id=need_id))

@@ -1,6 +1,7 @@
 """API tokens: the page where an organizer creates (shown once) and revokes the tokens the API reads."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...chapters.services import TwoFactorRequired
@@ -59,14 +60,16 @@ def revoke_token(token_id: int):
     if not confirmed():
         token = access.token_of(current_user, token_id)
         return confirmation(
-            title=f"Revoke the token “{token.name}”?",
-            consequence="Every script that uses it gets 401 from the next request on. "
-            "A revoked token cannot be restored; you can create a new one.",
-            button="Revoke the token",
+            title=_("Revoke the token “%(name)s”?", name=token.name),
+            consequence=_(
+                "Every script that uses it gets 401 from the next request on. "
+                "A revoked token cannot be restored; you can create a new one."
+            ),
+            button=_("Revoke the token"),
             cancel_url=url_for("reports.tokens"),
         )
     token = access.revoke_token(current_user, token_id)
-    flash(f"The token “{token.name}” is revoked; it no longer reads anything.", "success")
+    flash(_("The token “%(name)s” is revoked; it no longer reads anything.", name=token.name), "success")
     return redirect(url_for("reports.tokens"))
 
 
