@@ -69,7 +69,12 @@ def decline(request: IntroRequest, connector: Member, *, now: datetime | None = 
         request,
         f"Refund: {connector.display_name} could not introduce you to {request.target.display_name}",
     )
-    enqueue("intro_request_declined", to=request.asker.email, request=request)
+    enqueue(
+        "intro_request_declined",
+        to=request.asker.email,
+        **request.chapter.speaking_to(request.asker),
+        request=request,
+    )
     return request
 
 
@@ -131,7 +136,12 @@ def expire_requests(*, now: datetime | None = None) -> tuple[int, int]:
             _refund(
                 request, f"Refund: your request for an introduction to {request.target.display_name} expired"
             )
-            enqueue("intro_request_expired", to=request.asker.email, request=request)
+            enqueue(
+                "intro_request_expired",
+                to=request.asker.email,
+                **request.chapter.speaking_to(request.asker),
+                request=request,
+            )
             expired += 1
     return introduced, expired
 

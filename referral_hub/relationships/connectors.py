@@ -150,6 +150,7 @@ def ask(
     enqueue(
         "intro_request_to_connector",
         to=connector.email,
+        **chapter.speaking_to(connector),
         request=request,
         introduce_link=absolute_url("introductions.new", first=asker.id, second=target.id),
         request_link=absolute_url("relationships.intro_request", request_id=request.id),

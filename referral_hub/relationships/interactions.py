@@ -100,6 +100,7 @@ def send_thanks(
     enqueue(
         "thanks_note",
         to=recipient.email,
+        **(intro.chapter.speaking_to(recipient) if intro else recipient.speaking()),
         sender=member,
         recipient=recipient,
         note=note,
