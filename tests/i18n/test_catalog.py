@@ -18,9 +18,7 @@ NOT_YET_MARKED = (
     "errors/",
     "introductions/",
     "ledger/",
-    "mail/",
     "needs/",
-    "relationships/",
     "reports/",
 )
 # Words that are the same in every language: the product's name, acronyms, units.
