@@ -47,12 +47,18 @@ def request_change(member: Member, *, new_email: str, password: str) -> None:
         raise AddressUnchanged()
     # Issued either way, so both answers do the same work; a taken address's note carries no link.
     secret = issue_link(member, LinkPurpose.CHANGE_EMAIL, email=new_email)
-    if find_by_email(new_email) is not None:
-        enqueue("email_change_taken", to=new_email, login_link=absolute_url("accounts.login"))
+    if (owner := find_by_email(new_email)) is not None:
+        enqueue(
+            "email_change_taken",
+            to=new_email,
+            **owner.speaking(),
+            login_link=absolute_url("accounts.login"),
+        )
         return
     enqueue(
         "email_change_confirm",
         to=new_email,
+        **member.speaking(),
         member=member,
         new_email=new_email,
         link=absolute_url("accounts.confirm_email_change", token=secret),
@@ -102,6 +108,7 @@ def confirm_change(secret: str, *, now: datetime | None = None) -> Member:
     enqueue(
         "email_changed",
         to=old_email,
+        **member.speaking(),
         member=member,
         new_email=member.email,
         link=absolute_url("accounts.undo_email_change", token=undo),

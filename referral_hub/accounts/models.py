@@ -51,6 +51,11 @@ class Member(UserMixin, db.Model):
     def is_verified(self) -> bool:
         return self.email_verified_at is not None
 
+    def speaking(self) -> dict[str, str | None]:
+        """An email to this member about no one chapter (their account, their week): in their language
+        and zone; None follows the request's. `mail.enqueue(template, to=..., **member.speaking(), ...)`"""
+        return {"language": self.language, "timezone": self.timezone}
+
     # Flask-Login's user id for this request, "member_id:session_secret": set by `sessions.start` at
     # sign-in and by the user loader on every request (not a column: the secret is never stored).
     login_id = None

@@ -178,6 +178,7 @@ def _mail_link(member: Member, purpose: LinkPurpose, template: str, endpoint: st
     enqueue(
         template,
         to=member.email,
+        **member.speaking(),
         member=member,
         link=absolute_url(endpoint, token=secret),
         login_link=absolute_url("accounts.login"),

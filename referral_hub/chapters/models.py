@@ -30,12 +30,13 @@ class Chapter(db.Model):
     def __repr__(self) -> str:
         return f"<Chapter {self.slug}>"
 
-    def speaking_to(self, member: Member) -> dict[str, str | None]:
-        """An email about this chapter to `member`: in their language, else the chapter's, in its time zone.
+    def speaking_to(self, member: Member | None) -> dict[str, str | None]:
+        """An email about this chapter to `member` (None: an address with no account yet): in their
+        language, else the chapter's, in its time zone.
 
         `mail.enqueue(template, to=member.email, **chapter.speaking_to(member), ...)`
         """
-        return {"language": member.language or self.language, "timezone": self.timezone}
+        return {"language": (member and member.language) or self.language, "timezone": self.timezone}
 
 
 class Role(enum.StrEnum):

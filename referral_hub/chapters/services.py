@@ -240,6 +240,7 @@ def _send_invitation(chapter: Chapter, *, email: str, invited_by: Member, messag
     enqueue(
         "invitation",
         to=email,
+        **chapter.speaking_to(find_by_email(email)),
         chapter=chapter,
         inviter=invited_by,
         message=message,

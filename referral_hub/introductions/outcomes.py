@@ -125,6 +125,7 @@ def send_outcome_prompts(now: datetime) -> int:
         enqueue(
             "outcome_prompt",
             to=party.email,
+            **intro.chapter.speaking_to(party),
             intro=intro,
             party=party,
             other=intro.other_party(party.id),

@@ -4,6 +4,7 @@ their account; and the lists of requests a member made or received."""
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
@@ -53,7 +54,7 @@ def decline(request: IntroRequest, connector: Member, *, now: datetime | None = 
     connector has already acted on is fulfilled, and stays paid for."""
     now = now or utcnow()
     if request.connector_id != connector.id:
-        raise Forbidden("Only the member who was asked can decline this request.")
+        raise Forbidden(_("Only the member who was asked can decline this request."))
     # One statement checks and closes: a concurrent introduction marks the request introduced
     # (fulfil_requests), and the row lock makes one of the two wait for the other.
     if not _close(
@@ -61,15 +62,24 @@ def decline(request: IntroRequest, connector: Member, *, now: datetime | None = 
     ):
         if request.state in (RequestState.OPEN, RequestState.INTRODUCED):
             raise RequestClosed(
-                f"You already introduced {request.asker.display_name} and {request.target.display_name}, "
-                "so this request is fulfilled and cannot be declined."
+                _(
+                    "You already introduced %(asker)s and %(target)s, so this request is fulfilled and "
+                    "cannot be declined.",
+                    asker=request.asker.display_name,
+                    target=request.target.display_name,
+                )
             )
-        raise RequestClosed(f"This request is already {request.state.value}.")
+        raise RequestClosed(_("This request is already %(state)s.", state=request.state.label))
     _refund(
         request,
         f"Refund: {connector.display_name} could not introduce you to {request.target.display_name}",
     )
-    enqueue("intro_request_declined", to=request.asker.email, request=request)
+    enqueue(
+        "intro_request_declined",
+        to=request.asker.email,
+        **request.chapter.speaking_to(request.asker),
+        request=request,
+    )
     return request
 
 
@@ -131,7 +141,12 @@ def expire_requests(*, now: datetime | None = None) -> tuple[int, int]:
             _refund(
                 request, f"Refund: your request for an introduction to {request.target.display_name} expired"
             )
-            enqueue("intro_request_expired", to=request.asker.email, request=request)
+            enqueue(
+                "intro_request_expired",
+                to=request.asker.email,
+                **request.chapter.speaking_to(request.asker),
+                request=request,
+            )
             expired += 1
     return introduced, expired
 

@@ -5,6 +5,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 
@@ -21,7 +22,7 @@ from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue
 from .errors import AlreadyAsked, RelationshipRefused
 from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship
-from .strength import FADING, label_for, ordered, pairs_of
+from .strength import FADING, Strength, label_for, ordered, pairs_of
 
 CONNECTORS_SHOWN = 5
 ASK_NOTE_MIN = 20
@@ -44,11 +45,11 @@ class Connector:
         return min(self.with_you, self.with_them)
 
     @property
-    def label_with_you(self) -> str:
+    def label_with_you(self) -> Strength:
         return label_for(self.with_you)
 
     @property
-    def label_with_them(self) -> str:
+    def label_with_them(self) -> Strength:
         return label_for(self.with_them)
 
 
@@ -103,10 +104,13 @@ def _chapter_for_ask(asker: Member, connector: Member, target: Member, chapter_s
         chapters = [c for c in chapters if c.slug == chapter_slug]
     if not chapters:
         raise RelationshipRefused(
-            f"You, the member you asked and {target.display_name} need to be members of one chapter."
+            _(
+                "You, the member you asked and %(target)s need to be members of one chapter.",
+                target=target.display_name,
+            )
         )
     if len(chapters) > 1:
-        raise RelationshipRefused("You share more than one chapter with them: choose the chapter.")
+        raise RelationshipRefused(_("You share more than one chapter with them: choose the chapter."))
     return chapters[0]
 
 
@@ -144,12 +148,16 @@ def ask(
     note = _note_for_ask(note, connector, target)
     if not _knows_both(connector, asker, target):
         raise RelationshipRefused(
-            f"{connector.display_name} does not know both of you yet: ask someone who does."
+            _(
+                "%(connector)s does not know both of you yet: ask someone who does.",
+                connector=connector.display_name,
+            )
         )
     request = _open_request(chapter, asker, connector, target, note, now)
     enqueue(
         "intro_request_to_connector",
         to=connector.email,
+        **chapter.speaking_to(connector),
         request=request,
         introduce_link=absolute_url("introductions.new", first=asker.id, second=target.id),
         request_link=absolute_url("relationships.intro_request", request_id=request.id),
@@ -160,19 +168,22 @@ def ask(
 def _people_for_ask(asker: Member, connector_id: int, target_id: int) -> tuple[Member, Member]:
     """(connector, target): three different members, the asker and the target verified."""
     if target_id == asker.id:
-        raise RelationshipRefused("Choose someone other than yourself to be introduced to.")
+        raise RelationshipRefused(_("Choose someone other than yourself to be introduced to."))
     if connector_id in (asker.id, target_id):
-        raise RelationshipRefused("Ask a third member, who knows you both, for the introduction.")
+        raise RelationshipRefused(_("Ask a third member, who knows you both, for the introduction."))
     if not asker.is_verified:
-        raise RelationshipRefused("Verify your email address before you ask for introductions.")
+        raise RelationshipRefused(_("Verify your email address before you ask for introductions."))
     connector, target = db.session.get(Member, connector_id), db.session.get(Member, target_id)
     if target is None:
         raise NotFound()
     if connector is None:
-        raise RelationshipRefused("Choose a member who knows you both.")
+        raise RelationshipRefused(_("Choose a member who knows you both."))
     if not target.is_verified:
         raise RelationshipRefused(
-            f"{target.display_name} has not verified their email address yet, so nobody can introduce them."
+            _(
+                "%(target)s has not verified their email address yet, so nobody can introduce them.",
+                target=target.display_name,
+            )
         )
     return connector, target
 
@@ -182,11 +193,16 @@ def _note_for_ask(note: str, connector: Member, target: Member) -> str:
     note = (note or "").strip()
     if len(note) < ASK_NOTE_MIN:
         raise RelationshipRefused(
-            f"Write {connector.display_name} a short personal note (at least {ASK_NOTE_MIN} characters): "
-            f"why you would like to meet {target.display_name}."
+            _(
+                "Write %(connector)s a short personal note (at least %(min)d characters): "
+                "why you would like to meet %(target)s.",
+                connector=connector.display_name,
+                min=ASK_NOTE_MIN,
+                target=target.display_name,
+            )
         )
     if len(note) > NOTE_LENGTH:
-        raise RelationshipRefused(f"Keep the note under {NOTE_LENGTH} characters.")
+        raise RelationshipRefused(_("Keep the note under %(max)d characters.", max=NOTE_LENGTH))
     return note
 
 
@@ -224,7 +240,10 @@ def _open_request(
                 )
     except IntegrityError as error:
         raise AlreadyAsked(
-            f"You have already asked {connector.display_name} to introduce you to {target.display_name}: "
-            "wait for their answer."
+            _(
+                "You have already asked %(connector)s to introduce you to %(target)s: wait for their answer.",
+                connector=connector.display_name,
+                target=target.display_name,
+            )
         ) from error
     return request

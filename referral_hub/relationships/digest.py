@@ -95,6 +95,7 @@ def send_digest(member: Member, *, now: datetime | None = None) -> bool:
     enqueue(
         "digest",
         to=member.email,
+        **member.speaking(),
         member=member,
         digest=digest,
         dashboard_link=absolute_url("chapters.dashboard"),

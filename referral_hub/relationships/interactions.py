@@ -2,6 +2,9 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
+from flask_babel import format_date
+from flask_babel import gettext as _
+
 from ..accounts.models import Member
 from ..chapters.sharing import shares_chapter
 from ..clock import utcnow
@@ -20,7 +23,7 @@ ONE_TO_ONE_OLDEST = timedelta(days=365)
 def _acquaintance(member: Member, other_id: int) -> Member:
     """The other member, if the two are different people and share a chapter now."""
     if other_id == member.id:
-        raise RelationshipRefused("That is you: choose another member.")
+        raise RelationshipRefused(_("That is you: choose another member."))
     other = db.session.get(Member, other_id)
     if other is None or not shares_chapter(member, other_id):
         raise NotFound()
@@ -34,13 +37,13 @@ def log_one_to_one(
     now = now or utcnow()
     other = _acquaintance(member, other_id)
     if met_on > now.date():
-        raise RelationshipRefused("Log a one-to-one once it has happened: choose today or an earlier day.")
+        raise RelationshipRefused(_("Log a one-to-one once it has happened: choose today or an earlier day."))
     if met_on < (now - ONE_TO_ONE_OLDEST).date():
-        raise RelationshipRefused("Log one-to-ones from the last twelve months.")
+        raise RelationshipRefused(_("Log one-to-ones from the last twelve months."))
     note = " ".join((note or "").split())
     if len(note) > ONE_TO_ONE_NOTE_LENGTH:
         raise RelationshipRefused(
-            f"Keep the line about the meeting under {ONE_TO_ONE_NOTE_LENGTH} characters."
+            _("Keep the line about the meeting under %(max)d characters.", max=ONE_TO_ONE_NOTE_LENGTH)
         )
     low, high = ordered(member.id, other.id)
     interaction_id = record(
@@ -55,7 +58,11 @@ def log_one_to_one(
     )
     if interaction_id is None:
         raise AlreadyRecorded(
-            f"A one-to-one between you and {other.display_name} on {met_on:%d %B %Y} is already logged."
+            _(
+                "A one-to-one between you and %(name)s on %(day)s is already logged.",
+                name=other.display_name,
+                day=format_date(met_on, "long"),
+            )
         )
     return interaction_id
 
@@ -73,9 +80,9 @@ def send_thanks(
     recipient = _acquaintance(member, recipient_id)
     note = (note or "").strip()
     if not note:
-        raise RelationshipRefused(f"Write your thank-you note to {recipient.display_name}.")
+        raise RelationshipRefused(_("Write your thank-you note to %(name)s.", name=recipient.display_name))
     if len(note) > NOTE_LENGTH:
-        raise RelationshipRefused(f"Keep the note under {NOTE_LENGTH} characters.")
+        raise RelationshipRefused(_("Keep the note under %(max)d characters.", max=NOTE_LENGTH))
     intro = None
     if introduction_id:
         intro = db.session.get(Introduction, introduction_id)
@@ -84,7 +91,7 @@ def send_thanks(
             or intro.state is not IntroState.COMPLETED
             or not (intro.involves(member.id) and intro.involves(recipient.id))
         ):
-            raise RelationshipRefused("Thank someone for an introduction you were both part of.")
+            raise RelationshipRefused(_("Thank someone for an introduction you were both part of."))
     interaction_id = record(
         member.id,
         recipient.id,
@@ -96,10 +103,11 @@ def send_thanks(
         introduction_id=intro.id if intro else None,
     )
     if interaction_id is None:
-        raise AlreadyRecorded(f"You have already thanked {recipient.display_name} today.")
+        raise AlreadyRecorded(_("You have already thanked %(name)s today.", name=recipient.display_name))
     enqueue(
         "thanks_note",
         to=recipient.email,
+        **(intro.chapter.speaking_to(recipient) if intro else recipient.speaking()),
         sender=member,
         recipient=recipient,
         note=note,

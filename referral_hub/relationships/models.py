@@ -3,6 +3,7 @@ responses, IntroRequest (asking a connector) and DigestDelivery (one weekly dige
 
 import enum
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -38,11 +39,11 @@ WEIGHTS = {
     InteractionKind.THANKS: 1,
 }
 LABELS = {
-    InteractionKind.INTRODUCED: "introduced to each other",
-    InteractionKind.INTRODUCER: "an introduction",
-    InteractionKind.BUSINESS_CLOSED: "business closed",
-    InteractionKind.ONE_TO_ONE: "a one-to-one",
-    InteractionKind.THANKS: "a thank-you note",
+    InteractionKind.INTRODUCED: _l("introduced to each other"),
+    InteractionKind.INTRODUCER: _l("an introduction"),
+    InteractionKind.BUSINESS_CLOSED: _l("business closed"),
+    InteractionKind.ONE_TO_ONE: _l("a one-to-one"),
+    InteractionKind.THANKS: _l("a thank-you note"),
 }
 
 NOTE_LENGTH = 1000
@@ -126,6 +127,18 @@ class RequestState(enum.StrEnum):
     INTRODUCED = "introduced"
     DECLINED = "declined"
     EXPIRED = "expired"
+
+    @property
+    def label(self) -> str:
+        return REQUEST_STATE_LABELS[self]
+
+
+REQUEST_STATE_LABELS = {
+    RequestState.OPEN: _l("open"),
+    RequestState.INTRODUCED: _l("introduced"),
+    RequestState.DECLINED: _l("declined"),
+    RequestState.EXPIRED: _l("expired"),
+}
 
 
 class IntroRequest(db.Model):

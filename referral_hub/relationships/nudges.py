@@ -15,7 +15,7 @@ from ..database import upsert
 from ..errors import NotFound
 from ..extensions import db
 from .models import InteractionKind, NudgeResponse, Relationship
-from .strength import at, label_for, ordered, pairs_of
+from .strength import Strength, at, label_for, ordered, pairs_of
 
 # Keep in touch: a relationship that was at least this strong at its last interaction, and has had
 # none for NUDGE_AFTER, is worth refreshing.
@@ -36,7 +36,7 @@ class Nudge:
     last_kind: InteractionKind
 
     @property
-    def label(self) -> str:
+    def label(self) -> Strength:
         return label_for(self.strength)
 
 

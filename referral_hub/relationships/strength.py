@@ -7,9 +7,11 @@ upsert, and a reader applies the decay from the last interaction to now in SQL, 
 loads a pair's interactions to sum them.
 """
 
+import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, case, func, literal, or_, select, union_all, update
 from sqlalchemy.sql.expression import ColumnElement
 
@@ -33,14 +35,35 @@ FADING = 0.25  # anything weaker is "none": a single note fades below this after
 HISTORY_LENGTH = 20
 
 
-def label_for(strength: float | None) -> str:
+class Strength(enum.StrEnum):
+    """A pair's strength in a word: the value is a key (pages style by it), `label` is what they show."""
+
+    NONE = "none"
+    FADING = "fading"
+    WARM = "warm"
+    STRONG = "strong"
+
+    @property
+    def label(self) -> str:
+        return STRENGTH_LABELS[self]
+
+
+STRENGTH_LABELS = {
+    Strength.NONE: _l("none"),
+    Strength.FADING: _l("fading"),
+    Strength.WARM: _l("warm"),
+    Strength.STRONG: _l("strong"),
+}
+
+
+def label_for(strength: float | None) -> Strength:
     if strength is None or strength < FADING:
-        return "none"
+        return Strength.NONE
     if strength >= STRONG:
-        return "strong"
+        return Strength.STRONG
     if strength >= WARM:
-        return "warm"
-    return "fading"
+        return Strength.WARM
+    return Strength.FADING
 
 
 def ordered(a_id: int, b_id: int) -> tuple[int, int]:
@@ -218,7 +241,7 @@ class Acquaintance:
     history: list[Interaction]
 
     @property
-    def label(self) -> str:
+    def label(self) -> Strength:
         return label_for(self.strength)
 
 

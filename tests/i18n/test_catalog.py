@@ -16,8 +16,6 @@ NOT_YET_MARKED = (
     "confirm.html",
     "errors/",
     "introductions/",
-    "mail/",
-    "relationships/",
 )
 # Words that are the same in every language: the product's name, acronyms, units.
 UNTRANSLATED_WORDS = {

@@ -39,7 +39,7 @@ def test_the_digest_holds_relationships_to_refresh_matching_needs_and_what_waits
     assert digest.send_digest(ann, now=NOW)
     [message] = digests_to(ann)
     body = message.body_text
-    assert "Bob, last business closed on 02 Apr 2025" in body
+    assert "Bob, last business closed on Apr 2, 2025" in body
     assert "Catering for 80 wedding guests" in body and "A plumber" not in body
     assert "Dan would like to introduce you to Cleo" in body
     assert "1 waiting for you" in message.subject

@@ -1,5 +1,6 @@
 """Forms: log a one-to-one, send a thank-you note, ask a connector for an introduction."""
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
@@ -13,21 +14,21 @@ from ..http import id_from
 
 class OneToOneForm(FlaskForm):
     met_on = DateField(
-        "When did you meet?",
+        _l("When did you meet?"),
         default=lambda: utcnow().date(),
-        validators=[InputRequired(message="Choose the day you met.")],
+        validators=[InputRequired(message=_l("Choose the day you met."))],
     )
     meeting_note = StringField(
-        "One line about it (optional)",
+        _l("One line about it (optional)"),
         validators=[Optional(), Length(max=ONE_TO_ONE_NOTE_LENGTH)],
-        description="The other member sees this line too.",
+        description=_l("The other member sees this line too."),
     )
 
 
 class ThanksForm(FlaskForm):
     thanks_note = TextAreaField(
-        "Your thank-you note",
-        validators=[DataRequired(message="Write your note."), Length(max=NOTE_LENGTH)],
+        _l("Your thank-you note"),
+        validators=[DataRequired(message=_l("Write your note.")), Length(max=NOTE_LENGTH)],
     )
     # Set when the note thanks someone for an introduction.
     introduction_id = HiddenField()
@@ -42,19 +43,23 @@ class ConnectorField(IntegerField):
 
     def pre_validate(self, form):
         if self.raw_data and self.raw_data[0] and self.data is None:
-            raise StopValidation("Choose who to ask from the list of members who know you both.")
+            raise StopValidation(_l("Choose who to ask from the list of members who know you both."))
 
 
 class AskConnectorForm(FlaskForm):
-    connector_id = ConnectorField(validators=[InputRequired(message="Choose who to ask.")])
+    connector_id = ConnectorField(validators=[InputRequired(message=_l("Choose who to ask."))])
     ask_note = TextAreaField(
-        "Your note to them",
+        _l("Your note to them"),
         validators=[
-            DataRequired(message="Write a short personal note."),
+            DataRequired(message=_l("Write a short personal note.")),
             Length(
                 min=ASK_NOTE_MIN,
                 max=NOTE_LENGTH,
-                message=f"Write {ASK_NOTE_MIN} to {NOTE_LENGTH} characters: who you want to meet and why.",
+                message=_l(
+                    "Write %(min)d to %(max)d characters: who you want to meet and why.",
+                    min=ASK_NOTE_MIN,
+                    max=NOTE_LENGTH,
+                ),
             ),
         ],
     )

@@ -2,6 +2,8 @@
 the digest's unsubscribe link, and the panels other pages include (profile, dashboard, need)."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
+from flask_babel import format_date
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...accounts.models import Member
@@ -86,7 +88,7 @@ def log_one_to_one(member_id: int):
                 current_user, member.id, met_on=form.met_on.data, note=form.meeting_note.data
             )
         if not refused:
-            flash(f"Your one-to-one with {member.display_name} is logged.", "success")
+            flash(_("Your one-to-one with %(name)s is logged.", name=member.display_name), "success")
             return redirect(url_for("chapters.member_profile", member_id=member.id))
     return _profile_again(member, one_to_one_form=form)
 
@@ -112,7 +114,7 @@ def thank(member_id: int):
                 current_user, member.id, note=form.thanks_note.data, introduction_id=intro_id
             )
         if not refused:
-            flash(f"Your thank-you note is on its way to {member.display_name}.", "success")
+            flash(_("Your thank-you note is on its way to %(name)s.", name=member.display_name), "success")
             return redirect(back)
     if intro_id:  # sent from an introduction's page: back there, with the message
         flash(" ".join(form.form_errors or [e for errors in form.errors.values() for e in errors]), "error")
@@ -136,8 +138,11 @@ def ask(member_id: int):
             )
         if not refused:
             flash(
-                f"We emailed {intro_request.connector.display_name} your request. If they decline, or do "
-                "not act in time, you get your credits back.",
+                _(
+                    "We emailed %(name)s your request. If they decline, or do not act in time, you get "
+                    "your credits back.",
+                    name=intro_request.connector.display_name,
+                ),
                 "success",
             )
             return redirect(url_for("relationships.intro_request", request_id=intro_request.id))
@@ -156,10 +161,12 @@ def respond_to_nudge(member_id: int, action: str):
         abort(400)
     if action == "snooze":
         until = nudges.snooze(current_user, member_id)
-        message = f"We will remind you again after {until:%d %B}."
+        message = _("We will remind you again after %(day)s.", day=format_date(until, "long"))
     else:
         nudges.dismiss(current_user, member_id)
-        message = "Dismissed. We will not remind you about this one again unless you meet and it lapses anew."
+        message = _(
+            "Dismissed. We will not remind you about this one again unless you meet and it lapses anew."
+        )
     flash(message, "info")
     return redirect(url_for("chapters.dashboard"))
 
@@ -192,7 +199,7 @@ def decline_request(request_id: int):
     with Refusal() as refused:
         connector_requests.decline(intro_request, current_user)
     if not refused:
-        flash(f"Declined. {intro_request.asker.display_name} gets their credits back.", "info")
+        flash(_("Declined. %(name)s gets their credits back.", name=intro_request.asker.display_name), "info")
     return redirect(url_for("relationships.intro_request", request_id=request_id))
 
 
