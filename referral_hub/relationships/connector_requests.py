@@ -2,13 +2,15 @@
 the introduction, expired (and refunded), or closed (and refunded) when one of its members deleted
 their account; and the lists of requests a member made or received."""
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
 from ..clock import utcnow
+from ..database import UTCDateTime
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..introductions.models import Introduction
@@ -198,22 +200,24 @@ def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
 
 def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> list[IntroRequest]:
     """Open requests to this connector that they have neither answered nor acted on yet."""
-    now = now or utcnow()
+    parameters = {"connector_id": connector.id, "now": now or utcnow()}
+    return list(db.session.scalars(_requests_waiting_query(), parameters))
+
+
+@functools.cache
+def _requests_waiting_query():
+    """Built once (the dashboard reads it on every view), with the connector and now as parameters."""
     acted = exists(select(Introduction.id).where(_made_by_connector()))
-    return list(
-        db.session.scalars(
-            _with_people(
-                select(IntroRequest)
-                .where(
-                    IntroRequest.connector_id == connector.id,
-                    IntroRequest.state == RequestState.OPEN,
-                    IntroRequest.expires_at > at(now),
-                    ~acted,
-                )
-                .order_by(IntroRequest.created_at)
-                .limit(LIST_LENGTH)
-            )
+    return _with_people(
+        select(IntroRequest)
+        .where(
+            IntroRequest.connector_id == bindparam("connector_id"),
+            IntroRequest.state == RequestState.OPEN,
+            IntroRequest.expires_at > bindparam("now", type_=UTCDateTime()),
+            ~acted,
         )
+        .order_by(IntroRequest.created_at)
+        .limit(LIST_LENGTH)
     )
 
 
