@@ -183,18 +183,21 @@ def request_for(member: Member, request_id: int) -> IntroRequest:
 
 def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
     """The asker's open requests for an introduction to this target."""
-    return list(
-        db.session.scalars(
-            _with_people(
-                select(IntroRequest)
-                .where(
-                    IntroRequest.asker_id == asker.id,
-                    IntroRequest.target_id == target.id,
-                    IntroRequest.state == RequestState.OPEN,
-                )
-                .order_by(IntroRequest.created_at)
-            )
+    parameters = {"asker_id": asker.id, "target_id": target.id}
+    return list(db.session.scalars(_open_asks_query(), parameters))
+
+
+@functools.cache
+def _open_asks_query():
+    """Built once (every profile page reads it), with the asker and the target as parameters."""
+    return _with_people(
+        select(IntroRequest)
+        .where(
+            IntroRequest.asker_id == bindparam("asker_id"),
+            IntroRequest.target_id == bindparam("target_id"),
+            IntroRequest.state == RequestState.OPEN,
         )
+        .order_by(IntroRequest.created_at)
     )
 
 
