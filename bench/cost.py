@@ -121,49 +121,52 @@ def run(kind: str, scale: int, count: int, workdir: Path) -> dict[str, dict]:
         raise SystemExit("logging in as the demo organizer failed")
     credentials = {"member": {}, "token": {"Authorization": f"Bearer {targets['token']}"}}
     results = {}
+    # Each request pushes its own app context, as under a server: no `g` (the signed-in member)
+    # or session carried from one request to the next.
     with app.app_context():
-        statements = Statements(db.engine)
+        engine = db.engine
+        statements = Statements(engine)
         pid = db.session.scalar(text("SELECT pg_backend_pid()")) if kind == "postgresql" else None
         db.session.rollback()
         db.session.remove()
-        for name, path, who in every_page(targets):
-            headers = credentials[who]
-            failed = []
+    for name, path, who in every_page(targets):
+        headers = credentials[who]
+        failed = []
 
-            def ask(path=path, headers=headers, failed=failed):
-                status = client.get(path, headers=headers, base_url=HTTPS).status_code
-                if status >= 400:
-                    failed.append(status)
+        def ask(path=path, headers=headers, failed=failed):
+            status = client.get(path, headers=headers, base_url=HTTPS).status_code
+            if status >= 400:
+                failed.append(status)
 
-            ask()  # warm: compiled templates and statements
-            statements.sent.clear()
-            ask()
-            sent = list(statements.sent)
-            app_ms, pg_ms = measure(ask, count, pid)
+        ask()  # warm: compiled templates and statements
+        statements.sent.clear()
+        ask()
+        sent = list(statements.sent)
+        app_ms, pg_ms = measure(ask, count, pid)
 
-            def reference(sent=sent):
-                with db.engine.connect() as connection:
-                    cursor = connection.connection.dbapi_connection.cursor()
-                    results = []
-                    for statement, parameters in sent:
-                        cursor.execute(statement, parameters)
-                        results.append(cursor.fetchall() if cursor.description else [])
-                    connection.rollback()
-                REFERENCE.render(results=results)
+        def reference(sent=sent):
+            with engine.connect() as connection:
+                cursor = connection.connection.dbapi_connection.cursor()
+                results = []
+                for statement, parameters in sent:
+                    cursor.execute(statement, parameters)
+                    results.append(cursor.fetchall() if cursor.description else [])
+                connection.rollback()
+            REFERENCE.render(results=results)
 
-            reference()
-            reference_app_ms, reference_pg_ms = measure(reference, count, pid)
-            results[name] = {
-                "statements": len(sent),
-                "errors": len(failed),
-                "app": app_ms,
-                "pg": pg_ms,
-                "reference": reference_app_ms + reference_pg_ms,
-                "reference_app": reference_app_ms,
-                "reference_pg": reference_pg_ms,
-            }
-            print(f"  {name}: {app_ms:.1f} + {pg_ms:.1f} ms", flush=True)
-        db.engine.dispose()
+        reference()
+        reference_app_ms, reference_pg_ms = measure(reference, count, pid)
+        results[name] = {
+            "statements": len(sent),
+            "errors": len(failed),
+            "app": app_ms,
+            "pg": pg_ms,
+            "reference": reference_app_ms + reference_pg_ms,
+            "reference_app": reference_app_ms,
+            "reference_pg": reference_pg_ms,
+        }
+        print(f"  {name}: {app_ms:.1f} + {pg_ms:.1f} ms", flush=True)
+    engine.dispose()
     return results
 
 

@@ -1,9 +1,10 @@
 """Where a member is signed in: starting, finding, listing and ending sessions (one row per browser)."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from ua_parser import parse
 
 from ..clock import utcnow
@@ -43,20 +44,27 @@ def session_id_of(login_id: str) -> str:
 def signed_in(member_id: int, secret: str) -> tuple[Member, MemberSession] | None:
     """The member and their live session behind a login cookie, in one query by primary key; None when the
     session is unknown, ended, or another member's."""
-    found = db.session.execute(
-        select(Member, MemberSession)
-        .join(MemberSession, MemberSession.member_id == Member.id)
-        .where(
-            MemberSession.id == digest(secret),
-            MemberSession.member_id == member_id,
-            MemberSession.ended_at.is_(None),
-        )
-    ).one_or_none()
+    parameters = {"session_id": digest(secret), "member_id": member_id}
+    found = db.session.execute(_signed_in_query(), parameters).one_or_none()
     if found is None:
         return None
     member, row = found
     member.login_id = f"{member.id}:{secret}"
     return member, row
+
+
+@functools.cache
+def _signed_in_query():
+    """Built once (every signed-in request runs it), with the session and the member as parameters."""
+    return (
+        select(Member, MemberSession)
+        .join(MemberSession, MemberSession.member_id == Member.id)
+        .where(
+            MemberSession.id == bindparam("session_id"),
+            MemberSession.member_id == bindparam("member_id"),
+            MemberSession.ended_at.is_(None),
+        )
+    )
 
 
 def is_stale(row: MemberSession, now: datetime | None = None) -> bool:

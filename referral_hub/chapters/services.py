@@ -1,11 +1,12 @@
 """Chapter rules: creation, who may see a chapter, invitations, requests, roles, the directory."""
 
+import functools
 import re
 from datetime import timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -180,17 +181,22 @@ def organizer_of(member: Member, slug: str) -> Membership:
 
 
 def memberships_of(member: Member) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .join(Chapter)
-            .where(
-                Membership.member_id == member.id,
-                Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
-            )
-            .options(contains_eager(Membership.chapter))
-            .order_by(Chapter.name)
+    """The member's active and pending memberships, with their chapters, by chapter name."""
+    return list(db.session.scalars(_memberships_query(), {"member_id": member.id}))
+
+
+@functools.cache
+def _memberships_query():
+    """Built once (every page's header reads it), with the member as a parameter."""
+    return (
+        select(Membership)
+        .join(Chapter)
+        .where(
+            Membership.member_id == bindparam("member_id"),
+            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
         )
+        .options(contains_eager(Membership.chapter))
+        .order_by(Chapter.name)
     )
 
 

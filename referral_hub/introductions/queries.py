@@ -1,15 +1,16 @@
 """Reading introductions for pages: one introduction, a member's list, what waits for their answer,
 and the dashboard's follow-through lists."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus, Role
 from ..clock import utcnow
-from ..database import page_of
+from ..database import UTCDateTime, page_of
 from ..errors import NotFound
 from ..extensions import db
 from ..needs.models import Need
@@ -78,7 +79,12 @@ def outcomes_of(intro: Introduction) -> list[Outcome]:
 
 
 def _as_party(member: Member):
-    return (Introduction.first_id == member.id) | (Introduction.second_id == member.id)
+    return _party_is(member.id)
+
+
+def _party_is(member_id):
+    """SQL: the member (an id or a bound parameter) is one of the introduction's two parties."""
+    return (Introduction.first_id == member_id) | (Introduction.second_id == member_id)
 
 
 def introductions_of(member: Member, *, role: str = "all", state: str = "", page: int = 1):
@@ -99,44 +105,54 @@ def introductions_of(member: Member, *, role: str = "all", state: str = "", page
 
 def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduction]:
     """Pending introductions in which the member has not answered yet."""
-    return list(
-        db.session.scalars(
-            select(Introduction)
-            .join(Consent, Consent.introduction_id == Introduction.id)
-            .where(
-                Consent.member_id == member.id,
-                Consent.decision.is_(None),
-                Introduction.awaiting_answers(now or utcnow()),
-            )
-            .options(*with_people())
-            .order_by(Introduction.created_at)
-            .limit(50)
-        )
+    parameters = {"member_id": member.id, "now": now or utcnow()}
+    return list(db.session.scalars(_waiting_for_query(), parameters))
+
+
+@functools.cache
+def _waiting_for_query():
+    return (
+        select(Introduction)
+        .join(Consent, Consent.introduction_id == Introduction.id)
+        .where(_unanswered_by(bindparam("member_id"), bindparam("now", type_=UTCDateTime())))
+        .options(*with_people())
+        .order_by(Introduction.created_at)
+        .limit(50)
     )
 
 
 def waiting_count(member: Member, *, now: datetime | None = None) -> int:
     """How many introductions wait for the member (the header's badge): those to answer and the
     completed ones whose outcome they have not reported, in one query."""
+    return db.session.scalar(_waiting_count_query(), {"member_id": member.id, "now": now or utcnow()})
+
+
+@functools.cache
+def _waiting_count_query():
+    """Built once (every page's header reads it), with the member and now as parameters."""
+    member_id = bindparam("member_id")
     to_answer = (
         select(func.count())
         .select_from(Consent)
         .join(Introduction, Introduction.id == Consent.introduction_id)
-        .where(
-            Consent.member_id == member.id,
-            Consent.decision.is_(None),
-            Introduction.awaiting_answers(now or utcnow()),
-        )
+        .where(_unanswered_by(member_id, bindparam("now", type_=UTCDateTime())))
     )
     to_report = (
         select(func.count())
         .select_from(Introduction)
         .outerjoin(
-            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member.id)
+            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member_id)
         )
-        .where(_as_party(member), Introduction.state == IntroState.COMPLETED, Outcome.id.is_(None))
+        .where(_party_is(member_id), Introduction.state == IntroState.COMPLETED, Outcome.id.is_(None))
     )
-    return db.session.scalar(select(to_answer.scalar_subquery() + to_report.scalar_subquery()))
+    return select(to_answer.scalar_subquery() + to_report.scalar_subquery())
+
+
+def _unanswered_by(member_id, now):
+    """SQL: the consent is the member's, unanswered, and its introduction still awaits answers."""
+    return and_(
+        Consent.member_id == member_id, Consent.decision.is_(None), Introduction.awaiting_answers(now)
+    )
 
 
 @dataclass(frozen=True)
@@ -153,28 +169,37 @@ class CompletedForParty:
 
 def made_by(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[Introduction]:
     """The latest introductions the member made, with their people, for the dashboard."""
-    return list(
-        db.session.scalars(
-            select(Introduction)
-            .where(Introduction.introducer_id == member.id)
-            .options(*with_people())
-            .order_by(Introduction.created_at.desc(), Introduction.id.desc())
-            .limit(limit)
-        )
+    return list(db.session.scalars(_made_by_query(), {"member_id": member.id, "limit": limit}))
+
+
+@functools.cache
+def _made_by_query():
+    return (
+        select(Introduction)
+        .where(Introduction.introducer_id == bindparam("member_id"))
+        .options(*with_people())
+        .order_by(Introduction.created_at.desc(), Introduction.id.desc())
+        .limit(bindparam("limit"))
     )
 
 
 def completed_for(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[CompletedForParty]:
     """The member's latest completed introductions as a party, those still waiting for their outcome
     first, each with the outcome they reported: one query."""
-    rows = db.session.execute(
+    rows = db.session.execute(_completed_for_query(), {"member_id": member.id, "limit": limit})
+    return [CompletedForParty(intro, outcome) for intro, outcome in rows]
+
+
+@functools.cache
+def _completed_for_query():
+    member_id = bindparam("member_id")
+    return (
         select(Introduction, Outcome)
         .outerjoin(
-            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member.id)
+            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member_id)
         )
-        .where(_as_party(member), Introduction.state == IntroState.COMPLETED)
+        .where(_party_is(member_id), Introduction.state == IntroState.COMPLETED)
         .options(*with_people(), db.joinedload(Introduction.need))
         .order_by(Outcome.id.is_not(None), Introduction.completed_at.desc(), Introduction.id.desc())
-        .limit(limit)
-    ).all()
-    return [CompletedForParty(intro, outcome) for intro, outcome in rows]
+        .limit(bindparam("limit"))
+    )

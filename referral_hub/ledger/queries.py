@@ -1,10 +1,11 @@
 """Reading the ledger: balances, a member's history, a chapter's transactions, one transaction."""
 
+import functools
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
 from ..accounts.models import Member
@@ -43,7 +44,14 @@ def _setting(name: str):
 
 def chapter_balances(member: Member) -> list[ChapterBalance]:
     """The member's balance in each chapter they belong to, with what giving earns and asking costs."""
-    rows = db.session.execute(
+    rows = db.session.execute(_chapter_balances_query(), {"member_id": member.id})
+    return [ChapterBalance(*row) for row in rows]
+
+
+@functools.cache
+def _chapter_balances_query():
+    member_id = bindparam("member_id")
+    return (
         select(
             Chapter,
             func.coalesce(LedgerAccount.balance, 0),
@@ -53,13 +61,12 @@ def chapter_balances(member: Member) -> list[ChapterBalance]:
         .join(Membership, Membership.chapter_id == Chapter.id)
         .outerjoin(
             LedgerAccount,
-            and_(LedgerAccount.chapter_id == Chapter.id, LedgerAccount.member_id == member.id),
+            and_(LedgerAccount.chapter_id == Chapter.id, LedgerAccount.member_id == member_id),
         )
         .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
-        .where(Membership.member_id == member.id, Membership.status == MembershipStatus.ACTIVE)
+        .where(Membership.member_id == member_id, Membership.status == MembershipStatus.ACTIVE)
         .order_by(Chapter.name, Chapter.id)
     )
-    return [ChapterBalance(*row) for row in rows]
 
 
 def balances_of(member: Member) -> list[tuple[Chapter, int]]:

@@ -1,11 +1,12 @@
 """Need rules: posting costs credits, only the asker closes it, the board, and expiry."""
 
+import functools
 from collections import Counter
 from datetime import date, datetime, time, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, update
 
 from .. import events
 from ..accounts.models import Member
@@ -173,31 +174,38 @@ def categories(chapter: Chapter) -> list[str]:
 
 def open_needs_for(member: Member, *, limit: int = 10) -> list[Need]:
     """Open needs in the member's chapters, not their own, newest first (for the dashboard)."""
-    return list(
-        db.session.scalars(
-            select(Need)
-            .join(Membership, Membership.chapter_id == Need.chapter_id)
-            .where(
-                Membership.member_id == member.id,
-                Membership.status == MembershipStatus.ACTIVE,
-                Need.status == NeedStatus.OPEN,
-                Need.asker_id != member.id,
-            )
-            .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
-            .order_by(Need.created_at.desc())
-            .limit(limit)
+    return list(db.session.scalars(_open_needs_for_query(), {"member_id": member.id, "limit": limit}))
+
+
+@functools.cache
+def _open_needs_for_query():
+    member_id = bindparam("member_id")
+    return (
+        select(Need)
+        .join(Membership, Membership.chapter_id == Need.chapter_id)
+        .where(
+            Membership.member_id == member_id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Need.status == NeedStatus.OPEN,
+            Need.asker_id != member_id,
         )
+        .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
+        .order_by(Need.created_at.desc())
+        .limit(bindparam("limit"))
     )
 
 
 def open_needs_of(asker: Member, *, limit: int = 5) -> list[Need]:
     """The member's own open needs, newest first (for the dashboard's "mark fulfilled")."""
-    return list(
-        db.session.scalars(
-            select(Need)
-            .where(Need.asker_id == asker.id, Need.status == NeedStatus.OPEN)
-            .options(db.joinedload(Need.chapter))
-            .order_by(Need.created_at.desc(), Need.id.desc())
-            .limit(limit)
-        )
+    return list(db.session.scalars(_open_needs_of_query(), {"asker_id": asker.id, "limit": limit}))
+
+
+@functools.cache
+def _open_needs_of_query():
+    return (
+        select(Need)
+        .where(Need.asker_id == bindparam("asker_id"), Need.status == NeedStatus.OPEN)
+        .options(db.joinedload(Need.chapter))
+        .order_by(Need.created_at.desc(), Need.id.desc())
+        .limit(bindparam("limit"))
     )

@@ -2,14 +2,16 @@
 the introduction, expired (and refunded), or closed (and refunded) when one of its members deleted
 their account; and the lists of requests a member made or received."""
 
+import functools
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
 from ..clock import utcnow
+from ..database import UTCDateTime
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..introductions.models import Introduction
@@ -196,39 +198,44 @@ def request_for(member: Member, request_id: int) -> IntroRequest:
 
 def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
     """The asker's open requests for an introduction to this target."""
-    return list(
-        db.session.scalars(
-            _with_people(
-                select(IntroRequest)
-                .where(
-                    IntroRequest.asker_id == asker.id,
-                    IntroRequest.target_id == target.id,
-                    IntroRequest.state == RequestState.OPEN,
-                )
-                .order_by(IntroRequest.created_at)
-            )
+    parameters = {"asker_id": asker.id, "target_id": target.id}
+    return list(db.session.scalars(_open_asks_query(), parameters))
+
+
+@functools.cache
+def _open_asks_query():
+    """Built once (every profile page reads it), with the asker and the target as parameters."""
+    return _with_people(
+        select(IntroRequest)
+        .where(
+            IntroRequest.asker_id == bindparam("asker_id"),
+            IntroRequest.target_id == bindparam("target_id"),
+            IntroRequest.state == RequestState.OPEN,
         )
+        .order_by(IntroRequest.created_at)
     )
 
 
 def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> list[IntroRequest]:
     """Open requests to this connector that they have neither answered nor acted on yet."""
-    now = now or utcnow()
+    parameters = {"connector_id": connector.id, "now": now or utcnow()}
+    return list(db.session.scalars(_requests_waiting_query(), parameters))
+
+
+@functools.cache
+def _requests_waiting_query():
+    """Built once (the dashboard reads it on every view), with the connector and now as parameters."""
     acted = exists(select(Introduction.id).where(_made_by_connector()))
-    return list(
-        db.session.scalars(
-            _with_people(
-                select(IntroRequest)
-                .where(
-                    IntroRequest.connector_id == connector.id,
-                    IntroRequest.state == RequestState.OPEN,
-                    IntroRequest.expires_at > at(now),
-                    ~acted,
-                )
-                .order_by(IntroRequest.created_at)
-                .limit(LIST_LENGTH)
-            )
+    return _with_people(
+        select(IntroRequest)
+        .where(
+            IntroRequest.connector_id == bindparam("connector_id"),
+            IntroRequest.state == RequestState.OPEN,
+            IntroRequest.expires_at > bindparam("now", type_=UTCDateTime()),
+            ~acted,
         )
+        .order_by(IntroRequest.created_at)
+        .limit(LIST_LENGTH)
     )
 
 

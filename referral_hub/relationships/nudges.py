@@ -1,21 +1,22 @@
 """Keep in touch: relationships that were strong and have gone quiet, and a member's snooze or
 dismissal of the nudge about one."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import exists, or_, select
+from sqlalchemy import bindparam, exists, or_, select
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import ColumnElement
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus
 from ..clock import utcnow
-from ..database import upsert
+from ..database import UTCDateTime, upsert
 from ..errors import NotFound
 from ..extensions import db
 from .models import InteractionKind, NudgeResponse, Relationship
-from .strength import Strength, at, label_for, ordered, pairs_of
+from .strength import Strength, label_for, ordered, pairs_of
 
 # Keep in touch: a relationship that was at least this strong at its last interaction, and has had
 # none for NUDGE_AFTER, is worth refreshing.
@@ -44,35 +45,44 @@ def keep_in_touch(member: Member, *, now: datetime | None = None, limit: int = N
     """Relationships that were strong at their last interaction, quiet for 60 days, with someone who
     still shares a chapter; minus the ones the member snoozed, or dismissed since that interaction."""
     now = now or utcnow()
-    pairs = pairs_of(member.id, at(now), "pairs")
+    parameters = {"member_id": member.id, "now": now, "quiet_since": now - NUDGE_AFTER, "limit": limit}
+    return [Nudge(*row) for row in db.session.execute(_keep_in_touch_query(), parameters)]
+
+
+@functools.cache
+def _keep_in_touch_query():
+    """Built once, with the member, now and the limit as parameters: the dashboard runs it on every
+    view, and building and hashing a statement this size costs more than running it."""
+    member_id, limit = bindparam("member_id"), bindparam("limit")
+    now, quiet_since = bindparam("now", type_=UTCDateTime()), bindparam("quiet_since", type_=UTCDateTime())
+    pairs = pairs_of(member_id, now, "pairs")
     muted = exists(
         select(NudgeResponse.id).where(
-            NudgeResponse.member_id == member.id,
+            NudgeResponse.member_id == member_id,
             NudgeResponse.other_id == pairs.c.other_id,
             or_(
-                NudgeResponse.snoozed_until > at(now),
+                NudgeResponse.snoozed_until > now,
                 NudgeResponse.dismissed_lapse_at >= pairs.c.last_interaction_at,
             ),
         )
     )
-    rows = db.session.execute(
+    return (
         select(
             Member, pairs.c.strength, pairs.c.past_strength, pairs.c.last_interaction_at, pairs.c.last_kind
         )
         .join(pairs, pairs.c.other_id == Member.id)
         .where(
             pairs.c.past_strength >= NUDGE_PAST_STRENGTH,
-            pairs.c.last_interaction_at <= at(now - NUDGE_AFTER),
-            _share_a_chapter(member.id, Member.id),
+            pairs.c.last_interaction_at <= quiet_since,
+            _share_a_chapter(member_id, Member.id),
             ~muted,
         )
         .order_by(pairs.c.strength.desc(), Member.id)
         .limit(limit)
-    ).all()
-    return [Nudge(*row) for row in rows]
+    )
 
 
-def _share_a_chapter(a_id: int, b_id: ColumnElement) -> ColumnElement:
+def _share_a_chapter(a_id: ColumnElement, b_id: ColumnElement) -> ColumnElement:
     """SQL: the two members are active in one chapter now."""
     theirs = aliased(Membership)
     return exists(

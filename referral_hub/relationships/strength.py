@@ -8,11 +8,12 @@ loads a pair's interactions to sum them.
 """
 
 import enum
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, and_, case, func, literal, or_, select, union_all, update
+from sqlalchemy import Float, and_, bindparam, case, func, literal, or_, select, union_all, update
 from sqlalchemy.sql.expression import ColumnElement
 
 from ..accounts.models import Member
@@ -246,25 +247,33 @@ class Acquaintance:
 
 
 def acquaintance(member: Member, other: Member, *, now: datetime | None = None) -> Acquaintance:
-    now = now or utcnow()
     low, high = ordered(member.id, other.id)
-    pair = db.session.execute(
-        select(
-            strength_now(at(now)),
-            Relationship.last_interaction_at,
-            Relationship.last_kind,
-            Relationship.interactions,
-        ).where(Relationship.pair_low_id == low, Relationship.pair_high_id == high)
-    ).first()
+    pair = db.session.execute(_pair_query(), {"low": low, "high": high, "now": now or utcnow()}).first()
     if pair is None:
         return Acquaintance(0.0, None, None, 0, [])
-    history = db.session.scalars(
+    history = db.session.scalars(_history_query(), {"low": low, "high": high}).all()
+    return Acquaintance(pair[0], pair[1], pair[2], pair[3], list(history))
+
+
+@functools.cache
+def _pair_query():
+    """Built once (every profile page reads it), with the pair and now as parameters."""
+    return select(
+        strength_now(bindparam("now", type_=UTCDateTime())),
+        Relationship.last_interaction_at,
+        Relationship.last_kind,
+        Relationship.interactions,
+    ).where(Relationship.pair_low_id == bindparam("low"), Relationship.pair_high_id == bindparam("high"))
+
+
+@functools.cache
+def _history_query():
+    return (
         select(Interaction)
-        .where(Interaction.pair_low_id == low, Interaction.pair_high_id == high)
+        .where(Interaction.pair_low_id == bindparam("low"), Interaction.pair_high_id == bindparam("high"))
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .limit(HISTORY_LENGTH)
-    ).all()
-    return Acquaintance(pair[0], pair[1], pair[2], pair[3], list(history))
+    )
 
 
 def pairs_of(member_id: int | ColumnElement, now: ColumnElement, name: str):

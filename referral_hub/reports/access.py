@@ -1,11 +1,12 @@
 """API tokens: creating and revoking them, and deciding on each API request whose token it is."""
 
+import functools
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, bindparam, or_, select, update
 
 from ..accounts.models import Member
 from ..chapters import services as chapters
@@ -130,16 +131,39 @@ def authenticate(secret: str) -> ApiAccess:
     token_hash = digest(secret)
     now = utcnow()
     db.session.execute(
+        _record_use_statement(),
+        {"hash": token_hash, "used_at": now, "used_before": now - LAST_USED_RESOLUTION},
+    )
+    row = db.session.execute(_access_query(), {"token_hash": token_hash}).one_or_none()
+    if row is None:
+        raise Unauthorized("This API token is not valid: it is unknown or was revoked.")
+    token_id, chapter_id, slug, chapter_name, organizer_membership = row
+    if organizer_membership is None:
+        raise Forbidden(
+            f"This token's member no longer organizes {chapter_name}, so the token reads nothing. "
+            "An organizer of the chapter can create a new one."
+        )
+    return ApiAccess(token_id, chapter_id, slug, chapter_name)
+
+
+@functools.cache
+def _record_use_statement():
+    """Built once (every API request runs it), with the token and the times as parameters."""
+    return (
         update(ApiToken)
         .where(
-            ApiToken.token_hash == token_hash,
+            ApiToken.token_hash == bindparam("hash"),
             ApiToken.revoked_at.is_(None),
-            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < now - LAST_USED_RESOLUTION),
+            or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at < bindparam("used_before")),
         )
-        .values(last_used_at=now)
+        .values(last_used_at=bindparam("used_at"))
         .execution_options(synchronize_session=False)
     )
-    row = db.session.execute(
+
+
+@functools.cache
+def _access_query():
+    return (
         select(ApiToken.id, Chapter.id, Chapter.slug, Chapter.name, Membership.id)
         .join(Chapter, Chapter.id == ApiToken.chapter_id)
         .outerjoin(
@@ -151,14 +175,5 @@ def authenticate(secret: str) -> ApiAccess:
                 Membership.role == Role.ORGANIZER,
             ),
         )
-        .where(ApiToken.token_hash == token_hash, ApiToken.revoked_at.is_(None))
-    ).one_or_none()
-    if row is None:
-        raise Unauthorized("This API token is not valid: it is unknown or was revoked.")
-    token_id, chapter_id, slug, chapter_name, organizer_membership = row
-    if organizer_membership is None:
-        raise Forbidden(
-            f"This token's member no longer organizes {chapter_name}, so the token reads nothing. "
-            "An organizer of the chapter can create a new one."
-        )
-    return ApiAccess(token_id, chapter_id, slug, chapter_name)
+        .where(ApiToken.token_hash == bindparam("token_hash"), ApiToken.revoked_at.is_(None))
+    )

@@ -143,7 +143,14 @@ def test_the_chapter_ledger_shows_balances_transactions_and_a_clean_verify(brows
     page = html(browser.get(LEDGER))
     assert f'data-member="{ann.id}" data-balance="3"' in page
     assert "Introduced Cy to Di" in page and "ann@example.org" in page
-    assert 'data-verified="ok"' in page and "All 8 checks passed" in page
+    assert f'href="{LEDGER}/check"' in page and "data-verified" not in page
+    check = html(browser.get(f"{LEDGER}/check"))
+    assert 'data-verified="ok"' in check and "All 8 checks passed" in check
+
+
+def test_only_the_chapters_organizers_can_check_its_books(browser, chapter, ann):
+    browser.login(ann.email)
+    assert browser.get(f"{LEDGER}/check").status_code == 403
 
 
 def test_the_chapter_ledger_filters_by_member_kind_and_dates(browser, chapter, organizer, ann, bob):

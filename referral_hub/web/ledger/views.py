@@ -97,7 +97,6 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
         filter_form=filter_form,
         filters=filters,
         page=queries.chapter_ledger(chapter, criteria, page=page_arg()),
-        report=verify.verify(chapter),
     ), status
 
 
@@ -105,6 +104,14 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
 def chapter_ledger(slug: str):
     chapter = _organized_chapter(slug)
     return _chapter_page(chapter, queries.member_balances(chapter))
+
+
+@bp.get("/chapters/<slug>/ledger/check")
+def check(slug: str):
+    """Every invariant of the chapter's books, on demand: it reads the whole history, so the chapter
+    ledger page, which organizers open often, does not run it."""
+    chapter = _organized_chapter(slug)
+    return render_template("ledger/check.html", chapter=chapter, report=verify.verify(chapter))
 
 
 @bp.post("/chapters/<slug>/ledger/grants")
