@@ -10,12 +10,7 @@ from referral_hub.i18n import catalog
 TEMPLATES = catalog.TEMPLATES
 # Template folders whose strings are not marked yet; each is removed from here as it is done.
 NOT_YET_MARKED = (
-    "_forms.html",
-    "accounts/",
-    "base.html",
     "chapters/",
-    "confirm.html",
-    "errors/",
     "introductions/",
     "ledger/",
     "mail/",
@@ -29,7 +24,10 @@ UNTRANSLATED_WORDS = {
 }
 
 JINJA = re.compile(r"\{#.*?#\}|\{%-?\s*trans\b.*?\{%-?\s*endtrans\s*-?%\}|\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
-HIDDEN = re.compile(r"<(script|style)\b.*?</\1>|<!--.*?-->", re.DOTALL | re.IGNORECASE)
+# Not read by anyone: scripts, styles, comments, and the viewport's settings (`width=device-width`).
+HIDDEN = re.compile(
+    r"<(script|style)\b.*?</\1>|<!--.*?-->|<meta\s+name=\"viewport\"[^>]*>", re.DOTALL | re.IGNORECASE
+)
 READ_ATTRIBUTES = re.compile(r'\b(?:aria-label|title|placeholder|alt|content)\s*=\s*"([^"]*)"', re.IGNORECASE)
 TAG = re.compile(r"<[^>]*>", re.DOTALL)
 WORD = re.compile(r"[A-Za-z][A-Za-z']+")
