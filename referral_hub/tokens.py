@@ -3,6 +3,8 @@
 import hashlib
 import secrets
 
+from flask_babel import lazy_gettext as _l
+
 
 def new_secret() -> tuple[str, str]:
     """Return (secret for the link, hash to store). 32 bytes = 256 random bits."""
@@ -15,28 +17,29 @@ def digest(secret: str) -> str:
 
 
 class LinkError(Exception):
-    """An email link that cannot be used. Subclasses say why; each gets its own page."""
+    """An email link that cannot be used. Subclasses say why (`title`, `message`: `_l("…")`); each gets
+    its own page."""
 
     status = 400
-    title = "This link cannot be used"
-    message = "This link cannot be used."
+    title = _l("This link cannot be used")
+    message = _l("This link cannot be used.")
 
 
 class LinkUnknown(LinkError):
     status = 404
-    title = "Link not recognised"
-    message = (
+    title = _l("Link not recognised")
+    message = _l(
         "We do not recognise this link. It may have been copied incompletely; open it again from the email."
     )
 
 
 class LinkUsed(LinkError):
     status = 410
-    title = "Link already used"
-    message = "This link has already been used. Each link in our emails works once."
+    title = _l("Link already used")
+    message = _l("This link has already been used. Each link in our emails works once.")
 
 
 class LinkExpired(LinkError):
     status = 410
-    title = "Link expired"
-    message = "This link has expired. Ask for a new one and use it within its time limit."
+    title = _l("Link expired")
+    message = _l("This link has expired. Ask for a new one and use it within its time limit.")

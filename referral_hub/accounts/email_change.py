@@ -3,6 +3,7 @@ address can undo it for 7 days."""
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -27,13 +28,13 @@ UNDO_WITHIN = LINK_LIFETIME[LinkPurpose.UNDO_EMAIL_CHANGE]
 
 
 class AddressUnchanged(DomainError):
-    """That is already your address: type the new one."""
+    message = _l("That is already your address: type the new one.")
 
     code = "address_unchanged"
 
 
 class AddressTaken(Conflict):
-    """That address belongs to another account now, so your address stays as it was."""
+    message = _l("That address belongs to another account now, so your address stays as it was.")
 
     code = "address_taken"
 

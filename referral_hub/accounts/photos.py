@@ -5,6 +5,8 @@ import hashlib
 import io
 import warnings
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, select
 
@@ -25,14 +27,14 @@ WEBP_QUALITY = 82
 
 
 class PhotoRefused(DomainError):
-    """The file cannot be used as a photo."""
+    message = _l("The file cannot be used as a photo.")
 
     status = 422
     code = "photo_refused"
 
 
-TOO_LARGE = "The photo is larger than 5 MB. Choose a smaller one, or shrink it first."
-TOO_MANY_PIXELS = "The picture has too many pixels. Choose a photo under 50 megapixels."
+TOO_LARGE = _l("The photo is larger than 5 MB. Choose a smaller one, or shrink it first.")
+TOO_MANY_PIXELS = _l("The picture has too many pixels. Choose a photo under 50 megapixels.")
 
 
 def _decoded(upload: bytes) -> Image.Image:
@@ -50,9 +52,9 @@ def _decoded(upload: bytes) -> Image.Image:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise PhotoRefused(TOO_MANY_PIXELS) from error
     except UnidentifiedImageError as error:
-        raise PhotoRefused("That file is not a JPEG, PNG or WebP picture.") from error
+        raise PhotoRefused(_("That file is not a JPEG, PNG or WebP picture.")) from error
     except (OSError, SyntaxError, ValueError) as error:  # truncated or corrupt data behind a valid header
-        raise PhotoRefused("That picture is damaged and cannot be read. Try another file.") from error
+        raise PhotoRefused(_("That picture is damaged and cannot be read. Try another file.")) from error
     return image
 
 
@@ -102,7 +104,7 @@ def photo_of(member_id: int, size: int) -> MemberPhoto:
         select(MemberPhoto).where(MemberPhoto.member_id == member_id, MemberPhoto.size == size)
     )
     if photo is None:
-        raise NotFound("This member has no photo.")
+        raise NotFound(_("This member has no photo."))
     return photo
 
 

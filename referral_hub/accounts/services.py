@@ -3,6 +3,8 @@
 import unicodedata
 from datetime import timedelta
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -25,8 +27,8 @@ LINK_LIFETIME = {
 }
 # What a mailed link is for, as the note to an address with no account names it.
 ASKED_FOR = {
-    LinkPurpose.RESET_PASSWORD: "a link to reset its password",
-    LinkPurpose.SIGN_IN: "a sign-in link",
+    LinkPurpose.RESET_PASSWORD: _l("a link to reset its password"),
+    LinkPurpose.SIGN_IN: _l("a sign-in link"),
 }
 # Unicode categories that draw nothing: controls, formatting (zero-width, bidi) and separators.
 INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
@@ -39,27 +41,27 @@ class AddressRefused(DomainError):
 
 
 class DisplayNameRejected(DomainError):
-    """Choose a name with at least one visible letter, digit or sign."""
+    message = _l("Choose a name with at least one visible letter, digit or sign.")
 
     code = "display_name_rejected"
 
 
 class AccountThrottled(DomainError):
-    """Too many failed attempts for this account. Wait a few minutes and try again."""
+    message = _l("Too many failed attempts for this account. Wait a few minutes and try again.")
 
     status = 429
     code = "account_throttled"
 
 
 class InvalidCredentials(DomainError):
-    """That email and password do not match an account."""
+    message = _l("That email and password do not match an account.")
 
     status = 401
     code = "invalid_credentials"
 
 
 class WrongPassword(DomainError):
-    """Your current password is not correct."""
+    message = _l("Your current password is not correct.")
 
 
 class PasswordRejected(DomainError):
@@ -74,7 +76,9 @@ def check_password(member: Member, password: str) -> None:
 
 def check_password_rules(password: str) -> None:
     if not PASSWORD_MIN <= len(password) <= PASSWORD_MAX:
-        raise PasswordRejected(f"Choose a password of {PASSWORD_MIN} to {PASSWORD_MAX} characters.")
+        raise PasswordRejected(
+            _("Choose a password of %(least)d to %(most)d characters.", least=PASSWORD_MIN, most=PASSWORD_MAX)
+        )
 
 
 def check_address(email: str) -> str:
@@ -86,19 +90,21 @@ def check_address(email: str) -> str:
     take, or collide with, the key of a different, ordinary address.
     """
     email = email.strip()
-    local, _, domain = email.rpartition("@")
+    local, _at, domain = email.rpartition("@")
     if not local or not domain:
-        raise AddressRefused("Enter a valid email address.")
+        raise AddressRefused(_("Enter a valid email address."))
     if not domain.isascii():
         raise AddressRefused(
-            "Write the part after the @ in its ASCII form: an international domain in its xn-- form."
+            _("Write the part after the @ in its ASCII form: an international domain in its xn-- form.")
         )
     if unicodedata.normalize("NFKC", email) != email or any(
         not char.isascii() and char.casefold().isascii() for char in local
     ):
         raise AddressRefused(
-            "This address has characters that count as other letters (the Kelvin sign as K, full-width "
-            "letters, ß as ss), so it could pass for another address. Type it with ordinary letters."
+            _(
+                "This address has characters that count as other letters (the Kelvin sign as K, full-width "
+                "letters, ß as ss), so it could pass for another address. Type it with ordinary letters."
+            )
         )
     return email
 

@@ -4,6 +4,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
 from ua_parser import parse
 
@@ -108,7 +109,7 @@ def end_session(member: Member, session_id: str, *, now: datetime | None = None)
     """End one of the member's own sessions; ending an ended one again changes nothing."""
     row = db.session.get(MemberSession, session_id)
     if row is None or row.member_id != member.id:
-        raise NotFound("You have no such session.")
+        raise NotFound(_("You have no such session."))
     db.session.execute(
         update(MemberSession)
         .where(MemberSession.id == session_id, MemberSession.ended_at.is_(None))
@@ -136,8 +137,8 @@ def device_of(user_agent: str) -> str:
     browser = None if browser in (None, "Other") else browser
     system = None if system in (None, "Other") else system
     if browser and system:
-        return f"{browser} on {system}"
-    return browser or system or "Unknown device"
+        return _("%(browser)s on %(system)s", browser=browser, system=system)
+    return browser or system or _("Unknown device")
 
 
 def live_sessions(member: Member) -> list[SessionView]:

@@ -17,6 +17,8 @@ from datetime import datetime
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
 from ..clock import utcnow
@@ -35,29 +37,31 @@ VALID_WINDOW = 1  # the step before and the step after the current one are accep
 
 
 class WrongCode(DomainError):
-    """That code is not right. Type the 6 digits your authenticator app shows now, or a recovery code."""
+    message = _l(
+        "That code is not right. Type the 6 digits your authenticator app shows now, or a recovery code."
+    )
 
     status = 401
     code = "wrong_code"
 
 
 class CodeAlreadyUsed(WrongCode):
-    """That code has been used already. Wait for your app to show the next one."""
+    message = _l("That code has been used already. Wait for your app to show the next one.")
 
 
 class CodeThrottled(DomainError):
-    """Too many wrong codes for this account. Wait a few minutes and try again."""
+    message = _l("Too many wrong codes for this account. Wait a few minutes and try again.")
 
     status = 429
     code = "code_throttled"
 
 
 class TwoFactorAlreadyOn(Conflict):
-    """Two-factor sign-in is already on for your account."""
+    message = _l("Two-factor sign-in is already on for your account.")
 
 
 class TwoFactorOff(Conflict):
-    """Two-factor sign-in is not on for your account."""
+    message = _l("Two-factor sign-in is not on for your account.")
 
 
 def _keys(purpose: str) -> list[bytes]:
@@ -79,7 +83,10 @@ def _secret_of(row: TwoFactor) -> str:
         return _cipher().decrypt(row.secret_encrypted).decode()
     except InvalidToken as error:  # SECRET_KEY changed with the old one not kept as a fallback
         raise DomainError(
-            "Your two-factor secret can no longer be read. Use a recovery code, then set two-factor up again."
+            _(
+                "Your two-factor secret can no longer be read. Use a recovery code, then set two-factor "
+                "up again."
+            )
         ) from error
 
 
@@ -185,8 +192,8 @@ def _new_recovery_codes(member: Member, now: datetime) -> list[str]:
     """Replace the member's recovery codes with RECOVERY_CODES fresh ones, returned for showing once."""
     db.session.execute(delete(RecoveryCode).where(RecoveryCode.member_id == member.id))
     codes = []
-    for _ in range(RECOVERY_CODES):
-        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    for _code in range(RECOVERY_CODES):
+        raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _char in range(RECOVERY_LENGTH))
         db.session.add(RecoveryCode(member_id=member.id, code_hash=_recovery_hashes(raw)[0], created_at=now))
         codes.append(f"{raw[:5]}-{raw[5:]}")
     db.session.flush()
@@ -198,13 +205,13 @@ def confirm_setup(member: Member, code: str, *, now: datetime | None = None) -> 
     now = now or utcnow()
     row = state_of(member)
     if row is None:
-        raise DomainError("Start the set-up first: the secret to add to your app comes with it.")
+        raise DomainError(_("Start the set-up first: the secret to add to your app comes with it."))
     if row.is_on:
         raise TwoFactorAlreadyOn()
     typed = _digits(code)
     step = _matching_step(_secret_of(row), typed, now) if typed.isdigit() else None
     if step is None:
-        raise WrongCode("That code is not right. Type the 6 digits your authenticator app shows now.")
+        raise WrongCode(_("That code is not right. Type the 6 digits your authenticator app shows now."))
     _use_step(member.id, step)
     row.confirmed_at = now
     return _new_recovery_codes(member, now)

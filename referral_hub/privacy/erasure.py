@@ -3,6 +3,7 @@ the history others share (introductions, the ledger, interactions) is kept under
 
 from datetime import datetime
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, case, delete, func, or_, select, text, update
 
 from ..accounts import photos, two_factor
@@ -82,8 +83,11 @@ def _end_memberships(member: Member, now: datetime) -> None:
             leave(membership)
         except LastOrganizer:
             raise LastOrganizer(
-                f"You are the last organizer of {membership.chapter.name}: make another member an "
-                "organizer there first (or ask them to), then delete your account."
+                _(
+                    "You are the last organizer of %(chapter)s: make another member an organizer there "
+                    "first (or ask them to), then delete your account.",
+                    chapter=membership.chapter.name,
+                )
             ) from None
 
 

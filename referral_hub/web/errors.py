@@ -2,12 +2,47 @@
 the request wrote is already rolled back: see unit_of_work.py)."""
 
 from flask import Flask, g, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError, InvalidInput
 from ..extensions import login_manager
 from ..tokens import LinkError
+
+# The HTTP errors a member can meet, in their language: Werkzeug's own English names and
+# descriptions, from the catalog (the API keeps them as Werkzeug writes them).
+HTTP_PAGES = {
+    400: (
+        _l("Bad Request"),
+        _l("The browser (or proxy) sent a request that this server could not understand."),
+    ),
+    403: (
+        _l("Forbidden"),
+        _l(
+            "You don't have the permission to access the requested resource. It is either read-protected "
+            "or not readable by the server."
+        ),
+    ),
+    404: (
+        _l("Not Found"),
+        _l(
+            "The requested URL was not found on the server. If you entered the URL manually please check "
+            "your spelling and try again."
+        ),
+    ),
+    405: (_l("Method Not Allowed"), _l("The method is not allowed for the requested URL.")),
+    413: (_l("Request Entity Too Large"), _l("The data value transmitted exceeds the capacity limit.")),
+    429: (_l("Too Many Requests"), _l("This user has exceeded an allotted request count. Try again later.")),
+    500: (
+        _l("Internal Server Error"),
+        _l(
+            "The server encountered an internal error and was unable to complete your request. Either the "
+            "server is overloaded or there is an error in the application."
+        ),
+    ),
+}
 
 
 def wants_json() -> bool:
@@ -24,14 +59,20 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def domain_error(error: DomainError):
         details = {"fields": error.fields} if isinstance(error, InvalidInput) else {}
-        body, status = _answer(error.status, error.code, error.message, "That did not work", **details)
+        body, status = _answer(error.status, error.code, error.message, _("That did not work"), **details)
         headers = {"WWW-Authenticate": 'Bearer realm="api"'} if status == 401 else {}
         return body, status, headers
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         code = (error.name or "error").lower().replace(" ", "_")
-        body, status = _answer(error.code or 500, code, error.description or "", error.name)
+        title, message = error.name, str(error.description or "")
+        if not wants_json() and error.code in HTTP_PAGES:
+            title, standard = HTTP_PAGES[error.code]
+            # A description a view or the rate limiter gave is kept; Werkzeug's own English is replaced.
+            if error.description == type(error).description:
+                message = standard
+        body, status = _answer(error.code or 500, code, message, title)
         # Keep what the error says about itself, such as a 405's Allow (RFC 9110 requires it).
         headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]
         return body, status, headers
@@ -46,8 +87,8 @@ def init_app(app: Flask) -> None:
         return _answer(
             503,
             "unavailable",
-            "The service is briefly unavailable. Please try again in a moment.",
-            "Temporarily unavailable",
+            _("The service is briefly unavailable. Please try again in a moment."),
+            _("Temporarily unavailable"),
         )
 
     @app.errorhandler(LinkError)

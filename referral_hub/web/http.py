@@ -6,6 +6,7 @@ import uuid
 
 from flask import Blueprint, Flask, abort, g, has_request_context, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event, text
 from werkzeug.routing import BaseConverter, IntegerConverter
@@ -72,7 +73,7 @@ def _refuse_nul_bytes():
     if "\x00" in request.path or any(
         "\x00" in value for values in sent for _name, value in values.items(multi=True)
     ):
-        abort(400, description="The request contains a NUL character, which no field or address accepts.")
+        abort(400, description=_("The request contains a NUL character, which no field or address accepts."))
 
 
 @bp.get("/healthz")

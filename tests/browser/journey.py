@@ -4,7 +4,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page
+from playwright.sync_api import Browser, Locator, Page
 
 from referral_hub.chapters import services as chapters
 from referral_hub.extensions import db
@@ -77,6 +77,7 @@ class Journey:
         self.axe = axe
         self.contexts = []
         self.last_page: Page | None = None
+        self.texts: list[tuple[str, str]] = []  # (path, visible text) of every page checked, in order
 
     def person(self, **context_options) -> "Person":
         """Someone at their own browser: cookies and storage of their own."""
@@ -93,6 +94,7 @@ class Journey:
         """What every page must do, whoever reached it and however."""
         self.last_page = page
         path = page.url.removeprefix(self.live_app.base_url)
+        self.texts.append((path, page.inner_text("body")))
         unlabelled = page.evaluate(UNLABELLED_FIELDS)
         assert not unlabelled, f"{path}: form fields without an accessible label: {unlabelled}"
         page.add_script_tag(path=self.axe)
@@ -150,18 +152,22 @@ class Person:
 
     def press(self, button: str, **fields) -> Page:
         """Fill the fields (by name), press the button, and land on the page it leads to."""
+        return self.submit(self.page.get_by_role("button", name=button, exact=True), **fields)
+
+    def submit(self, button: Locator, **fields) -> Page:
+        """`press` with the button found some other way than by its words (a page in any language)."""
         for name, value in fields.items():
             field = self.page.locator(f'[name="{name}"]')
             if field.evaluate("el => el.tagName") == "SELECT":
                 field.select_option(str(value))
             else:
                 field.fill(str(value))
-        return self._navigate(self.page.get_by_role("button", name=button, exact=True))
+        return self.click(button)
 
     def follow(self, link: str) -> Page:
-        return self._navigate(self.page.get_by_role("link", name=link, exact=True))
+        return self.click(self.page.get_by_role("link", name=link, exact=True))
 
-    def _navigate(self, control) -> Page:
+    def click(self, control: Locator) -> Page:
         """Click, and wait for the page it leads to (after any redirect) to load."""
         with self.page.expect_navigation() as navigation:
             control.click()

@@ -4,6 +4,8 @@ the change), export everything, delete the account."""
 import json
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 
@@ -21,7 +23,7 @@ PASSWORD_ATTEMPTS = limiter.limit(
     "10 per hour",
     key_func=lambda: f"password-again:{current_user.id}",
     methods=["POST"],
-    error_message="Too many attempts with your password. Wait an hour and try again.",
+    error_message=_l("Too many attempts with your password. Wait an hour and try again."),
 )
 
 
@@ -71,7 +73,9 @@ def confirm_email_change(token: str):
         LinkPurpose.CHANGE_EMAIL,
         "accounts/email_change_confirm.html",
         email_change.confirm_change,
-        lambda member: f"Your address is now {member.email}. Your other sessions are signed out.",
+        lambda member: _(
+            "Your address is now %(email)s. Your other sessions are signed out.", email=member.email
+        ),
     )
 
 
@@ -82,9 +86,10 @@ def undo_email_change(token: str):
         LinkPurpose.UNDO_EMAIL_CHANGE,
         "accounts/email_change_undo.html",
         email_change.undo_change,
-        lambda member: (
-            f"Your address is {member.email} again, and every other session is signed out. If you did "
-            "not ask for the change, change your password now."
+        lambda member: _(
+            "Your address is %(email)s again, and every other session is signed out. If you did not ask "
+            "for the change, change your password now.",
+            email=member.email,
         ),
     )
 

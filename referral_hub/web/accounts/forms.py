@@ -2,6 +2,7 @@
 
 import re
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
@@ -29,31 +30,42 @@ def _password(label: str) -> PasswordField:
         label,
         validators=[
             DataRequired(),
-            Length(PASSWORD_MIN, PASSWORD_MAX, message=f"Use {PASSWORD_MIN} to {PASSWORD_MAX} characters."),
+            Length(
+                PASSWORD_MIN,
+                PASSWORD_MAX,
+                message=_l("Use %(least)d to %(most)d characters.", least=PASSWORD_MIN, most=PASSWORD_MAX),
+            ),
         ],
     )
 
 
 def _email(*rules) -> EmailField:
     return EmailField(
-        "Email address",
-        validators=[DataRequired(), Length(max=254), Email(message="Enter a valid email address."), *rules],
+        _l("Email address"),
+        validators=[
+            DataRequired(),
+            Length(max=254),
+            Email(message=_l("Enter a valid email address.")),
+            *rules,
+        ],
     )
 
 
 def _display_name() -> StringField:
-    return StringField("Your name", validators=[DataRequired(), Length(max=80), _by_rule(check_display_name)])
+    return StringField(
+        _l("Your name"), validators=[DataRequired(), Length(max=80), _by_rule(check_display_name)]
+    )
 
 
 class RegisterForm(FlaskForm):
     display_name = _display_name()
     email = _email(_by_rule(check_address))
-    password = _password("Password")
+    password = _password(_l("Password"))
 
 
 class LoginForm(FlaskForm):
-    email = EmailField("Email address", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
 class ForgotPasswordForm(FlaskForm):
@@ -63,21 +75,21 @@ class ForgotPasswordForm(FlaskForm):
 
 
 class ResetPasswordForm(FlaskForm):
-    password = _password("New password")
+    password = _password(_l("New password"))
 
 
 class ChangePasswordForm(FlaskForm):
     current_password = PasswordField(
-        "Current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)]
+        _l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )
-    new_password = _password("New password")
+    new_password = _password(_l("New password"))
 
 
 class ConfirmForm(FlaskForm):
     """A button alone: email links act only on POST, never on GET."""
 
 
-WEB_ADDRESS = "Enter a web address such as example.com or https://example.com."
+WEB_ADDRESS = _l("Enter a web address such as example.com or https://example.com.")
 
 
 def _with_scheme(value: str | None) -> str | None:
@@ -101,39 +113,41 @@ def _web_address(_form, field) -> None:
 class ProfileForm(FlaskForm):
     display_name = _display_name()
     headline = StringField(
-        "Headline: what you do, in one line",
+        _l("Headline: what you do, in one line"),
         validators=[Optional(), Length(max=120)],
-        description='For example "I sell widgets to hospitals".',
+        description=_l('For example "I sell widgets to hospitals".'),
     )
     expertise = StringField(
-        "Expertise keywords",
+        _l("Expertise keywords"),
         validators=[Optional(), Length(max=300)],
-        description="Comma-separated, for example: payroll, small business tax.",
+        description=_l("Comma-separated, for example: payroll, small business tax."),
     )
     ideal_referral = StringField(
-        "Your ideal referral",
+        _l("Your ideal referral"),
         validators=[Optional(), Length(max=300)],
-        description="Who should members send your way?",
+        description=_l("Who should members send your way?"),
     )
-    company = StringField("Company", validators=[Optional(), Length(max=120)])
-    city = StringField("City", validators=[Optional(), Length(max=80)])
+    company = StringField(_l("Company"), validators=[Optional(), Length(max=120)])
+    city = StringField(_l("City"), validators=[Optional(), Length(max=80)])
     website = URLField(
-        "Website",
+        _l("Website"),
         filters=[_with_scheme],
         validators=[Optional(), Length(max=200), _web_address],
-        description="For example example.com or https://example.com/about.",
+        description=_l("For example example.com or https://example.com/about."),
     )
     phone = StringField(
-        "Phone (private: shared only after an introduction both sides accept)",
+        _l("Phone (private: shared only after an introduction both sides accept)"),
         validators=[Optional(), Length(max=40)],
     )
-    bio = TextAreaField("Short bio", validators=[Optional(), Length(max=1000)])
+    bio = TextAreaField(_l("Short bio"), validators=[Optional(), Length(max=1000)])
     # Two choices rather than a checkbox: a form posted without the field leaves the setting alone.
     weekly_digest = RadioField(
-        "Weekly digest email",
+        _l("Weekly digest email"),
         choices=[
-            SelectChoice(True, "Send me the weekly digest: who to keep in touch with, needs I may help with"),
-            SelectChoice(False, "No weekly digest"),
+            SelectChoice(
+                True, _l("Send me the weekly digest: who to keep in touch with, needs I may help with")
+            ),
+            SelectChoice(False, _l("No weekly digest")),
         ],
         coerce=lambda value: value if isinstance(value, bool) else value == "True",
         validators=[Optional()],
@@ -144,26 +158,26 @@ class CodeForm(FlaskForm):
     """A code from the authenticator app, or one of the recovery codes."""
 
     code = StringField(
-        "Code",
-        validators=[DataRequired(message="Type the code."), Length(max=32)],
-        description="The 6 digits your authenticator app shows now, or one of your recovery codes.",
+        _l("Code"),
+        validators=[DataRequired(message=_l("Type the code.")), Length(max=32)],
+        description=_l("The 6 digits your authenticator app shows now, or one of your recovery codes."),
     )
 
 
 def _current_password() -> PasswordField:
-    return PasswordField("Your current password", validators=[DataRequired(), Length(max=PASSWORD_MAX)])
+    return PasswordField(_l("Your current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
 class EmailChangeForm(FlaskForm):
     email = EmailField(
-        "New email address",
+        _l("New email address"),
         validators=[
             DataRequired(),
             Length(max=254),
-            Email(message="Enter a valid email address."),
+            Email(message=_l("Enter a valid email address.")),
             _by_rule(check_address),
         ],
-        description="We email a link to this address; the change is made when you open it.",
+        description=_l("We email a link to this address; the change is made when you open it."),
     )
     password = _current_password()
 
@@ -171,22 +185,24 @@ class EmailChangeForm(FlaskForm):
 class DeleteAccountForm(FlaskForm):
     password = _current_password()
     code = StringField(
-        "Two-factor code",
+        _l("Two-factor code"),
         validators=[Optional(), Length(max=32)],
-        description="Two-factor sign-in is on: the 6 digits your app shows now, or a recovery code.",
+        description=_l("Two-factor sign-in is on: the 6 digits your app shows now, or a recovery code."),
     )
     # Sent by the form's button (name="confirm" value="yes"), as every destructive action's is.
-    confirm = StringField(validators=[AnyOf(["yes"], message="Press “Delete my account” to confirm.")])
+    confirm = StringField(validators=[AnyOf(["yes"], message=_l("Press “Delete my account” to confirm."))])
 
 
 class PhotoForm(FlaskForm):
     photo = FileField(
-        "Your photo",
+        _l("Your photo"),
         validators=[
-            FileRequired(message="Choose a photo to upload."),
+            FileRequired(message=_l("Choose a photo to upload.")),
             FileSize(MAX_PHOTO_BYTES, message=TOO_LARGE),
         ],
         render_kw={"accept": "image/jpeg,image/png,image/webp"},
-        description="A JPEG, PNG or WebP picture up to 5 MB. We crop it square and remove its hidden "
-        "details (camera, place, date) before anyone sees it.",
+        description=_l(
+            "A JPEG, PNG or WebP picture up to 5 MB. We crop it square and remove its hidden "
+            "details (camera, place, date) before anyone sees it."
+        ),
     )

@@ -4,6 +4,8 @@ from datetime import datetime
 
 import segno
 from flask import abort, flash, g, redirect, render_template, session, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
@@ -13,7 +15,6 @@ from ...accounts.models import Member
 from ...chapters.services import TwoFactorRequired
 from ...clock import utcnow
 from ...extensions import db, limiter
-from ...wording import counted
 from ..http import id_from
 from ..refusals import Refusal
 from .forms import CodeForm, ConfirmForm
@@ -37,7 +38,7 @@ def login_code():
     member = _pending_member()
     if member is None:
         session.pop(PENDING_SIGN_IN, None)
-        flash("Log in again: the code step starts after your password, and waits 10 minutes.", "info")
+        flash(_("Log in again: the code step starts after your password, and waits 10 minutes."), "info")
         return redirect(url_for("accounts.login"))
     form = CodeForm()
     if form.validate_on_submit():
@@ -56,7 +57,7 @@ def login_code():
 
 def _qr_code(uri: str) -> Markup:
     """The otpauth:// URI as an inline SVG QR code, drawn here: no outside service sees the secret."""
-    svg = segno.make(uri, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+    svg = segno.make(uri, error="m").svg_inline(scale=4, title=_("QR code for your authenticator app"))
     return Markup(svg)  # noqa: S704  # nosec B704: segno draws the URI as SVG paths, never as text
 
 
@@ -91,7 +92,7 @@ def begin_two_factor():
     with Refusal() as refused:
         two_factor.begin_setup(current_user)
     if not refused:
-        flash("Add the key to your authenticator app, then type the code it shows.", "info")
+        flash(_("Add the key to your authenticator app, then type the code it shows."), "info")
     return redirect(url_for("accounts.two_factor_settings"))
 
 
@@ -117,7 +118,7 @@ def turn_off_two_factor():
         with Refusal(form, "code") as refused:
             two_factor.turn_off(current_user, form.code.data, address=get_remote_address())
         if not refused:
-            flash("Two-factor sign-in is off: your password alone signs you in.", "success")
+            flash(_("Two-factor sign-in is off: your password alone signs you in."), "success")
             return redirect(url_for("accounts.two_factor_settings"))
         return _two_factor_page(form, status=refused.error.status)
     return _two_factor_page(form, status=422)
@@ -135,11 +136,12 @@ def time_ago(moment: datetime, now: datetime) -> str:
     """ "just now", "5 minutes ago", "3 hours ago", "2 days ago": roughly, as a last use is known."""
     seconds = max(0, int((now - moment).total_seconds()))
     if seconds < sessions.SEEN_RESOLUTION.total_seconds():
-        return "just now"
-    for unit, size in (("days", 86400), ("hours", 3600), ("minutes", 60)):
-        if seconds >= size:
-            return f"{counted(seconds // size, unit)} ago"
-    return "just now"
+        return _("just now")
+    if seconds >= 86400:
+        return ngettext("%(num)d day ago", "%(num)d days ago", seconds // 86400)
+    if seconds >= 3600:
+        return ngettext("%(num)d hour ago", "%(num)d hours ago", seconds // 3600)
+    return ngettext("%(num)d minute ago", "%(num)d minutes ago", seconds // 60)
 
 
 @bp.get("/settings/sessions")
@@ -163,9 +165,9 @@ def end_session(session_id: str):
     if session_id == g.member_session.id:
         logout_user()
         session.clear()
-        flash("You are logged out.", "info")
+        flash(_("You are logged out."), "info")
         return redirect(url_for("accounts.login"))
-    flash("That session is signed out.", "success")
+    flash(_("That session is signed out."), "success")
     return redirect(url_for("accounts.session_list"))
 
 
@@ -175,5 +177,5 @@ def end_other_sessions():
     if not ConfirmForm().validate_on_submit():
         abort(400)
     services.end_sessions(current_user, keep=g.member_session.id)
-    flash("Every other session is signed out.", "success")
+    flash(_("Every other session is signed out."), "success")
     return redirect(url_for("accounts.session_list"))

@@ -15,6 +15,8 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
@@ -122,7 +124,7 @@ def _address_limit():
     return current_app.config["RATELIMIT_AUTH_PER_ADDRESS"]
 
 
-TOO_MANY_FROM_ADDRESS = "Too many attempts from your network. Wait a minute and try again."
+TOO_MANY_FROM_ADDRESS = _l("Too many attempts from your network. Wait a minute and try again.")
 
 
 def _account_key(action: str):
@@ -136,7 +138,7 @@ def _mailed_link_limit(action: str):
         lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"],
         key_func=_account_key(action),
         methods=["POST"],
-        error_message="Too many requests for this address. Check your inbox, or try again in an hour.",
+        error_message=_l("Too many requests for this address. Check your inbox, or try again in an hour."),
     )
 
 
@@ -153,7 +155,7 @@ def home():
     lambda: current_app.config["RATELIMIT_REGISTER_PER_ACCOUNT"],
     key_func=_account_key("register"),
     methods=["POST"],
-    error_message="Too many attempts to register this address. Wait an hour, or reset its password.",
+    error_message=_l("Too many attempts to register this address. Wait an hour, or reset its password."),
 )
 def register():
     """A new address and one that has an account get the same page: only the mailbox learns which."""
@@ -226,7 +228,7 @@ def logout():
     sessions.end_session(current_user, g.member_session.id)
     logout_user()
     session.clear()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -239,7 +241,7 @@ def verify_email(token: str):
     if not form.validate_on_submit():
         return render_template("accounts/verify.html", form=form, member=None), 400
     member = services.verify_email(token)
-    flash(f"Thank you: {member.email} is verified.", "success")
+    flash(_("Thank you: %(email)s is verified.", email=member.email), "success")
     return redirect(
         url_for("chapters.dashboard") if current_user.is_authenticated else url_for("accounts.login")
     )
@@ -250,10 +252,10 @@ def verify_email(token: str):
 @limiter.limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
 def resend_verification():
     if current_user.is_verified:
-        flash("Your address is already verified.", "info")
+        flash(_("Your address is already verified."), "info")
     else:
         services.send_verification(current_user)
-        flash(f"We sent a new link to {current_user.email}.", "success")
+        flash(_("We sent a new link to %(email)s.", email=current_user.email), "success")
     return redirect(url_for("chapters.dashboard"))
 
 
@@ -273,7 +275,7 @@ def reset_password(token: str):
     if form.validate_on_submit():
         member = services.reset_password(token, form.password.data)
         response = sign_in(member, url_for("chapters.dashboard"))
-        flash("Your password is changed, and other sessions are logged out.", "success")
+        flash(_("Your password is changed, and other sessions are logged out."), "success")
         return response
     return render_template("accounts/reset.html", form=form), 200 if not form.errors else 422
 
@@ -288,8 +290,9 @@ def change_password():
                 current_user, current=form.current_password.data, new=form.new_password.data
             )
         if not refused:
-            start_session(current_user)
-            flash("Your password is changed, and your other sessions are logged out.", "success")
+            # The member, not the `current_user` proxy: login_user stores what it is given as the user.
+            start_session(current_user._get_current_object())
+            flash(_("Your password is changed, and your other sessions are logged out."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template("accounts/change_password.html", form=form), 200 if not form.errors else 422
 
@@ -306,7 +309,7 @@ def profile():
                 **{name: form[name].data for name in services.PROFILE_FIELDS},
             )
         if not refused:
-            flash("Your profile is saved.", "success")
+            flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template(
         "accounts/profile.html", form=form, photo_form=PhotoForm()
@@ -342,7 +345,7 @@ def upload_photo():
         with Refusal(form, "photo") as refused:
             photos.set_photo(current_user, form.photo.data.read(photos.MAX_PHOTO_BYTES + 1))
         if not refused:
-            flash("Your photo is saved. Members of your chapters see it next to your name.", "success")
+            flash(_("Your photo is saved. Members of your chapters see it next to your name."), "success")
             return redirect(url_for("accounts.profile"))
     return _photo_refused(form, 422)
 
@@ -351,10 +354,10 @@ def upload_photo():
 @login_required
 def remove_photo():
     if not ConfirmForm().validate_on_submit():
-        flash("Your form expired. Please try again.", "error")
+        flash(_("Your form expired. Please try again."), "error")
     else:
         photos.remove_photo(current_user)
-        flash("Your photo is removed: members see your initials instead.", "info")
+        flash(_("Your photo is removed: members see your initials instead."), "info")
     return redirect(url_for("accounts.profile"))
 
 
@@ -365,6 +368,7 @@ def init_app(app: Flask) -> None:
     app.add_template_global(photos.initials)
     app.add_template_global(photos.avatar_shade)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please log in to see that page."
+    login_manager.login_message = _l("Please log in to see that page.")
+    login_manager.localize_callback = str  # flashed in the request's language, as a plain string
     login_manager.login_message_category = "info"
     app.register_blueprint(bp)
