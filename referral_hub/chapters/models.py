@@ -221,7 +221,8 @@ class ChapterSettingChange(db.Model):
 
     __table_args__ = (
         CheckConstraint(
-            "setting IN ({})".format(", ".join(f"'{name}'" for name in CHAPTER_SETTINGS)), name="known_setting"
+            "setting IN ({})".format(", ".join(f"'{name}'" for name in CHAPTER_SETTINGS)),
+            name="known_setting",
         ),
         CheckConstraint(
             "setting = 'currency' OR (old_value IS NOT NULL AND new_value IS NOT NULL)", name="value_present"

@@ -13,7 +13,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGES
-from .models import CHAPTER_SETTINGS, Chapter, ChapterSettingChange, Membership, MembershipStatus
+from .models import Chapter, ChapterSettingChange, Membership, MembershipStatus
 
 
 class InvalidChapterSetting(DomainError):
@@ -82,7 +82,10 @@ def change_settings(
     settings = checked_settings(timezone=timezone, language=language, currency=currency)
     # Locked, so two organizers saving at once record their changes one after the other.
     db.session.scalar(
-        select(Chapter).where(Chapter.id == chapter.id).with_for_update().execution_options(populate_existing=True)
+        select(Chapter)
+        .where(Chapter.id == chapter.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     now = utcnow()
     changes = []

@@ -19,8 +19,12 @@ demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 @click.option("--organizer", "organizer_email", required=True, help="Email of an existing account.")
 @click.option("--slug", default=None, help="Web address part; defaults to the name, dashed.")
 @click.option("--timezone", default=None, help="IANA time zone, such as Europe/Madrid (default UTC).")
-@click.option("--language", default=None, help="Language code of its pages and emails: en or es (default en).")
-@click.option("--currency", default=None, help="ISO 4217 code of business amounts, such as EUR (default none).")
+@click.option(
+    "--language", default=None, help="Language code of its pages and emails: en or es (default en)."
+)
+@click.option(
+    "--currency", default=None, help="ISO 4217 code of business amounts, such as EUR (default none)."
+)
 @writes
 def create_command(
     name: str,
