@@ -85,7 +85,7 @@ def create_chapter(
     language: str | None = None,
     currency: str | None = None,
 ) -> Chapter:
-    """A new chapter with its first organizer; its zone, language and currency default to UTC, English, none."""
+    """A new chapter with its first organizer; zone, language and currency default to UTC, English, none."""
     settings = checked_settings(timezone=timezone, language=language, currency=currency)
     organizer = find_by_email(organizer_email)
     if organizer is None:
