@@ -5,7 +5,7 @@ from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
@@ -120,17 +120,43 @@ def settings_history(chapter: Chapter, *, limit: int = 50) -> list[ChapterSettin
     )
 
 
+def home_chapter(member: Member) -> Chapter | None:
+    """The first chapter the member joined of those they are still in: its zone and language are theirs
+    until they choose their own."""
+    return db.session.scalar(
+        select(Chapter)
+        .join(Membership, Membership.chapter_id == Chapter.id)
+        .where(Membership.member_id == member.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(Membership.joined_at, Membership.id)
+        .limit(1)
+    )
+
+
 def home_timezone(member: Member) -> str:
     """The zone of pages about the member across chapters: their own, else their first chapter's, else UTC."""
     if member.timezone:
         return member.timezone
-    return (
-        db.session.scalar(
-            select(Chapter.timezone)
-            .join(Membership, Membership.chapter_id == Chapter.id)
-            .where(Membership.member_id == member.id, Membership.status == MembershipStatus.ACTIVE)
-            .order_by(Membership.joined_at, Membership.id)
-            .limit(1)
-        )
-        or "UTC"
+    chapter = home_chapter(member)
+    return chapter.timezone if chapter else "UTC"
+
+
+def speaking_to(member: Member) -> dict[str, str | None]:
+    """An email to the member about no one chapter: their language and zone, else their first chapter's."""
+    chapter = home_chapter(member)
+    if chapter is None:
+        return {"language": member.language, "timezone": member.timezone}
+    return {"language": member.language or chapter.language, "timezone": member.timezone or chapter.timezone}
+
+
+def home_timezones() -> ScalarSelect:
+    """For a query over members: each one's own zone, else their first chapter's (NULL: UTC)."""
+    first_chapter_zone = (
+        select(Chapter.timezone)
+        .join(Membership, Membership.chapter_id == Chapter.id)
+        .where(Membership.member_id == Member.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(Membership.joined_at, Membership.id)
+        .limit(1)
+        .correlate(Member)
+        .scalar_subquery()
     )
+    return func.coalesce(Member.timezone, first_chapter_zone)

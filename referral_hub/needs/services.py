@@ -1,7 +1,7 @@
 """Need rules: posting costs credits, only the asker closes it, the board, and expiry."""
 
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, or_, select, update
 
@@ -9,7 +9,7 @@ from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
-from ..clock import utcnow
+from ..clock import start_of_local_day, utcnow
 from ..database import contains_pattern, page_of
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
@@ -39,7 +39,10 @@ def post_need(
     now = utcnow()
     expires_at = now + DEFAULT_LIFETIME
     if expires_on is not None:
-        expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=now.tzinfo)
+        # Open until the end of that day in the chapter's zone.
+        expires_at = start_of_local_day(expires_on + timedelta(days=1), chapter.timezone) - timedelta(
+            seconds=1
+        )
         if expires_at <= now:
             raise DomainError("Choose an expiry date in the future.")
         if expires_at - now > MAX_LIFETIME:
