@@ -56,20 +56,12 @@ def test_the_daily_cap_resets_at_local_midnight_in_a_chapter_at_utc_plus_13():
 def test_the_daily_cap_resets_at_local_midnight_in_a_chapter_at_utc_minus_10():
     honolulu = chapter_in("Pacific/Honolulu")
     introducer = member_of(honolulu)
-    assert (
-        completed_at(at("2026-06-15 09:00"), introducer, honolulu) is CreditNote.CREDITED
-    )  # 23:00 on the 14th
-    assert (
-        completed_at(at("2026-06-15 10:30"), introducer, honolulu) is CreditNote.CREDITED
-    )  # 00:30 on the 15th
+    assert completed_at(at("2026-06-15 09:00"), introducer, honolulu) is CreditNote.CREDITED  # 23:00, 14th
+    assert completed_at(at("2026-06-15 10:30"), introducer, honolulu) is CreditNote.CREDITED  # 00:30, 15th
     assert completed_at(at("2026-06-15 23:30"), introducer, honolulu) is CreditNote.DAILY_CAP  # 13:30
     # UTC midnight has passed, local midnight has not.
-    assert (
-        completed_at(at("2026-06-16 01:00"), introducer, honolulu) is CreditNote.DAILY_CAP
-    )  # 15:00 on the 15th
-    assert (
-        completed_at(at("2026-06-16 10:05"), introducer, honolulu) is CreditNote.CREDITED
-    )  # 00:05 on the 16th
+    assert completed_at(at("2026-06-16 01:00"), introducer, honolulu) is CreditNote.DAILY_CAP  # 15:00, 15th
+    assert completed_at(at("2026-06-16 10:05"), introducer, honolulu) is CreditNote.CREDITED  # 00:05, 16th
 
 
 @pytest.mark.parametrize("zone", ["Pacific/Tongatapu", "Pacific/Auckland"])
