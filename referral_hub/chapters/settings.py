@@ -1,7 +1,6 @@
 """Where a chapter meets: its time zone, language and currency, checked, changed and with their history."""
 
 from functools import cache
-from zoneinfo import available_timezones
 
 from babel.numbers import list_currencies
 from flask_babel import gettext as _
@@ -12,7 +11,7 @@ from ..accounts.models import Member
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
-from ..i18n import LANGUAGES
+from ..i18n import LANGUAGES, not_a_time_zone, time_zones
 from .models import Chapter, ChapterSettingChange, Membership, MembershipStatus
 
 
@@ -22,12 +21,6 @@ class InvalidChapterSetting(DomainError):
     def __init__(self, message: str, *, setting: str) -> None:
         super().__init__(message)
         self.setting = setting
-
-
-@cache
-def time_zones() -> tuple[str, ...]:
-    """Every IANA zone name this installation knows, sorted (the form's list and the check)."""
-    return tuple(sorted(available_timezones() - {"localtime"}))
 
 
 @cache
@@ -48,7 +41,7 @@ def checked_settings(
         timezone = timezone.strip()
         if timezone not in time_zones():
             raise InvalidChapterSetting(
-                _("%(zone)s is not a time zone: choose one such as Europe/Madrid.", zone=timezone or '""'),
+                not_a_time_zone(timezone),
                 setting="timezone",
             )
         settings["timezone"] = timezone
