@@ -2,8 +2,10 @@
 line, each change recorded."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from referral_hub.chapters.models import Chapter, ChapterSettingChange
@@ -172,3 +174,12 @@ def test_chapters_create_refuses_a_bad_setting_clearly_and_creates_nothing(flask
     result = flask("chapters", "create", "North Side", "--organizer", "founder@example.org", option, value)
     assert result.exit_code != 0 and message in result.output
     assert db.session.scalar(select(func.count(Chapter.id))) == 0
+
+
+def test_the_chapter_s_pages_show_times_in_its_zone(browser, chapter, organizer):
+    with time_machine.travel(datetime(2026, 1, 14, 18, 0, tzinfo=UTC), tick=False):
+        change_settings(chapter, changed_by=organizer, timezone="Pacific/Tongatapu")
+    db.session.commit()
+    browser.login(organizer.email)
+    page = html(browser.get(SETTINGS, headers={"Accept-Language": "en"}))
+    assert re.search(r'<time datetime="2026-01-14T18:00:00\+00:00">1/15/26, 7:00\s?AM</time>', page), page
