@@ -12,6 +12,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import LANGUAGES, not_a_time_zone, time_zones
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from . import sessions, throttle
@@ -326,9 +327,27 @@ PROFILE_FIELDS = (
 )
 
 
-def update_profile(member: Member, *, weekly_digest: bool | None = None, **fields: str) -> Member:
+def update_profile(
+    member: Member,
+    *,
+    weekly_digest: bool | None = None,
+    language: str | None = None,
+    timezone: str | None = None,
+    **fields: str,
+) -> Member:
+    """Save the member's profile; `language` and `timezone` "" follow the browser and the first chapter,
+    None leaves them as they are."""
     if "display_name" in fields:
         check_display_name(fields["display_name"] or "")
+    if language is not None:
+        if language and language not in LANGUAGES:
+            raise DomainError(_("Choose one of these languages: %(codes)s.", codes=", ".join(LANGUAGES)))
+        member.language = language or None
+    if timezone is not None:
+        timezone = timezone.strip()
+        if timezone and timezone not in time_zones():
+            raise DomainError(not_a_time_zone(timezone))
+        member.timezone = timezone or None
     for name in PROFILE_FIELDS:
         if name in fields:
             setattr(member, name, (fields[name] or "").strip())

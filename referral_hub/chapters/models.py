@@ -25,7 +25,11 @@ class Chapter(db.Model):
     language: Mapped[str] = mapped_column(String(8), default="en", server_default="en")
     currency: Mapped[str | None] = mapped_column(String(3), nullable=True)
 
-    __table_args__ = (CheckConstraint("length(slug) > 0", name="slug_present"),)
+    __table_args__ = (
+        CheckConstraint("length(slug) > 0", name="slug_present"),
+        CheckConstraint("length(timezone) > 0", name="timezone_present"),
+        CheckConstraint("currency IS NULL OR length(currency) = 3", name="currency_is_a_code"),
+    )
 
     def __repr__(self) -> str:
         return f"<Chapter {self.slug}>"
@@ -207,3 +211,43 @@ class PolicyChange(db.Model):
     @property
     def label(self) -> str:
         return POLICY_SETTINGS[self.setting][3] if self.setting in POLICY_SETTINGS else self.setting
+
+
+# The settings of where a chapter meets, each with its label; their changes are kept like the policy's.
+CHAPTER_SETTINGS = {
+    "timezone": _l("Time zone"),
+    "language": _l("Language"),
+    "currency": _l("Currency"),
+}
+
+
+class ChapterSettingChange(db.Model):
+    """One of the chapter's time zone, language or currency changed by one organizer at one moment."""
+
+    __tablename__ = "chapter_setting_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
+    setting: Mapped[str] = mapped_column(String(20))
+    # None is "no currency" (plain numbers).
+    old_value: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    new_value: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    changed_by_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    changed_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+
+    changed_by: Mapped[Member] = relationship()
+
+    __table_args__ = (
+        CheckConstraint(
+            "setting IN ({})".format(", ".join(f"'{name}'" for name in CHAPTER_SETTINGS)),
+            name="known_setting",
+        ),
+        CheckConstraint(
+            "setting = 'currency' OR (old_value IS NOT NULL AND new_value IS NOT NULL)", name="value_present"
+        ),
+        Index(None, "chapter_id", "changed_at"),
+    )
+
+    @property
+    def label(self) -> str:
+        return str(CHAPTER_SETTINGS.get(self.setting, self.setting))

@@ -19,6 +19,7 @@ from ..extensions import db
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkError, LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from .models import Chapter, ChapterPolicy, Invitation, Membership, MembershipStatus, Role
+from .settings import checked_settings
 
 INVITATION_LIFETIME = timedelta(days=14)
 INVITATION_MESSAGE_LENGTH = 500
@@ -90,7 +91,17 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60]
 
 
-def create_chapter(name: str, *, organizer_email: str, slug: str | None = None) -> Chapter:
+def create_chapter(
+    name: str,
+    *,
+    organizer_email: str,
+    slug: str | None = None,
+    timezone: str | None = None,
+    language: str | None = None,
+    currency: str | None = None,
+) -> Chapter:
+    """A new chapter with its first organizer; zone, language and currency default to UTC, English, none."""
+    settings = checked_settings(timezone=timezone, language=language, currency=currency)
     organizer = find_by_email(organizer_email)
     if organizer is None:
         raise UnknownAccount(
@@ -99,7 +110,7 @@ def create_chapter(name: str, *, organizer_email: str, slug: str | None = None) 
     slug = slugify(slug or name)
     if not slug or not name.strip():
         raise DomainError(_("Give the chapter a name with at least one letter or digit."))
-    chapter = Chapter(name=name.strip(), slug=slug)
+    chapter = Chapter(name=name.strip(), slug=slug, **settings)
     try:
         with db.session.begin_nested():
             db.session.add(chapter)

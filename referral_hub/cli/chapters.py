@@ -18,11 +18,32 @@ demo_cli = AppGroup("demo", help="Demo data for trying the app.")
 @click.argument("name")
 @click.option("--organizer", "organizer_email", required=True, help="Email of an existing account.")
 @click.option("--slug", default=None, help="Web address part; defaults to the name, dashed.")
+@click.option("--timezone", default=None, help="IANA time zone, such as Europe/Madrid (default UTC).")
+@click.option(
+    "--language", default=None, help="Language code of its pages and emails: en or es (default en)."
+)
+@click.option(
+    "--currency", default=None, help="ISO 4217 code of business amounts, such as EUR (default none)."
+)
 @writes
-def create_command(name: str, organizer_email: str, slug: str | None) -> None:
+def create_command(
+    name: str,
+    organizer_email: str,
+    slug: str | None,
+    timezone: str | None,
+    language: str | None,
+    currency: str | None,
+) -> None:
     """Create chapter NAME with its first organizer. Prints the slug alone on the last line."""
     try:
-        chapter = services.create_chapter(name, organizer_email=organizer_email, slug=slug)
+        chapter = services.create_chapter(
+            name,
+            organizer_email=organizer_email,
+            slug=slug,
+            timezone=timezone,
+            language=language,
+            currency=currency,
+        )
     except DomainError as error:
         db.session.rollback()
         raise click.ClickException(error.message) from error

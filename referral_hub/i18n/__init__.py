@@ -3,16 +3,38 @@
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from decimal import Decimal
+from functools import cache
+from zoneinfo import available_timezones
 
 from babel.numbers import parse_pattern
 from flask import Flask, g
-from flask_babel import Babel, format_date, format_datetime, format_decimal, format_time, get_locale, refresh
+from flask_babel import (
+    Babel,
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_time,
+    get_locale,
+    gettext,
+    refresh,
+)
 
 # The languages the product ships, by their code, each named in itself (for a language picker).
 LANGUAGES = {"en": "English", "es": "Español"}
 DEFAULT_LANGUAGE = "en"
 
 babel = Babel()
+
+
+@cache
+def time_zones() -> tuple[str, ...]:
+    """Every IANA zone name this installation knows, sorted (the forms' lists and their check)."""
+    return tuple(sorted(available_timezones() - {"localtime"}))
+
+
+def not_a_time_zone(zone: str) -> str:
+    """The one message for a zone name that is not in `time_zones()`."""
+    return gettext("%(zone)s is not a time zone: choose one such as Europe/Madrid.", zone=zone or '""')
 
 
 def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable[[], str | None]) -> None:

@@ -1,13 +1,13 @@
 """What an introducer earns: the credit on completion and the business bonus, each within the
 repeat-pair window and the daily cap of the chapter's policy."""
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, select
 
 from ..accounts.models import Member
 from ..chapters.sharing import active_members
-from ..clock import utcnow
+from ..clock import local_day_bounds, utcnow
 from ..extensions import db
 from ..ledger.models import Kind, LedgerTransaction
 from .models import CreditNote, Introduction, IntroState
@@ -35,7 +35,7 @@ def credit_note(intro: Introduction, policy, now: datetime, members: set[int]) -
     if recent_pair:
         return CreditNote.REPEAT_PAIR
     _lock_members({intro.introducer_id})
-    if _credited_today(intro.introducer_id, now) >= policy.daily_credited_intros:
+    if _credited_today(intro, now) >= policy.daily_credited_intros:
         return CreditNote.DAILY_CAP
     return CreditNote.CREDITED
 
@@ -57,7 +57,7 @@ def earns_bonus(intro: Introduction, policy) -> bool:
             LedgerTransaction.created_at >= now - timedelta(days=policy.repeat_pair_days),
         )
     )
-    return not paid_for_pair and _credited_today(intro.introducer_id, now) < policy.daily_credited_intros
+    return not paid_for_pair and _credited_today(intro, now) < policy.daily_credited_intros
 
 
 def _lock_members(member_ids: set[int]) -> None:
@@ -84,10 +84,11 @@ def _bonuses_paid():
     )
 
 
-def _credited_today(introducer_id: int, now: datetime) -> int:
+def _credited_today(intro: Introduction, now: datetime) -> int:
     """What counts toward the introducer's daily cap: introductions credited today and the
-    business-closed bonuses paid to them today."""
-    start_of_day = datetime.combine(now.date(), time.min, tzinfo=now.tzinfo)
+    business-closed bonuses paid to them today, "today" being the chapter's local day."""
+    introducer_id = intro.introducer_id
+    start_of_day, _end = local_day_bounds(now, intro.chapter.timezone)
     introductions = db.session.scalar(
         select(func.count())
         .select_from(Introduction)

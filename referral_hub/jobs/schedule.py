@@ -97,8 +97,12 @@ def expire(now: datetime) -> dict[str, int]:
 
 
 def digest(now: datetime) -> dict[str, int]:
-    """This ISO week's digest for each member who takes it and has not had it (`flask digest send`)."""
-    sent = sum(send_digest(db.session.get(Member, member_id), now=now) for member_id in recipients(now=now))
+    """This week's digest for each member who takes it, has not had it, and whose local Monday 08:00 has
+    come (their own zone, else their first chapter's)."""
+    sent = sum(
+        send_digest(db.session.get(Member, member_id), now=now)
+        for member_id in recipients(now=now, due_only=True)
+    )
     return {"digests": sent}
 
 
@@ -111,8 +115,8 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("expire", Schedule("hour"), expire, "expire introductions, needs and connector requests"),
-        # Monday 08:00 UTC until chapters have time zones.
-        Job("digest", Schedule("week", timedelta(hours=8)), digest, "queue the weekly digest"),
+        # Hourly: each hour sends the digests of the zones whose Monday 08:00 has just come.
+        Job("digest", Schedule("hour"), digest, "queue the weekly digest at Monday 08:00 local"),
         Job(
             "outcome_prompts",
             Schedule("day", timedelta(hours=9)),

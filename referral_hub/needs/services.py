@@ -2,7 +2,7 @@
 
 import functools
 from collections import Counter
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -12,7 +12,7 @@ from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
-from ..clock import utcnow
+from ..clock import start_of_local_day, utcnow
 from ..database import contains_pattern, page_of
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
@@ -44,7 +44,10 @@ def post_need(
     now = utcnow()
     expires_at = now + DEFAULT_LIFETIME
     if expires_on is not None:
-        expires_at = datetime.combine(expires_on, time(23, 59, 59), tzinfo=now.tzinfo)
+        # Open until the end of that day in the chapter's zone.
+        expires_at = start_of_local_day(expires_on + timedelta(days=1), chapter.timezone) - timedelta(
+            seconds=1
+        )
         if expires_at <= now:
             raise DomainError(_("Choose an expiry date in the future."))
         if expires_at - now > MAX_LIFETIME:

@@ -2,7 +2,8 @@
 for their answer; at most one per member per ISO week, and an unsubscribe link that needs no login."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time
+from zoneinfo import ZoneInfo
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus
+from ..chapters.settings import home_timezones, speaking_to
 from ..clock import utcnow
 from ..extensions import db
 from ..introductions.models import Introduction
@@ -26,9 +28,24 @@ from .nudges import Nudge, keep_in_touch
 UNSUBSCRIBE_SALT = "digest-unsubscribe"
 
 
+# The digest goes out on Monday at 08:00 in each member's zone (their own, else their first chapter's).
+DUE_WEEKDAY, DUE_TIME = 0, time(8)
+
+
 def iso_week(moment: datetime) -> str:
     year, week, _ = moment.isocalendar()
     return f"{year}-W{week:02d}"
+
+
+def local_week(moment: datetime, zone: str) -> str:
+    """The ISO week `moment` falls in, on the calendar of `zone`: the digest's once-a-week key."""
+    return iso_week(moment.astimezone(ZoneInfo(zone)))
+
+
+def is_due(moment: datetime, zone: str) -> bool:
+    """Whether this local week's Monday 08:00 has come in `zone` (a DST change moves it with the clock)."""
+    local = moment.astimezone(ZoneInfo(zone))
+    return local.weekday() > DUE_WEEKDAY or local.time() >= DUE_TIME
 
 
 @dataclass(frozen=True)
@@ -53,49 +70,59 @@ def digest_for(member: Member, *, now: datetime | None = None) -> Digest:
     )
 
 
-def recipients(*, now: datetime | None = None) -> list[int]:
-    """Members who take the digest (verified, active in a chapter) and have not had this week's."""
-    week = iso_week(now or utcnow())
-    return list(
-        db.session.scalars(
-            select(Member.id)
-            .where(
-                Member.weekly_digest.is_(True),
-                Member.email_verified_at.is_not(None),
-                exists(
-                    select(Membership.id).where(
-                        Membership.member_id == Member.id, Membership.status == MembershipStatus.ACTIVE
-                    )
-                ),
-                ~exists(
-                    select(DigestDelivery.id).where(
-                        DigestDelivery.member_id == Member.id, DigestDelivery.iso_week == week
-                    )
-                ),
-            )
-            .order_by(Member.id)
+def recipients(*, now: datetime | None = None, due_only: bool = False) -> list[int]:
+    """Members who take the digest (verified, active in a chapter) and have not had this local week's;
+    with `due_only`, only those whose local Monday 08:00 has come."""
+    now = now or utcnow()
+    zones = db.session.execute(
+        select(Member.id, home_timezones())
+        .where(
+            Member.weekly_digest.is_(True),
+            Member.email_verified_at.is_not(None),
+            exists(
+                select(Membership.id).where(
+                    Membership.member_id == Member.id, Membership.status == MembershipStatus.ACTIVE
+                )
+            ),
         )
+        .order_by(Member.id)
+    ).all()
+    weeks = {member_id: local_week(now, zone or "UTC") for member_id, zone in zones}
+    if due_only:
+        weeks = {member_id: weeks[member_id] for member_id, zone in zones if is_due(now, zone or "UTC")}
+    if not weeks:
+        return []
+    # Every zone is within a day of UTC: this week's deliveries fall in at most two ISO weeks.
+    delivered = set(
+        db.session.execute(
+            select(DigestDelivery.member_id, DigestDelivery.iso_week).where(
+                DigestDelivery.iso_week.in_(set(weeks.values()))
+            )
+        ).tuples()
     )
+    return [member_id for member_id, week in weeks.items() if (member_id, week) not in delivered]
 
 
 def send_digest(member: Member, *, now: datetime | None = None) -> bool:
-    """Enqueue this week's digest for the member; False if it has nothing to say, the member opted
-    out, or this week's digest already went (the unique (member, week) row decides a race)."""
+    """Enqueue this week's digest for the member (their local week); False if it has nothing to say, the
+    member opted out, or this week's digest already went (the unique (member, week) row decides a race)."""
     now = now or utcnow()
     if not (member.weekly_digest and member.is_verified):
         return False
     digest = digest_for(member, now=now)
     if digest.is_empty:
         return False
+    speaking = speaking_to(member)
+    week = local_week(now, speaking["timezone"] or "UTC")
     try:
         with db.session.begin_nested():
-            db.session.add(DigestDelivery(member_id=member.id, iso_week=iso_week(now), sent_at=now))
+            db.session.add(DigestDelivery(member_id=member.id, iso_week=week, sent_at=now))
     except IntegrityError:
         return False
     enqueue(
         "digest",
         to=member.email,
-        **member.speaking(),
+        **speaking,
         member=member,
         digest=digest,
         dashboard_link=absolute_url("chapters.dashboard"),

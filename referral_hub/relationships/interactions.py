@@ -1,13 +1,15 @@
 """Interactions members record themselves: a one-to-one meeting they had, a thank-you note they send."""
 
 from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask_babel import format_date
 from flask_babel import gettext as _
 
 from ..accounts.models import Member
+from ..chapters.settings import home_timezone
 from ..chapters.sharing import shares_chapter
-from ..clock import utcnow
+from ..clock import local_day, utcnow
 from ..errors import NotFound
 from ..extensions import db
 from ..introductions.models import Introduction, IntroState
@@ -36,9 +38,11 @@ def log_one_to_one(
     """A one-to-one meeting between the member and another (weight 3), once per pair per day."""
     now = now or utcnow()
     other = _acquaintance(member, other_id)
-    if met_on > now.date():
+    # The member's own day: "today" at 07:00 in Tonga is still yesterday in UTC.
+    zone = home_timezone(member)
+    if met_on > local_day(now, zone):
         raise RelationshipRefused(_("Log a one-to-one once it has happened: choose today or an earlier day."))
-    if met_on < (now - ONE_TO_ONE_OLDEST).date():
+    if met_on < local_day(now - ONE_TO_ONE_OLDEST, zone):
         raise RelationshipRefused(_("Log one-to-ones from the last twelve months."))
     note = " ".join((note or "").split())
     if len(note) > ONE_TO_ONE_NOTE_LENGTH:
@@ -51,7 +55,7 @@ def log_one_to_one(
         other.id,
         InteractionKind.ONE_TO_ONE,
         # Midday of the day they met, but never later than now.
-        occurred_at=min(datetime.combine(met_on, time(12), tzinfo=UTC), now),
+        occurred_at=min(datetime.combine(met_on, time(12), tzinfo=ZoneInfo(zone)).astimezone(UTC), now),
         event_key=f"one_to_one:{low}:{high}:{met_on.isoformat()}",
         recorded_by_id=member.id,
         note=note,

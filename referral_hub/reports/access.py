@@ -112,6 +112,9 @@ class ApiAccess:
     chapter_id: int
     chapter_slug: str
     chapter_name: str
+    # The chapter's ISO 4217 code beside every amount (None: plain numbers), and its zone.
+    chapter_currency: str | None = None
+    chapter_timezone: str = "UTC"
 
     def chapter(self, slug: str) -> "ApiAccess":
         # One answer for a chapter that does not exist and one the token does not cover: the API
@@ -137,13 +140,13 @@ def authenticate(secret: str) -> ApiAccess:
     row = db.session.execute(_access_query(), {"token_hash": token_hash}).one_or_none()
     if row is None:
         raise Unauthorized("This API token is not valid: it is unknown or was revoked.")
-    token_id, chapter_id, slug, chapter_name, organizer_membership = row
+    token_id, chapter_id, slug, chapter_name, organizer_membership, currency, timezone = row
     if organizer_membership is None:
         raise Forbidden(
             f"This token's member no longer organizes {chapter_name}, so the token reads nothing. "
             "An organizer of the chapter can create a new one."
         )
-    return ApiAccess(token_id, chapter_id, slug, chapter_name)
+    return ApiAccess(token_id, chapter_id, slug, chapter_name, currency, timezone)
 
 
 @functools.cache
@@ -164,7 +167,15 @@ def _record_use_statement():
 @functools.cache
 def _access_query():
     return (
-        select(ApiToken.id, Chapter.id, Chapter.slug, Chapter.name, Membership.id)
+        select(
+            ApiToken.id,
+            Chapter.id,
+            Chapter.slug,
+            Chapter.name,
+            Membership.id,
+            Chapter.currency,
+            Chapter.timezone,
+        )
         .join(Chapter, Chapter.id == ApiToken.chapter_id)
         .outerjoin(
             Membership,

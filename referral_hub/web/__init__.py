@@ -19,6 +19,7 @@ from .reports import views as reports
 
 def init_app(app: Flask) -> None:
     i18n.init_app(app, locale=locale.language, timezone=locale.timezone)
+    locale.init_app(app)
     errors.init_app(app)
     for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports, api_tokens):
         pages.init_app(app)

@@ -1,9 +1,43 @@
 """Which language and time zone a page is answered in."""
 
-from flask import g, has_request_context, request
+from flask import Flask, g, has_request_context, request
 from flask_login import current_user
+from sqlalchemy import select
 
+from ..chapters.models import Chapter
+from ..chapters.settings import home_timezone
+from ..extensions import db
 from ..i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+
+def init_app(app: Flask) -> None:
+    app.url_value_preprocessor(_remember_chapter)
+
+
+def _remember_chapter(_endpoint: str | None, values: dict | None) -> None:
+    # Every page under /chapters/<slug>/ is about that chapter: it speaks in its zone and language.
+    if values and "slug" in values and not request.path.startswith("/api/"):
+        g.page_chapter_slug = values["slug"]
+
+
+def show_chapter(chapter: Chapter) -> None:
+    """For a page about one chapter whose address does not name it (a need): its zone and language."""
+    g.page_timezone, g.chapter_language = chapter.timezone, chapter.language
+
+
+def _page_chapter() -> Chapter | None:
+    """The chapter the address names: the one its view loaded already, else one query."""
+    slug = g.get("page_chapter_slug")
+    if slug is None:
+        return None
+    if "page_chapter" not in g:
+        loaded = (
+            found
+            for found in db.session.identity_map.values()
+            if isinstance(found, Chapter) and found.slug == slug
+        )
+        g.page_chapter = next(loaded, None) or db.session.scalar(select(Chapter).where(Chapter.slug == slug))
+    return g.page_chapter
 
 
 def language() -> str | None:
@@ -17,11 +51,24 @@ def language() -> str | None:
         return DEFAULT_LANGUAGE
     if chosen := getattr(current_user, "language", None):
         return chosen
-    return request.accept_languages.best_match(LANGUAGES) or g.get("chapter_language")
+    if browser := request.accept_languages.best_match(LANGUAGES):
+        return browser
+    if chapter_language := g.get("chapter_language"):
+        return chapter_language
+    chapter = _page_chapter()
+    return chapter.language if chapter else None
 
 
 def timezone() -> str | None:
-    """A chapter's pages show its zone (set by its views); pages about a member show the member's."""
+    """A chapter's pages show its zone; other pages the member's own, else their first chapter's."""
     if not has_request_context():
         return None
-    return g.get("page_timezone") or getattr(current_user, "timezone", None)
+    if zone := g.get("page_timezone"):
+        return zone
+    if chapter := _page_chapter():
+        return chapter.timezone
+    if not current_user.is_authenticated:
+        return None
+    if "home_timezone" not in g:
+        g.home_timezone = home_timezone(current_user)
+    return g.home_timezone

@@ -38,7 +38,7 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     results = runs.run_due(now=NOW)
     assert [(r.job, r.period, r.outcome) for r in results] == [
         ("expire", "2026-12-02T10", RunOutcome.SUCCEEDED),
-        ("digest", "2026-W49", RunOutcome.SUCCEEDED),
+        ("digest", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("outcome_prompts", "2026-12-02", RunOutcome.SUCCEEDED),
     ]
     assert results[0].counts == {
@@ -66,10 +66,12 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     assert row.holder == runs.worker_name() and row.counts["introductions"] == 1
 
 
-def test_the_next_hour_runs_expiry_again_but_not_the_digest(app):
+def test_the_next_hour_runs_expiry_and_the_digest_again_but_sends_no_second_digest(app):
+    work = chapter_at_work()
     runs.run_due(now=NOW)
     results = runs.run_due(now=NOW + timedelta(hours=1))
-    assert [(r.job, r.period) for r in results] == [("expire", "2026-12-02T11")]
+    assert [(r.job, r.period) for r in results] == [("expire", "2026-12-02T11"), ("digest", "2026-12-02T11")]
+    assert results[1].counts == {"digests": 0} and len(digests_to(work.reader_email)) == 1
 
 
 def test_a_second_claim_of_the_same_period_is_refused():

@@ -7,7 +7,7 @@ import pytest
 from referral_hub.jobs.schedule import JOBS, Schedule
 
 HOURLY, DAILY = Schedule("hour"), Schedule("day", timedelta(hours=6))
-WEEKLY = Schedule("week", timedelta(hours=8))  # the digest's: Monday 08:00 UTC
+WEEKLY = Schedule("week", timedelta(hours=8))  # a weekly schedule: Monday 08:00 UTC
 
 
 def at(text: str) -> datetime:
@@ -53,5 +53,5 @@ def test_a_schedule_outside_its_period_is_refused(unit, offset):
 def test_the_registry_holds_hourly_expiry_the_monday_digest_and_the_daily_outcome_prompts():
     assert list(JOBS) == ["expire", "digest", "outcome_prompts"]
     assert JOBS["expire"].schedule == HOURLY
-    assert JOBS["digest"].schedule == WEEKLY
+    assert JOBS["digest"].schedule == HOURLY, "each hour sends the zones whose Monday 08:00 has come"
     assert JOBS["outcome_prompts"].schedule == Schedule("day", timedelta(hours=9))

@@ -43,7 +43,7 @@ def test_summary_of_march_matches_the_hand_computed_figures(api):
             "acceptance_rate": 0.667,
             "median_hours_to_complete": 15.0,
         },
-        "business_closed": {"count": 2, "amount": 700},
+        "business_closed": {"count": 2, "amount": 700, "currency": None},
         # Issued 3 + 3 + 5, spent Ann's 2; on 31 March members held 3 + 5 + 5 (Bob spent 2 in April).
         "credits": {"issued": 11, "spent": 2, "balance_sum": 13},
     }
@@ -78,7 +78,7 @@ def test_an_empty_period_has_zeros_and_no_rates(api):
     body = api("/api/v1/chapters/riverside/summary?from=2020-01-01&to=2020-01-31").get_json()
     assert body["introductions"]["acceptance_rate"] is None
     assert body["introductions"]["median_hours_to_complete"] is None
-    assert body["business_closed"] == {"count": 0, "amount": 0}
+    assert body["business_closed"] == {"count": 0, "amount": 0, "currency": None}
     assert body["credits"] == {"issued": 0, "spent": 0, "balance_sum": 0}
     assert body["members"] == {"total": 5, "new": 0, "active": 0, "dormant": 5}
 
@@ -201,6 +201,7 @@ def test_activity_by_week_counts_each_kind_of_event(api):
             "introductions_completed": 0,
             "business_closed": 0,
             "business_amount": 0,
+            "currency": None,
         },
         {
             "period_start": "2025-03-03",
@@ -210,6 +211,7 @@ def test_activity_by_week_counts_each_kind_of_event(api):
             "introductions_completed": 2,
             "business_closed": 0,
             "business_amount": 0,
+            "currency": None,
         },
         {
             "period_start": "2025-03-10",
@@ -219,6 +221,7 @@ def test_activity_by_week_counts_each_kind_of_event(api):
             "introductions_completed": 0,
             "business_closed": 1,
             "business_amount": 500,
+            "currency": None,
         },
     ]
 

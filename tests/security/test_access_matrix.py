@@ -407,6 +407,16 @@ ROUTES: list[Route] = [
     Route("chapters.organize", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
     Route("chapters.organize_members", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
     Route("chapters.organize_invitations", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
+    Route("chapters.organize_settings", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
+    Route(
+        "chapters.organize_settings",
+        "POST",
+        answers(LOGIN, 404, 403, 404, 302),
+        values=home(),
+        form=fixed(timezone="Europe/Madrid", language="en", currency="EUR"),
+        writes=THE_ORGANIZER,
+        organizer_page=True,
+    ),
     *(
         Route(
             f"chapters.{action}_invitation",

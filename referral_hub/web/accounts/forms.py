@@ -5,12 +5,22 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import EmailField, PasswordField, RadioField, SelectChoice, StringField, TextAreaField, URLField
+from wtforms import (
+    EmailField,
+    PasswordField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+    URLField,
+)
 from wtforms.validators import URL, AnyOf, DataRequired, Email, Length, Optional, ValidationError
 
 from ...accounts.photos import MAX_PHOTO_BYTES, TOO_LARGE
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
+from ...i18n import LANGUAGES, not_a_time_zone, time_zones
 
 
 def _by_rule(rule):
@@ -110,6 +120,11 @@ def _web_address(_form, field) -> None:
         raise ValidationError(WEB_ADDRESS)
 
 
+def _known_time_zone(_form, field) -> None:
+    if field.data.strip() not in time_zones():
+        raise ValidationError(not_a_time_zone(field.data))
+
+
 class ProfileForm(FlaskForm):
     display_name = _display_name()
     headline = StringField(
@@ -151,6 +166,20 @@ class ProfileForm(FlaskForm):
         ],
         coerce=lambda value: value if isinstance(value, bool) else value == "True",
         validators=[Optional()],
+    )
+    language = SelectField(
+        _l("Language"),
+        choices=[
+            SelectChoice("", _l("As your browser asks")),
+            *(SelectChoice(c, n) for c, n in LANGUAGES.items()),
+        ],
+        validators=[Optional()],
+    )
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[Optional(), _known_time_zone],
+        description=_l("An IANA name such as Europe/Madrid; leave it empty to use your first chapter's."),
+        render_kw={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"},
     )
 
 

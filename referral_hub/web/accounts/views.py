@@ -26,6 +26,7 @@ from ...accounts.models import LinkPurpose, Member, email_key_of
 from ...clock import utcnow
 from ...database import writing
 from ...extensions import db, limiter, login_manager
+from ...i18n import time_zones
 from ..http import id_from
 from ..refusals import Refusal
 from .forms import (
@@ -306,13 +307,16 @@ def profile():
             services.update_profile(
                 current_user,
                 weekly_digest=form.weekly_digest.data,
+                # A form posted without them leaves the language and zone as they are.
+                language=form.language.data if "language" in request.form else None,
+                timezone=form.timezone.data if "timezone" in request.form else None,
                 **{name: form[name].data for name in services.PROFILE_FIELDS},
             )
         if not refused:
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template(
-        "accounts/profile.html", form=form, photo_form=PhotoForm()
+        "accounts/profile.html", form=form, photo_form=PhotoForm(), time_zones=time_zones()
     ), 200 if not form.errors else 422
 
 
@@ -325,7 +329,7 @@ DRAINED_BYTES = 64 * 1024 * 1024
 
 def _photo_refused(form: PhotoForm, status: int):
     return render_template(
-        "accounts/profile.html", form=ProfileForm(obj=current_user), photo_form=form
+        "accounts/profile.html", form=ProfileForm(obj=current_user), photo_form=form, time_zones=time_zones()
     ), status
 
 

@@ -1,13 +1,15 @@
-"""Forms for invitations, join requests and roster imports."""
+"""Forms for invitations, join requests, roster imports and the chapter's settings."""
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
-from wtforms import EmailField, HiddenField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
 
 from ...chapters.roster import MAX_FILE_BYTES
 from ...chapters.services import INVITATION_MESSAGE_LENGTH
+from ...chapters.settings import InvalidChapterSetting, checked_settings
+from ...i18n import LANGUAGES
 
 
 class InviteForm(FlaskForm):
@@ -52,3 +54,39 @@ class RosterUploadForm(FlaskForm):
 class RosterConfirmForm(FlaskForm):
     # The good rows of the preview, as CSV; they are checked again before anyone is invited.
     rows = HiddenField(validators=[DataRequired()])
+
+
+def _chapter_setting(name: str):
+    """A field checked by the chapter-settings rule itself, its message shown on the field."""
+
+    def check(_form, field) -> None:
+        try:
+            checked_settings(**{name: field.data or ""})
+        except InvalidChapterSetting as error:
+            raise ValidationError(error.message) from error
+
+    return check
+
+
+class ChapterSettingsForm(FlaskForm):
+    timezone = StringField(
+        _l("Time zone"),
+        validators=[DataRequired(message=_l("Choose a time zone.")), _chapter_setting("timezone")],
+        render_kw={"list": "time-zones", "autocomplete": "off", "spellcheck": "false"},
+        description=_l(
+            "An IANA name such as Europe/Madrid or America/New_York: dates on the chapter's pages and "
+            "emails, its daily limits and the Monday digest follow it."
+        ),
+    )
+    language = SelectField(
+        _l("Language"),
+        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
+        validators=[_chapter_setting("language")],
+        description=_l("For members whose browser asks for no language we offer."),
+    )
+    currency = StringField(
+        _l("Currency (optional)"),
+        validators=[Optional(), _chapter_setting("currency")],
+        render_kw={"list": "currencies", "autocomplete": "off", "maxlength": 3},
+        description=_l("A three-letter ISO 4217 code such as EUR or USD; leave it empty for plain numbers."),
+    )

@@ -3,14 +3,16 @@
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user
 
 from ...accounts.models import Member
-from ...chapters import directory, services
+from ...chapters import directory, services, settings
 from ...chapters.policy import policies_for
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
+from ...i18n import time_zones
 from ...introductions import queries as introductions
 from ...ledger import posting, queries
 from ...needs.services import open_needs_for, open_needs_of
@@ -22,7 +24,7 @@ from ..introductions.forms import OutcomeForm
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from . import report
-from .forms import InviteForm, JoinRequestForm
+from .forms import ChapterSettingsForm, InviteForm, JoinRequestForm
 
 bp = Blueprint("chapters", __name__)
 
@@ -184,6 +186,48 @@ def _invitations_page(slug: str, invite_form: InviteForm | None = None, status: 
 @bp.get("/chapters/<slug>/organize/invitations")
 def organize_invitations(slug: str):
     return _invitations_page(slug)
+
+
+def _settings_page(chapter, form: ChapterSettingsForm, status: int = 200):
+    return render_template(
+        "chapters/organize_settings.html",
+        chapter=chapter,
+        form=form,
+        changes=settings.settings_history(chapter),
+        time_zones=time_zones(),
+        currencies=settings.currencies(),
+    ), status
+
+
+@bp.route("/chapters/<slug>/organize/settings", methods=["GET", "POST"])
+def organize_settings(slug: str):
+    chapter = services.organizer_of(current_user, slug).chapter
+    form = ChapterSettingsForm(obj=chapter)
+    if request.method == "GET":
+        return _settings_page(chapter, form)
+    if form.validate_on_submit():
+        with Refusal(form) as refused:
+            changes = settings.change_settings(
+                chapter,
+                changed_by=current_user,
+                timezone=form.timezone.data,
+                language=form.language.data,
+                currency=form.currency.data or "",
+            )
+        if not refused:
+            if changes:
+                flash(
+                    ngettext(
+                        "Saved %(num)d change to the chapter's settings.",
+                        "Saved %(num)d changes to the chapter's settings.",
+                        len(changes),
+                    ),
+                    "success",
+                )
+            else:
+                flash(_("Nothing changed."), "info")
+            return redirect(url_for("chapters.organize_settings", slug=slug))
+    return _settings_page(chapter, form, status=422)
 
 
 @bp.post("/chapters/<slug>/invitations")

@@ -9,6 +9,7 @@ from ...introductions.errors import AlreadyAnswered, IntroClosed, IntroExpired, 
 from ...introductions.models import Decision, IntroState, OutcomeKind
 from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
+from ..locale import show_chapter
 from ..refusals import Refusal
 from .forms import AnswerForm, IntroduceForm, OutcomeForm
 
@@ -107,6 +108,7 @@ def index():
 def detail(intro_id: int):
     # An organizer of the chapter reads it too (no contact details, no buttons): DESIGN's counts, in person.
     intro = queries.intro_for(current_user, intro_id, organizers_too=True)
+    show_chapter(intro.chapter)
     consent = queries.consent_of(intro, current_user)
     outcomes_reported = queries.outcomes_of(intro)
     mine = next((o for o in outcomes_reported if o.reported_by_id == current_user.id), None)

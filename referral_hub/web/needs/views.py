@@ -14,6 +14,7 @@ from ...needs.models import NeedStatus
 from ..accounts.forms import ConfirmForm
 from ..confirmation import confirmation, confirmed
 from ..http import page_arg
+from ..locale import show_chapter
 from ..refusals import Refusal
 from ..relationships.views import need_panel
 from .forms import NeedForm
@@ -90,6 +91,7 @@ def new(slug: str):
 @login_required
 def detail(need_id: int):
     need = services.need_for(current_user, need_id)
+    show_chapter(need.chapter)
     return render_template(
         "needs/detail.html",
         need=need,

@@ -3,6 +3,7 @@
 The descriptions here are the API's documentation: the OpenAPI document is generated from them.
 """
 
+from flask import g
 from marshmallow import Schema, fields
 from marshmallow.validate import OneOf
 
@@ -50,6 +51,26 @@ class MemberName(fields.String):
 
     def _serialize(self, value, attr, obj, **kwargs):
         return None if value is None else value.display_name
+
+
+class ChapterCurrency(fields.String):
+    """The chapter's currency, the same on every row of an answer: it is the request's, not the row's."""
+
+    def __init__(self, **kwargs):
+        super().__init__(
+            dump_only=True,
+            required=True,
+            allow_none=True,
+            metadata={
+                "description": "ISO 4217 code of the amounts beside it: the chapter's currency; "
+                "null when the chapter has none (plain numbers).",
+                "example": "EUR",
+            },
+            **kwargs,
+        )
+
+    def serialize(self, attr, obj, accessor=None, **kwargs):
+        return g.get("api_currency")
 
 
 class ErrorDetail(Schema):
@@ -130,6 +151,7 @@ class BusinessTotals(Schema):
         required=True, metadata={"description": "Business-closed outcomes reported in the period."}
     )
     amount = fields.Integer(required=True, metadata={"description": "Their amounts added up."})
+    currency = ChapterCurrency()
 
 
 class CreditTotals(Schema):
@@ -176,6 +198,7 @@ class MemberRow(Schema):
     business_received_amount = fields.Integer(
         required=True, metadata={"description": "Business this member reported receiving from introductions."}
     )
+    currency = ChapterCurrency()
     balance = fields.Integer(required=True, metadata={"description": "Credits now."})
     give_ratio = Rounded(required=True, allow_none=True, metadata={"description": GIVE_RATIO})
     last_active_at = fields.DateTime(
@@ -212,6 +235,7 @@ class IntroductionRow(Schema):
     business_amount = fields.Integer(
         required=True, metadata={"description": "Business closed on it, added up."}
     )
+    currency = ChapterCurrency()
 
 
 class NeedRow(Schema):
@@ -269,6 +293,7 @@ class ActivityRow(Schema):
         required=True, metadata={"description": "Business-closed outcomes reported."}
     )
     business_amount = fields.Integer(required=True)
+    currency = ChapterCurrency()
 
 
 def page_of(row: type[Schema], name: str) -> type[Schema]:

@@ -121,6 +121,7 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
         @wraps(view)
         def endpoint(slug: str | None = None):
             grant = g.api_access if slug is None else g.api_access.chapter(slug)
+            g.api_currency = grant.chapter_currency
             args = parse(query)
             if row is None:
                 return jsonify(answer().dump(view(grant, args)))

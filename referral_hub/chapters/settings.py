@@ -1,0 +1,155 @@
+"""Where a chapter meets: its time zone, language and currency, checked, changed and with their history."""
+
+from functools import cache
+
+from babel.numbers import list_currencies
+from flask_babel import gettext as _
+from sqlalchemy import ScalarSelect, func, select
+from sqlalchemy.orm import joinedload
+
+from ..accounts.models import Member
+from ..clock import utcnow
+from ..errors import DomainError
+from ..extensions import db
+from ..i18n import LANGUAGES, not_a_time_zone, time_zones
+from .models import Chapter, ChapterSettingChange, Membership, MembershipStatus
+
+
+class InvalidChapterSetting(DomainError):
+    code = "invalid_chapter_setting"
+
+    def __init__(self, message: str, *, setting: str) -> None:
+        super().__init__(message)
+        self.setting = setting
+
+
+@cache
+def currencies() -> tuple[str, ...]:
+    """The ISO 4217 codes Babel can format, sorted."""
+    return tuple(sorted(list_currencies()))
+
+
+def checked_settings(
+    *, timezone: str | None = None, language: str | None = None, currency: str | None = None
+) -> dict[str, str | None]:
+    """The given settings cleaned (a blank currency is none; codes upper case), or InvalidChapterSetting.
+
+    Only the settings passed (not None; currency "" means "no currency") are returned.
+    """
+    settings: dict[str, str | None] = {}
+    if timezone is not None:
+        timezone = timezone.strip()
+        if timezone not in time_zones():
+            raise InvalidChapterSetting(
+                not_a_time_zone(timezone),
+                setting="timezone",
+            )
+        settings["timezone"] = timezone
+    if language is not None:
+        language = language.strip().lower()
+        if language not in LANGUAGES:
+            raise InvalidChapterSetting(
+                _("Choose one of these languages: %(codes)s.", codes=", ".join(LANGUAGES)), setting="language"
+            )
+        settings["language"] = language
+    if currency is not None:
+        currency = currency.strip().upper()
+        if currency and currency not in currencies():
+            raise InvalidChapterSetting(
+                _("%(code)s is not a currency code: use three letters such as EUR or USD.", code=currency),
+                setting="currency",
+            )
+        settings["currency"] = currency or None
+    return settings
+
+
+def change_settings(
+    chapter: Chapter,
+    *,
+    changed_by: Member,
+    timezone: str | None = None,
+    language: str | None = None,
+    currency: str | None = None,
+) -> list[ChapterSettingChange]:
+    """Change the chapter's zone, language or currency, recording each change with who and when."""
+    settings = checked_settings(timezone=timezone, language=language, currency=currency)
+    # Locked, so two organizers saving at once record their changes one after the other.
+    db.session.scalar(
+        select(Chapter)
+        .where(Chapter.id == chapter.id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    now = utcnow()
+    changes = []
+    for name, value in settings.items():
+        if getattr(chapter, name) != value:
+            changes.append(
+                ChapterSettingChange(
+                    chapter_id=chapter.id,
+                    setting=name,
+                    old_value=getattr(chapter, name),
+                    new_value=value,
+                    changed_by_id=changed_by.id,
+                    changed_at=now,
+                )
+            )
+            setattr(chapter, name, value)
+    if changes:
+        db.session.add_all(changes)
+        db.session.flush()
+    return changes
+
+
+def settings_history(chapter: Chapter, *, limit: int = 50) -> list[ChapterSettingChange]:
+    return list(
+        db.session.scalars(
+            select(ChapterSettingChange)
+            .where(ChapterSettingChange.chapter_id == chapter.id)
+            .options(joinedload(ChapterSettingChange.changed_by))
+            .order_by(ChapterSettingChange.changed_at.desc(), ChapterSettingChange.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def home_chapter(member: Member) -> Chapter | None:
+    """The first chapter the member joined of those they are still in: its zone and language are theirs
+    until they choose their own."""
+    return db.session.scalar(
+        select(Chapter)
+        .join(Membership, Membership.chapter_id == Chapter.id)
+        .where(Membership.member_id == member.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(Membership.joined_at, Membership.id)
+        .limit(1)
+    )
+
+
+def home_timezone(member: Member) -> str:
+    """The zone of pages about the member across chapters: their own, else their first chapter's, else UTC."""
+    if member.timezone:
+        return member.timezone
+    chapter = home_chapter(member)
+    return chapter.timezone if chapter else "UTC"
+
+
+def speaking_to(member: Member) -> dict[str, str | None]:
+    """An email to the member about no one chapter: their language and zone, else their first chapter's."""
+    chapter = home_chapter(member)
+    if chapter is None:
+        return {"language": member.language, "timezone": member.timezone}
+    return {"language": member.language or chapter.language, "timezone": member.timezone or chapter.timezone}
+
+
+def home_timezones() -> ScalarSelect:
+    """For a query over members: each one's own zone, else their first chapter's (NULL: UTC)."""
+    first_chapter_zone = (
+        select(Chapter.timezone)
+        .join(Membership, Membership.chapter_id == Chapter.id)
+        .where(Membership.member_id == Member.id, Membership.status == MembershipStatus.ACTIVE)
+        .order_by(Membership.joined_at, Membership.id)
+        .limit(1)
+        .correlate(Member)
+        .scalar_subquery()
+    )
+    return func.coalesce(Member.timezone, first_chapter_zone)
