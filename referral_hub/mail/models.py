@@ -2,7 +2,7 @@
 
 import enum
 
-from sqlalchemy import CheckConstraint, Index, Integer, String, Text
+from sqlalchemy import JSON, CheckConstraint, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from ..clock import utcnow
@@ -38,6 +38,8 @@ class OutboxMessage(db.Model):
     locked_until = mapped_column(UTCDateTime, nullable=True)
     sent_at = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # Extra headers for this message (JSON object of name to value), such as List-Unsubscribe.
+    headers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     __table_args__ = (
         CheckConstraint("attempts >= 0", name="attempts_not_negative"),

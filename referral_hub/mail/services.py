@@ -35,10 +35,16 @@ def absolute_url(endpoint: str, **values) -> str:
 
 
 def enqueue(
-    template: str, *, to: str, language: str | None = None, timezone: str | None = None, **context
+    template: str,
+    *,
+    to: str,
+    language: str | None = None,
+    timezone: str | None = None,
+    headers: dict[str, str] | None = None,
+    **context,
 ) -> OutboxMessage:
     """Render `templates/mail/<template>/` in the recipient's language and time zone, and add the
-    message to the caller's transaction."""
+    message to the caller's transaction (with `headers`: extra headers, such as List-Unsubscribe)."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with speaking(language, timezone):
         subject = render_template(f"mail/{template}/subject.txt", **context)
@@ -50,6 +56,7 @@ def enqueue(
             body_text=render_template(f"mail/{template}/body.txt", **context),
             body_html=render_template(f"mail/{template}/body.html", **context),
             message_id=make_msgid(domain="referral-hub.local"),
+            headers=headers or None,
         )
     db.session.add(message)
     db.session.flush()
@@ -64,6 +71,8 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     return email

@@ -91,13 +91,15 @@ def on_introduction_made(intro) -> None:
     add_to_day(chapter_id, _day_of(at), intros_made=1)
     add_to_member(chapter_id, intro.introducer_id, active_at=at, intros_made=1)
     for party_id in (intro.first_id, intro.second_id):
-        add_to_member(chapter_id, party_id, active_at=None, intros_received=1)
+        if party_id is not None:  # a guest has no figures
+            add_to_member(chapter_id, party_id, active_at=None, intros_received=1)
 
 
 def on_introduction_answered(consent) -> None:
     chapter_id = consent.introduction.chapter_id
     add_to_day(chapter_id, _day_of(consent.answered_at))
-    add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
+    if consent.member_id is not None:  # a guest has no figures
+        add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
 
 
 def on_introduction_completed(intro) -> None:
@@ -284,7 +286,7 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
     )
     parties = union_all(
         select(intro.chapter_id, intro.first_id.label("member_id")),
-        select(intro.chapter_id, intro.second_id.label("member_id")),
+        select(intro.chapter_id, intro.second_id.label("member_id")).where(intro.second_id.is_not(None)),
     ).subquery()
     _tally(
         connection.execute(
@@ -310,7 +312,7 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
         connection.execute(
             select(intro.chapter_id, Consent.member_id, func.max(Consent.answered_at))
             .join(intro, intro.id == Consent.introduction_id)
-            .where(Consent.answered_at.is_not(None))
+            .where(Consent.answered_at.is_not(None), Consent.member_id.is_not(None))
             .group_by(intro.chapter_id, Consent.member_id)
         ),
         2,
