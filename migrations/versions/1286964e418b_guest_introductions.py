@@ -98,8 +98,22 @@ def upgrade():
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("headers", sa.JSON(), nullable=True))
 
+    with op.batch_alter_table("report_chapter_days", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("guest_intros_made", sa.Integer(), nullable=False, server_default="0"))
+        batch_op.add_column(sa.Column("guest_intros_completed", sa.Integer(), nullable=False, server_default="0"))
+
+    # The report figures' backfill (moved here from 8dfe07a1914f: it reads the current models, so it
+    # runs in the latest migration that changes what the recount reads).
+    from referral_hub.reports.counting import rebuild
+
+    rebuild(op.get_bind())
+
 
 def downgrade():
+    with op.batch_alter_table("report_chapter_days", schema=None) as batch_op:
+        batch_op.drop_column("guest_intros_completed")
+        batch_op.drop_column("guest_intros_made")
+
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_column("headers")
 

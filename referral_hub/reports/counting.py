@@ -88,7 +88,7 @@ def on_needs_expired(now: datetime, *, chapters: dict[int, int]) -> None:
 
 def on_introduction_made(intro) -> None:
     chapter_id, at = intro.chapter_id, intro.created_at
-    add_to_day(chapter_id, _day_of(at), intros_made=1)
+    add_to_day(chapter_id, _day_of(at), intros_made=1, guest_intros_made=int(intro.is_guest))
     add_to_member(chapter_id, intro.introducer_id, active_at=at, intros_made=1)
     for party_id in (intro.first_id, intro.second_id):
         if party_id is not None:  # a guest has no figures
@@ -103,7 +103,12 @@ def on_introduction_answered(consent) -> None:
 
 
 def on_introduction_completed(intro) -> None:
-    add_to_day(intro.chapter_id, _day_of(intro.completed_at), intros_completed=1)
+    add_to_day(
+        intro.chapter_id,
+        _day_of(intro.completed_at),
+        intros_completed=1,
+        guest_intros_completed=int(intro.is_guest),
+    )
     add_to_member(
         intro.chapter_id,
         intro.introducer_id,
@@ -213,8 +218,19 @@ def recounted_days(connection) -> dict[tuple[int, date], dict]:
         ("needs_finished", "needs_fulfilled", "needs_expired"),
         days,
     )
-    _tally(by_day(Introduction, Introduction.created_at, func.count()), 2, ("intros_made",), days)
-    _tally(by_day(Introduction, Introduction.completed_at, func.count()), 2, ("intros_completed",), days)
+    guest = Introduction.guest_key.is_not(None)
+    _tally(
+        by_day(Introduction, Introduction.created_at, func.count(), count_if(guest)),
+        2,
+        ("intros_made", "guest_intros_made"),
+        days,
+    )
+    _tally(
+        by_day(Introduction, Introduction.completed_at, func.count(), count_if(guest)),
+        2,
+        ("intros_completed", "guest_intros_completed"),
+        days,
+    )
     closing = (IntroState.DECLINED, IntroState.EXPIRED, IntroState.CANCELLED)
     _tally(
         by_day(

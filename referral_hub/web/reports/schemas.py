@@ -123,6 +123,13 @@ class IntroductionTotals(Schema):
             "description": "Median hours from introduction to completion, of those completed in the period."
         },
     )
+    guest_made = fields.Integer(
+        required=True,
+        metadata={"description": "Of those made, introductions to guests (outside the chapter)."},
+    )
+    guest_completed = fields.Integer(
+        required=True, metadata={"description": "Of those completed, introductions to guests."}
+    )
 
 
 class BusinessTotals(Schema):
