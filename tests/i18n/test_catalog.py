@@ -16,7 +16,6 @@ NOT_YET_MARKED = (
     "chapters/",
     "confirm.html",
     "errors/",
-    "introductions/",
     "ledger/",
     "mail/",
     "needs/",
