@@ -115,7 +115,7 @@ def test_both_accept_one_contact_email_each_and_no_credit_until_the_member_repor
     accept_both(intro, member)
     assert intro.state is IntroState.COMPLETED
     assert intro.credit_note is CreditNote.AWAITING_OUTCOME
-    assert credits_paid(intro) == 0 and balance(introducer, intro.chapter) == 0
+    assert credits_paid(intro) == 0 and balance(intro.chapter, introducer) == 0
     (member_contact,) = [m for m in mail_to(member.email) if m.template == "intro_completed"]
     assert GUEST.email in member_contact.body_text and "Oven Care SL" in member_contact.body_text
     (guest_contact,) = guest_mail("intro_completed_guest")
@@ -125,10 +125,10 @@ def test_both_accept_one_contact_email_each_and_no_credit_until_the_member_repor
 
     outcomes.report_outcome(intro, member, OutcomeKind.MET)
     assert intro.credit_note is CreditNote.CREDITED
-    assert credits_paid(intro) == 1 and balance(introducer, intro.chapter) == 2
+    assert credits_paid(intro) == 1 and balance(intro.chapter, introducer) == 2
     # Moving forward to business pays the bonus once, never the guest credit again.
     outcomes.report_outcome(intro, member, OutcomeKind.BUSINESS_CLOSED, 900)
-    assert credits_paid(intro) == 1 and balance(introducer, intro.chapter) == 4
+    assert credits_paid(intro) == 1 and balance(intro.chapter, introducer) == 4
     assert verify.verify(intro.chapter).ok
     assert differences(db.session.connection()) == []
     counted = summary_of(intro.chapter)["introductions"]
@@ -227,7 +227,7 @@ def test_repeat_pair_for_one_guest_address_earns_once(pair):
     answering.answer(answering.consent_for_link(secret_in(guest_request)), Decision.ACCEPT)
     outcomes.report_outcome(second, member, OutcomeKind.MET)
     assert second.credit_note is CreditNote.REPEAT_PAIR
-    assert credits_paid(second) == 0 and balance(introducer, second.chapter) == 2
+    assert credits_paid(second) == 0 and balance(second.chapter, introducer) == 2
 
 
 def test_one_pending_introduction_per_member_and_guest(pair):
@@ -250,7 +250,7 @@ def test_retention_erases_the_guest_and_keeps_counts_and_ledger(pair, chapter):
     assert (intro.guest_name, intro.guest_email, intro.guest_phone, intro.guest_company) == (None,) * 4
     assert intro.guest_key and intro.guest_erased_at is not None
     assert intro.second_name == "a guest"
-    assert balance(introducer, chapter) == 2
+    assert balance(chapter, introducer) == 2
     assert verify.verify(chapter).ok
     assert differences(db.session.connection()) == []
     assert summary_of(chapter) == summary_before
