@@ -40,6 +40,8 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
         ("expire", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("digest", "2026-W49", RunOutcome.SUCCEEDED),
         ("outcome_prompts", "2026-12-02", RunOutcome.SUCCEEDED),
+        ("reminders", "2026-12-02T10", RunOutcome.SUCCEEDED),
+        ("guest_retention", "2026-12-02", RunOutcome.SUCCEEDED),
     ]
     assert results[0].counts == {
         "introductions": 1,
@@ -66,10 +68,13 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     assert row.holder == runs.worker_name() and row.counts["introductions"] == 1
 
 
-def test_the_next_hour_runs_expiry_again_but_not_the_digest(app):
+def test_the_next_hour_runs_the_hourly_jobs_again_but_not_the_digest(app):
     runs.run_due(now=NOW)
     results = runs.run_due(now=NOW + timedelta(hours=1))
-    assert [(r.job, r.period) for r in results] == [("expire", "2026-12-02T11")]
+    assert [(r.job, r.period) for r in results] == [
+        ("expire", "2026-12-02T11"),
+        ("reminders", "2026-12-02T11"),
+    ]
 
 
 def test_a_second_claim_of_the_same_period_is_refused():
@@ -126,6 +131,8 @@ def test_a_failed_run_is_retried_in_a_later_cycle_while_the_other_jobs_run(app, 
         ("expire", RunOutcome.SUCCEEDED),
         ("digest", RunOutcome.SUCCEEDED),
         ("outcome_prompts", RunOutcome.SUCCEEDED),
+        ("reminders", RunOutcome.SUCCEEDED),
+        ("guest_retention", RunOutcome.SUCCEEDED),
         ("flaky", RunOutcome.FAILED),
     ]
     assert runs.run_due(now=NOW + timedelta(seconds=10)) == [], "not before the retry delay"
