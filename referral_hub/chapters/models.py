@@ -151,6 +151,19 @@ POLICY_SETTINGS = {
         365,
         _l("Days after an introduction completes before its parties are asked by email what came of it"),
     ),
+    "guest_intro_credits": (
+        2,
+        0,
+        100,
+        "Credits for an introduction to a guest, paid when the member reports they met",
+    ),
+    "daily_guest_intros": (5, 0, 100, "Introductions to guests per introducer per day"),
+    "guest_retention_days": (
+        365,
+        1,
+        3650,
+        "Days a guest's name and address are kept after their introduction closes",
+    ),
 }
 
 
@@ -171,6 +184,9 @@ class ChapterPolicy(db.Model):
     intro_expiry_days: Mapped[int] = mapped_column(Integer)
     organizers_need_two_factor: Mapped[int] = mapped_column(Integer, server_default="0")
     outcome_prompt_days: Mapped[int] = mapped_column(Integer)
+    guest_intro_credits: Mapped[int] = mapped_column(Integer)
+    daily_guest_intros: Mapped[int] = mapped_column(Integer)
+    guest_retention_days: Mapped[int] = mapped_column(Integer)
     updated_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
 

@@ -2,8 +2,10 @@
 shared), cancellation when a party left, and the expiry of unanswered introductions."""
 
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import events
@@ -17,8 +19,8 @@ from ..ledger import posting
 from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest
-from . import credits
-from .errors import LinkClosed, LinkNotYours
+from . import credits, guests
+from .errors import IntroRefused, LinkClosed, LinkNotYours
 from .models import Consent, CreditNote, Decision, Introduction, IntroState
 from .queries import with_people
 
@@ -33,6 +35,8 @@ def consent_for_link(secret: str, *, viewer: Member | None = None, now: datetime
     if consent is None:
         raise LinkUnknown()
     intro = consent.introduction
+    if consent.is_guest and intro.guest_erased_at is not None:
+        raise LinkUnknown()
     # The link is a bearer token: only the other party, logged in, is told it is not theirs.
     if (
         viewer is not None
@@ -59,21 +63,52 @@ def _lock(intro_id: int) -> Introduction:
     ).one()
 
 
-def answer(consent: Consent, decision: Decision, *, now: datetime | None = None) -> Introduction:
-    """Record one party's answer; the second acceptance completes the introduction and pays."""
+@dataclass(frozen=True)
+class GuestShares:
+    """What a guest chooses to share on accepting."""
+
+    phone: str = ""
+    company: str = ""
+
+    def checked(self) -> "GuestShares":
+        phone, company = " ".join(self.phone.split()), " ".join(self.company.split())
+        if len(phone) > 40:
+            raise IntroRefused(_l("The phone number is too long: at most 40 characters."))
+        if len(company) > 120:
+            raise IntroRefused(_l("The company name is too long: at most 120 characters."))
+        return GuestShares(phone=phone, company=company)
+
+
+def answer(
+    consent: Consent,
+    decision: Decision,
+    *,
+    now: datetime | None = None,
+    shared: GuestShares | None = None,
+) -> Introduction:
+    """Record one party's answer (a guest who accepts may `shared` a phone and company); the second
+    acceptance completes the introduction and pays a member-to-member introducer."""
+    shared = shared.checked() if shared is not None else None
     now = now or utcnow()
     intro = _lock(consent.introduction_id)
     # Another click on this link may have answered while this request waited for the lock.
     db.session.refresh(consent)
-    in_chapter = consent.member_id in active_members(intro.chapter_id, {consent.member_id})
+    # A guest belongs to no chapter; a member must still be in the introduction's.
+    in_chapter = consent.is_guest or consent.member_id in active_members(
+        intro.chapter_id, {consent.member_id}
+    )
     intro.answer(consent, decision, now, in_chapter=in_chapter)
+    if consent.is_guest and decision is Decision.ACCEPT and shared is not None:
+        intro.guest_phone, intro.guest_company = shared.phone or None, shared.company or None
     db.session.flush()
     events.introduction_answered.send(consent)
     if decision is Decision.DECLINE:
         intro.decline(now)
         events.introduction_closed.send(intro)
-        # Quietly: the others learn only that it did not go ahead, never who said no or why.
-        _tell_not_ahead(intro, [intro.other_party(consent.member_id), intro.introducer])
+        # Quietly: the others learn only that it did not go ahead, never who said no or why (the
+        # members among them: a guest is not written to again).
+        other = intro.other_party(consent.member_id)
+        _tell_not_ahead(intro, [p for p in (other, intro.introducer) if p.id is not None])
     elif _acceptances(intro) == 2:
         _complete(intro, now)
     db.session.flush()
@@ -96,17 +131,18 @@ def _tell_not_ahead(intro: Introduction, people) -> None:
 def _complete(intro: Introduction, now: datetime) -> None:
     # A party may have left the chapter since they accepted. The shared lock makes a leave that is
     # being written wait for this completion, and this one read what a finished leave wrote.
-    members = active_members(
-        intro.chapter_id, {intro.introducer_id, intro.first_id, intro.second_id}, lock=True
-    )
-    if not {intro.first_id, intro.second_id} <= members:
+    party_ids = {p.id for p in intro.members}
+    members = active_members(intro.chapter_id, {intro.introducer_id, *party_ids}, lock=True)
+    if not party_ids <= members:
         # Those still in the chapter hear only that it did not go ahead.
         intro.cancel(now)
         events.introduction_closed.send(intro)
-        _tell_not_ahead(intro, [p for p in (*intro.parties, intro.introducer) if p.id in members])
+        _tell_not_ahead(intro, [p for p in (*intro.members, intro.introducer) if p.id in members])
         return
     policy = policy_for(intro.chapter)
-    intro.complete(now, credits.credit_note(intro, policy, now, members))
+    # A guest introduction pays only when the member reports that they met (see outcomes).
+    note = CreditNote.AWAITING_OUTCOME if intro.is_guest else credits.credit_note(intro, policy, now, members)
+    intro.complete(now, note)
     db.session.flush()
     events.introduction_completed.send(intro)
     if intro.credit_note is CreditNote.CREDITED:
@@ -126,17 +162,34 @@ def _complete(intro: Introduction, now: datetime) -> None:
 def _tell_completed(intro: Introduction, policy) -> None:
     """Each party gets the other's contact details; the introducer hears what they earned."""
     link = absolute_url("introductions.detail", intro_id=intro.id)
-    for party in intro.parties:
+    for party in intro.members:
         other = intro.other_party(party.id)
         enqueue(
             "intro_completed",
             to=party.email,
+            **intro.chapter.speaking_to(party),
             intro=intro,
             party=party,
             other=other,
             link=link,
             **photos.in_email(other),
         )
+    if intro.is_guest:
+        guests.email_guest(
+            "intro_completed_guest",
+            intro,
+            other=intro.first,
+            register_link=absolute_url("accounts.register"),
+        )
+        enqueue(
+            "intro_guest_accepted",
+            to=intro.introducer.email,
+            **intro.chapter.speaking_to(intro.introducer),
+            intro=intro,
+            reward=policy.guest_intro_credits,
+            link=link,
+        )
+        return
     enqueue(
         "intro_credited",
         to=intro.introducer.email,
@@ -147,17 +200,23 @@ def _tell_completed(intro: Introduction, policy) -> None:
     )
 
 
-def expire_introductions(*, now: datetime | None = None, pair: tuple[int, int, int] | None = None) -> int:
+def expire_introductions(
+    *, now: datetime | None = None, pair: tuple[int, int, int | str] | None = None
+) -> int:
     """Every pending introduction past its expiry becomes expired (only the pair's, given
-    `pair` = (chapter id, low id, high id)); returns how many."""
+    `pair` = (chapter id, low id, high id), or (chapter id, member id, guest address key));
+    returns how many."""
     now = now or utcnow()
     expiry = Introduction.expire_lapsed(now)
     if pair is not None:
-        chapter_id, low, high = pair
+        chapter_id, one, other = pair
         expiry = expiry.where(
             Introduction.chapter_id == chapter_id,
-            Introduction.pair_low_id == low,
-            Introduction.pair_high_id == high,
+            *(
+                (Introduction.first_id == one, Introduction.guest_key == other)
+                if isinstance(other, str)
+                else (Introduction.pair_low_id == one, Introduction.pair_high_id == other)
+            ),
         )
     return _expire(expiry, now)
 
@@ -185,3 +244,13 @@ def cancel_involving(member_id: int, *, now: datetime) -> int:
         db.session.flush()
         events.introduction_closed.send(intro)
     return len(pending)
+
+
+def never_send(intro: Introduction, *, now: datetime | None = None) -> None:
+    """The guest asks never to be sent introductions: the address goes on the suppression list, and
+    this introduction, if it still waits for the guest, is declined as quietly as any decline."""
+    now = now or utcnow()
+    guests.suppress(intro, now=now)
+    consent = next((c for c in intro.consents if c.is_guest), None)
+    if consent is not None and consent.decision is None and intro.is_awaiting_answers:
+        answer(consent, Decision.DECLINE, now=now)

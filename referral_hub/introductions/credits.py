@@ -1,5 +1,6 @@
-"""What an introducer earns: the credit on completion and the business bonus, each within the
-repeat-pair window and the daily cap of the chapter's policy."""
+"""What an introducer earns: the credit on completion (for a guest introduction, when the member
+reports that they met) and the business bonus, each within the repeat-pair window and the daily cap
+of the chapter's policy."""
 
 from datetime import datetime, timedelta
 
@@ -40,6 +41,34 @@ def credit_note(intro: Introduction, policy, now: datetime, members: set[int]) -
     return CreditNote.CREDITED
 
 
+def guest_credit_note(intro: Introduction, policy, now: datetime) -> CreditNote:
+    """Whether a guest introduction whose member party just reported a meeting earns its introducer
+    `guest_intro_credits`, and if not why. The pair is the member and the guest's address key."""
+    if policy.guest_intro_credits <= 0:
+        return CreditNote.NO_REWARD
+    if intro.introducer_id not in active_members(intro.chapter_id, {intro.introducer_id}):
+        return CreditNote.INTRODUCER_LEFT
+    recent_pair = db.session.scalar(
+        select(func.count())
+        .select_from(Introduction)
+        .where(
+            Introduction.chapter_id == intro.chapter_id,
+            Introduction.id != intro.id,
+            Introduction.first_id == intro.first_id,
+            Introduction.guest_key == intro.guest_key,
+            Introduction.state == IntroState.COMPLETED,
+            Introduction.completed_at >= now - timedelta(days=policy.repeat_pair_days),
+            Introduction.credit_note.in_((CreditNote.CREDITED, CreditNote.AWAITING_OUTCOME)),
+        )
+    )
+    if recent_pair:
+        return CreditNote.REPEAT_PAIR
+    _lock_members({intro.introducer_id})
+    if _credited_today(intro, now) >= policy.daily_credited_intros:
+        return CreditNote.DAILY_CAP
+    return CreditNote.CREDITED
+
+
 def earns_bonus(intro: Introduction, policy) -> bool:
     """The business-closed bonus is paid only on an introduction that earned its credit, by an
     introducer still in the chapter, once per pair per `repeat_pair_days`, within the daily cap."""
@@ -47,13 +76,20 @@ def earns_bonus(intro: Introduction, policy) -> bool:
         return False
     if intro.introducer_id not in active_members(intro.chapter_id, {intro.introducer_id}):
         return False
-    _lock_members({intro.introducer_id, intro.first_id, intro.second_id})
+    _lock_members({intro.introducer_id, *(p.id for p in intro.members)})
     now = utcnow()
-    paid_for_pair = db.session.scalar(
-        _bonuses_paid().where(
-            Introduction.chapter_id == intro.chapter_id,
+    same_pair = (
+        (Introduction.first_id == intro.first_id, Introduction.guest_key == intro.guest_key)
+        if intro.is_guest
+        else (
             Introduction.pair_low_id == intro.pair_low_id,
             Introduction.pair_high_id == intro.pair_high_id,
+        )
+    )
+    paid_for_pair = db.session.scalar(
+        _paid(Kind.BUSINESS_CLOSED).where(
+            Introduction.chapter_id == intro.chapter_id,
+            *same_pair,
             LedgerTransaction.created_at >= now - timedelta(days=policy.repeat_pair_days),
         )
     )
@@ -68,8 +104,9 @@ def _lock_members(member_ids: set[int]) -> None:
     )
 
 
-def _bonuses_paid():
-    """Business-closed bonuses joined to the introductions they were paid on."""
+def _paid(kind: Kind):
+    """Transactions of `kind` (business-closed bonuses, guest introduction credits) joined to the
+    introductions they were paid on."""
     return (
         select(func.count())
         .select_from(LedgerTransaction)
@@ -80,13 +117,14 @@ def _bonuses_paid():
                 LedgerTransaction.subject_id == Introduction.id,
             ),
         )
-        .where(LedgerTransaction.kind == Kind.BUSINESS_CLOSED)
+        .where(LedgerTransaction.kind == kind)
     )
 
 
 def _credited_today(intro: Introduction, now: datetime) -> int:
-    """What counts toward the introducer's daily cap: introductions credited today and the
-    business-closed bonuses paid to them today, "today" being the chapter's local day."""
+    """What counts toward the introducer's daily cap: member introductions credited today, guest
+    introductions whose credit was paid today and the business-closed bonuses paid to them today,
+    "today" being the chapter's local day."""
     introducer_id = intro.introducer_id
     start_of_day, _end = local_day_bounds(now, intro.chapter.timezone)
     introductions = db.session.scalar(
@@ -95,12 +133,13 @@ def _credited_today(intro: Introduction, now: datetime) -> int:
         .where(
             Introduction.introducer_id == introducer_id,
             Introduction.credit_note == CreditNote.CREDITED,
+            Introduction.guest_key.is_(None),
             Introduction.completed_at >= start_of_day,
         )
     )
-    bonuses = db.session.scalar(
-        _bonuses_paid().where(
-            Introduction.introducer_id == introducer_id, LedgerTransaction.created_at >= start_of_day
-        )
+    paid_today = (Introduction.introducer_id == introducer_id, LedgerTransaction.created_at >= start_of_day)
+    guest_credits = db.session.scalar(
+        _paid(Kind.INTRO_COMPLETED).where(*paid_today, Introduction.guest_key.is_not(None))
     )
-    return introductions + bonuses
+    bonuses = db.session.scalar(_paid(Kind.BUSINESS_CLOSED).where(*paid_today))
+    return introductions + guest_credits + bonuses

@@ -1,6 +1,7 @@
 """Introduction (a state machine), Consent (one per party, with its email link) and Outcome."""
 
 import enum
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
@@ -64,6 +65,8 @@ class CreditNote(enum.StrEnum):
     DAILY_CAP = "daily_cap"
     NO_REWARD = "no_reward"
     INTRODUCER_LEFT = "introducer_left"
+    # A guest introduction pays only when the member party reports that they met.
+    AWAITING_OUTCOME = "awaiting_outcome"
 
 
 class OutcomeKind(enum.StrEnum):
@@ -84,6 +87,23 @@ OUTCOME_LABELS = {
 }
 
 
+@dataclass(frozen=True)
+class Guest:
+    """The second party when they are not a member: what the introducer typed and what the guest added,
+    shaped like a member for the emails and pages that show "the other person"."""
+
+    display_name: str
+    email: str
+    headline: str
+    phone: str
+    company: str
+    id: None = None
+    expertise: str = ""
+    website: str = ""
+    is_guest: bool = True
+    has_photo: bool = False
+
+
 class Introduction(db.Model):
     __tablename__ = "introductions"
 
@@ -91,10 +111,22 @@ class Introduction(db.Model):
     chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
     introducer_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     first_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    second_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
-    # The pair in a fixed order, so "A with B" and "B with A" are one pair to the constraints.
-    pair_low_id: Mapped[int] = mapped_column(Integer)
-    pair_high_id: Mapped[int] = mapped_column(Integer)
+    # The second party is a member, or a guest (second_id NULL, guest_key set).
+    second_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
+    # The pair in a fixed order, so "A with B" and "B with A" are one pair to the constraints (NULL
+    # for a guest introduction, whose pair is the member and the guest's address key).
+    pair_low_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    pair_high_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # The guest's normalised address as a keyed hash: kept after erasure, for the repeat-pair rule.
+    guest_key: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    guest_name: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    guest_email: Mapped[str | None] = mapped_column(String(254), nullable=True)
+    guest_about: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    # What the guest chose to share on accepting.
+    guest_phone: Mapped[str | None] = mapped_column(String(40), nullable=True)
+    guest_company: Mapped[str | None] = mapped_column(String(120), nullable=True)
+    # When the retention job erased the guest's name, address and what they added.
+    guest_erased_at = mapped_column(UTCDateTime, nullable=True)
     need_id: Mapped[int | None] = mapped_column(ForeignKey("needs.id"), nullable=True)
     note: Mapped[str] = mapped_column(Text)
     # The note normalised and hashed: an introducer cannot send the same note twice.
@@ -113,7 +145,7 @@ class Introduction(db.Model):
     chapter: Mapped[Chapter] = relationship()
     introducer: Mapped[Member] = relationship(foreign_keys=[introducer_id])
     first: Mapped[Member] = relationship(foreign_keys=[first_id])
-    second: Mapped[Member] = relationship(foreign_keys=[second_id])
+    second: Mapped[Member | None] = relationship(foreign_keys=[second_id])
     need: Mapped[Need | None] = relationship()
     consents: Mapped[list["Consent"]] = relationship(back_populates="introduction", order_by="Consent.id")
 
@@ -123,6 +155,17 @@ class Introduction(db.Model):
             "introducer_id <> first_id AND introducer_id <> second_id", name="introducer_not_party"
         ),
         CheckConstraint("pair_low_id < pair_high_id", name="pair_ordered"),
+        CheckConstraint(
+            "(second_id IS NULL AND guest_key IS NOT NULL AND pair_low_id IS NULL AND pair_high_id IS NULL)"
+            " OR (second_id IS NOT NULL AND guest_key IS NULL AND guest_name IS NULL AND guest_email IS NULL"
+            " AND pair_low_id IS NOT NULL AND pair_high_id IS NOT NULL)",
+            name="member_or_guest",
+        ),
+        CheckConstraint(
+            "guest_key IS NULL OR (guest_erased_at IS NULL) = "
+            "(guest_email IS NOT NULL AND guest_name IS NOT NULL)",
+            name="guest_kept_until_erased",
+        ),
         CheckConstraint("length(note) <= 2000", name="note_length"),
         CheckConstraint(
             "(state = 'completed') = (completed_at IS NOT NULL)", name="completed_at_iff_completed"
@@ -138,6 +181,18 @@ class Introduction(db.Model):
             postgresql_where=text("state = 'pending'"),
             sqlite_where=text("state = 'pending'"),
         ),
+        # At most one pending introduction of a member and a guest address in a chapter.
+        Index(
+            "uq_introductions_pending_guest",
+            "chapter_id",
+            "first_id",
+            "guest_key",
+            unique=True,
+            postgresql_where=text("state = 'pending' AND guest_key IS NOT NULL"),
+            sqlite_where=text("state = 'pending' AND guest_key IS NOT NULL"),
+        ),
+        Index("ix_introductions_guest_pair", "first_id", "guest_key", "completed_at"),
+        Index("ix_introductions_introducer_created", "introducer_id", "created_at"),
         Index("ix_introductions_chapter_state", "chapter_id", "state", "created_at"),
         Index("ix_introductions_chapter_pair", "chapter_id", "pair_low_id", "pair_high_id", "completed_at"),
         Index("ix_introductions_introducer_completed", "introducer_id", "completed_at"),
@@ -153,11 +208,45 @@ class Introduction(db.Model):
     )
 
     @property
-    def parties(self) -> tuple[Member, Member]:
-        return self.first, self.second
+    def is_guest(self) -> bool:
+        return self.guest_key is not None
 
-    def other_party(self, member_id: int) -> Member:
-        return self.second if member_id == self.first_id else self.first
+    @property
+    def guest(self) -> Guest | None:
+        """The guest party as the emails and pages show them (None for two members, or once erased)."""
+        if not self.is_guest or self.guest_erased_at is not None:
+            return None
+        return Guest(
+            display_name=self.guest_name,
+            email=self.guest_email,
+            headline=self.guest_about or "",
+            phone=self.guest_phone or "",
+            company=self.guest_company or "",
+        )
+
+    @property
+    def second_party(self) -> "Member | Guest | None":
+        return self.second if self.second_id is not None else self.guest
+
+    @property
+    def second_name(self) -> str:
+        """The second party's name as the introducer and the member see it ("a guest" once erased)."""
+        if self.second_id is not None:
+            return self.second.display_name
+        return self.guest_name or str(_l("a guest"))
+
+    @property
+    def members(self) -> tuple[Member, ...]:
+        """The parties who are members: both, or the first alone when the second is a guest."""
+        return (self.first,) if self.second_id is None else (self.first, self.second)
+
+    @property
+    def parties(self) -> tuple["Member | Guest", "Member | Guest"]:
+        return self.first, self.second_party
+
+    def other_party(self, member_id: int | None) -> "Member | Guest":
+        """The other party to `member_id` (None: the guest, whose other party is the first member)."""
+        return self.second_party if member_id == self.first_id else self.first
 
     def involves(self, member_id: int) -> bool:
         return member_id in (self.introducer_id, self.first_id, self.second_id)
@@ -238,20 +327,32 @@ class Consent(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     introduction_id: Mapped[int] = mapped_column(ForeignKey("introductions.id"))
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # NULL: the guest's consent.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"), nullable=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     decision: Mapped[Decision | None] = mapped_column(enum_type(Decision, "consent_decision"), nullable=True)
     answered_at = mapped_column(UTCDateTime, nullable=True)
     # When this party was emailed "what came of it?" after completion: each party is asked once.
     outcome_prompted_at = mapped_column(UTCDateTime, nullable=True)
+    # When this party was reminded to answer: each party is reminded once.
+    reminded_at = mapped_column(UTCDateTime, nullable=True)
 
     introduction: Mapped[Introduction] = relationship(back_populates="consents")
-    member: Mapped[Member] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+    @property
+    def is_guest(self) -> bool:
+        return self.member_id is None
+
+    @property
+    def party(self) -> "Member | Guest | None":
+        return self.introduction.guest if self.is_guest else self.member
 
     __table_args__ = (
         UniqueConstraint("introduction_id", "member_id"),
         CheckConstraint("(decision IS NULL) = (answered_at IS NULL)", name="answered_at_iff_decided"),
         Index(None, "member_id", "decision"),
+        Index("ix_consents_unanswered_reminder", "reminded_at", "decision"),
         # Covering: who answered when, read from the index alone when a report walks a chapter.
         Index("ix_consents_introduction_answered", "introduction_id", "member_id", "answered_at"),
     )
@@ -283,3 +384,12 @@ class Outcome(db.Model):
         Index(None, "introduction_id"),
         Index(None, "kind", "created_at"),
     )
+
+
+class GuestSuppression(db.Model):
+    """An address that asked never to be sent introductions, kept only as a keyed hash."""
+
+    __tablename__ = "guest_suppressions"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

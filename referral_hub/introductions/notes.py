@@ -41,6 +41,10 @@ WHY_PERSONAL = (
 )
 
 
+def used_before() -> str:
+    return f"You have used this note before. {WHY_PERSONAL}"
+
+
 class NoteRefused(DomainError):
     code = "note_refused"
 

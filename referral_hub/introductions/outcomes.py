@@ -9,6 +9,7 @@ from .. import events
 from ..accounts.models import Member
 from ..chapters.models import POLICY_SETTINGS, ChapterPolicy
 from ..chapters.policy import policy_for
+from ..clock import utcnow
 from ..database import UTCDateTime, seconds_between
 from ..errors import Conflict, Forbidden
 from ..extensions import db
@@ -17,7 +18,7 @@ from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue
 from . import credits
 from .errors import IntroRefused
-from .models import Consent, Introduction, IntroState, Outcome, OutcomeKind
+from .models import Consent, CreditNote, Introduction, IntroState, Outcome, OutcomeKind
 
 MAX_BUSINESS_AMOUNT = 1_000_000_000
 PROMPTS_PER_RUN = 500  # a run's batch; the next run takes the rest
@@ -28,7 +29,7 @@ def report_outcome(
     intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None = None
 ) -> Outcome:
     """A party says what came of a completed introduction; business closed pays the introducer once."""
-    if member.id not in (intro.first_id, intro.second_id):
+    if member.id not in {p.id for p in intro.members}:
         raise Forbidden("Only the two people introduced can report what came of it.")
     if intro.state is not IntroState.COMPLETED:
         raise IntroRefused("Outcomes can be reported once both sides have accepted the introduction.")
@@ -44,6 +45,8 @@ def report_outcome(
     )
     outcome = _record(intro, member, kind, amount)
     policy = policy_for(intro.chapter)
+    if intro.is_guest and kind is not OutcomeKind.NOT_A_FIT:
+        _credit_guest_introduction(intro, member)
     bonus = policy.business_bonus
     if (
         kind is OutcomeKind.BUSINESS_CLOSED
@@ -57,7 +60,7 @@ def report_outcome(
             key=f"intro:{intro.id}:business_closed",
             kind=Kind.BUSINESS_CLOSED,
             memo=f"Business closed (reported amount {amount:,}) after introducing "
-            f"{intro.first.display_name} and {intro.second.display_name}",
+            f"{intro.first.display_name} and {intro.second_name}",
             caused_by=member,
             entries=[(posting.POOL, -bonus), (intro.introducer, bonus)],
             subject_type="introduction",
@@ -65,6 +68,30 @@ def report_outcome(
         )
     events.outcome_reported.send(outcome)
     return outcome
+
+
+def _credit_guest_introduction(intro: Introduction, member: Member) -> None:
+    """The member party of a guest introduction met the guest: the introducer earns the guest credit,
+    once (the introduction's row lock orders concurrent reports; the idempotency key pays once)."""
+    db.session.execute(select(Introduction.id).where(Introduction.id == intro.id).with_for_update())
+    db.session.refresh(intro, ["credit_note"])
+    if intro.credit_note is not CreditNote.AWAITING_OUTCOME:
+        return
+    policy = policy_for(intro.chapter)
+    intro.credit_note = credits.guest_credit_note(intro, policy, utcnow())
+    db.session.flush()
+    if intro.credit_note is CreditNote.CREDITED:
+        reward = policy.guest_intro_credits
+        posting.post(
+            intro.chapter,
+            key=f"intro:{intro.id}:completed",
+            kind=Kind.INTRO_COMPLETED,
+            memo=f"Introduced {intro.first.display_name} to a guest, and they met",
+            caused_by=member,
+            entries=[(posting.POOL, -reward), (intro.introducer, reward)],
+            subject_type="introduction",
+            subject_id=intro.id,
+        )
 
 
 def _record(intro: Introduction, member: Member, kind: OutcomeKind, amount: int | None) -> Outcome:
@@ -104,6 +131,7 @@ def send_outcome_prompts(now: datetime) -> int:
         .where(
             Introduction.state == IntroState.COMPLETED,
             Consent.outcome_prompted_at.is_(None),
+            Consent.member_id.is_not(None),  # a guest is not asked
             ~reported,
             seconds_between(Introduction.completed_at, literal(now, UTCDateTime)) >= days * 86400,
         )

@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 from ..accounts.models import Member
 from ..extensions import db
 from ..introductions.answering import expire_introductions
+from ..introductions.guests import erase_expired_guests
 from ..introductions.outcomes import send_outcome_prompts
+from ..introductions.reminders import send_reminders
 from ..needs.services import expire_needs
 from ..relationships.connector_requests import expire_requests
 from ..relationships.digest import recipients, send_digest
@@ -111,6 +113,16 @@ def outcome_prompts(now: datetime) -> dict[str, int]:
     return {"prompts": send_outcome_prompts(now)}
 
 
+def reminders(now: datetime) -> dict[str, int]:
+    """Remind each party who has not answered an introduction, at half its expiry, once."""
+    return {"reminders": send_reminders(now)}
+
+
+def guest_retention(now: datetime) -> dict[str, int]:
+    """Erase guests' names and addresses `guest_retention_days` after their introduction closed."""
+    return {"guests_erased": erase_expired_guests(now)}
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -122,6 +134,13 @@ JOBS: dict[str, Job] = {
             Schedule("day", timedelta(hours=9)),
             outcome_prompts,
             "ask what came of introductions",
+        ),
+        Job("reminders", Schedule("hour", timedelta(minutes=20)), reminders, "remind who has not answered"),
+        Job(
+            "guest_retention",
+            Schedule("day", timedelta(hours=3)),
+            guest_retention,
+            "erase guests past their retention",
         ),
     )
 }

@@ -3,7 +3,7 @@ images its HTML shows inline (OutboxAttachment)."""
 
 import enum
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..clock import utcnow
@@ -39,6 +39,8 @@ class OutboxMessage(db.Model):
     locked_until = mapped_column(UTCDateTime, nullable=True)
     sent_at = mapped_column(UTCDateTime, nullable=True)
     last_error: Mapped[str] = mapped_column(String(500), default="")
+    # Extra headers for this message (JSON object of name to value), such as List-Unsubscribe.
+    headers: Mapped[dict | None] = mapped_column(JSON, nullable=True)
 
     inline_images: Mapped[list["OutboxAttachment"]] = relationship(
         order_by="OutboxAttachment.content_id", cascade="all, delete-orphan", passive_deletes=True

@@ -56,10 +56,12 @@ def enqueue(
     language: str | None = None,
     timezone: str | None = None,
     inline_images: Iterable[InlineImage] = (),
+    headers: dict[str, str] | None = None,
     **context,
 ) -> OutboxMessage:
     """Render `templates/mail/<template>/` in the recipient's language and time zone, and add the
-    message, with the images its HTML shows inline, to the caller's transaction."""
+    message, with the images its HTML shows inline, to the caller's transaction (with `headers`:
+    extra headers, such as List-Unsubscribe)."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with speaking(language, timezone):
         subject = render_template(f"mail/{template}/subject.txt", **context)
@@ -77,6 +79,7 @@ def enqueue(
                 )
                 for image in inline_images
             ],
+            headers=headers or None,
         )
     db.session.add(message)
     db.session.flush()
@@ -105,6 +108,8 @@ def as_email(message: OutboxMessage) -> EmailMessage:
     email["Subject"] = message.subject
     email["Message-ID"] = message.message_id
     email["Date"] = format_datetime(message.created_at)
+    for name, value in (message.headers or {}).items():
+        email[name] = value
     email.set_content(message.body_text)
     email.add_alternative(message.body_html, subtype="html")
     if message.inline_images:

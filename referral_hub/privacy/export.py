@@ -118,6 +118,8 @@ class IntroductionSchema(Schema):
         if intro.state is not IntroState.COMPLETED or intro.introducer_id == self.member.id:
             return None
         other = intro.other_party(self.member.id)
+        if other is None:  # a guest erased after their retention
+            return None
         return {"email": other.email, "phone": other.phone}
 
     def outcomes_of(self, intro: Introduction) -> list[dict]:

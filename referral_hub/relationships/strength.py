@@ -175,18 +175,23 @@ def _fold_into_pair(low: int, high: int, kind: InteractionKind, occurred_at: dat
 def on_introduction_completed(intro: Introduction) -> None:
     """Both parties now know each other (weight 2), and each knows the introducer better (weight 1).
 
-    A connector's request for exactly this introduction is fulfilled: it stays paid for.
+    A connector's request for exactly this introduction is fulfilled: it stays paid for. A guest has
+    no relationships: only the member party and the introducer know each other better.
     """
     when = intro.completed_at
-    record(
-        intro.first_id,
-        intro.second_id,
-        InteractionKind.INTRODUCED,
-        occurred_at=when,
-        event_key=f"intro:{intro.id}:parties",
-        introduction_id=intro.id,
-    )
-    for party_id in (intro.first_id, intro.second_id):
+    if intro.second_id is None:
+        party_ids = (intro.first_id,)
+    else:
+        party_ids = (intro.first_id, intro.second_id)
+        record(
+            intro.first_id,
+            intro.second_id,
+            InteractionKind.INTRODUCED,
+            occurred_at=when,
+            event_key=f"intro:{intro.id}:parties",
+            introduction_id=intro.id,
+        )
+    for party_id in party_ids:
         record(
             intro.introducer_id,
             party_id,
@@ -213,9 +218,9 @@ def on_introduction_completed(intro: Introduction) -> None:
 
 def on_outcome_reported(outcome: Outcome) -> None:
     """Business closed between the parties (weight 4), once per introduction whoever reports it."""
-    if outcome.kind is not OutcomeKind.BUSINESS_CLOSED:
-        return
     intro = outcome.introduction
+    if outcome.kind is not OutcomeKind.BUSINESS_CLOSED or intro.second_id is None:
+        return
     record(
         intro.first_id,
         intro.second_id,

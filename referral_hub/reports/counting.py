@@ -88,20 +88,27 @@ def on_needs_expired(now: datetime, *, chapters: dict[int, int]) -> None:
 
 def on_introduction_made(intro) -> None:
     chapter_id, at = intro.chapter_id, intro.created_at
-    add_to_day(chapter_id, _day_of(at), intros_made=1)
+    add_to_day(chapter_id, _day_of(at), intros_made=1, guest_intros_made=int(intro.is_guest))
     add_to_member(chapter_id, intro.introducer_id, active_at=at, intros_made=1)
     for party_id in (intro.first_id, intro.second_id):
-        add_to_member(chapter_id, party_id, active_at=None, intros_received=1)
+        if party_id is not None:  # a guest has no figures
+            add_to_member(chapter_id, party_id, active_at=None, intros_received=1)
 
 
 def on_introduction_answered(consent) -> None:
     chapter_id = consent.introduction.chapter_id
     add_to_day(chapter_id, _day_of(consent.answered_at))
-    add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
+    if consent.member_id is not None:  # a guest has no figures
+        add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
 
 
 def on_introduction_completed(intro) -> None:
-    add_to_day(intro.chapter_id, _day_of(intro.completed_at), intros_completed=1)
+    add_to_day(
+        intro.chapter_id,
+        _day_of(intro.completed_at),
+        intros_completed=1,
+        guest_intros_completed=int(intro.is_guest),
+    )
     add_to_member(
         intro.chapter_id,
         intro.introducer_id,
@@ -211,8 +218,19 @@ def recounted_days(connection) -> dict[tuple[int, date], dict]:
         ("needs_finished", "needs_fulfilled", "needs_expired"),
         days,
     )
-    _tally(by_day(Introduction, Introduction.created_at, func.count()), 2, ("intros_made",), days)
-    _tally(by_day(Introduction, Introduction.completed_at, func.count()), 2, ("intros_completed",), days)
+    guest = Introduction.guest_key.is_not(None)
+    _tally(
+        by_day(Introduction, Introduction.created_at, func.count(), count_if(guest)),
+        2,
+        ("intros_made", "guest_intros_made"),
+        days,
+    )
+    _tally(
+        by_day(Introduction, Introduction.completed_at, func.count(), count_if(guest)),
+        2,
+        ("intros_completed", "guest_intros_completed"),
+        days,
+    )
     closing = (IntroState.DECLINED, IntroState.EXPIRED, IntroState.CANCELLED)
     _tally(
         by_day(
@@ -284,7 +302,7 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
     )
     parties = union_all(
         select(intro.chapter_id, intro.first_id.label("member_id")),
-        select(intro.chapter_id, intro.second_id.label("member_id")),
+        select(intro.chapter_id, intro.second_id.label("member_id")).where(intro.second_id.is_not(None)),
     ).subquery()
     _tally(
         connection.execute(
@@ -310,7 +328,7 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
         connection.execute(
             select(intro.chapter_id, Consent.member_id, func.max(Consent.answered_at))
             .join(intro, intro.id == Consent.introduction_id)
-            .where(Consent.answered_at.is_not(None))
+            .where(Consent.answered_at.is_not(None), Consent.member_id.is_not(None))
             .group_by(intro.chapter_id, Consent.member_id)
         ),
         2,

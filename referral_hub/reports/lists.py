@@ -1,6 +1,6 @@
 """The API's paged lists of a chapter's introductions, needs and ledger transactions, and the chapter."""
 
-from sqlalchemy import case, func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Member
@@ -59,14 +59,18 @@ def introduction_rows(
             Introduction.first_id,
             first.display_name.label("first_name"),
             Introduction.second_id,
-            second.display_name.label("second_name"),
+            # A guest is named only as "Guest": organizers count guests, never see who they are.
+            func.coalesce(second.display_name, literal("Guest")).label("second_name"),
+            case((Introduction.second_id.is_(None), literal("guest")), else_=literal("member")).label(
+                "second_party"
+            ),
             Introduction.need_id,
             strongest_outcome.label("outcome"),
             business.label("business_amount"),
         )
         .join(introducer, introducer.id == Introduction.introducer_id)
         .join(first, first.id == Introduction.first_id)
-        .join(second, second.id == Introduction.second_id)
+        .outerjoin(second, second.id == Introduction.second_id)
     )
     filters = [Introduction.chapter_id == chapter_id]
     if status is not None:

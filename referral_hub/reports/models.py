@@ -64,6 +64,9 @@ class ChapterDay(db.Model):
     intros_declined: Mapped[int] = mapped_column(Integer, default=0)
     intros_expired: Mapped[int] = mapped_column(Integer, default=0)
     intros_closed: Mapped[int] = mapped_column(Integer, default=0)  # declined, expired or cancelled
+    # Of those made and completed, the introductions whose second party is a guest.
+    guest_intros_made: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    guest_intros_completed: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     business_closed: Mapped[int] = mapped_column(Integer, default=0)
     business_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     credits_issued: Mapped[int] = mapped_column(BigInteger, default=0)  # into member accounts

@@ -40,6 +40,9 @@ def summary(chapter_id: int, period: Period, *, now: datetime | None = None) -> 
             - days["intros_closed_by_end"],
             "acceptance_rate": completed / resolved if resolved else None,
             "median_hours_to_complete": _median_hours_to_complete(chapter_id, starts_at, ends_at),
+            # Of those made and completed, the ones to guests (people outside the chapter).
+            "guest_made": days["guest_intros_made"],
+            "guest_completed": days["guest_intros_completed"],
         },
         "business_closed": {"count": days["business_closed"], "amount": days["business_amount"]},
         "credits": {
@@ -58,6 +61,8 @@ IN_PERIOD = (
     "intros_completed",
     "intros_declined",
     "intros_expired",
+    "guest_intros_made",
+    "guest_intros_completed",
     "business_closed",
     "business_amount",
     "credits_issued",

@@ -66,7 +66,13 @@ def test_a_backup_restored_into_a_fresh_database_passes_ledger_verify_and_jobs_s
     with live_db.app.app_context():
         work = chapter_at_work(NOW)
         db.session.commit()
-        assert {result.job for result in runs.run_due(now=NOW)} == {"expire", "digest", "outcome_prompts"}
+        assert {result.job for result in runs.run_due(now=NOW)} == {
+            "expire",
+            "digest",
+            "outcome_prompts",
+            "reminders",
+            "guest_retention",
+        }
         transactions = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
         restored_url = back_up_and_restore(live_db.app, tmp_path)
 

@@ -28,7 +28,7 @@ def test_worker_once_runs_every_due_job_and_sends_what_they_queued(flask, app):
     result = flask("worker", "--once")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "worker: mail and jobs (expire, digest, outcome_prompts) every 1.0s",
+        "worker: mail and jobs (expire, digest, outcome_prompts, reminders, guest_retention) every 1.0s",
         "worker: stopped",
     ]
     assert (
@@ -88,7 +88,10 @@ def test_jobs_run_retries_a_failed_run_at_once_and_exits_1_when_it_fails_again(f
 def test_jobs_run_with_an_unknown_name_says_which_jobs_exist(flask):
     result = flask("jobs", "run", "backup")
     assert result.exit_code == 2
-    assert "No job is named 'backup'; the jobs are: expire, digest, outcome_prompts." in result.output
+    assert (
+        "No job is named 'backup'; the jobs are: expire, digest, outcome_prompts, reminders, guest_retention."
+        in result.output
+    )
 
 
 def test_outbox_dead_lists_dead_letters_and_retry_requeues_one(flask):

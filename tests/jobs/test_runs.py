@@ -40,6 +40,8 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
         ("expire", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("digest", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("outcome_prompts", "2026-12-02", RunOutcome.SUCCEEDED),
+        ("reminders", "2026-12-02T10", RunOutcome.SUCCEEDED),
+        ("guest_retention", "2026-12-02", RunOutcome.SUCCEEDED),
     ]
     assert results[0].counts == {
         "introductions": 1,
@@ -66,11 +68,15 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     assert row.holder == runs.worker_name() and row.counts["introductions"] == 1
 
 
-def test_the_next_hour_runs_expiry_and_the_digest_again_but_sends_no_second_digest(app):
+def test_the_next_hour_runs_the_hourly_jobs_again_but_sends_no_second_digest(app):
     work = chapter_at_work()
     runs.run_due(now=NOW)
     results = runs.run_due(now=NOW + timedelta(hours=1))
-    assert [(r.job, r.period) for r in results] == [("expire", "2026-12-02T11"), ("digest", "2026-12-02T11")]
+    assert [(r.job, r.period) for r in results] == [
+        ("expire", "2026-12-02T11"),
+        ("digest", "2026-12-02T11"),
+        ("reminders", "2026-12-02T11"),
+    ]
     assert results[1].counts == {"digests": 0} and len(digests_to(work.reader_email)) == 1
 
 
@@ -128,6 +134,8 @@ def test_a_failed_run_is_retried_in_a_later_cycle_while_the_other_jobs_run(app, 
         ("expire", RunOutcome.SUCCEEDED),
         ("digest", RunOutcome.SUCCEEDED),
         ("outcome_prompts", RunOutcome.SUCCEEDED),
+        ("reminders", RunOutcome.SUCCEEDED),
+        ("guest_retention", RunOutcome.SUCCEEDED),
         ("flaky", RunOutcome.FAILED),
     ]
     assert runs.run_due(now=NOW + timedelta(seconds=10)) == [], "not before the retry delay"

@@ -51,7 +51,7 @@ def test_a_schedule_outside_its_period_is_refused(unit, offset):
 
 
 def test_the_registry_holds_hourly_expiry_the_monday_digest_and_the_daily_outcome_prompts():
-    assert list(JOBS) == ["expire", "digest", "outcome_prompts"]
+    assert list(JOBS) == ["expire", "digest", "outcome_prompts", "reminders", "guest_retention"]
     assert JOBS["expire"].schedule == HOURLY
     assert JOBS["digest"].schedule == HOURLY, "each hour sends the zones whose Monday 08:00 has come"
     assert JOBS["outcome_prompts"].schedule == Schedule("day", timedelta(hours=9))

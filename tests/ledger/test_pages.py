@@ -405,6 +405,9 @@ POLICY_FORM = {
     "intro_expiry_days": "14",
     "organizers_need_two_factor": "0",
     "outcome_prompt_days": "14",
+    "guest_intro_credits": "2",
+    "daily_guest_intros": "5",
+    "guest_retention_days": "365",
 }
 
 

@@ -81,6 +81,8 @@ def test_the_summary_reads_the_events_on_their_days(lakeside):
         "pending": 1,
         "acceptance_rate": 0.5,
         "median_hours_to_complete": None,
+        "guest_made": 0,
+        "guest_completed": 0,
     }
     assert today["business_closed"] == {"count": 1, "amount": 300}
     # Dan left: four current members, all active today.

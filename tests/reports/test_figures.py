@@ -42,6 +42,8 @@ def test_summary_of_march_matches_the_hand_computed_figures(api):
             "pending": 2,
             "acceptance_rate": 0.667,
             "median_hours_to_complete": 15.0,
+            "guest_made": 0,
+            "guest_completed": 0,
         },
         "business_closed": {"count": 2, "amount": 700, "currency": None},
         # Issued 3 + 3 + 5, spent Ann's 2; on 31 March members held 3 + 5 + 5 (Bob spent 2 in April).
@@ -59,6 +61,8 @@ def test_summary_of_april_counts_what_expired_then(api):
         "pending": 1,
         "acceptance_rate": 0.0,
         "median_hours_to_complete": None,
+        "guest_made": 0,
+        "guest_completed": 0,
     }
     assert body["members"]["new"] == 0
     assert body["credits"] == {"issued": 0, "spent": 2, "balance_sum": 11}

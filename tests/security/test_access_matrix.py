@@ -24,6 +24,7 @@ from referral_hub.accounts.models import LinkPurpose
 from referral_hub.chapters.models import POLICY_SETTINGS
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
+from referral_hub.introductions import guests
 from referral_hub.introductions.models import Decision
 from referral_hub.relationships.digest import unsubscribe_token
 from referral_hub.reports.models import TOKEN_PREFIX
@@ -561,6 +562,54 @@ ROUTES: list[Route] = [
         writes=EVERY_ROLE - {MEMBER},
     ),
     Route("introductions.answered", "GET", EVERYONE),
+    # A guest introduction: Olga introduced Mia to Gus, who is in no chapter.
+    Route(
+        "introductions.new",
+        "POST",
+        answers(LOGIN, 422, 302, 422, 302),
+        form=lambda world: {
+            "first_id": world.ids["pia"],
+            "guest_name": "Gwen",
+            "guest_email": "gwen.private@contact.example",
+            "note": "Pia bakes wedding cakes and Gwen plans weddings for half the county.",
+        },
+        writes=HOME_ROLES,
+        case="to a guest",
+    ),
+    Route(
+        "introductions.detail",
+        "GET",
+        CHAPTER_MEMBERS,
+        values=ids(intro_id="guest_pending"),
+        reveals={ORGANIZER: ("email:guest",)},  # only the introducer sees the address before completion
+        case="to a guest, pending",
+    ),
+    Route(
+        "introductions.answer_link",
+        "GET",
+        answers(200, 200, 403, 200, 200),  # Mia, the other party, is told it is not hers
+        values=secret("token", "guest_consent"),
+        reveals=to_everyone("chapter:home", "name:olga", "name:mia", "note:guest"),
+        case="the guest's link",
+    ),
+    Route(
+        "introductions.answer_link",
+        "POST",
+        answers(302, 302, 403, 302, 302),
+        values=secret("token", "guest_consent"),
+        form=fixed(decision="accept", phone="555 0100", company="Gus & Co"),
+        writes=EVERY_ROLE - {MEMBER},
+        case="the guest's link",
+    ),
+    Route("introductions.never", "GET", EVERYONE, values=secret("token", "guest_never")),
+    Route(
+        "introductions.never",
+        "POST",
+        EVERYONE,
+        values=secret("token", "guest_never"),
+        form=fixed(),
+        writes=EVERY_ROLE,
+    ),
     # Ledger -----------------------------------------------------------------------------------------
     Route("ledger.mine", "GET", LOGGED_IN),
     Route("ledger.chapter_ledger", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
@@ -775,6 +824,7 @@ def world() -> World:
         "sam_consent": "sam-consent-secret",
         "change_email": "change-email-secret",
         "undo_email_change": "undo-email-change-secret",
+        "guest_consent": "guest-consent-secret",
     }
     api_tokens = {
         FOREIGN_ORGANIZER: f"{TOKEN_PREFIX}farfield-organizer-0123456789",
@@ -842,6 +892,22 @@ def world() -> World:
     )
     for party in (mia, pia):
         ConsentFactory(introduction=completed, member=party, decision=Decision.ACCEPT, answered_at=utcnow())
+    text["email:guest"] = "gus.private@contact.example"
+    text["note:guest"] = f"{home_mark} note: Gus needs a caterer and Mia caters."
+    guest_pending = IntroductionFactory(
+        chapter=home,
+        introducer=olga,
+        first=mia,
+        second=None,
+        pair_low_id=None,
+        pair_high_id=None,
+        guest_key=guests.address_keys(text["email:guest"])[0],
+        guest_name="Gus",
+        guest_email=text["email:guest"],
+        note=text["note:guest"],
+    )
+    ConsentFactory(introduction=guest_pending, member=mia)
+    ConsentFactory(introduction=guest_pending, member=None, secret=secrets["guest_consent"])
     far_intro = IntroductionFactory(
         chapter=chapters["far"],
         introducer=people["fred"],
@@ -885,12 +951,18 @@ def world() -> World:
             "need": need.id,
             "pending": pending.id,
             "completed": completed.id,
+            "guest_pending": guest_pending.id,
             "transaction": grant.id,
             "request": intro_request.id,
             "token": token.id,
             "invitation": invitation.id,
         },
-        secrets={**secrets, "unsubscribe": unsubscribe_token(pia), "olga_other_session": olga_elsewhere.id},
+        secrets={
+            **secrets,
+            "unsubscribe": unsubscribe_token(pia),
+            "olga_other_session": olga_elsewhere.id,
+            "guest_never": guests.never_token(guest_pending),
+        },
         text=text,
         login_ids={role: signed_in(people[key]) for role, key in PERSON_OF.items()},
         api_tokens=api_tokens,

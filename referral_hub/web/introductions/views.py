@@ -1,17 +1,19 @@
 """Introduction pages: make one, the email link, the member's list, one introduction, outcomes."""
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from ...introductions import answering, making, outcomes, queries
+from ...extensions import csrf
+from ...introductions import answering, guests, making, outcomes, queries
 from ...introductions.errors import AlreadyAnswered, IntroClosed, IntroExpired, LinkClosed
 from ...introductions.models import Decision, IntroState, OutcomeKind
 from ...tokens import LinkExpired, LinkUsed
 from ..http import id_from, page_arg
 from ..locale import show_chapter
 from ..refusals import Refusal
-from .forms import AnswerForm, IntroduceForm, OutcomeForm
+from .forms import AnswerForm, GuestAnswerForm, IntroduceForm, OutcomeForm
 
 bp = Blueprint("introductions", __name__)
 
@@ -27,10 +29,10 @@ def _introduce_form(form: IntroduceForm, groups) -> IntroduceForm:
         for chapter, others in groups
         for other in others
     ]
-    form.first_id.choices = [SelectChoice(0, "Choose…"), *people]
-    form.second_id.choices = [SelectChoice(0, "Choose…"), *people]
+    form.first_id.choices = [SelectChoice(0, _("Choose…")), *people]
+    form.second_id.choices = [SelectChoice(0, _("Choose…")), *people]
     form.chapter.choices = [
-        SelectChoice("", "The chapter we share"),
+        SelectChoice("", _("The chapter we share")),
         *[SelectChoice(c.slug, c.name) for c, _ in groups],
     ]
     return form
@@ -62,15 +64,19 @@ def new():
             intro = making.introduce(
                 current_user,
                 first_id=form.first_id.data,
-                second_id=form.second_id.data,
+                second_id=form.second_id.data or None,
+                guest=form.guest(),
                 note=form.note.data,
                 need_id=need.id if need else None,
                 chapter_slug=form.chapter.data or None,
             )
         if not refused:
             flash(
-                f"Introduction sent: {intro.first.display_name} and {intro.second.display_name} "
-                "each have an email asking them to accept.",
+                _(
+                    "Introduction sent: %(first)s and %(second)s each have an email asking them to accept.",
+                    first=intro.first.display_name,
+                    second=intro.second_name,
+                ),
                 "success",
             )
             return redirect(url_for("introductions.detail", intro_id=intro.id))
@@ -133,11 +139,11 @@ def answer_logged_in(intro_id: int):
     consent = queries.consent_of(intro, current_user)
     form = AnswerForm()
     if consent is None:
-        flash("Only the two people introduced answer an introduction.", "error")
+        flash(_("Only the two people introduced answer an introduction."), "error")
     elif consent.decision is not None:
-        flash("You have already answered this introduction.", "info")
+        flash(_("You have already answered this introduction."), "info")
     elif not form.validate_on_submit():
-        flash("Choose accept or decline.", "error")
+        flash(_("Choose accept or decline."), "error")
     else:
         with Refusal() as refused:
             answering.answer(consent, Decision(form.decision.data))
@@ -148,15 +154,16 @@ def answer_logged_in(intro_id: int):
 
 def _answered_message(intro, decision: Decision) -> str:
     if decision is Decision.DECLINE:
-        return "You declined. We told the others only that it did not go ahead."
+        return _("You declined. We told the others only that it did not go ahead.")
     if intro.state is IntroState.CANCELLED:
-        return (
-            "This introduction cannot go ahead: someone in it is no longer a member of "
-            f"{intro.chapter.name}. No contact details were shared."
+        return _(
+            "This introduction cannot go ahead: someone in it is no longer a member of %(chapter)s. "
+            "No contact details were shared.",
+            chapter=intro.chapter.name,
         )
     if intro.state is IntroState.COMPLETED:
-        return "You both accepted! We emailed each of you the other's contact details."
-    return "You accepted. We will email you both contact details once the other person accepts too."
+        return _("You both accepted! We emailed each of you the other's contact details.")
+    return _("You accepted. We will email you both contact details once the other person accepts too.")
 
 
 @bp.post("/introductions/<int:intro_id>/outcome")
@@ -165,16 +172,20 @@ def outcome(intro_id: int):
     intro = queries.intro_for(current_user, intro_id)
     form = OutcomeForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errors in form.errors.values() for e in errors) or "Check the form.", "error")
+        flash(" ".join(e for errors in form.errors.values() for e in errors) or _("Check the form."), "error")
     else:
         kind = OutcomeKind(form.kind.data)
         with Refusal() as refused:
             outcomes.report_outcome(intro, current_user, kind, form.amount.data)
         if not refused:
-            flash("Thank you: your outcome is recorded.", "success")
+            flash(_("Thank you: your outcome is recorded."), "success")
             if kind is OutcomeKind.BUSINESS_CLOSED and _offers_fulfilment(intro):
                 flash(
-                    f"Business closed: if your need “{intro.need.title}” is met, mark it fulfilled.", "info"
+                    _(
+                        "Business closed: if your need “%(title)s” is met, mark it fulfilled.",
+                        title=intro.need.title,
+                    ),
+                    "info",
                 )
     # The dashboard reports outcomes in place; it is the only other page a report comes back to.
     if request.args.get("back") == "dashboard":
@@ -193,20 +204,42 @@ def answer_link(token: str):
     viewer = current_user if current_user.is_authenticated else None
     consent = answering.consent_for_link(token, viewer=viewer)
     intro = consent.introduction
-    form = AnswerForm()
+    form = GuestAnswerForm() if consent.is_guest else AnswerForm()
+    page = {"intro": intro, "consent": consent, "form": form}
+    if consent.is_guest:
+        page["never_link"] = url_for("introductions.never", token=guests.never_token(intro))
     if request.method == "POST":
         if form.validate_on_submit():
             decision = Decision(form.decision.data)
-            try:
-                answering.answer(consent, decision)
-            except tuple(LINK_PAGE_FOR) as error:
-                # Lost a race with another click: the page says what the link now is.
-                raise LINK_PAGE_FOR[type(error)]() from error
-            # Redirect, so that refreshing the page does not post the answer again.
-            flash(_answered_message(intro, decision), "success")
-            return redirect(url_for("introductions.answered"))
-        return render_template("introductions/answer.html", intro=intro, consent=consent, form=form), 400
-    return render_template("introductions/answer.html", intro=intro, consent=consent, form=form)
+            shared = (
+                answering.GuestShares(phone=form.phone.data or "", company=form.company.data or "")
+                if consent.is_guest
+                else None
+            )
+            with Refusal(form) as refused:
+                try:
+                    answering.answer(consent, decision, shared=shared)
+                except tuple(LINK_PAGE_FOR) as error:
+                    # Lost a race with another click: the page says what the link now is.
+                    raise LINK_PAGE_FOR[type(error)]() from error
+            if not refused:
+                # Redirect, so that refreshing the page does not post the answer again.
+                flash(_answered_message(intro, decision), "success")
+                return redirect(url_for("introductions.answered"))
+        return render_template("introductions/answer.html", **page), 400
+    return render_template("introductions/answer.html", **page)
+
+
+@bp.route("/i/never/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: a mail client's one-click POST carries no token and no cookie
+def never(token: str):
+    """A guest's "never send me introductions": GET shows a button, a POST puts the address on the
+    suppression list (the one-click POST of List-Unsubscribe-Post included)."""
+    intro = guests.intro_for_never_token(token)
+    if request.method == "POST":
+        answering.never_send(intro)
+        return render_template("introductions/never.html", done=True, token=token)
+    return render_template("introductions/never.html", done=False, token=token)
 
 
 # What an email link shows when answering fails because the introduction moved on meanwhile.

@@ -160,6 +160,9 @@ class PolicyForm(FlaskForm):
     intro_expiry_days = _policy_field("intro_expiry_days")
     organizers_need_two_factor = _policy_field("organizers_need_two_factor")
     outcome_prompt_days = _policy_field("outcome_prompt_days")
+    guest_intro_credits = _policy_field("guest_intro_credits")
+    daily_guest_intros = _policy_field("daily_guest_intros")
+    guest_retention_days = _policy_field("guest_retention_days")
 
     def settings(self) -> dict[str, int]:
         return {name: self[name].data for name in POLICY_SETTINGS}

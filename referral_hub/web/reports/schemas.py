@@ -144,6 +144,13 @@ class IntroductionTotals(Schema):
             "description": "Median hours from introduction to completion, of those completed in the period."
         },
     )
+    guest_made = fields.Integer(
+        required=True,
+        metadata={"description": "Of those made, introductions to guests (outside the chapter)."},
+    )
+    guest_completed = fields.Integer(
+        required=True, metadata={"description": "Of those completed, introductions to guests."}
+    )
 
 
 class BusinessTotals(Schema):
@@ -220,8 +227,17 @@ class IntroductionRow(Schema):
     introducer_name = fields.String(required=True)
     first_id = fields.Integer(required=True)
     first_name = fields.String(required=True)
-    second_id = fields.Integer(required=True)
-    second_name = fields.String(required=True)
+    second_id = fields.Integer(
+        required=True, allow_none=True, metadata={"description": "The second member; null for a guest."}
+    )
+    second_name = fields.String(
+        required=True, metadata={"description": 'The second member\'s name; "Guest" for a guest.'}
+    )
+    second_party = fields.String(
+        required=True,
+        validate=OneOf(("member", "guest")),
+        metadata={"description": "Whether the second party is a member or a guest (never named)."},
+    )
     need_id = fields.Integer(required=True, allow_none=True)
     outcome = fields.Enum(
         OutcomeKind,
