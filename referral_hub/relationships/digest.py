@@ -119,6 +119,7 @@ def send_digest(member: Member, *, now: datetime | None = None) -> bool:
             db.session.add(DigestDelivery(member_id=member.id, iso_week=week, sent_at=now))
     except IntegrityError:
         return False
+    unsubscribe_link = absolute_url("relationships.unsubscribe", token=unsubscribe_token(member))
     enqueue(
         "digest",
         to=member.email,
@@ -127,7 +128,12 @@ def send_digest(member: Member, *, now: datetime | None = None) -> bool:
         digest=digest,
         dashboard_link=absolute_url("chapters.dashboard"),
         profile_link=absolute_url("accounts.profile"),
-        unsubscribe_link=absolute_url("relationships.unsubscribe", token=unsubscribe_token(member)),
+        unsubscribe_link=unsubscribe_link,
+        # RFC 8058: mail clients offer their own "unsubscribe", a POST to the link without a cookie.
+        headers={
+            "List-Unsubscribe": f"<{unsubscribe_link}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
         absolute_url=absolute_url,
     )
     return True

@@ -3,12 +3,14 @@
 from datetime import timedelta
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
 from referral_hub.accounts.models import Member
 from referral_hub.extensions import db
 from referral_hub.introductions import making
 from referral_hub.mail.models import OutboxMessage
+from referral_hub.mail.services import as_email
 from referral_hub.relationships import digest
 from referral_hub.relationships.models import DigestDelivery, InteractionKind
 from tests.conftest import Browser, link_in, mail_to
@@ -86,6 +88,20 @@ def test_the_unsubscribe_link_needs_no_login_and_acts_only_on_post(client, ann):
     assert db.session.get(Member, ann.id).weekly_digest is True
     response = Browser(client).post(path)
     assert response.status_code == 200 and "will not get the weekly digest" in response.get_data(as_text=True)
+    db.session.refresh(ann)
+    assert ann.weekly_digest is False
+
+
+def test_the_digest_offers_one_click_unsubscribe_to_mail_clients(client, ann):
+    """RFC 8058: List-Unsubscribe names the link, and a POST to it with no cookie or CSRF token acts."""
+    digest.send_digest(ann, now=NOW)
+    message = digests_to(ann)[0]
+    path = link_in(message, "/digest/unsubscribe/")
+    email = as_email(message)
+    assert email["List-Unsubscribe"] == f"<{current_app.config['BASE_URL']}{path}>"
+    assert email["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    response = client.post(path, data={"List-Unsubscribe": "One-Click"})
+    assert response.status_code == 200
     db.session.refresh(ann)
     assert ann.weekly_digest is False
 

@@ -11,7 +11,7 @@ from ...chapters.policy import policy_for
 from ...chapters.sharing import shared_chapters, shares_chapter
 from ...clock import utcnow
 from ...errors import NotFound
-from ...extensions import db
+from ...extensions import csrf, db
 from ...needs.models import Need
 from ...relationships import connector_requests, connectors, digest, interactions, matching, nudges, strength
 from ..accounts.forms import ConfirmForm
@@ -207,14 +207,14 @@ def decline_request(request_id: int):
 
 
 @bp.route("/digest/unsubscribe/<token>", methods=["GET", "POST"])
+@csrf.exempt  # RFC 8058: a one-click POST has no token or cookie; the link's secret is the proof
 def unsubscribe(token: str):
-    """No login needed. GET (and mail scanners' HEAD) only shows a button; the POST unsubscribes."""
+    """No login needed. GET (and mail scanners' HEAD) only shows a button; the POST unsubscribes,
+    the digest's List-Unsubscribe one-click POST included."""
     form = ConfirmForm()
     if request.method != "POST":
         member = digest.member_for_unsubscribe(token)
         return render_template("relationships/unsubscribe.html", member=member, form=form, done=False)
-    if not form.validate_on_submit():
-        abort(400)
     member = digest.unsubscribe(token)
     return render_template("relationships/unsubscribe.html", member=member, form=form, done=True)
 
