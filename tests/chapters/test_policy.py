@@ -32,6 +32,9 @@ def test_a_chapter_starts_with_the_design_defaults_and_no_policy_row(chapter):
         "intro_expiry_days": 14,
         "organizers_need_two_factor": 0,
         "outcome_prompt_days": 14,
+        "guest_intro_credits": 2,
+        "daily_guest_intros": 5,
+        "guest_retention_days": 365,
     }
     assert db.session.scalar(select(func.count()).select_from(ChapterPolicy)) == 0
 
