@@ -3,6 +3,7 @@
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -165,11 +166,11 @@ def _parties_and_need(
     introducer: Member, first_id: int, second_id: int, need_id: int | None
 ) -> tuple[Member, Member, Need | None]:
     if introducer.id in (first_id, second_id):
-        raise IntroRefused("You cannot introduce yourself: choose two other members.")
+        raise IntroRefused(_("You cannot introduce yourself: choose two other members."))
     if first_id == second_id:
-        raise IntroRefused("Choose two different members: someone cannot be introduced to themselves.")
+        raise IntroRefused(_("Choose two different members: someone cannot be introduced to themselves."))
     if not introducer.is_verified:
-        raise IntroRefused("Verify your email address before you make introductions.")
+        raise IntroRefused(_("Verify your email address before you make introductions."))
     return _member(first_id), _member(second_id), _open_need_by_id(need_id)
 
 
@@ -178,14 +179,14 @@ def _open_need_by_id(need_id: int | None) -> Need | None:
         return None
     need = db.session.get(Need, need_id) if is_id(need_id) else None
     if need is None or need.status is not NeedStatus.OPEN:
-        raise IntroRefused("That need is no longer open.")
+        raise IntroRefused(_("That need is no longer open."))
     return need
 
 
 def _member(member_id: int | None) -> Member:
     member = db.session.get(Member, member_id) if is_id(member_id) else None
     if member is None:
-        raise IntroRefused("Choose two members of your chapter to introduce.")
+        raise IntroRefused(_("Choose two members of your chapter to introduce."))
     return member
 
 
@@ -200,9 +201,17 @@ def _chapter_for(
     active = active_members(chapter.id, {person.id for person in people})
     for person in people:
         if person.id not in active:
-            who = "You are" if person is introducer else "One of the two people is"
             raise IntroRefused(
-                f"{who} not a member of {chapter.name}: both people must be members of your chapter."
+                _(
+                    "You are not a member of %(chapter)s: both people must be members of your chapter.",
+                    chapter=chapter.name,
+                )
+                if person is introducer
+                else _(
+                    "One of the two people is not a member of %(chapter)s: both people must be members "
+                    "of your chapter.",
+                    chapter=chapter.name,
+                )
             )
     return chapter
 
@@ -218,17 +227,22 @@ def _shared_chapter(
     if len(candidates) == 1:
         return candidates[0]
     if len(candidates) > 1:
-        raise IntroRefused("You share more than one chapter with these two: choose the chapter.")
+        raise IntroRefused(_("You share more than one chapter with these two: choose the chapter."))
     if second is None:
-        raise IntroRefused("The member you introduce must belong to your chapter.")
+        raise IntroRefused(_("The member you introduce must belong to your chapter."))
     # Name nobody the introducer shares no chapter with: ids are guessable, names are not public.
-    for place, party in (("first", first), ("second", second)):
+    for party, refusal in (
+        (first, _l("The first person is not a member of your chapter: both people must belong to it.")),
+        (second, _l("The second person is not a member of your chapter: both people must belong to it.")),
+    ):
         if not shared_chapters({introducer.id, party.id}):
-            raise IntroRefused(
-                f"The {place} person is not a member of your chapter: both people must belong to it."
-            )
+            raise IntroRefused(refusal)
     raise IntroRefused(
-        f"{first.display_name} and {second.display_name} do not belong to one chapter together with you."
+        _(
+            "%(first)s and %(second)s do not belong to one chapter together with you.",
+            first=first.display_name,
+            second=second.display_name,
+        )
     )
 
 
@@ -252,8 +266,11 @@ def _add(intro: Introduction) -> Introduction:
     except IntegrityError as error:
         if _pending_between(*pair):
             raise IntroRefused(
-                f"{intro.first.display_name} and {intro.parties[1].display_name} already have an "
-                "introduction waiting for their answers."
+                _(
+                    "%(first)s and %(second)s already have an introduction waiting for their answers.",
+                    first=intro.first.display_name,
+                    second=intro.parties[1].display_name,
+                )
             ) from error
         raise notes.NoteRefused(notes.used_before()) from error
     return intro

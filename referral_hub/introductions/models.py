@@ -4,6 +4,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
@@ -284,7 +285,10 @@ class Introduction(db.Model):
         self._require_open(now)
         if not in_chapter:
             raise IntroClosed(
-                f"You are no longer a member of {self.chapter.name}, so this introduction cannot go ahead."
+                _(
+                    "You are no longer a member of %(chapter)s, so this introduction cannot go ahead.",
+                    chapter=self.chapter.name,
+                )
             )
         consent.decision, consent.answered_at = decision, now
 

@@ -4,6 +4,9 @@ import hashlib
 import re
 import unicodedata
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+
 from ..errors import DomainError
 
 MIN_LENGTH = 40
@@ -35,14 +38,14 @@ CANNED_PHRASES = (
 # After the canned phrases are taken out, a note must still say this much in its own words.
 MIN_OWN_WORDS_LENGTH = 30
 
-WHY_PERSONAL = (
+WHY_PERSONAL = _l(
     "A personal note is what makes an introduction work: say in your own words why these two "
     "should meet and what each can do for the other."
 )
 
 
 def used_before() -> str:
-    return f"You have used this note before. {WHY_PERSONAL}"
+    return _("You have used this note before. %(why)s", why=WHY_PERSONAL)
 
 
 class NoteRefused(DomainError):
@@ -62,14 +65,17 @@ def check(note: str) -> str:
     """The note, trimmed, or NoteRefused saying why it is not personal enough."""
     note = note.strip()
     if len(note) < MIN_LENGTH:
-        raise NoteRefused(f"Write at least {MIN_LENGTH} characters. {WHY_PERSONAL}")
+        raise NoteRefused(_("Write at least %(n)d characters. %(why)s", n=MIN_LENGTH, why=WHY_PERSONAL))
     if len(note) > MAX_LENGTH:
         raise NoteRefused(
-            f"Keep the note under {MAX_LENGTH} characters: the reason they should meet, not an essay."
+            _(
+                "Keep the note under %(n)d characters: the reason they should meet, not an essay.",
+                n=MAX_LENGTH,
+            )
         )
     own_words = f" {normalise(note)} "
     for phrase in CANNED_PHRASES:
         own_words = own_words.replace(f" {phrase} ", " ")
     if len(own_words.strip()) < MIN_OWN_WORDS_LENGTH:
-        raise NoteRefused(f"That reads like a stock phrase. {WHY_PERSONAL}")
+        raise NoteRefused(_("That reads like a stock phrase. %(why)s", why=WHY_PERSONAL))
     return note

@@ -2,6 +2,8 @@
 
 from datetime import datetime
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -22,7 +24,7 @@ from .models import Consent, CreditNote, Introduction, IntroState, Outcome, Outc
 
 MAX_BUSINESS_AMOUNT = 1_000_000_000
 PROMPTS_PER_RUN = 500  # a run's batch; the next run takes the rest
-ALREADY_REPORTED = "You have already told us what came of this introduction."
+ALREADY_REPORTED = _l("You have already told us what came of this introduction.")
 
 
 def report_outcome(
@@ -30,12 +32,12 @@ def report_outcome(
 ) -> Outcome:
     """A party says what came of a completed introduction; business closed pays the introducer once."""
     if member.id not in {p.id for p in intro.members}:
-        raise Forbidden("Only the two people introduced can report what came of it.")
+        raise Forbidden(_("Only the two people introduced can report what came of it."))
     if intro.state is not IntroState.COMPLETED:
-        raise IntroRefused("Outcomes can be reported once both sides have accepted the introduction.")
+        raise IntroRefused(_("Outcomes can be reported once both sides have accepted the introduction."))
     if kind is OutcomeKind.BUSINESS_CLOSED:
         if amount is None or not 0 < amount <= MAX_BUSINESS_AMOUNT:
-            raise IntroRefused("Enter the amount of business you received, a whole number above zero.")
+            raise IntroRefused(_("Enter the amount of business you received, a whole number above zero."))
     else:
         amount = None
     earlier_business = db.session.scalar(

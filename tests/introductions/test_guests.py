@@ -363,3 +363,52 @@ def test_the_one_click_post_needs_no_csrf_token_or_cookie(app, pair):
     db.session.refresh(intro)
     assert intro.state is IntroState.DECLINED
     assert fresh.post("/i/never/forged-token").status_code == 404
+
+
+def test_the_dashboard_names_the_guest_of_an_introduction_made(client, pair):
+    introducer, member = pair
+    introduce_guest(introducer, member)
+    browser = Browser(client)
+    browser.login(introducer.email)
+    html = browser.get("/dashboard").get_data(as_text=True)
+    assert f"{member.display_name} and {GUEST.name}</a>" in html
+
+
+def test_the_thank_you_note_for_a_guest_introduction_names_the_guest(client, pair):
+    introducer, member = pair
+    intro = introduce_guest(introducer, member)
+    accept_both(intro, member)
+    browser = Browser(client)
+    browser.login(member.email)
+    page = f"/introductions/{intro.id}"
+    fields = {"thanks_note": "Dan fixed our oven in a day, thank you.", "introduction_id": intro.id}
+    response = browser.post(f"/members/{introducer.id}/thanks", fields, form_page=page)
+    assert response.status_code == 302, response.get_data(as_text=True)
+    (note,) = [m for m in mail_to(introducer.email) if m.template == "thanks_note"]
+    assert f"for the introduction of {member.display_name} and {GUEST.name}:" in note.body_text
+    assert f"{member.display_name} and {GUEST.name}:" in note.body_html
+
+
+def test_a_refused_introduction_says_why_in_spanish(client, pair):
+    introducer, member = pair
+    browser = Browser(client)
+    browser.login(introducer.email)
+    form = {"first_id": member.id, "guest_name": GUEST.name, "guest_email": GUEST.email, "note": "Hola"}
+    response = browser.post("/introductions/new", form, headers={"Accept-Language": "es"})
+    assert response.status_code == 422
+    html = response.get_data(as_text=True)
+    assert "Escribe al menos 40 caracteres. Una nota personal es lo que hace" in html
+    english = browser.post("/introductions/new", form, headers={"Accept-Language": "en"})
+    assert "Write at least 40 characters. A personal note is what makes" in english.get_data(as_text=True)
+
+
+def test_the_state_badge_and_filter_are_translated(client, pair):
+    introducer, member = pair
+    intro = introduce_guest(introducer, member)
+    browser = Browser(client)
+    browser.login(introducer.email)
+    spanish = {"headers": {"Accept-Language": "es"}}
+    assert '<span class="badge">pendiente</span>' in browser.get("/introductions", **spanish).text
+    assert '<option value="pending">pendiente</option>' in browser.get("/introductions", **spanish).text
+    assert '<span class="badge">pendiente</span>' in browser.get(f"/introductions/{intro.id}", **spanish).text
+    assert '<span class="badge">pending</span>' in browser.get("/introductions").text

@@ -33,7 +33,7 @@ def _introduce_form(form: IntroduceForm, groups) -> IntroduceForm:
     form.second_id.choices = [SelectChoice(0, _("Choose…")), *people]
     form.chapter.choices = [
         SelectChoice("", _("The chapter we share")),
-        *[SelectChoice(c.slug, c.name) for c, _ in groups],
+        *[SelectChoice(chapter.slug, chapter.name) for chapter, _others in groups],
     ]
     return form
 
@@ -100,7 +100,7 @@ def index():
         page=page,
         role=role,
         state=state,
-        states=[s.value for s in IntroState],
+        states=list(IntroState),
         waiting=queries.waiting_for(current_user),
         # The header's count adds these: completed introductions whose outcome the member owes.
         reports_due=[
