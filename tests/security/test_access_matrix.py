@@ -613,6 +613,7 @@ ROUTES: list[Route] = [
     # Ledger -----------------------------------------------------------------------------------------
     Route("ledger.mine", "GET", LOGGED_IN),
     Route("ledger.chapter_ledger", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
+    Route("ledger.check", "GET", CHAPTER_ORGANIZERS, values=home(), organizer_page=True),
     Route(
         "ledger.grant",
         "POST",
