@@ -66,25 +66,35 @@ def _locked_policy(chapter: Chapter) -> ChapterPolicy:
     )
 
 
-def update_policy(chapter: Chapter, *, changed_by: Member, settings: dict[str, int]) -> list[PolicyChange]:
-    """Change some of the chapter's settings, recording each change with who and when."""
-    _check_settings(settings)
-    policy = _locked_policy(chapter)
-    now = utcnow()
+def apply_changes(target, settings: dict, *, record: type, chapter: Chapter, changed_by: Member, now) -> list:
+    """Set each setting that differs on `target` (the chapter or its policy), returning one `record`
+    row (setting, from, to, who, when) per change; the caller adds them."""
     changes = []
     for name, value in settings.items():
-        if getattr(policy, name) != value:
+        old_value = getattr(target, name)
+        if old_value != value:
             changes.append(
-                PolicyChange(
+                record(
                     chapter_id=chapter.id,
                     setting=name,
-                    old_value=getattr(policy, name),
+                    old_value=old_value,
                     new_value=value,
                     changed_by_id=changed_by.id,
                     changed_at=now,
                 )
             )
-            setattr(policy, name, value)
+            setattr(target, name, value)
+    return changes
+
+
+def update_policy(chapter: Chapter, *, changed_by: Member, settings: dict[str, int]) -> list[PolicyChange]:
+    """Change some of the chapter's settings, recording each change with who and when."""
+    _check_settings(settings)
+    policy = _locked_policy(chapter)
+    now = utcnow()
+    changes = apply_changes(
+        policy, settings, record=PolicyChange, chapter=chapter, changed_by=changed_by, now=now
+    )
     if changes:
         policy.updated_at = now
         policy.updated_by_id = changed_by.id

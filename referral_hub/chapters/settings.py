@@ -13,6 +13,7 @@ from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGES, not_a_time_zone, time_zones
 from .models import Chapter, ChapterSettingChange, Membership, MembershipStatus
+from .policy import apply_changes
 
 
 class InvalidChapterSetting(DomainError):
@@ -80,21 +81,9 @@ def change_settings(
         .with_for_update()
         .execution_options(populate_existing=True)
     )
-    now = utcnow()
-    changes = []
-    for name, value in settings.items():
-        if getattr(chapter, name) != value:
-            changes.append(
-                ChapterSettingChange(
-                    chapter_id=chapter.id,
-                    setting=name,
-                    old_value=getattr(chapter, name),
-                    new_value=value,
-                    changed_by_id=changed_by.id,
-                    changed_at=now,
-                )
-            )
-            setattr(chapter, name, value)
+    changes = apply_changes(
+        chapter, settings, record=ChapterSettingChange, chapter=chapter, changed_by=changed_by, now=utcnow()
+    )
     if changes:
         db.session.add_all(changes)
         db.session.flush()

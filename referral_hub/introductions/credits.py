@@ -21,24 +21,11 @@ def credit_note(intro: Introduction, policy, now: datetime, members: set[int]) -
         return CreditNote.NO_REWARD
     if intro.introducer_id not in members:
         return CreditNote.INTRODUCER_LEFT
-    recent_pair = db.session.scalar(
-        select(func.count())
-        .select_from(Introduction)
-        .where(
-            Introduction.chapter_id == intro.chapter_id,
-            Introduction.id != intro.id,
-            Introduction.pair_low_id == intro.pair_low_id,
-            Introduction.pair_high_id == intro.pair_high_id,
-            Introduction.state == IntroState.COMPLETED,
-            Introduction.completed_at >= now - timedelta(days=policy.repeat_pair_days),
-        )
+    same_pair = (
+        Introduction.pair_low_id == intro.pair_low_id,
+        Introduction.pair_high_id == intro.pair_high_id,
     )
-    if recent_pair:
-        return CreditNote.REPEAT_PAIR
-    _lock_members({intro.introducer_id})
-    if _credited_today(intro, now) >= policy.daily_credited_intros:
-        return CreditNote.DAILY_CAP
-    return CreditNote.CREDITED
+    return _within_pair_window_and_cap(intro, policy, now, same_pair)
 
 
 def guest_credit_note(intro: Introduction, policy, now: datetime) -> CreditNote:
@@ -48,17 +35,27 @@ def guest_credit_note(intro: Introduction, policy, now: datetime) -> CreditNote:
         return CreditNote.NO_REWARD
     if intro.introducer_id not in active_members(intro.chapter_id, {intro.introducer_id}):
         return CreditNote.INTRODUCER_LEFT
+    # A guest introduction counts toward the pair once it was paid or waits for its outcome.
+    same_pair = (
+        Introduction.first_id == intro.first_id,
+        Introduction.guest_key == intro.guest_key,
+        Introduction.credit_note.in_((CreditNote.CREDITED, CreditNote.AWAITING_OUTCOME)),
+    )
+    return _within_pair_window_and_cap(intro, policy, now, same_pair)
+
+
+def _within_pair_window_and_cap(intro: Introduction, policy, now: datetime, same_pair) -> CreditNote:
+    """REPEAT_PAIR when the same pair completed an introduction within `repeat_pair_days`, DAILY_CAP
+    when the introducer reached today's cap (their row locked), else CREDITED."""
     recent_pair = db.session.scalar(
         select(func.count())
         .select_from(Introduction)
         .where(
             Introduction.chapter_id == intro.chapter_id,
             Introduction.id != intro.id,
-            Introduction.first_id == intro.first_id,
-            Introduction.guest_key == intro.guest_key,
+            *same_pair,
             Introduction.state == IntroState.COMPLETED,
             Introduction.completed_at >= now - timedelta(days=policy.repeat_pair_days),
-            Introduction.credit_note.in_((CreditNote.CREDITED, CreditNote.AWAITING_OUTCOME)),
         )
     )
     if recent_pair:
