@@ -16,7 +16,7 @@ from ..accounts.models import email_key_of
 from ..chapters.models import POLICY_SETTINGS, ChapterPolicy
 from ..database import UTCDateTime, seconds_between
 from ..extensions import db
-from ..mail.services import absolute_url, enqueue
+from ..mail.services import absolute_url, enqueue, one_click_unsubscribe
 from ..tokens import LinkUnknown
 from .errors import IntroRefused
 from .models import GuestSuppression, Introduction, IntroState
@@ -102,7 +102,7 @@ def email_guest(template: str, intro: Introduction, **context) -> None:
         to=intro.guest_email,
         language=intro.chapter.language,
         timezone=intro.chapter.timezone,
-        headers={"List-Unsubscribe": f"<{never}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"},
+        headers=one_click_unsubscribe(never),
         intro=intro,
         guest=intro.guest,
         never_link=never,

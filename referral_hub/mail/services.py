@@ -49,6 +49,11 @@ class InlineImage:
         return f"cid:{self.content_id}"
 
 
+def one_click_unsubscribe(url: str) -> dict[str, str]:
+    """The headers (RFC 8058) that let a mail client unsubscribe with a POST to `url`, no cookie needed."""
+    return {"List-Unsubscribe": f"<{url}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"}
+
+
 def enqueue(
     template: str,
     *,

@@ -17,7 +17,7 @@ from ..clock import utcnow
 from ..extensions import db
 from ..introductions.models import Introduction
 from ..introductions.queries import waiting_for
-from ..mail.services import absolute_url, enqueue
+from ..mail.services import absolute_url, enqueue, one_click_unsubscribe
 from ..needs.models import Need
 from ..tokens import LinkUnknown
 from .connector_requests import requests_waiting_for
@@ -129,11 +129,7 @@ def send_digest(member: Member, *, now: datetime | None = None) -> bool:
         dashboard_link=absolute_url("chapters.dashboard"),
         profile_link=absolute_url("accounts.profile"),
         unsubscribe_link=unsubscribe_link,
-        # RFC 8058: mail clients offer their own "unsubscribe", a POST to the link without a cookie.
-        headers={
-            "List-Unsubscribe": f"<{unsubscribe_link}>",
-            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-        },
+        headers=one_click_unsubscribe(unsubscribe_link),
         absolute_url=absolute_url,
     )
     return True
