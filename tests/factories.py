@@ -20,6 +20,7 @@ from referral_hub.accounts.models import (
 from referral_hub.chapters.models import (
     Chapter,
     ChapterPolicy,
+    ChapterSettingChange,
     Invitation,
     Membership,
     MembershipStatus,
@@ -27,11 +28,14 @@ from referral_hub.chapters.models import (
     Role,
 )
 from referral_hub.chapters.policy import update_policy
+from referral_hub.chapters.settings import change_settings
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
+from referral_hub.introductions.guests import address_keys
 from referral_hub.introductions.models import (
     Consent,
     CreditNote,
+    GuestSuppression,
     Introduction,
     IntroState,
     Outcome,
@@ -46,7 +50,7 @@ from referral_hub.ledger.models import (
     LedgerEntry,
     LedgerTransaction,
 )
-from referral_hub.mail.models import OutboxMessage
+from referral_hub.mail.models import OutboxAttachment, OutboxMessage
 from referral_hub.needs.models import Need
 from referral_hub.relationships.digest import iso_week as week_of
 from referral_hub.relationships.models import (
@@ -194,6 +198,18 @@ class OutboxMessageFactory(BaseFactory):
     body_text = "Hello in text"
     body_html = "<p>Hello in HTML</p>"
     message_id = factory.Sequence(lambda n: f"<test-{n}@referral-hub.local>")
+
+
+class OutboxAttachmentFactory(BaseFactory):
+    """An inline image of a message (real ones come from `accounts.photos.in_email`)."""
+
+    class Meta:
+        model = OutboxAttachment
+
+    message_id = factory.LazyFunction(lambda: OutboxMessageFactory().id)
+    content_id = factory.Sequence(lambda n: f"photo-{n}@referral-hub.local")
+    content_type = "image/webp"
+    data = b"RIFF\x00\x00\x00\x00WEBP"
 
 
 class NeedFactory(BaseFactory):
@@ -375,6 +391,38 @@ class PolicyChangeFactory(BaseFactory):
             db.session.get(Chapter, chapter_id), changed_by=changed_by, settings={setting: new_value}
         )
         return change
+
+
+class ChapterSettingChangeFactory(BaseFactory):
+    """A chapter's currency set by an organizer through `change_settings`, so the chapter row holds
+    the value the history records."""
+
+    class Meta:
+        model = ChapterSettingChange
+        exclude = ("chapter", "organizer")
+
+    chapter = factory.SubFactory(ChapterFactory)
+    organizer = factory.SubFactory(
+        MembershipFactory, chapter=factory.SelfAttribute("..chapter"), organizer=True
+    )
+    chapter_id = factory.SelfAttribute("chapter.id")
+    changed_by = factory.SelfAttribute("organizer.member")
+    new_value = factory.Iterator(["EUR", "USD", "GBP", "JPY", "MXN"])
+
+    @classmethod
+    def _create(cls, model_class, *, chapter_id, new_value, changed_by):
+        chapter = db.session.get(Chapter, chapter_id)
+        [change] = change_settings(chapter, changed_by=changed_by, currency=new_value)
+        return change
+
+
+class GuestSuppressionFactory(BaseFactory):
+    """An address on the "never send me introductions" list, as its keyed hash."""
+
+    class Meta:
+        model = GuestSuppression
+
+    key = factory.Sequence(lambda n: address_keys(f"never{n}@example.org")[0])
 
 
 # Reports
