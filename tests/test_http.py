@@ -43,6 +43,25 @@ def test_a_logged_in_page_answers_503_not_500_when_the_database_cannot_load_the_
     assert "briefly unavailable" in response.get_data(as_text=True)
 
 
+def test_a_chapter_page_answers_503_when_the_database_is_down_in_any_language(browser, monkeypatch):
+    """The 503 page picks its language and zone without asking the database for the chapter's."""
+    membership = MembershipFactory()
+    browser.login(membership.member.email)
+
+    def broken(*_args, **_kwargs):
+        raise OperationalError("SELECT members", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(sessions, "signed_in", broken)
+    for name in ("execute", "scalar", "scalars"):
+        monkeypatch.setattr(db.session, name, broken)
+    answers = {None: "briefly unavailable", "fr": "briefly unavailable", "es": "Vuelve a intentarlo"}
+    for language, said in answers.items():
+        headers = {"Accept-Language": language} if language else {}
+        response = browser.get(f"/chapters/{membership.chapter.slug}/", headers=headers)
+        assert response.status_code == 503, language
+        assert said in response.get_data(as_text=True), language
+
+
 def test_every_response_carries_a_request_id_and_security_headers(client):
     response = client.get("/login")
     assert len(response.headers["X-Request-ID"]) >= 16

@@ -49,6 +49,8 @@ def language() -> str | None:
         return None
     if request.path.startswith("/api/v1/"):
         return DEFAULT_LANGUAGE
+    if g.get("database_unavailable"):  # the 503 page: neither the member nor the chapter can be read
+        return request.accept_languages.best_match(LANGUAGES)
     if chosen := getattr(current_user, "language", None):
         return chosen
     if browser := request.accept_languages.best_match(LANGUAGES):
@@ -61,7 +63,7 @@ def language() -> str | None:
 
 def timezone() -> str | None:
     """A chapter's pages show its zone; other pages the member's own, else their first chapter's."""
-    if not has_request_context():
+    if not has_request_context() or g.get("database_unavailable"):
         return None
     if zone := g.get("page_timezone"):
         return zone
