@@ -2,22 +2,17 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
+from datetime import date as Date
 from decimal import Decimal
-from functools import cache
-from zoneinfo import available_timezones
+from functools import cache, lru_cache
+from zoneinfo import ZoneInfo, available_timezones
 
+from babel import dates
 from babel.numbers import parse_pattern
+from babel.support import Translations
 from flask import Flask, g
-from flask_babel import (
-    Babel,
-    format_date,
-    format_datetime,
-    format_decimal,
-    format_time,
-    get_locale,
-    gettext,
-    refresh,
-)
+from flask_babel import Babel, format_decimal, get_locale, get_timezone, get_translations, gettext, refresh
 
 # The languages the product ships, by their code, each named in itself (for a language picker).
 LANGUAGES = {"en": "English", "es": "Español"}
@@ -51,10 +46,67 @@ def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable
     )
     # `{% trans %}` blocks are written over several lines; their whitespace is not part of the message.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    for name, function in (("date", format_date), ("datetime", format_datetime), ("time", format_time)):
-        app.add_template_filter(function, name)
+    # Flask-Babel's own callables look the language up again for every message of a page; these read
+    # it once per page (or per email, inside `speaking`).
+    app.jinja_env.install_gettext_callables(
+        lambda string: _translations().ugettext(string),
+        lambda singular, plural, number: _translations().ungettext(singular, plural, number),
+        newstyle=True,
+        pgettext=lambda context, string: _translations().upgettext(context, string),
+        npgettext=lambda context, singular, plural, number: _translations().unpgettext(
+            context, singular, plural, number
+        ),
+    )
+    app.add_template_filter(date)
+    app.add_template_filter(datetime_, "datetime")
     app.add_template_filter(money)
     app.jinja_env.globals["current_language"] = lambda: str(get_locale())
+
+
+def _translations() -> Translations:
+    try:
+        return g.page_translations
+    except AttributeError:
+        g.page_translations = get_translations()
+        return g.page_translations
+
+
+def _locale_and_zone() -> tuple[str, ZoneInfo]:
+    """The language and zone dates are shown in, chosen once per page (or email)."""
+    try:
+        return g.page_locale_and_zone
+    except AttributeError:
+        g.page_locale_and_zone = str(get_locale()), _zone(str(get_timezone()))
+        return g.page_locale_and_zone
+
+
+@cache
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def _local(moment: datetime, zone: ZoneInfo) -> datetime:
+    return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
+
+
+def date(value: Date | datetime, format: str = "medium") -> str:
+    """`{{ x|date }}`, `{{ x|date('long') }}`: a day, or the local day of a moment, in the language."""
+    locale, zone = _locale_and_zone()
+    if isinstance(value, datetime):
+        value = _local(value, zone).date()
+    return _date(value, format, locale)
+
+
+@lru_cache(maxsize=4096)
+def _date(day: Date, format: str, locale: str) -> str:
+    # Pages show the same few days many times over (a board's twenty needs posted this month).
+    return dates.format_date(day, format, locale=locale)
+
+
+def datetime_(moment: datetime, format: str = "medium") -> str:
+    """`{{ x|datetime }}`: a moment in the page's zone and language."""
+    locale, zone = _locale_and_zone()
+    return dates.format_datetime(_local(moment, zone), format, tzinfo=zone, locale=locale)
 
 
 def money(amount: int | Decimal | None, currency: str | None = None) -> str:
@@ -75,9 +127,16 @@ def speaking(language: str | None, timezone: str | None) -> Iterator[None]:
     """Render in someone's language and zone (an email to them), whatever the request's own are."""
     saved = g.get("speaking_language"), g.get("speaking_timezone")
     g.speaking_language, g.speaking_timezone = language, timezone
-    refresh()
+    forget_choices()
     try:
         yield
     finally:
         g.speaking_language, g.speaking_timezone = saved
-        refresh()
+        forget_choices()
+
+
+def forget_choices() -> None:
+    """After the language or zone changed mid-request (an email, a member's new choice): choose again."""
+    refresh()
+    g.pop("page_translations", None)
+    g.pop("page_locale_and_zone", None)

@@ -27,11 +27,14 @@ def test_speaking_renders_in_another_language_and_zone_then_restores(app):
     from flask import render_template_string
 
     stamp = datetime(2026, 12, 3, 23, 30)
+    page = "{{ _('Post a need') }}: {{ d|date }}, {{ d|datetime('short') }}"
+    english = "Post a need: Dec 3, 2026, 12/3/26, 11:30\u202fPM"
+    spanish = "Publicar una necesidad: 4 dic 2026"
     with app.test_request_context(headers={"Accept-Language": "en"}):
-        assert render_template_string("{{ d|date }}", d=stamp) == "Dec 3, 2026"
+        assert render_template_string(page, d=stamp) == english
         with speaking("es", "Pacific/Auckland"):
-            assert render_template_string("{{ d|date }}", d=stamp) == "4 dic 2026"
-        assert render_template_string("{{ d|date }}", d=stamp) == "Dec 3, 2026"
+            assert render_template_string(page, d=stamp) == f"{spanish}, 4/12/26, 12:30"
+        assert render_template_string(page, d=stamp) == english
 
 
 def test_the_api_answers_in_english_whatever_the_browser_asks(client):
