@@ -61,6 +61,8 @@ def every_page(targets: dict) -> list[tuple[str, str, str]]:
     """bench/load.py's pages (but the visitor's) and the API endpoints it leaves out."""
     api = f"/api/v1/chapters/{targets['slug']}"
     extra = [
+        ("organize", f"/chapters/{targets['slug']}/organize", "member"),
+        ("organize members", f"/chapters/{targets['slug']}/organize/members", "member"),
         ("organize ledger", f"/chapters/{targets['slug']}/ledger", "member"),
         ("profile form", "/profile", "member"),
         ("API chapters", "/api/v1/chapters", "token"),
