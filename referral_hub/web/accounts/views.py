@@ -26,7 +26,6 @@ from ...accounts.models import LinkPurpose, Member, email_key_of
 from ...clock import utcnow
 from ...database import writing
 from ...extensions import db, limiter, login_manager
-from ...i18n import time_zones
 from ..http import id_from
 from ..refusals import Refusal
 from .forms import (
@@ -316,7 +315,7 @@ def profile():
             flash(_("Your profile is saved."), "success")
             return redirect(url_for("accounts.profile"))
     return render_template(
-        "accounts/profile.html", form=form, photo_form=PhotoForm(), time_zones=time_zones()
+        "accounts/profile.html", form=form, photo_form=PhotoForm()
     ), 200 if not form.errors else 422
 
 
@@ -329,7 +328,7 @@ DRAINED_BYTES = 64 * 1024 * 1024
 
 def _photo_refused(form: PhotoForm, status: int):
     return render_template(
-        "accounts/profile.html", form=ProfileForm(obj=current_user), photo_form=form, time_zones=time_zones()
+        "accounts/profile.html", form=ProfileForm(obj=current_user), photo_form=form
     ), status
 
 

@@ -12,7 +12,6 @@ from ...chapters.policy import policies_for
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
-from ...i18n import time_zones
 from ...introductions import queries as introductions
 from ...ledger import posting, queries
 from ...needs.services import open_needs_for, open_needs_of
@@ -194,7 +193,6 @@ def _settings_page(chapter, form: ChapterSettingsForm, status: int = 200):
         chapter=chapter,
         form=form,
         changes=settings.settings_history(chapter),
-        time_zones=time_zones(),
         currencies=settings.currencies(),
     ), status
 
