@@ -375,6 +375,7 @@ def seed(app, db, chapters: list[tuple[str, int]]) -> None:
     from sqlalchemy import text
     from werkzeug.security import generate_password_hash
 
+    from referral_hub.reports import completions
     from referral_hub.reports.counting import rebuild
 
     password_hash = generate_password_hash(PASSWORD)
@@ -411,6 +412,7 @@ def seed(app, db, chapters: list[tuple[str, int]]) -> None:
         print(f"foreign keys checked in {time.perf_counter() - started:.0f} s", flush=True)
         started = time.perf_counter()
         rebuild(db.session.connection())
+        completions.rebuild(db.session.connection())
         db.session.commit()
         print(f"kept report figures rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()
