@@ -21,8 +21,8 @@ from referral_hub.extensions import db
 from referral_hub.introductions.models import Decision, IntroState, OutcomeKind
 from referral_hub.ledger.models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 from referral_hub.needs.models import NeedStatus
-from referral_hub.reports.access import create_token
 from referral_hub.reports import completions
+from referral_hub.reports.access import create_token
 from referral_hub.reports.counting import rebuild
 from tests.factories import (
     ChapterFactory,
