@@ -67,13 +67,14 @@ def register_domain_events() -> None:
     """Each package reacts to what a package below it announces (events.py)."""
     from .ledger import posting
     from .relationships import connector_requests, strength
-    from .reports import counting
+    from .reports import completions, counting
 
     events.member_joined.connect(posting.welcome)
     events.introduction_made.connect(connector_requests.fulfil_requests)
     events.introduction_completed.connect(strength.on_introduction_completed)
     events.outcome_reported.connect(strength.on_outcome_reported)
     counting.connect(events)
+    completions.connect(events)
 
 
 def register_blueprints(app: Flask) -> None:

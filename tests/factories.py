@@ -64,7 +64,14 @@ from referral_hub.relationships.models import (
 )
 from referral_hub.relationships.nudges import NUDGE_AFTER, SNOOZE
 from referral_hub.relationships.strength import record
-from referral_hub.reports.models import TOKEN_PREFIX, ApiToken, ChapterDay, MemberFigures
+from referral_hub.reports.models import (
+    TOKEN_PREFIX,
+    ApiToken,
+    ChapterDay,
+    CompletionDuration,
+    CompletionHours,
+    MemberFigures,
+)
 from referral_hub.tokens import digest, new_secret
 
 PASSWORD = "correct horse battery"
@@ -465,6 +472,29 @@ class MemberFiguresFactory(BaseFactory):
 
     chapter_id = factory.LazyFunction(lambda: ChapterFactory().id)
     member_id = factory.LazyFunction(lambda: MemberFactory().id)
+
+
+class CompletionDurationFactory(BaseFactory):
+    class Meta:
+        model = CompletionDuration
+        exclude = ("introduction",)
+
+    introduction = factory.SubFactory(IntroductionFactory, completed=True)
+    introduction_id = factory.SelfAttribute("introduction.id")
+    chapter_id = factory.SelfAttribute("introduction.chapter_id")
+    completed_at = factory.SelfAttribute("introduction.completed_at")
+    hours = 0.0
+    whole_hours = 0
+
+
+class CompletionHoursFactory(BaseFactory):
+    class Meta:
+        model = CompletionHours
+
+    chapter_id = factory.LazyFunction(lambda: ChapterFactory().id)
+    day = factory.LazyFunction(lambda: utcnow().date())
+    whole_hours = 0
+    completions = 1
 
 
 # Relationships: a pair's strength is a cache of its interactions, so interactions are recorded by

@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..reports.counting import differences
+from ..reports import completions, counting
 
 reports_cli = AppGroup("reports", help="The organizer reports.")
 
@@ -14,7 +14,8 @@ reports_cli = AppGroup("reports", help="The organizer reports.")
 @reports_cli.command("verify")
 def verify_command() -> None:
     """Recount every kept figure from the source tables. Exits 1 and prints each difference."""
-    found = differences(db.session.connection())
+    connection = db.session.connection()
+    found = counting.differences(connection) + completions.differences(connection)
     for line in found:
         click.echo(line)
     if found:

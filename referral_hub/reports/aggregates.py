@@ -1,5 +1,4 @@
-"""The SQL aggregates the reports are built from: counts, sums, medians, time windows, hours between,
-UTC days."""
+"""The SQL aggregates the reports are built from: counts, sums, time windows, hours between, UTC days."""
 
 from datetime import datetime
 
@@ -22,17 +21,6 @@ def within(column, starts_at: datetime, ends_at: datetime):
 
 def sum_or_zero(expression):
     return func.coalesce(func.sum(expression), 0)
-
-
-def median(values):
-    """The median of a subquery's single column `value`, with window functions (SQLite has no median)."""
-    ranked = select(
-        values.c.value,
-        func.row_number().over(order_by=values.c.value).label("position"),
-        func.count().over().label("size"),
-    ).subquery()
-    middle = ranked.c.position.in_([(ranked.c.size + 1) // 2, (ranked.c.size + 2) // 2])
-    return select(func.avg(ranked.c.value)).where(middle).scalar_subquery()
 
 
 def hours_between(start, end):

@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, Double, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -89,3 +89,33 @@ class MemberFigures(db.Model):
     business_received_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     last_completed_at = mapped_column(UTCDateTime, nullable=True)  # of an introduction the member made
     last_active_at = mapped_column(UTCDateTime, nullable=True)
+
+
+class CompletionDuration(db.Model):
+    """How long one completed introduction took, kept as it completes (reports.completions): the
+    median reads only the durations near the middle, found through `CompletionHours`."""
+
+    __tablename__ = "report_completion_durations"
+
+    introduction_id: Mapped[int] = mapped_column(
+        ForeignKey("introductions.id", ondelete="CASCADE"), primary_key=True
+    )
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"))
+    completed_at = mapped_column(UTCDateTime, nullable=False)
+    hours: Mapped[float] = mapped_column(Double)  # as the database computes it from the introduction
+    whole_hours: Mapped[int] = mapped_column(Integer)
+
+    # The middle of a period's distribution, read without visiting the table.
+    __table_args__ = (Index(None, "chapter_id", "whole_hours", "completed_at", "hours"),)
+
+
+class CompletionHours(db.Model):
+    """How many introductions of a chapter completed on one day after a given number of whole hours:
+    the distribution of a period's durations, summed over its days (reports.completions)."""
+
+    __tablename__ = "report_completion_hours"
+
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    whole_hours: Mapped[int] = mapped_column(Integer, primary_key=True)
+    completions: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,163 @@
+"""How long introductions took to complete, kept as they complete: each one's duration, and per chapter
+day the count at each whole number of hours, so a period's median reads the durations near its middle
+only. Recounted from the introductions to check them.
+"""
+
+from collections import Counter
+from datetime import date
+
+from sqlalchemy import Integer, delete, func, insert, or_, select
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
+
+from ..database import upsert
+from ..extensions import db
+from ..introductions.models import Introduction
+from .aggregates import hours_between, utc_day
+from .counting import _day_of
+from .models import CompletionDuration, CompletionHours
+
+LISTED = 20  # differences shown by `differences`, per kind
+
+
+class whole_hours(FunctionElement):  # noqa: N801 - reads as the SQL function it stands for
+    """A number of hours without its fraction (towards zero, as SQLite's CAST does), computed by the
+    database."""
+
+    type = Integer()
+    name = "whole_hours"
+    inherit_cache = True
+
+
+@compiles(whole_hours)
+def _whole_hours(element, compiler, **kw):
+    return f"CAST(trunc({compiler.process(element.clauses, **kw)}) AS INTEGER)"
+
+
+@compiles(whole_hours, "sqlite")
+def _whole_hours_sqlite(element, compiler, **kw):
+    return f"CAST({compiler.process(element.clauses, **kw)} AS INTEGER)"
+
+
+def _durations():
+    """Every completed introduction's chapter, completion, hours and whole hours, from the source."""
+    hours = hours_between(Introduction.created_at, Introduction.completed_at)
+    return select(
+        Introduction.id.label("introduction_id"),
+        Introduction.chapter_id,
+        Introduction.completed_at,
+        hours.label("hours"),
+        whole_hours(hours).label("whole_hours"),
+    ).where(Introduction.completed_at.is_not(None))
+
+
+COLUMNS = ("introduction_id", "chapter_id", "completed_at", "hours", "whole_hours")
+
+
+def on_introduction_completed(intro) -> None:
+    """Keep the duration the database computes from the (flushed) introduction, and count it on its
+    chapter's day after the day figures (counting.py) took that day's lock."""
+    table = CompletionDuration.__table__
+    hours = db.session.execute(
+        insert(table)
+        .from_select(COLUMNS, _durations().where(Introduction.id == intro.id))
+        .returning(table.c.whole_hours)
+    ).scalar_one()
+    counted = CompletionHours.__table__
+    statement = upsert(counted).values(
+        chapter_id=intro.chapter_id, day=_day_of(intro.completed_at), whole_hours=hours, completions=1
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[counted.c.chapter_id, counted.c.day, counted.c.whole_hours],
+            set_={"completions": counted.c.completions + statement.excluded.completions},
+        )
+    )
+
+
+def connect(events) -> None:
+    """Subscribe to the domain events (create_app), after reports.counting."""
+    events.introduction_completed.connect(on_introduction_completed)
+
+
+def _recounted_hours(connection) -> Counter:
+    """{(chapter, day, whole hours): completions}, from the introductions."""
+    durations = _durations().subquery()
+    day = utc_day(durations.c.completed_at)
+    rows = connection.execute(
+        select(durations.c.chapter_id, day, durations.c.whole_hours, func.count()).group_by(
+            durations.c.chapter_id, day, durations.c.whole_hours
+        )
+    )
+    return Counter({(chapter, _as_date(on), hours): count for chapter, on, hours, count in rows})
+
+
+def _as_date(value):
+    """A day comes back from SQLite's date() as text."""
+    return date.fromisoformat(value) if isinstance(value, str) else value
+
+
+def differences(connection) -> list[str]:
+    """Each kept count, and the first LISTED kept durations, that differ from the introductions, as a
+    line of text; empty when all match."""
+    found = []
+    kept = CompletionDuration.__table__.c
+    source = _durations().subquery()
+    wrong = connection.execute(
+        select(*(source.c[name] for name in COLUMNS))
+        .outerjoin(CompletionDuration, kept.introduction_id == source.c.introduction_id)
+        .where(kept.introduction_id.is_(None) | or_(*(kept[name] != source.c[name] for name in COLUMNS[1:])))
+        .limit(LISTED)
+    )
+    found += [
+        f"report_completion_durations (introduction {row[0]}): kept otherwise or not at all; "
+        f"the sources say {dict(row._mapping)}"
+        for row in wrong
+    ]
+    extra = connection.execute(
+        select(kept.introduction_id)
+        .outerjoin(source, source.c.introduction_id == kept.introduction_id)
+        .where(source.c.introduction_id.is_(None))
+        .limit(LISTED)
+    )
+    found += [
+        f"report_completion_durations (introduction {number}): kept, but it has not completed"
+        for (number,) in extra
+    ]
+    counted = CompletionHours.__table__.c
+    have = Counter(
+        {
+            (chapter, _as_date(on), hours): count
+            for chapter, on, hours, count in connection.execute(
+                select(counted.chapter_id, counted.day, counted.whole_hours, counted.completions)
+            )
+            if count
+        }
+    )
+    want = _recounted_hours(connection)
+    for key in sorted(set(have) | set(want), key=str):
+        if have[key] != want[key]:
+            chapter, day, hours = key
+            found.append(
+                f"report_completion_hours (chapter_id {chapter}, day {day}, whole_hours {hours}): "
+                f"completions is {have[key]}, the sources say {want[key]}"
+            )
+    return found
+
+
+def rebuild(connection) -> None:
+    """Replace the kept durations and counts with their recount (the migration's backfill, and data
+    written without the services)."""
+    connection.execute(delete(CompletionHours.__table__))
+    connection.execute(delete(CompletionDuration.__table__))
+    connection.execute(insert(CompletionDuration.__table__).from_select(COLUMNS, _durations()))
+    kept = CompletionDuration.__table__.c
+    day = utc_day(kept.completed_at)
+    connection.execute(
+        insert(CompletionHours.__table__).from_select(
+            ("chapter_id", "day", "whole_hours", "completions"),
+            select(kept.chapter_id, day, kept.whole_hours, func.count()).group_by(
+                kept.chapter_id, day, kept.whole_hours
+            ),
+        )
+    )
