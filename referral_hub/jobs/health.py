@@ -23,7 +23,8 @@ class JobStatus:
     last_duration_seconds: float | None
     last_counts: dict | None
     next_due_at: datetime
-    # The latest due period has no successful run, more than the job's grace after it fell due.
+    # A due period has had no successful run for more than the job's grace: the first one after the last
+    # success, else (never run) the latest one.
     overdue: bool
 
     @property
@@ -50,6 +51,8 @@ def job_status(job: Job, now: datetime) -> JobStatus:
     due_period, due_at = job.schedule.last_due(now)
     done = success is not None and success.period == due_period
     running_now = job.schedule.runnable(now) is not None
+    # Not only the latest period: a job that runs every quarter hour is never 15 minutes into its latest.
+    missed_since = job.schedule.following_due_at(success.started_at) if success else due_at
     return JobStatus(
         name=job.name,
         description=job.description,
@@ -61,7 +64,7 @@ def job_status(job: Job, now: datetime) -> JobStatus:
         last_duration_seconds=success.duration_seconds if success else None,
         last_counts=success.counts if success else None,
         next_due_at=due_at if running_now and not done else job.schedule.following_due_at(now),
-        overdue=not done and now - due_at > job.grace,
+        overdue=not done and now - missed_since > job.grace,
     )
 
 

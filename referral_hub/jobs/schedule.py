@@ -15,12 +15,17 @@ from ..needs.services import expire_needs
 from ..relationships.connector_requests import expire_requests
 from ..relationships.digest import recipients, send_digest
 
-LENGTHS = {"hour": timedelta(hours=1), "day": timedelta(days=1), "week": timedelta(weeks=1)}
+LENGTHS = {
+    "quarter": timedelta(minutes=15),
+    "hour": timedelta(hours=1),
+    "day": timedelta(days=1),
+    "week": timedelta(weeks=1),
+}
 
 
 @dataclass(frozen=True)
 class Schedule:
-    """Once per UTC hour, day or ISO week, due `offset` after the period begins."""
+    """Once per quarter hour, UTC hour, day or ISO week, due `offset` after the period begins."""
 
     unit: str
     offset: timedelta = timedelta(0)
@@ -36,6 +41,8 @@ class Schedule:
     def start(self, now: datetime) -> datetime:
         """The beginning of the period that holds `now`."""
         now = now.astimezone(UTC)
+        if self.unit == "quarter":
+            return now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0)
         hour = now.replace(minute=0, second=0, microsecond=0)
         if self.unit == "hour":
             return hour
@@ -43,7 +50,9 @@ class Schedule:
         return day if self.unit == "day" else day - timedelta(days=day.weekday())
 
     def key(self, start: datetime) -> str:
-        """The period's name in `job_runs`: `2026-12-03T11`, `2026-12-03`, `2026-W49`."""
+        """The period's name in `job_runs`: `2026-12-03T11:45`, `2026-12-03T11`, `2026-12-03`, `2026-W49`."""
+        if self.unit == "quarter":
+            return start.strftime("%Y-%m-%dT%H:%M")
         if self.unit == "hour":
             return start.strftime("%Y-%m-%dT%H")
         if self.unit == "day":
@@ -127,8 +136,15 @@ JOBS: dict[str, Job] = {
     job.name: job
     for job in (
         Job("expire", Schedule("hour"), expire, "expire introductions, needs and connector requests"),
-        # Hourly: each hour sends the digests of the zones whose Monday 08:00 has just come.
-        Job("digest", Schedule("hour"), digest, "queue the weekly digest at Monday 08:00 local"),
+        # Every quarter hour: each run sends the digests of the zones whose Monday 08:00 has just come,
+        # the half-hour (Asia/Kolkata) and 45-minute (Asia/Kathmandu) zones included.
+        Job(
+            "digest",
+            Schedule("quarter"),
+            digest,
+            "queue the weekly digest at Monday 08:00 local",
+            grace=timedelta(minutes=10),
+        ),
         Job(
             "outcome_prompts",
             Schedule("day", timedelta(hours=9)),

@@ -44,6 +44,17 @@ HTTP_PAGES = {
     ),
 }
 
+# Flask-WTF's own reasons for refusing a form (in English in its code), from the catalog.
+CSRF_REASONS = {
+    "The CSRF token is missing.": _l("The CSRF token is missing."),
+    "The CSRF session token is missing.": _l("The CSRF session token is missing."),
+    "The CSRF token has expired.": _l("The CSRF token has expired."),
+    "The CSRF token is invalid.": _l("The CSRF token is invalid."),
+    "The CSRF tokens do not match.": _l("The CSRF tokens do not match."),
+    "The referrer header is missing.": _l("The referrer header is missing."),
+    "The referrer does not match the host.": _l("The referrer does not match the host."),
+}
+
 
 def wants_json() -> bool:
     return request.path.startswith("/api/")
@@ -72,6 +83,11 @@ def init_app(app: Flask) -> None:
             # A description a view or the rate limiter gave is kept; Werkzeug's own English is replaced.
             if error.description == type(error).description:
                 message = standard
+            elif error.description in CSRF_REASONS:
+                message = _(
+                    "%(reason)s Reload the page and send the form again.",
+                    reason=CSRF_REASONS[error.description],
+                )
         body, status = _answer(error.code or 500, code, message, title)
         # Keep what the error says about itself, such as a 405's Allow (RFC 9110 requires it).
         headers = [(name, value) for name, value in error.get_headers() if name != "Content-Type"]

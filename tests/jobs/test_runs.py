@@ -38,7 +38,7 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     results = runs.run_due(now=NOW)
     assert [(r.job, r.period, r.outcome) for r in results] == [
         ("expire", "2026-12-02T10", RunOutcome.SUCCEEDED),
-        ("digest", "2026-12-02T10", RunOutcome.SUCCEEDED),
+        ("digest", "2026-12-02T10:30", RunOutcome.SUCCEEDED),
         ("outcome_prompts", "2026-12-02", RunOutcome.SUCCEEDED),
         ("reminders", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("guest_retention", "2026-12-02", RunOutcome.SUCCEEDED),
@@ -61,7 +61,9 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
     assert len(digests_to(work.reader_email)) == 1
     assert verify.verify(request.chapter).ok
 
-    assert runs.run_due(now=NOW + timedelta(minutes=20)) == []
+    assert runs.run_due(now=NOW + timedelta(minutes=10)) == []
+    later = runs.run_due(now=NOW + timedelta(minutes=20))
+    assert [(r.job, r.period, r.counts) for r in later] == [("digest", "2026-12-02T10:45", {"digests": 0})]
     assert len(digests_to(work.reader_email)) == 1
     row = run_row("expire", "2026-12-02T10")
     assert (row.outcome, row.attempts, row.finished_at >= row.started_at) == (RunOutcome.SUCCEEDED, 1, True)
@@ -74,7 +76,7 @@ def test_the_next_hour_runs_the_hourly_jobs_again_but_sends_no_second_digest(app
     results = runs.run_due(now=NOW + timedelta(hours=1))
     assert [(r.job, r.period) for r in results] == [
         ("expire", "2026-12-02T11"),
-        ("digest", "2026-12-02T11"),
+        ("digest", "2026-12-02T11:30"),
         ("reminders", "2026-12-02T11"),
     ]
     assert results[1].counts == {"digests": 0} and len(digests_to(work.reader_email)) == 1

@@ -6,7 +6,7 @@ import pytest
 
 from referral_hub.jobs.schedule import JOBS, Schedule
 
-HOURLY, DAILY = Schedule("hour"), Schedule("day", timedelta(hours=6))
+QUARTERLY, HOURLY, DAILY = Schedule("quarter"), Schedule("hour"), Schedule("day", timedelta(hours=6))
 WEEKLY = Schedule("week", timedelta(hours=8))  # a weekly schedule: Monday 08:00 UTC
 
 
@@ -14,8 +14,10 @@ def at(text: str) -> datetime:
     return datetime.fromisoformat(text).replace(tzinfo=UTC)
 
 
-def test_period_keys_name_the_hour_the_day_and_the_iso_week():
+def test_period_keys_name_the_quarter_hour_the_hour_the_day_and_the_iso_week():
     moment = at("2026-12-03 11:42:07")
+    assert QUARTERLY.runnable(moment) == "2026-12-03T11:30"
+    assert QUARTERLY.runnable(at("2026-12-03 11:45")) == "2026-12-03T11:45"
     assert HOURLY.runnable(moment) == "2026-12-03T11"
     assert DAILY.runnable(moment) == "2026-12-03"
     assert WEEKLY.runnable(moment) == "2026-W49"
@@ -37,6 +39,8 @@ def test_the_last_due_period_is_last_weeks_until_this_weeks_falls_due():
     assert WEEKLY.following_due_at(at("2026-11-30 09:00")) == at("2026-12-07 08:00")
     assert HOURLY.last_due(at("2026-12-03 11:42")) == ("2026-12-03T11", at("2026-12-03 11:00"))
     assert HOURLY.following_due_at(at("2026-12-03 11:42")) == at("2026-12-03 12:00")
+    assert QUARTERLY.last_due(at("2026-12-03 11:59")) == ("2026-12-03T11:45", at("2026-12-03 11:45"))
+    assert QUARTERLY.following_due_at(at("2026-12-03 11:59")) == at("2026-12-03 12:00")
 
 
 def test_a_moment_in_another_zone_counts_in_utc():
@@ -44,7 +48,10 @@ def test_a_moment_in_another_zone_counts_in_utc():
     assert HOURLY.runnable(tokyo_morning) == "2026-12-03T00"
 
 
-@pytest.mark.parametrize("unit, offset", [("fortnight", timedelta(0)), ("day", timedelta(days=1))])
+@pytest.mark.parametrize(
+    "unit, offset",
+    [("fortnight", timedelta(0)), ("day", timedelta(days=1)), ("quarter", timedelta(minutes=15))],
+)
 def test_a_schedule_outside_its_period_is_refused(unit, offset):
     with pytest.raises(ValueError):
         Schedule(unit, offset)
@@ -53,5 +60,7 @@ def test_a_schedule_outside_its_period_is_refused(unit, offset):
 def test_the_registry_holds_hourly_expiry_the_monday_digest_and_the_daily_outcome_prompts():
     assert list(JOBS) == ["expire", "digest", "outcome_prompts", "reminders", "guest_retention"]
     assert JOBS["expire"].schedule == HOURLY
-    assert JOBS["digest"].schedule == HOURLY, "each hour sends the zones whose Monday 08:00 has come"
+    assert JOBS["digest"].schedule == QUARTERLY, (
+        "each quarter hour sends the zones whose Monday 08:00 has come"
+    )
     assert JOBS["outcome_prompts"].schedule == Schedule("day", timedelta(hours=9))

@@ -67,7 +67,7 @@ def assert_the_chapter_was_worked_once(database, work, mailbox):
     finished = runs(database)
     assert {job: (row.period, row.attempts) for job, row in finished.items()} == {
         "expire": ("2026-12-02T10", 1),
-        "digest": ("2026-12-02T10", 1),
+        "digest": ("2026-12-02T10:30", 1),
         "outcome_prompts": ("2026-12-02", 1),
         "reminders": ("2026-12-02T10", 1),
         "guest_retention": ("2026-12-02", 1),

@@ -1,12 +1,12 @@
-"""The digest goes out once a week at Monday 08:00 in each chapter's zone (the worker's hourly job, a fixed
-clock), across a daylight-saving change in Europe/Madrid too."""
+"""The digest goes out once a week at Monday 08:00 in each chapter's zone (the worker's quarter-hourly job,
+a fixed clock), across a daylight-saving change in Europe/Madrid too, and in half-hour zones."""
 
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
 from referral_hub.extensions import db
-from referral_hub.jobs.schedule import digest
+from referral_hub.jobs.schedule import JOBS, digest
 from referral_hub.relationships.models import DigestDelivery
 from tests.conftest import mail_to
 from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
@@ -74,3 +74,51 @@ def test_the_digest_goes_once_across_the_autumn_change_when_an_hour_repeats():
     sent = db.session.scalars(select(DigestDelivery.sent_at).order_by(DigestDelivery.sent_at)).all()
     assert sent == [at("2026-10-24 12:00"), at("2026-10-26 07:00")], "then Monday 08:00 CET"
     assert len(digests_to(lucia)) == 2
+
+
+def quarters(first: str, last: str):
+    """The moments the worker runs the digest job at (each period of its schedule), from first to last."""
+    moment = at(first)
+    while moment <= at(last):
+        yield moment
+        moment += JOBS["digest"].schedule.length
+
+
+def test_half_hour_and_45_minute_zones_get_the_digest_once_at_their_own_monday_eight():
+    readers = {
+        "Asia/Kolkata": reader_in("Asia/Kolkata", "Priya"),  # UTC+5:30
+        "Australia/Adelaide": reader_in(
+            "Australia/Adelaide", "Mia"
+        ),  # UTC+10:30 (summer), +9:30 from 5 April
+        "Asia/Kathmandu": reader_in("Asia/Kathmandu", "Sita"),  # UTC+5:45
+        "Pacific/Chatham": reader_in("Pacific/Chatham", "Aroha"),  # UTC+13:45 (summer), +12:45 from 5 April
+    }
+    digest(at("2026-03-28 12:00"))  # a Saturday: the week under way is caught up at once, in every zone
+    assert all(len(digests_to(reader)) == 1 for reader in readers.values())
+    sent_at: dict[str, list[datetime]] = {zone: [] for zone in readers}
+    for moment in [
+        *quarters("2026-03-29 12:00", "2026-03-30 12:00"),
+        *quarters("2026-04-05 12:00", "2026-04-06 12:00"),
+    ]:
+        digest(moment)
+        for zone, reader in readers.items():
+            if len(digests_to(reader)) - 1 > len(sent_at[zone]):
+                sent_at[zone].append(moment)
+    assert sent_at == {
+        "Asia/Kolkata": [at("2026-03-30 02:30"), at("2026-04-06 02:30")],
+        # Adelaide leaves daylight saving on Sunday 5 April: Monday 08:00 is 21:30 then 22:30 UTC on Sunday.
+        "Australia/Adelaide": [at("2026-03-29 21:30"), at("2026-04-05 22:30")],
+        "Asia/Kathmandu": [at("2026-03-30 02:15"), at("2026-04-06 02:15")],
+        "Pacific/Chatham": [at("2026-03-29 18:15"), at("2026-04-05 19:15")],
+    }
+    assert [len(digests_to(reader)) for reader in readers.values()] == [3, 3, 3, 3]
+
+
+def test_a_quarter_hour_run_before_local_eight_does_not_send_and_the_next_one_does():
+    priya = reader_in("Asia/Kolkata", "Priya")
+    digest(at("2026-03-28 12:00"))
+    digest(at("2026-03-30 02:15"))  # 07:45 in Kolkata
+    assert len(digests_to(priya)) == 1
+    digest(at("2026-03-30 02:30"))  # 08:00
+    digest(at("2026-03-30 02:45"))  # 08:15: once a week
+    assert len(digests_to(priya)) == 2

@@ -4,7 +4,7 @@ import math
 from dataclasses import dataclass
 from datetime import date
 
-from flask_babel import format_date
+from flask_babel import format_date, format_decimal
 from flask_babel import lazy_gettext as _l
 
 # The charts are drawn in this coordinate space and scaled to the page's width by the viewBox.
@@ -108,7 +108,9 @@ def activity_chart(rows, interval: str) -> Chart:
             )
         if index % every == 0:
             labels.append(Label(_round(PLOT_LEFT + index * group + group / 2), PLOT_BOTTOM + 18, when))
-    ticks = [Tick(_round(PLOT_BOTTOM - plot_height * share), f"{top * share:g}") for share in (0, 0.5, 1)]
+    ticks = [
+        Tick(_round(PLOT_BOTTOM - plot_height * share), format_decimal(top * share)) for share in (0, 0.5, 1)
+    ]
     return Chart(WIDTH, ACTIVITY_HEIGHT, bars, labels, ticks, PLOT_LEFT, PLOT_RIGHT, PLOT_BOTTOM)
 
 
@@ -143,5 +145,5 @@ def giving_chart(rows) -> Chart:
                     f"{row.display_name} – {name}: {value}",
                 )
             )
-    ticks = [Tick(_round(LABEL_WIDTH + span * share), f"{top * share:g}") for share in (0, 0.5, 1)]
+    ticks = [Tick(_round(LABEL_WIDTH + span * share), format_decimal(top * share)) for share in (0, 0.5, 1)]
     return Chart(WIDTH, height, bars, labels, ticks, LABEL_WIDTH, PLOT_RIGHT, height - 20)

@@ -20,6 +20,7 @@ from ..accounts.forms import ConfirmForm
 from ..confirmation import confirmation, confirmed
 from ..http import page_arg
 from ..introductions.forms import OutcomeForm
+from ..locale import show_chapter
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from . import report
@@ -100,6 +101,7 @@ def request_to_join():
 @bp.route("/join/<token>", methods=["GET", "POST"])
 def join(token: str):
     invitation = services.open_invitation(token)
+    show_chapter(invitation.chapter)  # an invitee has no account yet, or no language of their own
     form = ConfirmForm()
     if request.method == "POST":
         if not current_user.is_authenticated:

@@ -204,6 +204,7 @@ def answer_link(token: str):
     viewer = current_user if current_user.is_authenticated else None
     consent = answering.consent_for_link(token, viewer=viewer)
     intro = consent.introduction
+    show_chapter(intro.chapter)  # the link's visitor may have no language of their own: a guest
     form = GuestAnswerForm() if consent.is_guest else AnswerForm()
     page = {"intro": intro, "consent": consent, "form": form}
     if consent.is_guest:
@@ -236,6 +237,7 @@ def never(token: str):
     """A guest's "never send me introductions": GET shows a button, a POST puts the address on the
     suppression list (the one-click POST of List-Unsubscribe-Post included)."""
     intro = guests.intro_for_never_token(token)
+    show_chapter(intro.chapter)
     if request.method == "POST":
         answering.never_send(intro)
         return render_template("introductions/never.html", done=True, token=token)

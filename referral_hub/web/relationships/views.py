@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 
 from ...accounts.models import Member
 from ...chapters.policy import policy_for
+from ...chapters.settings import home_chapter
 from ...chapters.sharing import shared_chapters, shares_chapter
 from ...clock import utcnow
 from ...errors import NotFound
@@ -16,6 +17,7 @@ from ...needs.models import Need
 from ...relationships import connector_requests, connectors, digest, interactions, matching, nudges, strength
 from ..accounts.forms import ConfirmForm
 from ..http import id_from
+from ..locale import show_chapter
 from ..refusals import Refusal
 from .forms import AskConnectorForm, OneToOneForm, ThanksForm
 
@@ -211,12 +213,11 @@ def decline_request(request_id: int):
 def unsubscribe(token: str):
     """No login needed. GET (and mail scanners' HEAD) only shows a button; the POST unsubscribes,
     the digest's List-Unsubscribe one-click POST included."""
-    form = ConfirmForm()
-    if request.method != "POST":
-        member = digest.member_for_unsubscribe(token)
-        return render_template("relationships/unsubscribe.html", member=member, form=form, done=False)
-    member = digest.unsubscribe(token)
-    return render_template("relationships/unsubscribe.html", member=member, form=form, done=True)
+    done = request.method == "POST"
+    member = digest.unsubscribe(token) if done else digest.member_for_unsubscribe(token)
+    if chapter := home_chapter(member):
+        show_chapter(chapter)  # its reader may be signed out: the zone and language of their first chapter
+    return render_template("relationships/unsubscribe.html", member=member, form=ConfirmForm(), done=done)
 
 
 def init_app(app: Flask) -> None:
