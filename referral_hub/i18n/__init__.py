@@ -2,6 +2,7 @@
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from copy import copy
 from datetime import UTC, datetime
 from datetime import date as Date
 from decimal import Decimal
@@ -9,7 +10,7 @@ from functools import cache, lru_cache
 from zoneinfo import ZoneInfo, available_timezones
 
 from babel import dates
-from babel.numbers import parse_pattern
+from babel.numbers import format_percent
 from babel.support import Translations
 from flask import Flask, g
 from flask_babel import Babel, format_decimal, get_locale, get_timezone, get_translations, gettext, refresh
@@ -67,7 +68,8 @@ def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable
     )
     app.add_template_filter(date)
     app.add_template_filter(datetime_, "datetime")
-    app.add_template_filter(money)
+    for number_filter in (money, decimal, percent):
+        app.add_template_filter(number_filter)
     app.jinja_env.globals["current_language"] = lambda: str(get_locale())
     app.jinja_env.globals["time_zone_list"] = time_zone_list
 
@@ -126,9 +128,30 @@ def money(amount: int | Decimal | None, currency: str | None = None) -> str:
         return format_decimal(amount)
     # The locale's own currency pattern (symbol before or after, separators), in whole units.
     locale = get_locale()
-    pattern = parse_pattern(locale.currency_formats["standard"])
-    pattern.frac_prec = (0, 0)
-    return pattern.apply(amount, locale, currency=currency, currency_digits=False)
+    return _with_places(locale.currency_formats["standard"], 0).apply(
+        amount, locale, currency=currency, currency_digits=False
+    )
+
+
+def decimal(number: int | float | Decimal, places: int | None = None) -> str:
+    """`{{ x|decimal }}`: "1.5" in English, "1,5" in Spanish (up to three places); `x|decimal(2)`: two."""
+    if places is None:
+        return format_decimal(number)
+    locale = get_locale()
+    return _with_places(locale.decimal_formats[None], places).apply(number, locale)
+
+
+def percent(share: float | Decimal) -> str:
+    """`{{ 0.5|percent }}`: "50%" in English, "50 %" in Spanish (whole percent)."""
+    return format_percent(share, locale=get_locale())
+
+
+def _with_places(pattern, places: int):
+    """The locale's number pattern with exactly `places` digits after the separator: a copy, as Babel
+    shares the locale's pattern with every other caller."""
+    pattern = copy(pattern)
+    pattern.frac_prec = (places, places)
+    return pattern
 
 
 @contextmanager

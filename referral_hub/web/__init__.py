@@ -4,7 +4,7 @@ from flask import Flask
 
 from .. import i18n
 from ..ledger.posting import credits
-from . import errors, in_app_mail, locale, metrics, navigation, numbers, unit_of_work
+from . import errors, in_app_mail, locale, metrics, navigation, unit_of_work
 from .accounts import data as _account_data  # noqa: F401 - its pages join the accounts blueprint
 from .accounts import views as accounts
 from .chapters import views as chapters
@@ -20,7 +20,6 @@ from .reports import views as reports
 def init_app(app: Flask) -> None:
     i18n.init_app(app, locale=locale.language, timezone=locale.timezone)
     locale.init_app(app)
-    numbers.init_app(app)
     errors.init_app(app)
     for pages in (accounts, chapters, ledger, mail, needs, introductions, relationships, reports, api_tokens):
         pages.init_app(app)

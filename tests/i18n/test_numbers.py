@@ -3,13 +3,12 @@
 import re
 
 import pytest
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from sqlalchemy import select
 
 from referral_hub.accounts.models import Member
 from referral_hub.extensions import db
-from referral_hub.i18n import money
-from referral_hub.web.numbers import decimal, percent
+from referral_hub.i18n import decimal, money, percent
 from tests.reports.conftest import riverside  # noqa: F401 - a fixture, found by name
 
 FIGURE = re.compile(r"<dt>([^<]*)</dt><dd>([^<]*)</dd>")
@@ -39,6 +38,10 @@ def test_fixed_places_leave_the_locale_s_own_pattern_alone(app):
     with app.test_request_context(), force_locale("es"):
         decimal(2, 2)
         assert decimal(2) == "2" and decimal(2.5) == "2,5" and money(1500) == "1.500"
+        shared = get_locale().currency_formats["standard"]
+        before = shared.frac_prec
+        assert money(1500, "EUR") == "1.500\u00a0€"  # whole units
+        assert shared.frac_prec == before
 
 
 @pytest.mark.usefixtures("riverside")
