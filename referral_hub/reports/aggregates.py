@@ -62,8 +62,9 @@ def _quarter_hour(element, compiler, **kw):
 
 @compiles(quarter_hour, "sqlite")
 def _quarter_hour_sqlite(element, compiler, **kw):
-    # SQLite's integer division truncates towards zero: subtract the remainder first, so that times
-    # before 1970 round down as well.
-    seconds = f"CAST(strftime('%s', {compiler.process(element.clauses, **kw)}) AS INTEGER)"
+    # SQLite reads a time to the millisecond, rounding 23:59:59.9999 up to the next day: the whole
+    # seconds are read from the stored text (`YYYY-MM-DD HH:MM:SS.ffffff`) alone. Its integer division
+    # truncates towards zero: the remainder goes first, so that times before 1970 round down as well.
+    seconds = f"CAST(strftime('%s', substr({compiler.process(element.clauses, **kw)}, 1, 19)) AS INTEGER)"
     remainder = f"(({seconds} % {QUARTER_HOUR_SECONDS}) + {QUARTER_HOUR_SECONDS}) % {QUARTER_HOUR_SECONDS}"
     return f"(({seconds} - {remainder}) / {QUARTER_HOUR_SECONDS})"
