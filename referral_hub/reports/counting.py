@@ -10,7 +10,8 @@ they share in the same order and cannot deadlock on them.
 
 from collections import defaultdict
 from collections.abc import Collection, Iterable
-from datetime import UTC, date, datetime
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, insert, literal, select, union_all
 
@@ -200,7 +201,7 @@ def recounted_days(connection, chapter_ids: Collection[int] | None = None) -> di
     chapters = select(Chapter.id, Chapter.timezone)
     if chapter_ids is not None:
         chapters = chapters.where(Chapter.id.in_(chapter_ids))
-    zones = dict(connection.execute(chapters).all())
+    zones = {chapter_id: ZoneInfo(zone) for chapter_id, zone in connection.execute(chapters)}
 
     def by_day(chapter, at, *columns, join=(), where=()):
         """The rows (chapter id, local day, *columns), one per chapter and quarter hour of `at`."""
@@ -213,8 +214,8 @@ def recounted_days(connection, chapter_ids: Collection[int] | None = None) -> di
         for chapter_id, number, *values in connection.execute(
             statement.where(at.is_not(None), *where).group_by(chapter, quarter)
         ):
-            moment = datetime.fromtimestamp(number * QUARTER_HOUR_SECONDS, UTC)
-            yield chapter_id, local_day(moment, zones[chapter_id]), *values
+            day = datetime.fromtimestamp(number * QUARTER_HOUR_SECONDS, zones[chapter_id]).date()
+            yield chapter_id, day, *values
 
     def count_if(condition):
         return func.sum(case((condition, 1), else_=0))
