@@ -439,7 +439,7 @@ def rebuild(connection) -> None:
 
 def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
     """Refile the chapters' kept days by their local days, as their zones now say (members' figures
-    have no days: they stay). The old rows go first, so an event counted meanwhile waits on them."""
+    have no days: they stay)."""
     connection.execute(delete(ChapterDay.__table__).where(ChapterDay.chapter_id.in_(chapter_ids)))
     _insert(
         connection, ChapterDay, ("chapter_id", "day"), DAY_COUNTS, recounted_days(connection, chapter_ids)
