@@ -130,6 +130,19 @@ def test_the_api_date_filters_of_lists_are_the_chapter_dates(client):
     assert honolulu.api("summary", **{"from": "2026-11-30", "to": "2026-11-30"})["credits"]["issued"] == 5
 
 
+def test_member_status_counts_the_90_days_of_the_chapter(client):
+    auckland = Chapter(client, "Pacific/Auckland")
+    auckland.post_need(at("2026-09-02 13:00"))  # 01:00 on 3 September in Auckland (NZST, UTC+12)
+    # On 1 December there, its 90 days began at 3 September's local midnight (12:00 UTC on the 2nd):
+    # the need is in them, though it was posted before 3 September began in UTC.
+    with time_machine.travel(at("2026-12-01 00:00"), tick=False):
+        (organizer,) = auckland.api("members")["items"]
+        assert organizer["status"] == "amber"
+    with time_machine.travel(at("2026-12-01 11:00"), tick=False):  # 00:00 on 2 December there
+        (organizer,) = auckland.api("members")["items"]
+        assert organizer["status"] == "red"
+
+
 # A zone change --------------------------------------------------------------------------------------------
 
 
