@@ -28,3 +28,5 @@ needs_expired = _events.signal("needs-expired")
 # Sender: a new LedgerTransaction; `legs`: [(member id or None for the pool, amount)]. The reports
 # count the credits into and out of member accounts.
 transaction_posted = _events.signal("transaction-posted")
+# Sender: the Chapter whose time zone just changed (flushed). The reports refile its days by the new zone.
+chapter_zone_changed = _events.signal("chapter-zone-changed")

@@ -1,7 +1,7 @@
 """report completion durations and their counts per chapter day and whole hour, for the median
 
 Revision ID: 1eb7d6a42619
-Revises: 1286964e418b
+Revises: 5e1a7c93d2b4
 Create Date: 2026-12-03 19:29:28.644306
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "1eb7d6a42619"
-down_revision = "1286964e418b"
+down_revision = "5e1a7c93d2b4"
 branch_labels = None
 depends_on = None
 

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import joinedload
 
+from .. import events
 from ..accounts.models import Member
 from ..clock import utcnow
 from ..errors import DomainError
@@ -72,7 +73,8 @@ def change_settings(
     language: str | None = None,
     currency: str | None = None,
 ) -> list[ChapterSettingChange]:
-    """Change the chapter's zone, language or currency, recording each change with who and when."""
+    """Change the chapter's zone, language or currency, recording each change with who and when; a new
+    zone refiles the reports' days in the same transaction (events.chapter_zone_changed)."""
     settings = checked_settings(timezone=timezone, language=language, currency=currency)
     # Locked, so two organizers saving at once record their changes one after the other.
     db.session.scalar(
@@ -87,6 +89,8 @@ def change_settings(
     if changes:
         db.session.add_all(changes)
         db.session.flush()
+    if any(change.setting == "timezone" for change in changes):
+        events.chapter_zone_changed.send(chapter)
     return changes
 
 

@@ -1,10 +1,10 @@
 """How long introductions took to complete, kept as they complete: each one's duration, and per chapter
-day the count at each whole number of hours, so a period's median reads the durations near its middle
-only. Recounted from the introductions to check them.
+(local) day the count at each whole number of hours, so a period's median reads the durations near its
+middle only. Recounted from the introductions to check them; refiled when the chapter's zone changes.
 """
 
 from collections import Counter
-from datetime import date
+from collections.abc import Collection
 
 from sqlalchemy import Integer, delete, func, insert, or_, select
 from sqlalchemy.ext.compiler import compiles
@@ -13,8 +13,8 @@ from sqlalchemy.sql.functions import FunctionElement
 from ..database import upsert
 from ..extensions import db
 from ..introductions.models import Introduction
-from .aggregates import hours_between, utc_day
-from .counting import _day_of
+from .aggregates import hours_between, quarter_hour
+from .counting import chapter_day, chapter_zones, day_of_quarter_hour
 from .models import CompletionDuration, CompletionHours
 
 LISTED = 20  # differences shown by `differences`, per kind
@@ -65,7 +65,10 @@ def on_introduction_completed(intro) -> None:
     ).scalar_one()
     counted = CompletionHours.__table__
     statement = upsert(counted).values(
-        chapter_id=intro.chapter_id, day=_day_of(intro.completed_at), whole_hours=hours, completions=1
+        chapter_id=intro.chapter_id,
+        day=chapter_day(intro.chapter_id, intro.completed_at),
+        whole_hours=hours,
+        completions=1,
     )
     db.session.execute(
         statement.on_conflict_do_update(
@@ -75,26 +78,45 @@ def on_introduction_completed(intro) -> None:
     )
 
 
+def on_chapter_zone_changed(chapter) -> None:
+    rebuild_hours(db.session.connection(), [chapter.id])
+
+
 def connect(events) -> None:
     """Subscribe to the domain events (create_app), after reports.counting."""
     events.introduction_completed.connect(on_introduction_completed)
+    events.chapter_zone_changed.connect(on_chapter_zone_changed)
 
 
-def _recounted_hours(connection) -> Counter:
-    """{(chapter, day, whole hours): completions}, from the introductions."""
-    durations = _durations().subquery()
-    day = utc_day(durations.c.completed_at)
+def _recounted_hours(connection, chapter_ids: Collection[int] | None = None) -> Counter:
+    """{(chapter, local day, whole hours): completions}, from the introductions: grouped by UTC quarter
+    hour in the database and filed under the chapter's local day here, as reports.counting does."""
+    zones = chapter_zones(connection, chapter_ids)
+    durations = _durations()
+    if chapter_ids is not None:
+        durations = durations.where(Introduction.chapter_id.in_(chapter_ids))
+    durations = durations.subquery()
+    quarter = quarter_hour(durations.c.completed_at)
     rows = connection.execute(
-        select(durations.c.chapter_id, day, durations.c.whole_hours, func.count()).group_by(
-            durations.c.chapter_id, day, durations.c.whole_hours
+        select(durations.c.chapter_id, quarter, durations.c.whole_hours, func.count()).group_by(
+            durations.c.chapter_id, quarter, durations.c.whole_hours
         )
     )
-    return Counter({(chapter, _as_date(on), hours): count for chapter, on, hours, count in rows})
+    counts = Counter()
+    for chapter, number, hours, count in rows:
+        counts[chapter, day_of_quarter_hour(number, zones[chapter]), hours] += count
+    return counts
 
 
-def _as_date(value):
-    """A day comes back from SQLite's date() as text."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
+def _insert_hours(connection, counts: Counter) -> None:
+    if counts:
+        connection.execute(
+            insert(CompletionHours.__table__),
+            [
+                {"chapter_id": chapter, "day": day, "whole_hours": hours, "completions": count}
+                for (chapter, day, hours), count in counts.items()
+            ],
+        )
 
 
 def differences(connection) -> list[str]:
@@ -127,7 +149,7 @@ def differences(connection) -> list[str]:
     counted = CompletionHours.__table__.c
     have = Counter(
         {
-            (chapter, _as_date(on), hours): count
+            (chapter, on, hours): count
             for chapter, on, hours, count in connection.execute(
                 select(counted.chapter_id, counted.day, counted.whole_hours, counted.completions)
             )
@@ -151,13 +173,11 @@ def rebuild(connection) -> None:
     connection.execute(delete(CompletionHours.__table__))
     connection.execute(delete(CompletionDuration.__table__))
     connection.execute(insert(CompletionDuration.__table__).from_select(COLUMNS, _durations()))
-    kept = CompletionDuration.__table__.c
-    day = utc_day(kept.completed_at)
-    connection.execute(
-        insert(CompletionHours.__table__).from_select(
-            ("chapter_id", "day", "whole_hours", "completions"),
-            select(kept.chapter_id, day, kept.whole_hours, func.count()).group_by(
-                kept.chapter_id, day, kept.whole_hours
-            ),
-        )
-    )
+    _insert_hours(connection, _recounted_hours(connection))
+
+
+def rebuild_hours(connection, chapter_ids: Collection[int]) -> None:
+    """Refile the chapters' counts by whole hour under their local days, as their zones now say (the
+    durations themselves have no day: they stay)."""
+    connection.execute(delete(CompletionHours.__table__).where(CompletionHours.chapter_id.in_(chapter_ids)))
+    _insert_hours(connection, _recounted_hours(connection, chapter_ids))

@@ -1,5 +1,6 @@
-"""The figures the reports keep as things happen: each chapter's day and each member's all-time tally,
-changed by the domain events in the same transaction, recounted from the source tables to check them.
+"""The figures the reports keep as things happen: each chapter's day (its local day, in its zone) and
+each member's all-time tally, changed by the domain events in the same transaction, recounted from the
+source tables to check them, and refiled when the chapter's zone changes.
 
 Every change is one upsert that adds to the stored values (`x = x + excluded.x`), so concurrent
 transactions never lose each other's counts: PostgreSQL serialises the row, SQLite the database.
@@ -8,16 +9,20 @@ they share in the same order and cannot deadlock on them.
 """
 
 from collections import defaultdict
-from datetime import UTC, date, datetime
+from collections.abc import Collection, Iterable
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, delete, func, insert, literal, select, union_all
 
+from ..chapters.models import Chapter
+from ..clock import local_day
 from ..database import upsert
 from ..extensions import db
 from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
-from .aggregates import utc_day
+from .aggregates import QUARTER_HOUR_SECONDS, quarter_hour
 from .models import ChapterDay, MemberFigures
 
 DAY_COUNTS = tuple(column.name for column in ChapterDay.__table__.columns if not column.primary_key)
@@ -29,15 +34,31 @@ MEMBER_COUNTS = tuple(
 MEMBER_LATEST = ("last_completed_at", "last_active_at")
 
 
-def _day_of(at: datetime) -> date:
-    return at.astimezone(UTC).date()
+def chapter_day(chapter_id: int, at: datetime) -> date:
+    """The chapter's local day of `at` (the service that sent the event has the chapter in the
+    session: reading its zone costs no query)."""
+    return local_day(at, db.session.get(Chapter, chapter_id).timezone)
 
 
-def add_to_day(chapter_id: int, day: date, **counts: int) -> None:
-    """Add to a chapter's counts of one day; with no counts, only take the day row's lock (`x = x + 0`)."""
+def chapter_zones(connection, chapter_ids: Collection[int] | None = None) -> dict[int, ZoneInfo]:
+    """Each chapter's zone (or only those of `chapter_ids`), for filing quarter hours by local day."""
+    chapters = select(Chapter.id, Chapter.timezone)
+    if chapter_ids is not None:
+        chapters = chapters.where(Chapter.id.in_(chapter_ids))
+    return {chapter_id: ZoneInfo(zone) for chapter_id, zone in connection.execute(chapters)}
+
+
+def day_of_quarter_hour(number: int, zone: ZoneInfo) -> date:
+    """The local day of a UTC quarter hour (aggregates.quarter_hour): all its instants share one."""
+    return datetime.fromtimestamp(number * QUARTER_HOUR_SECONDS, zone).date()
+
+
+def add_to_day(chapter_id: int, at: datetime, **counts: int) -> None:
+    """Add to the chapter's counts of the local day of `at`; with no counts, only take the day row's
+    lock (`x = x + 0`)."""
     table = ChapterDay.__table__
     counts = counts or {"needs_posted": 0}
-    statement = upsert(table).values(chapter_id=chapter_id, day=day, **counts)
+    statement = upsert(table).values(chapter_id=chapter_id, day=chapter_day(chapter_id, at), **counts)
     db.session.execute(
         statement.on_conflict_do_update(
             index_elements=[table.c.chapter_id, table.c.day],
@@ -72,23 +93,23 @@ def add_to_member(chapter_id: int, member_id: int, *, active_at: datetime, **fig
 
 
 def on_need_posted(need) -> None:
-    add_to_day(need.chapter_id, _day_of(need.created_at), needs_posted=1)
+    add_to_day(need.chapter_id, need.created_at, needs_posted=1)
     add_to_member(need.chapter_id, need.asker_id, active_at=need.created_at, needs_posted=1)
 
 
 def on_need_finished(need) -> None:
     fulfilled = int(need.status is NeedStatus.FULFILLED)
-    add_to_day(need.chapter_id, _day_of(need.closed_at), needs_finished=1, needs_fulfilled=fulfilled)
+    add_to_day(need.chapter_id, need.closed_at, needs_finished=1, needs_fulfilled=fulfilled)
 
 
 def on_needs_expired(now: datetime, *, chapters: dict[int, int]) -> None:
     for chapter_id, count in chapters.items():
-        add_to_day(chapter_id, _day_of(now), needs_finished=count, needs_expired=count)
+        add_to_day(chapter_id, now, needs_finished=count, needs_expired=count)
 
 
 def on_introduction_made(intro) -> None:
     chapter_id, at = intro.chapter_id, intro.created_at
-    add_to_day(chapter_id, _day_of(at), intros_made=1, guest_intros_made=int(intro.is_guest))
+    add_to_day(chapter_id, at, intros_made=1, guest_intros_made=int(intro.is_guest))
     add_to_member(chapter_id, intro.introducer_id, active_at=at, intros_made=1)
     for party_id in (intro.first_id, intro.second_id):
         if party_id is not None:  # a guest has no figures
@@ -97,7 +118,7 @@ def on_introduction_made(intro) -> None:
 
 def on_introduction_answered(consent) -> None:
     chapter_id = consent.introduction.chapter_id
-    add_to_day(chapter_id, _day_of(consent.answered_at))
+    add_to_day(chapter_id, consent.answered_at)
     if consent.member_id is not None:  # a guest has no figures
         add_to_member(chapter_id, consent.member_id, active_at=consent.answered_at)
 
@@ -105,7 +126,7 @@ def on_introduction_answered(consent) -> None:
 def on_introduction_completed(intro) -> None:
     add_to_day(
         intro.chapter_id,
-        _day_of(intro.completed_at),
+        intro.completed_at,
         intros_completed=1,
         guest_intros_completed=int(intro.is_guest),
     )
@@ -120,12 +141,12 @@ def on_introduction_completed(intro) -> None:
 
 def on_introduction_closed(intro) -> None:
     declined = int(intro.state is IntroState.DECLINED)
-    add_to_day(intro.chapter_id, _day_of(intro.closed_at), intros_closed=1, intros_declined=declined)
+    add_to_day(intro.chapter_id, intro.closed_at, intros_closed=1, intros_declined=declined)
 
 
 def on_introductions_expired(now: datetime, *, chapters: dict[int, int]) -> None:
     for chapter_id, count in chapters.items():
-        add_to_day(chapter_id, _day_of(now), intros_closed=count, intros_expired=count)
+        add_to_day(chapter_id, now, intros_closed=count, intros_expired=count)
 
 
 def on_outcome_reported(outcome) -> None:
@@ -135,7 +156,7 @@ def on_outcome_reported(outcome) -> None:
     at = outcome.created_at
     business = outcome.kind is OutcomeKind.BUSINESS_CLOSED
     amount = outcome.amount if business else 0
-    add_to_day(intro.chapter_id, _day_of(at), business_closed=int(business), business_amount=amount)
+    add_to_day(intro.chapter_id, at, business_closed=int(business), business_amount=amount)
     add_to_member(intro.chapter_id, outcome.reported_by_id, active_at=at, business_received_amount=amount)
     if business:
         add_to_member(intro.chapter_id, intro.introducer_id, active_at=None, business_given_amount=amount)
@@ -148,7 +169,7 @@ def on_transaction_posted(transaction, *, legs) -> None:
     if issued or spent:
         add_to_day(
             transaction.chapter_id,
-            _day_of(transaction.created_at),
+            transaction.created_at,
             credits_issued=issued,
             credits_spent=spent,
         )
@@ -166,15 +187,16 @@ def connect(events) -> None:
     events.introductions_expired.connect(on_introductions_expired)
     events.outcome_reported.connect(on_outcome_reported)
     events.transaction_posted.connect(on_transaction_posted)
+    events.chapter_zone_changed.connect(on_chapter_zone_changed)
 
 
 # Recounting from the source tables -------------------------------------------------------------------
 
 
-def _tally(statement, keys: int, names: tuple[str, ...], into: dict) -> None:
+def _tally(statement: Iterable, keys: int, names: tuple[str, ...], into: dict) -> None:
     """Add each row's values (after `keys` key columns) to `into[key][name]`."""
     for row in statement:
-        key = tuple(_key_value(value) for value in row[:keys])
+        key = tuple(row[:keys])
         for name, value in zip(names, row[keys:], strict=True):
             if value is None:
                 continue
@@ -185,29 +207,36 @@ def _tally(statement, keys: int, names: tuple[str, ...], into: dict) -> None:
                 figures[name] = figures.get(name, 0) + int(value)
 
 
-def _key_value(value):
-    """A day comes back from SQLite's date() as text."""
-    return date.fromisoformat(value) if isinstance(value, str) else value
+def recounted_days(connection, chapter_ids: Collection[int] | None = None) -> dict[tuple[int, date], dict]:
+    """Every chapter day's counts (or only those of `chapter_ids`), from the source tables.
 
-
-def recounted_days(connection) -> dict[tuple[int, date], dict]:
-    """Every chapter day's counts, from the source tables."""
+    The database groups each chapter's events by UTC quarter hour (aggregates.quarter_hour) and Python
+    files each quarter hour under the chapter's local day, with the same zone data the events are
+    filed with: exact, portable, and as many rows as busy quarter hours rather than events.
+    """
     days: dict = defaultdict(dict)
+    zones = chapter_zones(connection, chapter_ids)
 
-    def by_day(model, at, *columns, where=()):
-        chapter = model.chapter_id
-        day = utc_day(at)
-        return connection.execute(
-            select(chapter, day, *columns).where(at.is_not(None), *where).group_by(chapter, day)
-        )
+    def by_day(chapter, at, *columns, join=(), where=()):
+        """The rows (chapter id, local day, *columns), one per chapter and quarter hour of `at`."""
+        quarter = quarter_hour(at)
+        statement = select(chapter, quarter, *columns)
+        for target, on in join:
+            statement = statement.join(target, on)
+        if chapter_ids is not None:
+            statement = statement.where(chapter.in_(chapter_ids))
+        for chapter_id, number, *values in connection.execute(
+            statement.where(at.is_not(None), *where).group_by(chapter, quarter)
+        ):
+            yield chapter_id, day_of_quarter_hour(number, zones[chapter_id]), *values
 
     def count_if(condition):
         return func.sum(case((condition, 1), else_=0))
 
-    _tally(by_day(Need, Need.created_at, func.count()), 2, ("needs_posted",), days)
+    _tally(by_day(Need.chapter_id, Need.created_at, func.count()), 2, ("needs_posted",), days)
     _tally(
         by_day(
-            Need,
+            Need.chapter_id,
             Need.closed_at,
             func.count(),
             count_if(Need.status == NeedStatus.FULFILLED),
@@ -220,13 +249,13 @@ def recounted_days(connection) -> dict[tuple[int, date], dict]:
     )
     guest = Introduction.guest_key.is_not(None)
     _tally(
-        by_day(Introduction, Introduction.created_at, func.count(), count_if(guest)),
+        by_day(Introduction.chapter_id, Introduction.created_at, func.count(), count_if(guest)),
         2,
         ("intros_made", "guest_intros_made"),
         days,
     )
     _tally(
-        by_day(Introduction, Introduction.completed_at, func.count(), count_if(guest)),
+        by_day(Introduction.chapter_id, Introduction.completed_at, func.count(), count_if(guest)),
         2,
         ("intros_completed", "guest_intros_completed"),
         days,
@@ -234,7 +263,7 @@ def recounted_days(connection) -> dict[tuple[int, date], dict]:
     closing = (IntroState.DECLINED, IntroState.EXPIRED, IntroState.CANCELLED)
     _tally(
         by_day(
-            Introduction,
+            Introduction.chapter_id,
             Introduction.closed_at,
             func.count(),
             count_if(Introduction.state == IntroState.DECLINED),
@@ -245,34 +274,33 @@ def recounted_days(connection) -> dict[tuple[int, date], dict]:
         ("intros_closed", "intros_declined", "intros_expired"),
         days,
     )
-    business_day = utc_day(Outcome.created_at)
     _tally(
-        connection.execute(
-            select(Introduction.chapter_id, business_day, func.count(), func.sum(Outcome.amount))
-            .join(Introduction, Introduction.id == Outcome.introduction_id)
-            .where(Outcome.kind == OutcomeKind.BUSINESS_CLOSED)
-            .group_by(Introduction.chapter_id, business_day)
+        by_day(
+            Introduction.chapter_id,
+            Outcome.created_at,
+            func.count(),
+            func.sum(Outcome.amount),
+            join=[(Introduction, Introduction.id == Outcome.introduction_id)],
+            where=[Outcome.kind == OutcomeKind.BUSINESS_CLOSED],
         ),
         2,
         ("business_closed", "business_amount"),
         days,
     )
-    credit_day = utc_day(LedgerTransaction.created_at)
     _tally(
-        connection.execute(
-            select(
-                LedgerTransaction.chapter_id,
-                credit_day,
-                func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)),
-                func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)),
-            )
-            .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
-            .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
-            .where(
+        by_day(
+            LedgerTransaction.chapter_id,
+            LedgerTransaction.created_at,
+            func.sum(case((LedgerEntry.amount > 0, LedgerEntry.amount), else_=0)),
+            func.sum(case((LedgerEntry.amount < 0, -LedgerEntry.amount), else_=0)),
+            join=[
+                (LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id),
+                (LedgerAccount, LedgerAccount.id == LedgerEntry.account_id),
+            ],
+            where=[
                 LedgerAccount.member_id.is_not(None),
                 LedgerAccount.chapter_id == LedgerTransaction.chapter_id,
-            )
-            .group_by(LedgerTransaction.chapter_id, credit_day)
+            ],
         ),
         2,
         ("credits_issued", "credits_spent"),
@@ -363,9 +391,7 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
 def _kept(connection, model, keys: tuple[str, ...]) -> dict:
     table = model.__table__
     return {
-        tuple(_key_value(row[key]) for key in keys): {
-            name: value for name, value in row.items() if name not in keys
-        }
+        tuple(row[key] for key in keys): {name: value for name, value in row.items() if name not in keys}
         for row in connection.execute(select(table)).mappings()
     }
 
@@ -403,29 +429,35 @@ def differences(connection) -> list[str]:
     return found
 
 
+def _insert(connection, model, keys: tuple[str, str], names: tuple[str, ...], recounted: dict) -> None:
+    if recounted:
+        connection.execute(
+            insert(model.__table__),
+            [
+                dict(zip(keys, key, strict=True)) | _normalised(values, names)
+                for key, values in recounted.items()
+            ],
+        )
+
+
 def rebuild(connection) -> None:
     """Replace every kept figure with its recount (the backfill of existing databases, and tests'
     data written without the services)."""
     days, members = recounted_days(connection), recounted_members(connection)
     connection.execute(delete(ChapterDay.__table__))
     connection.execute(delete(MemberFigures.__table__))
-    if days:
-        connection.execute(
-            insert(ChapterDay.__table__),
-            [
-                {"chapter_id": chapter_id, "day": day, **_normalised(values, DAY_COUNTS)}
-                for (chapter_id, day), values in days.items()
-            ],
-        )
-    if members:
-        connection.execute(
-            insert(MemberFigures.__table__),
-            [
-                {
-                    "chapter_id": chapter_id,
-                    "member_id": member_id,
-                    **_normalised(values, MEMBER_COUNTS + MEMBER_LATEST),
-                }
-                for (chapter_id, member_id), values in members.items()
-            ],
-        )
+    _insert(connection, ChapterDay, ("chapter_id", "day"), DAY_COUNTS, days)
+    _insert(connection, MemberFigures, ("chapter_id", "member_id"), MEMBER_COUNTS + MEMBER_LATEST, members)
+
+
+def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
+    """Refile the chapters' kept days by their local days, as their zones now say (members' figures
+    have no days: they stay)."""
+    connection.execute(delete(ChapterDay.__table__).where(ChapterDay.chapter_id.in_(chapter_ids)))
+    _insert(
+        connection, ChapterDay, ("chapter_id", "day"), DAY_COUNTS, recounted_days(connection, chapter_ids)
+    )
+
+
+def on_chapter_zone_changed(chapter) -> None:
+    rebuild_days(db.session.connection(), [chapter.id])

@@ -7,7 +7,6 @@ from sqlalchemy import Float, and_, case, cast, func, or_, select
 
 from ..accounts.models import Member
 from ..chapters.models import Membership
-from ..clock import utcnow
 from ..extensions import db
 from ..ledger.models import LedgerAccount
 from .activities import RECENT, current_members
@@ -42,10 +41,14 @@ class MemberQuery:
 # One row per current member ---------------------------------------------------------------------------
 
 
-def _status(now: datetime):
-    """green, amber or red (see the package's definitions)."""
-    # The same 90 days as a summary up to today: today and the 89 days before it, whole UTC days.
-    since = Period.of(now=now).ends_at - RECENT
+def _recent_since(zone: str, now: datetime | None) -> datetime:
+    """When the 90 days up to today begin, as a summary up to today counts them: today and the 89 days
+    before it, the chapter's local days."""
+    return Period.of(zone=zone, now=now).last_days(RECENT.days).starts_at
+
+
+def _status(since: datetime):
+    """green, amber or red (see the package's definitions), counting from `since` (_recent_since)."""
     return case(
         (MemberFigures.last_completed_at >= since, "green"),
         (MemberFigures.last_active_at >= since, "amber"),
@@ -53,7 +56,7 @@ def _status(now: datetime):
     )
 
 
-def _member_columns(now: datetime) -> tuple[dict, list]:
+def _member_columns(since: datetime) -> tuple[dict, list]:
     """Each member figure as a column expression over the current memberships (all time, as of now),
     and the joins the expressions read: the kept figures (reports.counting) and the ledger account."""
 
@@ -76,7 +79,7 @@ def _member_columns(now: datetime) -> tuple[dict, list]:
             (completed + posted > 0, cast(completed, Float) / (completed + posted)), else_=None
         ),
         "last_active_at": MemberFigures.last_active_at,
-        "status": _status(now),
+        "status": _status(since),
     }
     figures = and_(
         MemberFigures.chapter_id == Membership.chapter_id, MemberFigures.member_id == Membership.member_id
@@ -97,9 +100,9 @@ def _sort_key(columns: dict, sort: str):
     return columns[sort]
 
 
-def _member_figures(chapter_id: int, now: datetime):
+def _member_figures(chapter_id: int, since: datetime):
     """The statement of one row per current member with every figure, and its columns by name."""
-    columns, joins = _member_columns(now)
+    columns, joins = _member_columns(since)
     statement = select(*(column.label(name) for name, column in columns.items())).join(
         Member, Member.id == Membership.member_id
     )
@@ -114,9 +117,16 @@ def _ordered(columns: dict, sort: str, order: str) -> list:
     return [key.nulls_last(), func.lower(columns["display_name"]), columns["member_id"]]
 
 
-def member_rows(chapter_id: int, query: MemberQuery = MemberQuery(), *, now: datetime | None = None):  # noqa: B008
-    """One page of member rows and the number of rows in all pages: two queries."""
-    statement, columns = _member_figures(chapter_id, now or utcnow())
+def member_rows(
+    chapter_id: int,
+    query: MemberQuery = MemberQuery(),  # noqa: B008
+    *,
+    zone: str = "UTC",
+    now: datetime | None = None,
+):
+    """One page of member rows and the number of rows in all pages: two queries. `zone` is the
+    chapter's: a status counts its days."""
+    statement, columns = _member_figures(chapter_id, _recent_since(zone, now))
     total = db.session.scalar(select(func.count()).where(current_members(chapter_id)))
     rows = db.session.execute(
         statement.order_by(*_ordered(columns, query.sort, query.order))
@@ -143,10 +153,11 @@ def member_views(
     *,
     most_active: int,
     dormant: int,
+    zone: str = "UTC",
     now: datetime | None = None,
 ) -> MemberViews:
     """Three views of the members from one aggregation: one query, window functions rank each view."""
-    statement, _columns = _member_figures(chapter_id, now or utcnow())
+    statement, _columns = _member_figures(chapter_id, _recent_since(zone, now))
     figures = statement.subquery("member_figures")
     columns = {column.name: column for column in figures.c}
     red = figures.c.status == "red"

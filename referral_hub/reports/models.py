@@ -48,8 +48,8 @@ class ApiToken(db.Model):
 
 
 class ChapterDay(db.Model):
-    """What happened in a chapter on one UTC day, counted as it happens (reports.counting): a period's
-    figures are sums over its days, however much history the chapter has."""
+    """What happened in a chapter on one of its local days (in its zone), counted as it happens
+    (reports.counting): a period's figures are sums over its days, however much history it has."""
 
     __tablename__ = "report_chapter_days"
 

@@ -1,12 +1,12 @@
-"""Periods of whole UTC days, the weeks or months that cover them, and the chapter's activity per period."""
+"""Periods of the chapter's local days, the weeks or months that cover them, and its activity per period."""
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy import Date, Integer, and_, cast, literal, select, union_all
 
-from ..clock import utcnow
+from ..clock import local_day, start_of_local_day, utcnow
 from ..extensions import db
 from .aggregates import sum_or_zero
 from .models import ChapterDay
@@ -15,31 +15,40 @@ EARLIEST = datetime(1900, 1, 1, tzinfo=UTC)
 WEEK, MONTH = "week", "month"
 
 
-def start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 @dataclass(frozen=True)
 class Period:
-    """Whole UTC days from `start` to `end`, both included; no `start` means since the beginning."""
+    """Whole days of the chapter's zone (an IANA name) from `start` to `end`, both included; no `start`
+    means since the beginning. A day runs from one local midnight to the next: 23 or 25 hours on the
+    days daylight saving time starts or ends."""
 
     start: date | None
     end: date
+    zone: str = "UTC"
 
     @property
     def starts_at(self) -> datetime:
-        return start_of(self.start) if self.start else EARLIEST
+        return start_of_local_day(self.start, self.zone) if self.start else EARLIEST
 
     @property
     def ends_at(self) -> datetime:
         """The first moment after the period."""
-        return start_of(self.end) + timedelta(days=1)
+        return start_of_local_day(self.end + timedelta(days=1), self.zone)
+
+    def last_days(self, count: int) -> "Period":
+        """The `count` days that end where this period ends."""
+        return Period(self.end - timedelta(days=count - 1), self.end, self.zone)
 
     @classmethod
     def of(
-        cls, start: date | None = None, end: date | None = None, *, now: datetime | None = None
+        cls,
+        start: date | None = None,
+        end: date | None = None,
+        *,
+        zone: str = "UTC",
+        now: datetime | None = None,
     ) -> "Period":
-        return cls(start, end or (now or utcnow()).date())
+        """From `start` to `end`, by default today in `zone`."""
+        return cls(start, end or local_day(now or utcnow(), zone), zone)
 
 
 def period_start(day: date, interval: str) -> date:

@@ -15,14 +15,13 @@ from .periods import Period
 
 def summary(chapter_id: int, period: Period, *, now: datetime | None = None) -> dict:
     """The chapter's figures for a period: three queries, over its days and its current members."""
-    starts_at, ends_at = period.starts_at, period.ends_at
     days = _day_totals(chapter_id, period)
     completed, resolved = days["intros_completed"], days["intros_completed"] + days["intros_declined"]
     resolved += days["intros_expired"]
     return {
         "from": period.start,
         "to": period.end,
-        "members": _member_totals(chapter_id, starts_at, ends_at, now or utcnow()),
+        "members": _member_totals(chapter_id, period, now or utcnow()),
         "needs": {
             "posted": days["needs_posted"],
             "open": days["needs_posted_by_end"] - days["needs_finished_by_end"],
@@ -94,12 +93,15 @@ def _day_totals(chapter_id: int, period: Period) -> dict:
     return {name: int(value) for name, value in row._mapping.items()}
 
 
-def _member_totals(chapter_id: int, starts_at: datetime, ends_at: datetime, now: datetime) -> dict:
+def _member_totals(chapter_id: int, period: Period, now: datetime) -> dict:
     """Current members, the new ones, the active and the dormant: one query over current members.
 
     A period that ends after now (today's) reads each member's kept latest activity; a period that
     ended earlier needs the latest activity before its end, read from the source tables.
     """
+    starts_at, ends_at = period.starts_at, period.ends_at
+    # The 90 local days up to the period's end: 90 × 24 hours give or take the daylight saving hours.
+    recent_since = period.last_days(RECENT.days).starts_at
     if ends_at > now:
         latest = (
             select(MemberFigures.member_id, MemberFigures.last_active_at.label("at"))
@@ -109,7 +111,7 @@ def _member_totals(chapter_id: int, starts_at: datetime, ends_at: datetime, now:
     else:
         # Both windows end where the period ends, so each member's latest activity before then
         # answers both questions: active in the period, and active in the 90 days up to its end.
-        events = activities(chapter_id, starts_at=min(starts_at, ends_at - RECENT), ends_at=ends_at)
+        events = activities(chapter_id, starts_at=min(starts_at, recent_since), ends_at=ends_at)
         latest = (
             select(events.c.member_id, func.max(events.c.at).label("at"))
             .group_by(events.c.member_id)
@@ -120,7 +122,7 @@ def _member_totals(chapter_id: int, starts_at: datetime, ends_at: datetime, now:
             func.count().label("total"),
             sum_or_zero(case((within(Membership.joined_at, starts_at, ends_at), 1), else_=0)).label("new"),
             sum_or_zero(case((latest.c.at >= starts_at, 1), else_=0)).label("active"),
-            sum_or_zero(case((latest.c.at >= ends_at - RECENT, 0), else_=1)).label("dormant"),
+            sum_or_zero(case((latest.c.at >= recent_since, 0), else_=1)).label("dormant"),
         )
         .select_from(Membership)
         .outerjoin(latest, latest.c.member_id == Membership.member_id)

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
+from referral_hub.chapters.settings import change_settings
 from referral_hub.extensions import db
 from referral_hub.introductions import answering, making
 from referral_hub.introductions.models import Decision, Introduction, IntroState
@@ -165,3 +166,18 @@ def test_a_kept_duration_of_an_introduction_not_completed_is_reported(harbour):
     assert found == [
         f"report_completion_durations (introduction {pending.id}): kept, but it has not completed"
     ]
+
+
+def test_a_zone_change_refiles_the_counts_and_the_median_follows_the_local_days(harbour):
+    organizer = MembershipFactory(chapter=harbour).member
+    change_settings(harbour, changed_by=organizer, timezone="Pacific/Auckland")  # UTC+13 in March
+    assert completions.differences(db.session.connection()) == []
+    for day in (FIRST_DAY + timedelta(days=n) for n in range(0, 21, 2)):
+        local = Period(day, day, "Pacific/Auckland")
+        assert median_of(harbour.id, local) == middle_of_every_duration(harbour.id, local), day
+    # The same day in UTC and in Auckland holds different completions: the counts were refiled.
+    utc, auckland = (
+        Period(FIRST_DAY, FIRST_DAY + timedelta(days=3)),
+        Period(FIRST_DAY, FIRST_DAY + timedelta(days=3), "Pacific/Auckland"),
+    )
+    assert middle_of_every_duration(harbour.id, utc) != middle_of_every_duration(harbour.id, auckland)

@@ -1,7 +1,7 @@
 """The organize pages' figures (overview, members section), gathered from the report services."""
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from ...clock import utcnow
 from ...database import Page
@@ -73,18 +73,20 @@ class MemberTable:
     members_total: int
 
 
-def overview(chapter_id: int, args, *, now: datetime | None = None) -> Overview:
-    """The overview's figures in a fixed number of queries, whatever the chapter's size."""
+def overview(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None = None) -> Overview:
+    """The overview's figures in a fixed number of queries, whatever the chapter's size; its days are
+    those of the chapter's zone."""
     now = now or utcnow()
     view = View.from_args(args)
-    period = Period.of(now.date() - timedelta(days=DASHBOARD_DAYS - 1), now=now)
-    timeline = Timeline.covering(view.interval, None, now.date())
+    period = Period.of(zone=zone, now=now).last_days(DASHBOARD_DAYS)
+    timeline = Timeline.covering(view.interval, None, period.end)
     activity, _ = activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
     members = member_views(
         chapter_id,
         MemberQuery(sort=view.sort, order=view.order, page=1, per_page=0),
         most_active=CHART_MEMBERS,
         dormant=DORMANT_SHOWN,
+        zone=zone,
         now=now,
     )
     # The chart shows only members who gave or asked: a row of two empty bars says nothing.
@@ -102,15 +104,16 @@ def overview(chapter_id: int, args, *, now: datetime | None = None) -> Overview:
     )
 
 
-def member_table(chapter_id: int, args, *, now: datetime | None = None) -> MemberTable:
-    """One page of the members' figures, in one query."""
+def member_table(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None = None) -> MemberTable:
+    """One page of the members' figures, in one query; a status counts the days of the chapter's zone."""
     view = View.from_args(args)
     members = member_views(
         chapter_id,
         MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
         most_active=0,
         dormant=0,
-        now=now or utcnow(),
+        zone=zone,
+        now=now,
     )
     return MemberTable(
         view=view,

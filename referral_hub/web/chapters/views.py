@@ -157,7 +157,7 @@ def organize(slug: str):
         "chapters/organize.html",
         chapter=chapter,
         requests_waiting=len(services.pending_requests(chapter)),
-        report=report.overview(chapter.id, request.args),
+        report=report.overview(chapter.id, request.args, zone=chapter.timezone),
     )
 
 
@@ -170,7 +170,7 @@ def organize_members(slug: str):
         roster=services.roster(chapter),
         requests=services.pending_requests(chapter),
         former_members=services.former_members(chapter),
-        table=report.member_table(chapter.id, request.args),
+        table=report.member_table(chapter.id, request.args, zone=chapter.timezone),
     )
 
 

@@ -57,10 +57,14 @@ class Query(Schema):
 
 class PeriodQuery(Query):
     from_ = _day(
-        "First day of the period, ISO 8601 (YYYY-MM-DD), UTC, included. Default: no lower bound.",
+        "First day of the period, ISO 8601 (YYYY-MM-DD), in the chapter's time zone, included. "
+        "Default: no lower bound.",
         data_key="from",
     )
-    to = _day("Last day of the period, ISO 8601 (YYYY-MM-DD), UTC, included. Default: today.")
+    to = _day(
+        "Last day of the period, ISO 8601 (YYYY-MM-DD), in the chapter's time zone, included. "
+        "Default: today there."
+    )
 
     @validates_schema
     def _ordered(self, data, **_kwargs):

@@ -30,7 +30,9 @@ every request) and until it is revoked. A browser session is not accepted.
 `{"items": [...], "page": 1, "per_page": 50, "total": 123}`; `format=csv` answers the same rows
 as CSV with a header line. Unknown parameters are refused.
 
-**Periods**: `from` and `to` are ISO 8601 dates (`2025-03-31`), whole days in UTC, both included.
+**Periods**: `from` and `to` are ISO 8601 dates (`2025-03-31`), whole days in the chapter's time
+zone (from its local midnight to the next: 23 or 25 hours when daylight saving time starts or ends),
+both included; weeks, months and "today" are the chapter's too.
 
 **Definitions.** An *activity* is posting a need, making an introduction, answering one (accept or
 decline) or reporting an outcome. *Active* in a period: at least one activity in it. *Dormant*: no

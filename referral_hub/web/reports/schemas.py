@@ -20,7 +20,7 @@ ACTIVITY = (
 STATUS = (
     "As of today: `green` made an introduction that completed in the last 90 days; `amber` not green "
     "but active (any activity) in the last 90 days; `red` no activity in the last 90 days. The last "
-    "90 days are today and the 89 days before it (UTC), as in a summary up to today."
+    "90 days are today and the 89 days before it (the chapter's days), as in a summary up to today."
 )
 GIVE_RATIO = (
     "giving / (giving + asking), where giving = introductions this member made that completed and "

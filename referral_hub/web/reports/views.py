@@ -21,7 +21,6 @@ from flask import (
 from flask_limiter.util import get_remote_address
 from marshmallow import ValidationError
 
-from ...clock import utcnow
 from ...errors import InvalidInput, NotFound, Unauthorized
 from ...extensions import csrf, limiter
 from ...reports import access, lists, periods
@@ -141,10 +140,15 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
     return register
 
 
-def _period(args) -> periods.Period | None:
+def _period(grant: access.ApiAccess, args) -> periods.Period:
+    """`from` and `to` as the chapter's local days (default: since the beginning, up to today)."""
+    return periods.Period.of(args.get("from_"), args.get("to"), zone=grant.chapter_timezone)
+
+
+def _optional_period(grant: access.ApiAccess, args) -> periods.Period | None:
     if args.get("from_") is None and args.get("to") is None:
         return None
-    return periods.Period.of(args.get("from_"), args.get("to"))
+    return _period(grant, args)
 
 
 @report(
@@ -173,8 +177,7 @@ def chapters_list(grant: access.ApiAccess, args):
     ),
 )
 def summary(grant: access.ApiAccess, args):
-    period = periods.Period.of(args.get("from_"), args.get("to"))
-    return {"chapter": grant.chapter_slug, **summary_figures(grant.chapter_id, period)}
+    return {"chapter": grant.chapter_slug, **summary_figures(grant.chapter_id, _period(grant, args))}
 
 
 @report(
@@ -190,7 +193,7 @@ def summary(grant: access.ApiAccess, args):
 )
 def members(grant: access.ApiAccess, args):
     query = MemberQuery(sort=args["sort"], order=args["order"], page=args["page"], per_page=args["per_page"])
-    return member_rows(grant.chapter_id, query)
+    return member_rows(grant.chapter_id, query, zone=grant.chapter_timezone)
 
 
 @report(
@@ -205,7 +208,7 @@ def introductions(grant: access.ApiAccess, args):
     return lists.introduction_rows(
         grant.chapter_id,
         status=args.get("status"),
-        period=_period(args),
+        period=_optional_period(grant, args),
         page=args["page"],
         per_page=args["per_page"],
     )
@@ -237,7 +240,7 @@ def needs(grant: access.ApiAccess, args):
 )
 def ledger(grant: access.ApiAccess, args):
     return lists.ledger_rows(
-        grant.chapter_id, period=_period(args), page=args["page"], per_page=args["per_page"]
+        grant.chapter_id, period=_optional_period(grant, args), page=args["page"], per_page=args["per_page"]
     )
 
 
@@ -253,8 +256,8 @@ def ledger(grant: access.ApiAccess, args):
     ),
 )
 def activity(grant: access.ApiAccess, args):
-    end = args.get("to") or utcnow().date()
-    timeline = periods.Timeline.covering(args["interval"], args.get("from_"), end)
+    period = _period(grant, args)
+    timeline = periods.Timeline.covering(args["interval"], period.start, period.end)
     return periods.activity_rows(grant.chapter_id, timeline, page=args["page"], per_page=args["per_page"])
 
 
