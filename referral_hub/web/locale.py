@@ -4,6 +4,7 @@ from flask import Flask, g, has_request_context, request
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..accounts.models import Member
 from ..chapters.models import Chapter
 from ..chapters.settings import home_timezone
 from ..extensions import db
@@ -20,9 +21,14 @@ def _remember_chapter(_endpoint: str | None, values: dict | None) -> None:
         g.page_chapter_slug = values["slug"]
 
 
-def show_chapter(chapter: Chapter) -> None:
-    """For a page about one chapter whose address does not name it (a need): its zone and language."""
+def show_chapter(chapter: Chapter, *, reader: Member | None = None) -> None:
+    """For a page about one chapter whose address does not name it (a need): its zone and language.
+
+    An emailed link's page names its `reader` (signed in or not): their own language comes first, as
+    in the email that carried the link.
+    """
     g.page_timezone, g.chapter_language = chapter.timezone, chapter.language
+    g.reader_language = reader.language if reader else None
 
 
 def _page_chapter() -> Chapter | None:
@@ -41,7 +47,8 @@ def _page_chapter() -> Chapter | None:
 
 
 def language() -> str | None:
-    """The member's choice, else the browser's `Accept-Language`, else the chapter's (set by its pages).
+    """The member's choice (or an emailed link's reader's), else the browser's `Accept-Language`, else
+    the chapter's (set by its pages).
 
     The API answers in English whoever asks: its messages are for programs and their logs.
     """
@@ -51,7 +58,7 @@ def language() -> str | None:
         return DEFAULT_LANGUAGE
     if g.get("database_unavailable"):  # the 503 page: neither the member nor the chapter can be read
         return request.accept_languages.best_match(LANGUAGES)
-    if chosen := getattr(current_user, "language", None):
+    if chosen := getattr(current_user, "language", None) or g.get("reader_language"):
         return chosen
     if browser := request.accept_languages.best_match(LANGUAGES):
         return browser

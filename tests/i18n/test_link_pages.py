@@ -89,3 +89,20 @@ def test_the_digest_s_unsubscribe_page_speaks_the_reader_s_first_chapter_s_langu
     response = client.post(link)
     assert response.status_code == 200 and "Resumen semanal" in response.get_data(as_text=True)
     assert "Weekly digest" in page(client, link, headers=ENGLISH)
+
+
+def test_a_member_s_own_language_comes_first_on_their_links_as_in_their_emails(client, auckland):
+    chapter, introducer, ana, ben = auckland
+    ana.language = "en"  # Ana chose English in a Spanish-speaking chapter
+    intro = making.introduce(introducer, first_id=ana.id, second_id=ben.id, note=NOTE)
+    intro.expires_at = DUE
+    db.session.flush()
+    spanish_browser = {"Accept-Language": "es"}
+    answer = page(client, link_to(ana.email, "/i/(?!never/)"), headers=spanish_browser)
+    assert '<html lang="en">' in answer and "Answer before December 11, 2026" in answer
+    unsubscribe = page(
+        client, "/digest/unsubscribe/" + digest.unsubscribe_token(ana), headers=spanish_browser
+    )
+    assert "Weekly digest" in unsubscribe
+    # Ben chose nothing: the browser, then the chapter, as before.
+    assert '<html lang="es">' in page(client, link_to(ben.email, "/i/(?!never/)"))

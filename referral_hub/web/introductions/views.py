@@ -204,7 +204,7 @@ def answer_link(token: str):
     viewer = current_user if current_user.is_authenticated else None
     consent = answering.consent_for_link(token, viewer=viewer)
     intro = consent.introduction
-    show_chapter(intro.chapter)  # the link's visitor may have no language of their own: a guest
+    show_chapter(intro.chapter, reader=consent.member)  # a guest has no language of their own
     form = GuestAnswerForm() if consent.is_guest else AnswerForm()
     page = {"intro": intro, "consent": consent, "form": form}
     if consent.is_guest:

@@ -216,7 +216,8 @@ def unsubscribe(token: str):
     done = request.method == "POST"
     member = digest.unsubscribe(token) if done else digest.member_for_unsubscribe(token)
     if chapter := home_chapter(member):
-        show_chapter(chapter)  # its reader may be signed out: the zone and language of their first chapter
+        # Its reader may be signed out: their language, else their first chapter's; its zone.
+        show_chapter(chapter, reader=member)
     return render_template("relationships/unsubscribe.html", member=member, form=ConfirmForm(), done=done)
 
 
