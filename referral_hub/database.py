@@ -208,21 +208,25 @@ def paged(statement, *, counted: bool = False):
 
 def page_of(statement, parameters: dict, *, page: int, per_page: int, counted: bool = False) -> Page:
     """One page of a `paged` statement's rows, run with `parameters`: it reads `per_page + 1` rows to
-    know whether a next page exists, so an uncounted list sends one query whatever its length. A
-    `counted` statement's rows carry the total; past the last page it reads the first row for it."""
+    know whether a next page exists, so an uncounted list sends one query whatever its length."""
     offset = (page - 1) * per_page
-    run = {**parameters, "limit": per_page + 1, "offset": offset}
     if not counted:
+        run = {**parameters, "limit": per_page + 1, "offset": offset}
         rows = list(db.session.scalars(statement, run).unique())
         return Page(rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
-    rows = db.session.execute(statement, run).unique().all()
-    if rows:
-        total = rows[0].total
-    else:
-        first = db.session.execute(statement, {**run, "limit": 1, "offset": 0}).first() if offset else None
-        total = first.total if first else 0
+    rows, total = counted_rows(statement, parameters, limit=per_page + 1, offset=offset)
     items = [row[0] for row in rows[:per_page]]
     return Page(items, page=page, per_page=per_page, has_next=len(rows) > per_page, total=total)
+
+
+def counted_rows(statement, parameters: dict, *, limit: int, offset: int) -> tuple[list, int]:
+    """Rows of a counted `paged` statement and the whole list's total, which each row carries: one
+    query, unless the page lies past the last row, when the first row is read for the total."""
+    rows = db.session.execute(statement, {**parameters, "limit": limit, "offset": offset}).unique().all()
+    if rows or not offset:
+        return rows, rows[0].total if rows else 0
+    first = db.session.execute(statement, {**parameters, "limit": 1, "offset": 0}).first()
+    return rows, first.total if first else 0
 
 
 def contains_pattern(text: str) -> str:
