@@ -472,3 +472,16 @@ def test_a_refused_grant_page_runs_as_many_queries_whatever_the_chapters_size(
         assert response.status_code == 422
         counts.append(log.count)
     assert counts[0] == counts[1], counts
+
+
+def test_each_member_reads_their_own_history_and_its_total_in_one_query(chapter, ann, bob, count_queries):
+    give(chapter, ann, 3)
+    give(chapter, ann, 4)
+    give(chapter, bob, 5)
+    with count_queries() as log:
+        anns = queries.history(ann)
+    assert log.count == 1
+    assert [entry.amount for entry in anns.items] == [4, 3] and anns.total == 2
+    assert [entry.running_balance for entry in anns.items] == [7, 3]
+    bobs = queries.history(bob)
+    assert [entry.amount for entry in bobs.items] == [5] and bobs.total == 1 and not bobs.has_next
