@@ -206,14 +206,17 @@ def paged(statement, *, counted: bool = False):
     return statement.limit(bindparam("limit")).offset(bindparam("offset"))
 
 
-def page_of(statement, parameters: dict, *, page: int, per_page: int, counted: bool = False) -> Page:
+def page_of(
+    statement, parameters: dict, *, page: int, per_page: int, counted: bool = False, total: int | None = None
+) -> Page:
     """One page of a `paged` statement's rows, run with `parameters`: it reads `per_page + 1` rows to
-    know whether a next page exists, so an uncounted list sends one query whatever its length."""
+    know whether a next page exists, so an uncounted list sends one query whatever its length. The
+    list's total comes from a `counted` statement's rows, or is given (counted apart)."""
     offset = (page - 1) * per_page
     if not counted:
         run = {**parameters, "limit": per_page + 1, "offset": offset}
         rows = list(db.session.scalars(statement, run).unique())
-        return Page(rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
+        return Page(rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page, total=total)
     rows, total = counted_rows(statement, parameters, limit=per_page + 1, offset=offset)
     items = [row[0] for row in rows[:per_page]]
     return Page(items, page=page, per_page=per_page, has_next=len(rows) > per_page, total=total)

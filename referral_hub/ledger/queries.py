@@ -125,33 +125,26 @@ def chapter_ledger(chapter: Chapter, criteria: LedgerFilter | None = None, *, pa
         parameters["since"] = _start_of(criteria.since)
     if criteria.until is not None:
         parameters["until"] = _start_of(criteria.until + timedelta(days=1))
-    statement = _chapter_ledger_query(
+    statement, count = _chapter_ledger_queries(
         criteria.member_id is not None,
         criteria.kind is not None,
         "since" in parameters,
         "until" in parameters,
     )
-    return page_of(statement, parameters, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, counted=True)
+    # The page shows the total. Here a COUNT apart costs less than a window COUNT beside the page's rows
+    # (measured on PostgreSQL: the window made the page's database CPU about 1.5 ms dearer).
+    total = db.session.scalar(count, parameters)
+    return page_of(statement, parameters, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, total=total)
 
 
 @functools.cache
-def _chapter_ledger_query(by_member: bool, by_kind: bool, since: bool, until: bool):
-    """Built once for each combination of filters, their values as parameters."""
+def _chapter_ledger_queries(by_member: bool, by_kind: bool, since: bool, until: bool):
+    """The page's statement and its COUNT, built once for each combination of filters, their values
+    as parameters."""
     chapter_id = bindparam("chapter_id")
-    statement = (
-        select(LedgerTransaction)
-        .where(LedgerTransaction.chapter_id == chapter_id)
-        .options(
-            selectinload(LedgerTransaction.entries)
-            .joinedload(LedgerEntry.account)
-            .joinedload(LedgerAccount.member),
-            joinedload(LedgerTransaction.caused_by),
-            selectinload(LedgerTransaction.reversed_by),
-        )
-        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
-    )
+    conditions = [LedgerTransaction.chapter_id == chapter_id]
     if by_member:
-        statement = statement.where(
+        conditions.append(
             LedgerTransaction.id.in_(
                 select(LedgerEntry.transaction_id)
                 .join(LedgerEntry.account)
@@ -161,12 +154,24 @@ def _chapter_ledger_query(by_member: bool, by_kind: bool, since: bool, until: bo
             )
         )
     if by_kind:
-        statement = statement.where(LedgerTransaction.kind == bindparam("kind"))
+        conditions.append(LedgerTransaction.kind == bindparam("kind"))
     if since:
-        statement = statement.where(LedgerTransaction.created_at >= bindparam("since", type_=UTCDateTime()))
+        conditions.append(LedgerTransaction.created_at >= bindparam("since", type_=UTCDateTime()))
     if until:
-        statement = statement.where(LedgerTransaction.created_at < bindparam("until", type_=UTCDateTime()))
-    return paged(statement, counted=True)
+        conditions.append(LedgerTransaction.created_at < bindparam("until", type_=UTCDateTime()))
+    statement = (
+        select(LedgerTransaction)
+        .where(*conditions)
+        .options(
+            selectinload(LedgerTransaction.entries)
+            .joinedload(LedgerEntry.account)
+            .joinedload(LedgerAccount.member),
+            joinedload(LedgerTransaction.caused_by),
+            selectinload(LedgerTransaction.reversed_by),
+        )
+        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
+    )
+    return paged(statement), select(func.count()).select_from(LedgerTransaction).where(*conditions)
 
 
 def transaction_in(chapter: Chapter, transaction_id: int) -> LedgerTransaction:
