@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Float, event, func, select, text
+from sqlalchemy import DateTime, Enum, Float, bindparam, event, func, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -197,17 +197,39 @@ class Page:
         return None if self.total is None else math.ceil(self.total / self.per_page)
 
 
-def page_of(statement, *, page: int, per_page: int, counted: bool = False) -> Page:
-    """One page of the statement's rows. Uncounted, it reads `per_page + 1` rows to know whether a
-    next page exists; `counted` adds a COUNT of the whole list (a second query that grows with the
-    list), for pages that show the total."""
+def paged(statement, *, counted: bool = False):
+    """The statement a page at a time, LIMIT and OFFSET as parameters that `page_of` fills: built once,
+    it is not rebuilt nor its cache key generated again per page. `counted` adds each row's total of the
+    whole list (a window COUNT, in the same query), for pages that show it."""
+    if counted:
+        statement = statement.add_columns(func.count().over().label("total"))
+    return statement.limit(bindparam("limit")).offset(bindparam("offset"))
+
+
+def page_of(
+    statement, parameters: dict, *, page: int, per_page: int, counted: bool = False, total: int | None = None
+) -> Page:
+    """One page of a `paged` statement's rows, run with `parameters`: it reads `per_page + 1` rows to
+    know whether a next page exists, so an uncounted list sends one query whatever its length. The
+    list's total comes from a `counted` statement's rows, or is given (counted apart)."""
     offset = (page - 1) * per_page
     if not counted:
-        rows = list(db.session.scalars(statement.limit(per_page + 1).offset(offset)).unique())
-        return Page(rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page)
-    total = db.session.scalar(select(func.count()).select_from(statement.order_by(None).subquery()))
-    rows = list(db.session.scalars(statement.limit(per_page).offset(offset)).unique())
-    return Page(rows, page=page, per_page=per_page, has_next=offset + per_page < total, total=total)
+        run = {**parameters, "limit": per_page + 1, "offset": offset}
+        rows = list(db.session.scalars(statement, run).unique())
+        return Page(rows[:per_page], page=page, per_page=per_page, has_next=len(rows) > per_page, total=total)
+    rows, total = counted_rows(statement, parameters, limit=per_page + 1, offset=offset)
+    items = [row[0] for row in rows[:per_page]]
+    return Page(items, page=page, per_page=per_page, has_next=len(rows) > per_page, total=total)
+
+
+def counted_rows(statement, parameters: dict, *, limit: int, offset: int) -> tuple[list, int]:
+    """Rows of a counted `paged` statement and the whole list's total, which each row carries: one
+    query, unless the page lies past the last row, when the first row is read for the total."""
+    rows = db.session.execute(statement, {**parameters, "limit": limit, "offset": offset}).unique().all()
+    if rows or not offset:
+        return rows, rows[0].total if rows else 0
+    first = db.session.execute(statement, {**parameters, "limit": 1, "offset": 0}).first()
+    return rows, first.total if first else 0
 
 
 def contains_pattern(text: str) -> str:

@@ -1,9 +1,11 @@
 """The chapter directory: its active members, searched by name, headline, expertise and ideal referral."""
 
-from sqlalchemy import String, func, literal_column, select
+import functools
+
+from sqlalchemy import String, bindparam, func, literal_column, select
 
 from ..accounts.models import Member
-from ..database import contains_pattern, page_of
+from ..database import contains_pattern, page_of, paged
 from .models import Chapter, Membership, MembershipStatus
 
 DIRECTORY_PAGE_SIZE = 20
@@ -28,13 +30,26 @@ def search_text():
 
 
 def directory(chapter: Chapter, *, query: str = "", page: int = 1):
+    """The chapter's active members by name, a page at a time, with how many there are (or match the
+    search): the page shows that total, counted in the same query."""
+    parameters = {"chapter_id": chapter.id}
+    query = query.strip()[:100]
+    if query:
+        parameters["pattern"] = contains_pattern(query)
+    return page_of(
+        _directory_query(bool(query)), parameters, page=page, per_page=DIRECTORY_PAGE_SIZE, counted=True
+    )
+
+
+@functools.cache
+def _directory_query(searched: bool):
+    """Built once with and once without a search, the chapter and the pattern as parameters."""
     statement = (
         select(Member)
         .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
+        .where(Membership.chapter_id == bindparam("chapter_id"), Membership.status == MembershipStatus.ACTIVE)
         .order_by(func.lower(Member.display_name), Member.id)
     )
-    query = query.strip()[:100]
-    if query:
-        statement = statement.where(search_text().like(contains_pattern(query), escape="\\"))
-    return page_of(statement, page=page, per_page=DIRECTORY_PAGE_SIZE, counted=True)
+    if searched:
+        statement = statement.where(search_text().like(bindparam("pattern"), escape="\\"))
+    return paged(statement, counted=True)

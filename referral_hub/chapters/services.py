@@ -140,19 +140,25 @@ def chapter_by_slug(slug: str) -> Chapter:
 
 def membership_of(member: Member, slug: str) -> Membership:
     """The member's active membership of the chapter; NotFound (404) for everyone else."""
-    membership = db.session.scalar(
+    membership = db.session.scalar(_membership_query(), {"slug": slug, "member_id": member.id})
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+@functools.cache
+def _membership_query():
+    """Built once (every chapter page reads it), with the chapter's slug and the member as parameters."""
+    return (
         select(Membership)
         .join(Chapter)
         .where(
-            Chapter.slug == slug,
-            Membership.member_id == member.id,
+            Chapter.slug == bindparam("slug"),
+            Membership.member_id == bindparam("member_id"),
             Membership.status == MembershipStatus.ACTIVE,
         )
         .options(contains_eager(Membership.chapter))
     )
-    if membership is None:
-        raise NotFound()
-    return membership
 
 
 class TwoFactorRequired(Forbidden):

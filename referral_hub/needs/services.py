@@ -13,7 +13,7 @@ from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
 from ..clock import start_of_local_day, utcnow
-from ..database import contains_pattern, page_of
+from ..database import contains_pattern, page_of, paged
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger import posting
@@ -82,20 +82,24 @@ def post_need(
 
 def need_for(member: Member, need_id: int) -> Need:
     """The need, if the member belongs to its chapter; NotFound otherwise."""
-    statement = (
+    need = db.session.scalar(_need_for_query(), {"need_id": need_id, "member_id": member.id})
+    if need is None:
+        raise NotFound()
+    return need
+
+
+@functools.cache
+def _need_for_query():
+    return (
         select(Need)
         .join(Membership, Membership.chapter_id == Need.chapter_id)
         .where(
-            Need.id == need_id,
-            Membership.member_id == member.id,
+            Need.id == bindparam("need_id"),
+            Membership.member_id == bindparam("member_id"),
             Membership.status == MembershipStatus.ACTIVE,
         )
         .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
     )
-    need = db.session.scalar(statement)
-    if need is None:
-        raise NotFound()
-    return need
 
 
 def _finish(need: Need, member: Member, status: NeedStatus) -> Need:
@@ -141,37 +145,52 @@ def expire_needs(*, now: datetime | None = None) -> int:
 
 def board(chapter: Chapter, *, query: str = "", category: str = "", status: str = "open", page: int = 1):
     """The chapter's needs, newest first, searched and filtered, a page at a time."""
-    statement = (
-        select(Need)
-        .where(Need.chapter_id == chapter.id)
-        .options(db.joinedload(Need.asker))
-        .order_by(Need.created_at.desc(), Need.id.desc())
-    )
-    if status in {s.value for s in NeedStatus}:
-        statement = statement.where(Need.status == status)
-    if category:
-        statement = statement.where(Need.category == category)
+    parameters = {"chapter_id": chapter.id, "status": status, "category": category}
     query = query.strip()[:100]
     if query:
-        pattern = contains_pattern(query)
+        parameters["pattern"] = contains_pattern(query)
+    statuses = {s.value for s in NeedStatus}
+    statement = _board_query(status in statuses, bool(category), bool(query))
+    return page_of(statement, parameters, page=page, per_page=BOARD_PAGE_SIZE)
+
+
+@functools.cache
+def _board_query(by_status: bool, by_category: bool, searched: bool):
+    """Built once for each combination of filters, their values as parameters. The board shows only
+    the asker's name of each need's asker."""
+    statement = (
+        select(Need)
+        .where(Need.chapter_id == bindparam("chapter_id"))
+        .options(db.joinedload(Need.asker).load_only(Member.display_name))
+        .order_by(Need.created_at.desc(), Need.id.desc())
+    )
+    if by_status:
+        statement = statement.where(Need.status == bindparam("status"))
+    if by_category:
+        statement = statement.where(Need.category == bindparam("category"))
+    if searched:
+        pattern = bindparam("pattern")
         statement = statement.where(
             or_(
                 func.lower(Need.title).like(pattern, escape="\\"),
                 func.lower(Need.details).like(pattern, escape="\\"),
             )
         )
-    return page_of(statement, page=page, per_page=BOARD_PAGE_SIZE)
+    return paged(statement)
 
 
 def categories(chapter: Chapter) -> list[str]:
-    return list(
-        db.session.scalars(
-            select(Need.category)
-            .where(Need.chapter_id == chapter.id, Need.category != "")
-            .distinct()
-            .order_by(Need.category)
-            .limit(50)
-        )
+    return list(db.session.scalars(_categories_query(), {"chapter_id": chapter.id}))
+
+
+@functools.cache
+def _categories_query():
+    return (
+        select(Need.category)
+        .where(Need.chapter_id == bindparam("chapter_id"), Need.category != "")
+        .distinct()
+        .order_by(Need.category)
+        .limit(50)
     )
 
 

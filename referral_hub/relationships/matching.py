@@ -17,7 +17,7 @@ import re
 from collections.abc import Iterable
 from functools import lru_cache
 
-from sqlalchemy import column, func, literal_column, select, table, text
+from sqlalchemy import String, bindparam, column, func, literal_column, select, table, text
 from sqlalchemy.orm import aliased, joinedload
 
 from ..accounts.models import Member
@@ -149,22 +149,29 @@ def _on_postgresql() -> bool:
     return db.session.get_bind().dialect.name == "postgresql"
 
 
-def _candidates(statement, model, terms: list[str], *, fts: str, vector, bm25_weights: str):
-    """`statement` narrowed to rows with a word that starts with any term, the database's best first."""
+def _match(terms: list[str]) -> str:
+    """The query the candidates' statement takes as its parameter `terms`: any term, as a prefix."""
     if _on_postgresql():
         # `simple`: the prefixes are not stemmed again, nor dropped as stop words ("will" of "wills").
-        query = func.to_tsquery(SIMPLE, " | ".join(f"{_prefix(term)}:*" for term in terms))
+        return " | ".join(f"{_prefix(term)}:*" for term in terms)
+    # FTS5: each term quoted (they are letters and digits only) as a prefix; any of them may match.
+    return " OR ".join(f'"{_prefix(term)}"*' for term in terms)
+
+
+def _candidates(statement, model, on_postgresql: bool, *, fts: str, vector, bm25_weights: str):
+    """`statement` narrowed to rows with a word that starts with any term (the parameter `terms`,
+    `_match`), the database's best first."""
+    if on_postgresql:
+        query = func.to_tsquery(SIMPLE, bindparam("terms", type_=String))
         document = vector()
         ranked = statement.where(document.op("@@")(query)).order_by(
             func.ts_rank(document, query).desc(), model.id
         )
     else:
-        # FTS5: each term quoted (they are letters and digits only) as a prefix; any of them may match.
         index = table(fts, column("rowid"))
-        match = " OR ".join(f'"{_prefix(term)}"*' for term in terms)
         ranked = (
             statement.join(index, index.c.rowid == model.id)
-            .where(text(f"{fts} MATCH :terms").bindparams(terms=match))
+            .where(text(f"{fts} MATCH :terms"))
             .order_by(literal_column(f"bm25({fts}, {bm25_weights})"), model.id)
         )
     return ranked.limit(CANDIDATES)
@@ -187,31 +194,34 @@ def members_who_may_help(need: Need, *, limit: int = MATCHES_SHOWN) -> list[Memb
     terms = search_terms(need.title, need.details, need.category)
     if not terms:
         return []
+    parameters = {"chapter_id": need.chapter_id, "asker_id": need.asker_id, "terms": _match(terms)}
+    candidates = list(db.session.scalars(_helpers_query(_on_postgresql()), parameters))
+    wanted = stem_weights(need, NEED_FIELDS)
+    profiles = [stem_weights(member, MEMBER_FIELDS) for member in candidates]
+    return _best(candidates, profiles, lambda profile, rarity: affinity(wanted, profile, rarity), limit)
+
+
+@lru_cache
+def _helpers_query(on_postgresql: bool):
+    """Built once per database, the chapter, the asker and the terms as parameters."""
     statement = (
         select(Member)
         .join(Membership, Membership.member_id == Member.id)
         .where(
-            Membership.chapter_id == need.chapter_id,
+            Membership.chapter_id == bindparam("chapter_id"),
             Membership.status == MembershipStatus.ACTIVE,
-            Member.id != need.asker_id,
+            Member.id != bindparam("asker_id"),
             Member.email_verified_at.is_not(None),
         )
     )
-    candidates = list(
-        db.session.scalars(
-            _candidates(
-                statement,
-                Member,
-                terms,
-                fts=MEMBER_FTS,
-                vector=member_profile_vector,
-                bm25_weights="2.0, 2.0, 1.0",
-            )
-        )
+    return _candidates(
+        statement,
+        Member,
+        on_postgresql,
+        fts=MEMBER_FTS,
+        vector=member_profile_vector,
+        bm25_weights="2.0, 2.0, 1.0",
     )
-    wanted = stem_weights(need, NEED_FIELDS)
-    profiles = [stem_weights(member, MEMBER_FIELDS) for member in candidates]
-    return _best(candidates, profiles, lambda profile, rarity: affinity(wanted, profile, rarity), limit)
 
 
 def needs_matching(member: Member, *, limit: int = MATCHES_SHOWN) -> list[Need]:
@@ -220,6 +230,17 @@ def needs_matching(member: Member, *, limit: int = MATCHES_SHOWN) -> list[Need]:
     terms = search_terms(member.headline, member.expertise, member.ideal_referral)
     if not terms:
         return []
+    parameters = {"member_id": member.id, "terms": _match(terms)}
+    candidates = list(db.session.scalars(_needs_query(_on_postgresql()), parameters).unique())
+    offered = stem_weights(member, MEMBER_FIELDS)
+    texts = [stem_weights(need, NEED_FIELDS) for need in candidates]
+    return _best(candidates, texts, lambda text_, rarity: affinity(text_, offered, rarity), limit)
+
+
+@lru_cache
+def _needs_query(on_postgresql: bool):
+    """Built once per database, the member and the terms as parameters."""
+    member_id = bindparam("member_id")
     asker_membership = aliased(Membership)
     statement = (
         select(Need)
@@ -229,21 +250,14 @@ def needs_matching(member: Member, *, limit: int = MATCHES_SHOWN) -> list[Need]:
             (asker_membership.chapter_id == Need.chapter_id) & (asker_membership.member_id == Need.asker_id),
         )
         .where(
-            Membership.member_id == member.id,
+            Membership.member_id == member_id,
             Membership.status == MembershipStatus.ACTIVE,
             asker_membership.status == MembershipStatus.ACTIVE,
             Need.status == NeedStatus.OPEN,
-            Need.asker_id != member.id,
+            Need.asker_id != member_id,
         )
         .options(joinedload(Need.asker), joinedload(Need.chapter))
     )
-    candidates = list(
-        db.session.scalars(
-            _candidates(
-                statement, Need, terms, fts=NEED_FTS, vector=need_text_vector, bm25_weights="2.0, 1.0"
-            )
-        ).unique()
+    return _candidates(
+        statement, Need, on_postgresql, fts=NEED_FTS, vector=need_text_vector, bm25_weights="2.0, 1.0"
     )
-    offered = stem_weights(member, MEMBER_FIELDS)
-    texts = [stem_weights(need, NEED_FIELDS) for need in candidates]
-    return _best(candidates, texts, lambda text_, rarity: affinity(text_, offered, rarity), limit)

@@ -1,10 +1,13 @@
 """The API's paged lists of a chapter's introductions, needs and ledger transactions, and the chapter."""
 
-from sqlalchemy import case, func, literal, select
+import functools
+
+from sqlalchemy import bindparam, case, func, literal, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
+from ..database import UTCDateTime, counted_rows, paged
 from ..extensions import db
 from ..introductions.models import Introduction, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -14,18 +17,33 @@ from .aggregates import count_where, hours_between, sum_or_zero, within
 from .periods import Period
 
 
-def _page(statement, *, filters, order_by, page: int, per_page: int):
-    """A page of the statement's rows (with `filters`) and how many rows match: two queries."""
-    total = db.session.scalar(select(func.count()).where(*filters))
-    rows = db.session.execute(
-        statement.where(*filters).order_by(*order_by).limit(per_page).offset((page - 1) * per_page)
-    ).all()
-    return rows, total
+def _rows(statement, parameters: dict, *, page: int, per_page: int):
+    """A page of a counted `paged` statement's rows and how many rows match, in one query."""
+    return counted_rows(statement, parameters, limit=per_page, offset=(page - 1) * per_page)
+
+
+def _period_parameters(period: Period | None) -> dict:
+    return {} if period is None else {"starts_at": period.starts_at, "ends_at": period.ends_at}
+
+
+def _in_period(column):
+    """SQL: `column` falls in the period given as the parameters `starts_at` and `ends_at`."""
+    return within(
+        column, bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
+    )
 
 
 def introduction_rows(
     chapter_id: int, *, status: str | None, period: Period | None, page: int, per_page: int
 ):
+    parameters = {"chapter_id": chapter_id, "status": status, **_period_parameters(period)}
+    statement = _introductions_query(status is not None, period is not None)
+    return _rows(statement, parameters, page=page, per_page=per_page)
+
+
+@functools.cache
+def _introductions_query(by_status: bool, in_period: bool):
+    """Built once for each combination of filters, their values as parameters."""
     introducer, first, second = aliased(Member), aliased(Member), aliased(Member)
     strongest_outcome = (
         select(Outcome.kind)
@@ -71,55 +89,68 @@ def introduction_rows(
         .join(introducer, introducer.id == Introduction.introducer_id)
         .join(first, first.id == Introduction.first_id)
         .outerjoin(second, second.id == Introduction.second_id)
+        .where(Introduction.chapter_id == bindparam("chapter_id"))
+        .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
-    filters = [Introduction.chapter_id == chapter_id]
-    if status is not None:
-        filters.append(Introduction.state == status)
-    if period is not None:
-        filters.append(within(Introduction.created_at, period.starts_at, period.ends_at))
-    order = (Introduction.created_at.desc(), Introduction.id.desc())
-    return _page(statement, filters=filters, order_by=order, page=page, per_page=per_page)
+    if by_status:
+        statement = statement.where(Introduction.state == bindparam("status"))
+    if in_period:
+        statement = statement.where(_in_period(Introduction.created_at))
+    return paged(statement, counted=True)
 
 
 def need_rows(chapter_id: int, *, status: str | None, page: int, per_page: int):
+    parameters = {"chapter_id": chapter_id, "status": status}
+    return _rows(_needs_query(status is not None), parameters, page=page, per_page=per_page)
+
+
+@functools.cache
+def _needs_query(by_status: bool):
     led_to = select(func.count()).where(Introduction.need_id == Need.id).scalar_subquery()
-    statement = select(
-        Need.id,
-        Need.title,
-        Need.category,
-        Need.status,
-        Need.asker_id,
-        Member.display_name.label("asker_name"),
-        Need.created_at,
-        Need.expires_at,
-        Need.closed_at,
-        led_to.label("introductions"),
-    ).join(Member, Member.id == Need.asker_id)
-    filters = [Need.chapter_id == chapter_id]
-    if status is not None:
-        filters.append(Need.status == status)
-    return _page(
-        statement,
-        filters=filters,
-        order_by=(Need.created_at.desc(), Need.id.desc()),
-        page=page,
-        per_page=per_page,
+    statement = (
+        select(
+            Need.id,
+            Need.title,
+            Need.category,
+            Need.status,
+            Need.asker_id,
+            Member.display_name.label("asker_name"),
+            Need.created_at,
+            Need.expires_at,
+            Need.closed_at,
+            led_to.label("introductions"),
+        )
+        .join(Member, Member.id == Need.asker_id)
+        .where(Need.chapter_id == bindparam("chapter_id"))
+        .order_by(Need.created_at.desc(), Need.id.desc())
     )
+    if by_status:
+        statement = statement.where(Need.status == bindparam("status"))
+    return paged(statement, counted=True)
 
 
 def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: int):
-    """Transactions, newest first, with their entries and the entries' members: three queries."""
-    filters = [LedgerTransaction.chapter_id == chapter_id]
-    if period is not None:
-        filters.append(within(LedgerTransaction.created_at, period.starts_at, period.ends_at))
-    statement = select(LedgerTransaction).options(
-        selectinload(LedgerTransaction.entries)
-        .joinedload(LedgerEntry.account)
-        .joinedload(LedgerAccount.member)
+    """Transactions, newest first, with their entries and the entries' members: two queries."""
+    parameters = {"chapter_id": chapter_id, **_period_parameters(period)}
+    rows, total = _rows(_ledger_query(period is not None), parameters, page=page, per_page=per_page)
+    return [row[0] for row in rows], total
+
+
+@functools.cache
+def _ledger_query(in_period: bool):
+    statement = (
+        select(LedgerTransaction)
+        .where(LedgerTransaction.chapter_id == bindparam("chapter_id"))
+        .options(
+            selectinload(LedgerTransaction.entries)
+            .joinedload(LedgerEntry.account)
+            .joinedload(LedgerAccount.member)
+        )
+        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
     )
-    order = (LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
-    rows, total = _page(statement, filters=filters, order_by=order, page=page, per_page=per_page)
-    return [transaction for (transaction,) in rows], total
+    if in_period:
+        statement = statement.where(_in_period(LedgerTransaction.created_at))
+    return paged(statement, counted=True)
 
 
 def chapter_rows(chapter_id: int):

@@ -1,12 +1,14 @@
 """Each current member's figures and status, as of now: a page of them, or the dashboard's three views."""
 
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, cast, func, or_, select
+from sqlalchemy import Float, and_, bindparam, case, cast, func, or_, select
 
 from ..accounts.models import Member
 from ..chapters.models import Membership
+from ..database import UTCDateTime, counted_rows, paged
 from ..extensions import db
 from ..ledger.models import LedgerAccount
 from .activities import RECENT, current_members
@@ -41,14 +43,15 @@ class MemberQuery:
 # One row per current member ---------------------------------------------------------------------------
 
 
-def _recent_since(zone: str, now: datetime | None) -> datetime:
-    """When the 90 days up to today begin, as a summary up to today counts them: today and the 89 days
-    before it, the chapter's local days."""
-    return Period.of(zone=zone, now=now).last_days(RECENT.days).starts_at
+def _parameters(chapter_id: int, zone: str, now: datetime | None) -> dict:
+    """The chapter and, for the status, the start of the last 90 days: the same 90 days as a summary
+    up to today (today and the 89 days before it, the chapter's local days)."""
+    return {"chapter_id": chapter_id, "since": Period.of(zone=zone, now=now).last_days(RECENT.days).starts_at}
 
 
-def _status(since: datetime):
-    """green, amber or red (see the package's definitions), counting from `since` (_recent_since)."""
+def _status():
+    """green, amber or red (see the package's definitions), from the parameter `since`."""
+    since = bindparam("since", type_=UTCDateTime())
     return case(
         (MemberFigures.last_completed_at >= since, "green"),
         (MemberFigures.last_active_at >= since, "amber"),
@@ -56,7 +59,7 @@ def _status(since: datetime):
     )
 
 
-def _member_columns(since: datetime) -> tuple[dict, list]:
+def _member_columns() -> tuple[dict, list]:
     """Each member figure as a column expression over the current memberships (all time, as of now),
     and the joins the expressions read: the kept figures (reports.counting) and the ledger account."""
 
@@ -79,7 +82,7 @@ def _member_columns(since: datetime) -> tuple[dict, list]:
             (completed + posted > 0, cast(completed, Float) / (completed + posted)), else_=None
         ),
         "last_active_at": MemberFigures.last_active_at,
-        "status": _status(since),
+        "status": _status(),
     }
     figures = and_(
         MemberFigures.chapter_id == Membership.chapter_id, MemberFigures.member_id == Membership.member_id
@@ -100,15 +103,16 @@ def _sort_key(columns: dict, sort: str):
     return columns[sort]
 
 
-def _member_figures(chapter_id: int, since: datetime):
-    """The statement of one row per current member with every figure, and its columns by name."""
-    columns, joins = _member_columns(since)
+def _member_figures():
+    """The statement of one row per current member with every figure, and its columns by name; the
+    chapter and `since` are parameters (`_parameters`)."""
+    columns, joins = _member_columns()
     statement = select(*(column.label(name) for name, column in columns.items())).join(
         Member, Member.id == Membership.member_id
     )
     for target, on in joins:
         statement = statement.outerjoin(target, on)
-    return statement.where(current_members(chapter_id)), columns
+    return statement.where(current_members(bindparam("chapter_id"))), columns
 
 
 def _ordered(columns: dict, sort: str, order: str) -> list:
@@ -124,16 +128,21 @@ def member_rows(
     zone: str = "UTC",
     now: datetime | None = None,
 ):
-    """One page of member rows and the number of rows in all pages: two queries. `zone` is the
+    """One page of member rows and the number of rows in all pages: one query. `zone` is the
     chapter's: a status counts its days."""
-    statement, columns = _member_figures(chapter_id, _recent_since(zone, now))
-    total = db.session.scalar(select(func.count()).where(current_members(chapter_id)))
-    rows = db.session.execute(
-        statement.order_by(*_ordered(columns, query.sort, query.order))
-        .limit(query.per_page)
-        .offset((query.page - 1) * query.per_page)
-    ).all()
-    return rows, total
+    return counted_rows(
+        _member_rows_query(query.sort, query.order),
+        _parameters(chapter_id, zone, now),
+        limit=query.per_page,
+        offset=(query.page - 1) * query.per_page,
+    )
+
+
+@functools.cache
+def _member_rows_query(sort: str, order: str):
+    """Built once for each sort and order."""
+    statement, columns = _member_figures()
+    return paged(statement.order_by(*_ordered(columns, sort, order)), counted=True)
 
 
 @dataclass(frozen=True)
@@ -157,26 +166,14 @@ def member_views(
     now: datetime | None = None,
 ) -> MemberViews:
     """Three views of the members from one aggregation: one query, window functions rank each view."""
-    statement, _columns = _member_figures(chapter_id, _recent_since(zone, now))
-    figures = statement.subquery("member_figures")
-    columns = {column.name: column for column in figures.c}
-    red = figures.c.status == "red"
-    ranked = select(
-        figures,
-        func.row_number().over(order_by=_ordered(columns, query.sort, query.order)).label("page_rank"),
-        func.row_number().over(order_by=_ordered(columns, "giving_and_asking", "desc")).label("active_rank"),
-        func.row_number()
-        .over(partition_by=red, order_by=_ordered(columns, "last_active_at", "asc"))
-        .label("red_rank"),
-        func.count().over().label("total"),
-        func.sum(case((red, 1), else_=0)).over().label("red_total"),
-    ).subquery("ranked")
     first = (query.page - 1) * query.per_page
-    on_page = ranked.c.page_rank.between(first + 1, first + query.per_page)
-    shown_dormant = and_(ranked.c.status == "red", ranked.c.red_rank <= dormant)
-    rows = db.session.execute(
-        select(ranked).where(or_(on_page, ranked.c.active_rank <= most_active, shown_dormant))
-    ).all()
+    parameters = _parameters(chapter_id, zone, now) | {
+        "first": first + 1,
+        "last": first + query.per_page,
+        "most_active": most_active,
+        "dormant": dormant,
+    }
+    rows = db.session.execute(_member_views_query(query.sort, query.order), parameters).all()
     # Each row says where it stands in each view; a member may stand in several.
     return MemberViews(
         page=sorted(
@@ -192,3 +189,25 @@ def member_views(
         ),
         dormant_total=rows[0].red_total if rows else 0,
     )
+
+
+@functools.cache
+def _member_views_query(sort: str, order: str):
+    """Built once for each sort and order of the table; its page and the views' sizes are parameters."""
+    statement, _columns = _member_figures()
+    figures = statement.subquery("member_figures")
+    columns = {column.name: column for column in figures.c}
+    red = figures.c.status == "red"
+    ranked = select(
+        figures,
+        func.row_number().over(order_by=_ordered(columns, sort, order)).label("page_rank"),
+        func.row_number().over(order_by=_ordered(columns, "giving_and_asking", "desc")).label("active_rank"),
+        func.row_number()
+        .over(partition_by=red, order_by=_ordered(columns, "last_active_at", "asc"))
+        .label("red_rank"),
+        func.count().over().label("total"),
+        func.sum(case((red, 1), else_=0)).over().label("red_total"),
+    ).subquery("ranked")
+    on_page = ranked.c.page_rank.between(bindparam("first"), bindparam("last"))
+    shown_dormant = and_(ranked.c.status == "red", ranked.c.red_rank <= bindparam("dormant"))
+    return select(ranked).where(or_(on_page, ranked.c.active_rank <= bindparam("most_active"), shown_dormant))

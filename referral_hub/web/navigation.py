@@ -15,8 +15,9 @@ class Navigation:
     waiting: int
 
 
-def navigation() -> Navigation | None:
-    """Read when the header is drawn (two small queries), not for every template such as an email."""
+def navigation(memberships: list | None = None) -> Navigation | None:
+    """Read when the header is drawn (two small queries), not for every template such as an email.
+    A page that read the member's memberships already (the dashboard) gives them, not read twice."""
     if not current_user.is_authenticated:
         return None
     if g.get("database_unavailable"):
@@ -24,7 +25,9 @@ def navigation() -> Navigation | None:
         return Navigation(chapters=[], waiting=0)
     # Not caught here: a page whose header cannot be read fails whole, and its unit of work rolls back.
     chapters = [
-        (m.chapter.slug, m.chapter.name) for m in memberships_of(current_user) if m.status.value == "active"
+        (m.chapter.slug, m.chapter.name)
+        for m in (memberships if memberships is not None else memberships_of(current_user))
+        if m.status.value == "active"
     ]
     return Navigation(chapters=chapters, waiting=waiting_count(current_user))
 

@@ -199,3 +199,20 @@ def test_directory_search_uses_the_trigram_index_on_postgresql_even_in_a_generic
         row[0] for row in connection.exec_driver_sql(f"EXPLAIN EXECUTE directory_search({arguments})")
     )
     assert "ix_members_directory_search" in plan, plan
+
+
+def test_the_directory_counts_in_the_same_query_and_past_its_last_page(chapter, count_queries):
+    for n in range(directory.DIRECTORY_PAGE_SIZE + 1):
+        join(chapter, display_name=f"Member {n:02d}")
+    other = ChapterFactory()
+    join(other, display_name="Member elsewhere")
+    with count_queries() as log:
+        first = directory.directory(chapter)
+    assert log.count == 1
+    assert first.total == directory.DIRECTORY_PAGE_SIZE + 1 and first.has_next and first.pages == 2
+    last = directory.directory(chapter, page=2)
+    assert names(last) == [f"Member {directory.DIRECTORY_PAGE_SIZE:02d}"] and not last.has_next
+    beyond = directory.directory(chapter, page=9)
+    assert beyond.items == [] and beyond.total == directory.DIRECTORY_PAGE_SIZE + 1 and beyond.has_prev
+    assert names(directory.directory(other)) == ["Member elsewhere"] and directory.directory(other).total == 1
+    assert directory.directory(other, query="nobody").total == 0

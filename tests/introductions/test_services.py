@@ -353,3 +353,29 @@ def test_business_bonuses_count_toward_the_daily_cap(chapter):
     assert bonuses() == 1
     policy = policy_for(chapter)
     assert balance(chapter, introducer) == policy.intro_reward + policy.business_bonus
+
+
+def test_each_member_pages_through_their_own_introductions_without_a_count(count_queries):
+    chapter = ChapterFactory()
+    ann, bob, cat, dan = (MembershipFactory(chapter=chapter).member for _ in range(4))
+    made = [
+        IntroductionFactory(
+            chapter=chapter,
+            introducer=ann,
+            first=bob,
+            second=MembershipFactory(chapter=chapter).member,
+            created_at=utcnow() - timedelta(minutes=n),
+        )
+        for n in range(queries.LIST_PAGE_SIZE)
+    ]
+    dans = IntroductionFactory(chapter=chapter, introducer=dan, first=ann, second=cat, completed=True)
+    with count_queries() as log:
+        as_introducer = queries.introductions_of(ann, role="introducer")
+    assert log.count == 1
+    assert [i.id for i in as_introducer.items] == [i.id for i in made] and not as_introducer.has_next
+    assert as_introducer.total is None
+    assert [i.id for i in queries.introductions_of(ann, role="party").items] == [dans.id]
+    assert queries.introductions_of(ann).has_next and queries.introductions_of(ann, page=2).has_prev
+    assert [i.id for i in queries.introductions_of(dan).items] == [dans.id]
+    assert [i.id for i in queries.introductions_of(cat, state="completed").items] == [dans.id]
+    assert queries.introductions_of(dan, role="party").items == []

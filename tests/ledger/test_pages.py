@@ -472,3 +472,33 @@ def test_a_refused_grant_page_runs_as_many_queries_whatever_the_chapters_size(
         assert response.status_code == 422
         counts.append(log.count)
     assert counts[0] == counts[1], counts
+
+
+def test_each_member_reads_their_own_history_and_its_total_in_one_query(chapter, ann, bob, count_queries):
+    give(chapter, ann, 3)
+    give(chapter, ann, 4)
+    give(chapter, bob, 5)
+    with count_queries() as log:
+        anns = queries.history(ann)
+    assert log.count == 1
+    assert [entry.amount for entry in anns.items] == [4, 3] and anns.total == 2
+    assert [entry.running_balance for entry in anns.items] == [7, 3]
+    bobs = queries.history(bob)
+    assert [entry.amount for entry in bobs.items] == [5] and bobs.total == 1 and not bobs.has_next
+
+
+def test_the_chapter_ledger_built_once_answers_each_chapter_filter_and_total(chapter, ann, bob):
+    other = ChapterFactory()
+    elsewhere = MembershipFactory(chapter=other).member
+    for _ in range(queries.CHAPTER_LEDGER_PAGE_SIZE):
+        give(chapter, ann, 1)
+    give(chapter, bob, 2)
+    give(other, elsewhere, 3)
+    everything = queries.chapter_ledger(chapter)
+    assert everything.total == queries.CHAPTER_LEDGER_PAGE_SIZE + 1 and everything.has_next
+    assert len(queries.chapter_ledger(chapter, page=2).items) == 1
+    bobs = queries.chapter_ledger(chapter, queries.LedgerFilter(member_id=bob.id))
+    assert bobs.total == 1 and [e.amount for e in bobs.items[0].entries if e.account.member_id] == [2]
+    theirs = queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.INTRO_COMPLETED))
+    assert theirs.total == 1 and not theirs.has_next
+    assert queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.GRANT)).total == 0

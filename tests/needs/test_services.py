@@ -105,3 +105,34 @@ def test_a_need_is_not_found_for_a_non_member():
     outsider = MembershipFactory().member
     with pytest.raises(services.NotFound):
         services.need_for(outsider, need.id)
+
+
+def test_a_board_of_exactly_one_page_has_no_next_page_and_one_more_need_makes_one(membership):
+    for n in range(services.BOARD_PAGE_SIZE):
+        NeedFactory(chapter=membership.chapter, created_at=utcnow() - timedelta(minutes=n))
+    full = services.board(membership.chapter)
+    assert len(full.items) == services.BOARD_PAGE_SIZE and not full.has_next and full.total is None
+    NeedFactory(chapter=membership.chapter, created_at=utcnow() - timedelta(days=1))
+    assert services.board(membership.chapter).has_next
+    last = services.board(membership.chapter, page=2)
+    assert len(last.items) == 1 and last.has_prev and not last.has_next
+
+
+def test_the_board_built_once_answers_each_chapter_and_filter_with_its_own_needs(membership, count_queries):
+    other = MembershipFactory()
+    ours = NeedFactory(
+        chapter=membership.chapter, title="Ours", category="legal", created_at=utcnow() - timedelta(hours=1)
+    )
+    theirs = NeedFactory(chapter=other.chapter, title="Theirs", category="legal")
+    closed = NeedFactory(
+        chapter=membership.chapter, title="Ours, closed", status=NeedStatus.CLOSED, closed_at=utcnow()
+    )
+    assert [n.id for n in services.board(membership.chapter).items] == [ours.id]
+    assert [n.id for n in services.board(other.chapter).items] == [theirs.id]
+    assert [n.id for n in services.board(membership.chapter, status="closed").items] == [closed.id]
+    assert [n.id for n in services.board(membership.chapter, status="any").items] == [closed.id, ours.id]
+    assert [n.id for n in services.board(other.chapter, category="legal", query="the").items] == [theirs.id]
+    assert services.board(membership.chapter, category="tax").items == []
+    with count_queries() as log:
+        services.board(membership.chapter, query="ours", category="legal")
+    assert log.count == 1, "a page of the board is one query"

@@ -204,3 +204,17 @@ def test_matching_sends_the_same_queries_with_ten_times_the_candidates(
 
 
 _numbers = iter(range(10**6))
+
+
+def test_matching_built_once_answers_each_need_and_member_from_their_own_chapter(chapter, member_of):
+    other = ChapterFactory()
+    pia = member_of("Pia", headline="Payroll for restaurants", expertise="payroll")
+    oli = member_of("Oli", headline="Payroll for restaurants", expertise="payroll", chapter=other)
+    ours = NeedFactory(chapter=chapter, asker=member_of("Ash"), title="Payroll for my restaurant")
+    theirs = NeedFactory(
+        chapter=other, asker=member_of("Bo", chapter=other), title="Payroll for my restaurant"
+    )
+    assert names(matching.members_who_may_help(ours)) == ["Pia"]
+    assert names(matching.members_who_may_help(theirs)) == ["Oli"]
+    assert [n.id for n in matching.needs_matching(pia)] == [ours.id]
+    assert [n.id for n in matching.needs_matching(oli)] == [theirs.id]

@@ -297,3 +297,20 @@ def test_csv_defuses_text_that_a_spreadsheet_would_run(api, riverside):
     response = api("/api/v1/chapters/riverside/members?format=csv&sort=intros_made&order=asc")
     names = [row["display_name"] for row in csv.DictReader(io.StringIO(response.get_data(as_text=True)))]
     assert '\'=HYPERLINK("http://evil.example")' in names
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "members?per_page=2&page={page}",
+        "needs?per_page=2&page={page}",
+        "introductions?per_page=2&page={page}",
+        f"ledger?{MARCH}&per_page=2&page={{page}}",
+    ],
+)
+def test_a_page_past_the_last_still_says_how_many_rows_there_are(api, path):
+    """Each list's total comes with its rows, in the same query; a page with no rows reads it apart."""
+    total = api(f"/api/v1/chapters/riverside/{path.format(page=1)}").get_json()["total"]
+    beyond = api(f"/api/v1/chapters/riverside/{path.format(page=99)}").get_json()
+    assert total > 2 and beyond["items"] == [] and beyond["total"] == total
+    assert "total" not in api(f"/api/v1/chapters/riverside/{path.format(page=1)}").get_json()["items"][0]

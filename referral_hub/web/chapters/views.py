@@ -42,7 +42,7 @@ def dashboard():
     active = [m for m in memberships if m.status.value == "active"]
     return render_template(
         "chapters/dashboard.html",
-        memberships=memberships,
+        memberships=memberships,  # the header reads its chapters from them too (base.html)
         balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
         # A need's cost per chapter: the newcomer's main button is "Make an introduction" until they can ask.
         need_costs={
