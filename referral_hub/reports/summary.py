@@ -1,27 +1,49 @@
 """A chapter's summary figures for a period: members, needs, introductions, business closed, credits."""
 
+import functools
 from datetime import datetime
 
-from sqlalchemy import BigInteger, case, cast, func, select, true
+from sqlalchemy import BigInteger, Date, bindparam, case, cast, func, select
 
 from ..chapters.models import Membership
 from ..clock import utcnow
+from ..database import UTCDateTime
 from ..extensions import db
 from .activities import RECENT, activities, current_members
 from .aggregates import sum_or_zero, within
 from .models import ChapterDay, CompletionDuration, CompletionHours, MemberFigures
-from .periods import Period
+from .periods import EARLIEST, Period
+
+# The period as the statements built once take it (`_parameters`).
+CHAPTER = bindparam("chapter_id")
+FIRST_DAY, LAST_DAY = bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date())
+STARTS_AT, ENDS_AT = bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
+RECENT_SINCE = bindparam("recent_since", type_=UTCDateTime())
+
+
+def _parameters(chapter_id: int, period: Period) -> dict:
+    """A period since the beginning starts on EARLIEST's day: no kept day is older."""
+    return {
+        "chapter_id": chapter_id,
+        "first_day": period.start or EARLIEST.date(),
+        "last_day": period.end,
+        "starts_at": period.starts_at,
+        "ends_at": period.ends_at,
+        "recent_since": period.last_days(RECENT.days).starts_at,
+    }
 
 
 def summary(chapter_id: int, period: Period, *, now: datetime | None = None) -> dict:
     """The chapter's figures for a period: three queries, over its days and its current members."""
-    days = _day_totals(chapter_id, period)
+    parameters = _parameters(chapter_id, period)
+    totals = db.session.execute(_day_totals(), parameters).one()._mapping
+    days = {name: int(value) for name, value in totals.items()}
     completed, resolved = days["intros_completed"], days["intros_completed"] + days["intros_declined"]
     resolved += days["intros_expired"]
     return {
         "from": period.start,
         "to": period.end,
-        "members": _member_totals(chapter_id, period, now or utcnow()),
+        "members": _member_totals(chapter_id, period, parameters, now or utcnow()),
         "needs": {
             "posted": days["needs_posted"],
             "open": days["needs_posted_by_end"] - days["needs_finished_by_end"],
@@ -37,7 +59,7 @@ def summary(chapter_id: int, period: Period, *, now: datetime | None = None) -> 
             - days["intros_completed_by_end"]
             - days["intros_closed_by_end"],
             "acceptance_rate": completed / resolved if resolved else None,
-            "median_hours_to_complete": _median_hours_to_complete(chapter_id, period),
+            "median_hours_to_complete": db.session.scalar(_median_hours_to_complete(), parameters),
             # Of those made and completed, the ones to guests (people outside the chapter).
             "guest_made": days["guest_intros_made"],
             "guest_completed": days["guest_intros_completed"],
@@ -77,71 +99,78 @@ BY_END = (
 )
 
 
-def _day_totals(chapter_id: int, period: Period) -> dict:
+DAY_COLUMNS = ChapterDay.__table__.c
+
+
+@functools.cache
+def _day_totals():
     """The chapter's day counts summed over the period, and (`<name>_by_end`) over every day up to its
-    end: one query over at most the chapter's days, however many events they hold."""
-    in_period = ChapterDay.day >= period.start if period.start else True
-    row = db.session.execute(
-        select(
-            *(
-                sum_or_zero(case((in_period, ChapterDay.__table__.c[name]), else_=0)).label(name)
-                for name in IN_PERIOD
-            ),
-            *(sum_or_zero(ChapterDay.__table__.c[name]).label(f"{name}_by_end") for name in BY_END),
-        ).where(ChapterDay.chapter_id == chapter_id, ChapterDay.day <= period.end)
-    ).one()
-    return {name: int(value) for name, value in row._mapping.items()}
+    end: one query over at most the chapter's days, however many events they hold. Built once."""
+    in_period = ChapterDay.day >= FIRST_DAY
+    return select(
+        *(sum_or_zero(case((in_period, DAY_COLUMNS[name]), else_=0)).label(name) for name in IN_PERIOD),
+        *(sum_or_zero(DAY_COLUMNS[name]).label(f"{name}_by_end") for name in BY_END),
+    ).where(ChapterDay.chapter_id == CHAPTER, ChapterDay.day <= LAST_DAY)
 
 
-def _member_totals(chapter_id: int, period: Period, now: datetime) -> dict:
+def _member_totals(chapter_id: int, period: Period, parameters: dict, now: datetime) -> dict:
     """Current members, the new ones, the active and the dormant: one query over current members.
 
-    A period that ends after now (today's) reads each member's kept latest activity; a period that
-    ended earlier needs the latest activity before its end, read from the source tables.
+    A period that ends after now (today's) reads each member's kept latest activity (a statement built
+    once); a period that ended earlier needs the latest activity before its end, read from the source
+    tables.
     """
-    starts_at, ends_at = period.starts_at, period.ends_at
-    # The 90 local days up to the period's end: 90 × 24 hours give or take the daylight saving hours.
-    recent_since = period.last_days(RECENT.days).starts_at
-    if ends_at > now:
-        latest = (
-            select(MemberFigures.member_id, MemberFigures.last_active_at.label("at"))
-            .where(MemberFigures.chapter_id == chapter_id)
-            .subquery()
-        )
+    if period.ends_at > now:
+        statement = _member_totals_query()
     else:
         # Both windows end where the period ends, so each member's latest activity before then
         # answers both questions: active in the period, and active in the 90 days up to its end.
-        events = activities(chapter_id, starts_at=min(starts_at, recent_since), ends_at=ends_at)
-        latest = (
-            select(events.c.member_id, func.max(events.c.at).label("at"))
-            .group_by(events.c.member_id)
-            .subquery()
+        starts_at = min(period.starts_at, parameters["recent_since"])
+        events = activities(chapter_id, starts_at=starts_at, ends_at=period.ends_at)
+        statement = _member_totals_over(
+            select(events.c.member_id, func.max(events.c.at).label("at")).group_by(events.c.member_id)
         )
-    row = db.session.execute(
-        select(
-            func.count().label("total"),
-            sum_or_zero(case((within(Membership.joined_at, starts_at, ends_at), 1), else_=0)).label("new"),
-            sum_or_zero(case((latest.c.at >= starts_at, 1), else_=0)).label("active"),
-            sum_or_zero(case((latest.c.at >= recent_since, 0), else_=1)).label("dormant"),
-        )
-        .select_from(Membership)
-        .outerjoin(latest, latest.c.member_id == Membership.member_id)
-        .where(current_members(chapter_id))
-    ).one()
+    row = db.session.execute(statement, parameters).one()
     return {name: int(value) for name, value in row._mapping.items()}
 
 
-def _median_hours_to_complete(chapter_id: int, period: Period) -> float | None:
+@functools.cache
+def _member_totals_query():
+    return _member_totals_over(
+        select(MemberFigures.member_id, MemberFigures.last_active_at.label("at")).where(
+            MemberFigures.chapter_id == CHAPTER
+        )
+    )
+
+
+def _member_totals_over(latest_activity):
+    """The member totals, given each member's latest activity as rows (member_id, at)."""
+    latest = latest_activity.subquery()
+    return (
+        select(
+            func.count().label("total"),
+            sum_or_zero(case((within(Membership.joined_at, STARTS_AT, ENDS_AT), 1), else_=0)).label("new"),
+            sum_or_zero(case((latest.c.at >= STARTS_AT, 1), else_=0)).label("active"),
+            sum_or_zero(case((latest.c.at >= RECENT_SINCE, 0), else_=1)).label("dormant"),
+        )
+        .select_from(Membership)
+        .outerjoin(latest, latest.c.member_id == Membership.member_id)
+        .where(current_members(CHAPTER))
+    )
+
+
+@functools.cache
+def _median_hours_to_complete():
     """Medians do not add up over days, but counts do: the period's completions per whole number of
     hours (summed over its days) say which one or two whole hours hold the middle, and only the kept
     durations of those hours completed in the period are read and ranked. One query, the same value
-    as ranking every duration of the period."""
+    as ranking every duration of the period. Built once."""
     counted = select(
         CompletionHours.whole_hours, func.sum(CompletionHours.completions).label("completions")
     ).where(
-        CompletionHours.chapter_id == chapter_id,
-        CompletionHours.day <= period.end,
-        CompletionHours.day >= period.start if period.start else true(),
+        CompletionHours.chapter_id == CHAPTER,
+        CompletionHours.day <= LAST_DAY,
+        CompletionHours.day >= FIRST_DAY,
     )
     counted = counted.group_by(CompletionHours.whole_hours).subquery()
     running = select(
@@ -173,9 +202,7 @@ def _median_hours_to_complete(chapter_id: int, period: Period) -> float | None:
             middle.c.last,
         )
         .join(middle, kept.whole_hours.between(middle.c.lowest, middle.c.highest))
-        .where(kept.chapter_id == chapter_id, within(kept.completed_at, period.starts_at, period.ends_at))
+        .where(kept.chapter_id == CHAPTER, within(kept.completed_at, STARTS_AT, ENDS_AT))
         .subquery()
     )
-    return db.session.scalar(
-        select(func.avg(ranked.c.value)).where(ranked.c.position.between(ranked.c.first, ranked.c.last))
-    )
+    return select(func.avg(ranked.c.value)).where(ranked.c.position.between(ranked.c.first, ranked.c.last))
