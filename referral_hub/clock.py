@@ -3,6 +3,10 @@
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+# The days a form or the API accepts: wide enough for any real date, narrow enough that a local
+# midnight of any zone is a UTC instant Python can hold.
+FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)

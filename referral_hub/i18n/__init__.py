@@ -100,8 +100,10 @@ def _local(moment: datetime, zone: ZoneInfo) -> datetime:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(zone)
 
 
-def date(value: Date | datetime, format: str = "medium") -> str:
+def date(value: Date | datetime | None, format: str = "medium") -> str:
     """`{{ x|date }}`, `{{ x|date('long') }}`: a day, or the local day of a moment, in the language."""
+    if value is None:
+        return ""
     locale, zone = _locale_and_zone()
     if isinstance(value, datetime):
         value = _local(value, zone).date()
@@ -114,8 +116,10 @@ def _date(day: Date, format: str, locale: str) -> str:
     return dates.format_date(day, format, locale=locale)
 
 
-def datetime_(moment: datetime, format: str = "medium") -> str:
+def datetime_(moment: datetime | None, format: str = "medium") -> str:
     """`{{ x|datetime }}`: a moment in the page's zone and language."""
+    if moment is None:
+        return ""
     locale, zone = _locale_and_zone()
     return dates.format_datetime(_local(moment, zone), format, tzinfo=zone, locale=locale)
 

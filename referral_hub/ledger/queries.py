@@ -2,7 +2,7 @@
 
 import functools
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select
@@ -10,6 +10,7 @@ from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expres
 
 from ..accounts.models import Member
 from ..chapters.models import POLICY_SETTINGS, Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..clock import start_of_local_day
 from ..database import UTCDateTime, page_of, paged
 from ..errors import NotFound
 from ..extensions import db
@@ -112,19 +113,15 @@ class LedgerFilter:
     until: date | None = None
 
 
-def _start_of(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
-
-
 def chapter_ledger(chapter: Chapter, criteria: LedgerFilter | None = None, *, page: int = 1):
     """The chapter's transactions, newest first, filtered, with their entries and accounts, and how
-    many the filter finds (the page shows it)."""
+    many the filter finds (the page shows it). The days are the chapter's local days."""
     criteria = criteria or LedgerFilter()
     parameters = {"chapter_id": chapter.id, "member_id": criteria.member_id, "kind": criteria.kind}
     if criteria.since is not None:
-        parameters["since"] = _start_of(criteria.since)
+        parameters["since"] = start_of_local_day(criteria.since, chapter.timezone)
     if criteria.until is not None:
-        parameters["until"] = _start_of(criteria.until + timedelta(days=1))
+        parameters["until"] = start_of_local_day(criteria.until + timedelta(days=1), chapter.timezone)
     statement, count = _chapter_ledger_queries(
         criteria.member_id is not None,
         criteria.kind is not None,

@@ -47,8 +47,8 @@ def _page_chapter() -> Chapter | None:
 
 
 def language() -> str | None:
-    """The member's choice (or an emailed link's reader's), else the browser's `Accept-Language`, else
-    the chapter's (set by its pages).
+    """An emailed link's reader's choice, else the signed-in member's, else the browser's
+    `Accept-Language`, else the chapter's (set by its pages).
 
     The API answers in English whoever asks: its messages are for programs and their logs.
     """
@@ -58,7 +58,7 @@ def language() -> str | None:
         return DEFAULT_LANGUAGE
     if g.get("database_unavailable"):  # the 503 page: neither the member nor the chapter can be read
         return request.accept_languages.best_match(LANGUAGES)
-    if chosen := getattr(current_user, "language", None) or g.get("reader_language"):
+    if chosen := g.get("reader_language") or getattr(current_user, "language", None):
         return chosen
     if browser := request.accept_languages.best_match(LANGUAGES):
         return browser

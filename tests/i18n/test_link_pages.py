@@ -106,3 +106,13 @@ def test_a_member_s_own_language_comes_first_on_their_links_as_in_their_emails(c
     assert "Weekly digest" in unsubscribe
     # Ben chose nothing: the browser, then the chapter, as before.
     assert '<html lang="es">' in page(client, link_to(ben.email, "/i/(?!never/)"))
+
+
+def test_the_link_s_reader_s_language_comes_before_whoever_is_signed_in(browser, auckland):
+    chapter, introducer, ana, ben = auckland
+    ana.language, introducer.language = "en", "es"
+    making.introduce(introducer, first_id=ana.id, second_id=ben.id, note=NOTE)
+    db.session.flush()
+    browser.login(introducer.email)  # Ana forwarded her link, or opens it on a shared computer
+    response = browser.get(link_to(ana.email, "/i/(?!never/)"))
+    assert '<html lang="en">' in response.get_data(as_text=True)

@@ -32,6 +32,7 @@ def test_speaking_renders_in_another_language_and_zone_then_restores(app):
     spanish = "Publicar una necesidad: 4 dic 2026"
     with app.test_request_context(headers={"Accept-Language": "en"}):
         assert render_template_string(page, d=stamp) == english
+        assert render_template_string("{{ d|date }}{{ d|datetime }}", d=None) == ""
         with speaking("es", "Pacific/Auckland"):
             assert render_template_string(page, d=stamp) == f"{spanish}, 4/12/26, 12:30"
         assert render_template_string(page, d=stamp) == english

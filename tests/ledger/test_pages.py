@@ -1,8 +1,10 @@
 """The ledger's pages: a member's /ledger, and the organizer's chapter ledger, grants, reversals, policy."""
 
 import re
+from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from sqlalchemy import func, select
 
 from referral_hub.chapters.models import PolicyChange
@@ -176,6 +178,19 @@ def test_a_bad_filter_says_so_and_shows_everything(browser, chapter, organizer, 
     assert "Not a valid date value." in html(response) and "Ann&#39;s reward" in html(response)
     backwards = html(browser.get(f"{LEDGER}?since=2020-02-01&until=2020-01-01"))
     assert "The end date comes after the start date." in backwards
+    for far in ("until=9999-12-31", "since=0001-01-01", "since=3000-01-01"):
+        response = browser.get(f"{LEDGER}?{far}")
+        assert response.status_code == 200, far
+        assert "Give a date from 1900-01-01 to 2999-12-31." in html(response)
+
+
+def test_the_chapter_ledger_filters_by_the_chapter_s_local_days(browser, chapter, organizer, ann):
+    chapter.timezone = "Pacific/Auckland"  # UTC+13 in December
+    with time_machine.travel(datetime(2026, 12, 1, 12, 0, tzinfo=UTC), tick=False):
+        give(chapter, ann, 3, memo="Ann's reward")  # 01:00 on 2 December in Auckland
+    browser.login(organizer.email)
+    assert "Ann&#39;s reward" in html(browser.get(f"{LEDGER}?since=2026-12-02&until=2026-12-02"))
+    assert "Ann&#39;s reward" not in html(browser.get(f"{LEDGER}?until=2026-12-01"))
 
 
 # Grants ----------------------------------------------------------------------------------------

@@ -42,7 +42,8 @@ def dashboard():
     active = [m for m in memberships if m.status.value == "active"]
     return render_template(
         "chapters/dashboard.html",
-        memberships=memberships,  # the header reads its chapters from them too (base.html)
+        memberships=memberships,
+        header_memberships=memberships,  # the signed-in member's own: the header reads them (base.html)
         balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
         # A need's cost per chapter: the newcomer's main button is "Make an introduction" until they can ask.
         need_costs={

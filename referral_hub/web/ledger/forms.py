@@ -9,6 +9,7 @@ from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectFi
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
 
 from ...chapters.models import POLICY_SETTINGS
+from ...clock import FIRST_DAY, LAST_DAY
 from ...ledger.models import MEMO_LENGTH, Kind
 from ...ledger.organizing import MAX_GRANT
 from ..http import id_from
@@ -108,6 +109,11 @@ class ReversalForm(FlaskForm):
     memo = _memo_field(_l("Why reverse it?"), _l("The members on this transaction will see the memo."))
 
 
+def _plausible_day(_form, field):
+    if field.data is not None and not FIRST_DAY <= field.data <= LAST_DAY:
+        raise StopValidation(_l("Give a date from %(first)s to %(last)s.", first=FIRST_DAY, last=LAST_DAY))
+
+
 class LedgerFilterForm(FlaskForm):
     """The chapter ledger's filters, read from the query string (a GET form, so no CSRF token)."""
 
@@ -121,8 +127,8 @@ class LedgerFilterForm(FlaskForm):
         + [SelectChoice(kind.value, kind.label) for kind in Kind],
         validators=[Optional()],
     )
-    since = DateField(_l("From"), validators=[Optional()])
-    until = DateField(_l("To"), validators=[Optional()])
+    since = DateField(_l("From"), validators=[Optional(), _plausible_day])
+    until = DateField(_l("To"), validators=[Optional(), _plausible_day])
 
     def __init__(self, members=(), **kwargs):
         super().__init__(**kwargs)

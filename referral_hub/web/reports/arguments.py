@@ -2,18 +2,17 @@
 ISO dates; unknown parameters are an error). Their descriptions document the API."""
 
 import re
-from datetime import date
 
 from marshmallow import RAISE, Schema, ValidationError, fields, validates_schema
 from marshmallow.validate import OneOf, Range
 
+from ...clock import FIRST_DAY, LAST_DAY
 from ...introductions.models import IntroState
 from ...needs.models import NeedStatus
 from ...reports.members import MEMBER_SORTS
 from ...reports.periods import MONTH, WEEK
 
 MAX_PER_PAGE = 100
-FIRST_DAY, LAST_DAY = date(1900, 1, 1), date(2999, 12, 31)
 
 
 class Digits(fields.Integer):
