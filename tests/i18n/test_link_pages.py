@@ -108,6 +108,18 @@ def test_a_member_s_own_language_comes_first_on_their_links_as_in_their_emails(c
     assert '<html lang="es">' in page(client, link_to(ben.email, "/i/(?!never/)"))
 
 
+def test_an_invitation_to_someone_with_an_account_speaks_their_own_language(client, auckland):
+    chapter, introducer, _ana, _ben = auckland
+    outsider = MembershipFactory(chapter=ChapterFactory()).member
+    outsider.language = "en"
+    services.invite(chapter, email=outsider.email, invited_by=introducer)
+    db.session.flush()
+    [message] = mail_to(outsider.email)
+    assert "invites you to join Auckland" in message.subject  # in English, as the page below
+    joining = page(client, link_to(outsider.email, "/join/"), headers={"Accept-Language": "es"})
+    assert '<html lang="en">' in joining
+
+
 def test_the_link_s_reader_s_language_comes_before_whoever_is_signed_in(browser, auckland):
     chapter, introducer, ana, ben = auckland
     ana.language, introducer.language = "en", "es"

@@ -7,6 +7,7 @@ from flask_babel import ngettext
 from flask_login import current_user
 
 from ...accounts.models import Member
+from ...accounts.services import find_by_email
 from ...chapters import directory, services, settings
 from ...chapters.policy import policies_for
 from ...chapters.sharing import shares_chapter
@@ -102,7 +103,8 @@ def request_to_join():
 @bp.route("/join/<token>", methods=["GET", "POST"])
 def join(token: str):
     invitation = services.open_invitation(token)
-    show_chapter(invitation.chapter)  # an invitee has no account yet, or no language of their own
+    # The invitation's email spoke the invitee's own language if they have an account: so does its page.
+    show_chapter(invitation.chapter, reader=find_by_email(invitation.email))
     form = ConfirmForm()
     if request.method == "POST":
         if not current_user.is_authenticated:
