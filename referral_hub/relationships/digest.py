@@ -104,20 +104,23 @@ def recipients(*, now: datetime | None = None, due_only: bool = False) -> list[i
 
 
 def send_digest(member: Member, *, now: datetime | None = None) -> bool:
-    """Enqueue this week's digest for the member (their local week); False if it has nothing to say, the
-    member opted out, or this week's digest already went (the unique (member, week) row decides a race)."""
+    """Enqueue this week's digest for the member (their local week); False if the member opted out, this
+    week's digest was already decided (the unique (member, week) row decides a race), or it has
+    nothing to say: that week is then recorded as empty, so later runs that week do not compute it again."""
     now = now or utcnow()
     if not (member.weekly_digest and member.is_verified):
         return False
     digest = digest_for(member, now=now)
-    if digest.is_empty:
-        return False
     speaking = speaking_to(member)
     week = local_week(now, speaking["timezone"] or "UTC")
     try:
         with db.session.begin_nested():
-            db.session.add(DigestDelivery(member_id=member.id, iso_week=week, sent_at=now))
+            db.session.add(
+                DigestDelivery(member_id=member.id, iso_week=week, sent_at=now, empty=digest.is_empty)
+            )
     except IntegrityError:
+        return False
+    if digest.is_empty:
         return False
     unsubscribe_link = absolute_url("relationships.unsubscribe", token=unsubscribe_token(member))
     enqueue(

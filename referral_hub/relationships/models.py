@@ -4,7 +4,18 @@ responses, IntroRequest (asking a connector) and DigestDelivery (one weekly dige
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, UniqueConstraint, text
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    false,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -196,7 +207,8 @@ class IntroRequest(db.Model):
 
 
 class DigestDelivery(db.Model):
-    """The weekly digest sent to a member in one ISO week; unique, so a second run sends nothing."""
+    """A member's weekly digest for one ISO week, sent or found empty; unique, so each week is decided
+    once and a second run sends nothing."""
 
     __tablename__ = "digest_deliveries"
 
@@ -204,5 +216,8 @@ class DigestDelivery(db.Model):
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
     iso_week: Mapped[str] = mapped_column(String(8))  # "2025-W07"
     sent_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)
+    # Nothing to say that week: no email went, and the quarter-hourly job does not look again until
+    # the next week's Monday 08:00.
+    empty: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     __table_args__ = (UniqueConstraint("member_id", "iso_week"),)

@@ -71,10 +71,30 @@ def test_a_new_iso_week_brings_a_new_digest(ann):
 def test_members_who_opted_out_or_have_nothing_to_hear_get_no_digest(ann, member_of):
     quiet = member_of("Quinn", headline="", expertise="", ideal_referral="")
     assert not digest.send_digest(quiet, now=NOW)
+    assert digests_to(quiet) == []
     ann.weekly_digest = False
     assert not digest.send_digest(ann, now=NOW)
     assert ann.id not in digest.recipients(now=NOW)
-    assert db.session.scalars(select(DigestDelivery)).all() == []
+    [week] = db.session.scalars(select(DigestDelivery)).all()
+    assert (week.member_id, week.empty) == (quiet.id, True), "only the empty week is recorded"
+
+
+def test_an_empty_week_is_decided_once_and_the_next_monday_brings_news(chapter, member_of):
+    """The quarter-hourly job does not compute an empty digest again that week; news that comes later
+    waits for the next Monday 08:00, as every digest does."""
+    quiet = member_of("Quinn", headline="Wedding catering", expertise="catering, weddings")
+    assert quiet.id in digest.recipients(now=NOW, due_only=True)
+    assert not digest.send_digest(quiet, now=NOW)
+    assert quiet.id not in digest.recipients(now=NOW + timedelta(minutes=15), due_only=True)
+
+    NeedFactory(chapter=chapter, asker=member_of("Cleo"), title="Catering for 80 wedding guests")
+    assert quiet.id not in digest.recipients(now=NOW + timedelta(days=2), due_only=True)
+    assert digests_to(quiet) == []
+    monday = NOW + timedelta(days=7)
+    assert quiet.id in digest.recipients(now=monday, due_only=True)
+    assert digest.send_digest(quiet, now=monday)
+    [message] = digests_to(quiet)
+    assert "Catering for 80 wedding guests" in message.body_text
 
 
 def test_the_unsubscribe_link_needs_no_login_and_acts_only_on_post(client, ann):
