@@ -8,12 +8,13 @@ Each handler writes its chapter's day row before any member's row, so two transa
 they share in the same order and cannot deadlock on them.
 """
 
+import functools
 from collections import defaultdict
 from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import case, delete, func, insert, literal, select, union_all
+from sqlalchemy import bindparam, case, delete, func, insert, literal, select, union_all
 
 from ..chapters.models import Chapter
 from ..clock import local_day
@@ -35,9 +36,18 @@ MEMBER_LATEST = ("last_completed_at", "last_active_at")
 
 
 def chapter_day(chapter_id: int, at: datetime) -> date:
-    """The chapter's local day of `at` (the service that sent the event has the chapter in the
-    session: reading its zone costs no query)."""
-    return local_day(at, db.session.get(Chapter, chapter_id).timezone)
+    """The chapter's local day of `at`, by its zone read under a shared lock on the chapter's row.
+
+    A zone change locks that row before it refiles the days: it waits for this transaction (and then
+    recounts its event), or this one waits for it and reads the new zone. Either way no event is filed
+    under a zone that is being replaced. (SQLite runs one writing transaction at a time.)
+    """
+    return local_day(at, db.session.scalar(_zone_query(), {"chapter_id": chapter_id}))
+
+
+@functools.cache
+def _zone_query():
+    return select(Chapter.timezone).where(Chapter.id == bindparam("chapter_id")).with_for_update(read=True)
 
 
 def chapter_zones(connection, chapter_ids: Collection[int] | None = None) -> dict[int, ZoneInfo]:
