@@ -1,7 +1,7 @@
 """A realistic mix under locust: 200 signed-in members across 50 chapters reading and writing about 9 to 1.
 
     .venv/bin/python bench/mix.py [--database postgresql|sqlite|both] [--scales 1,10]
-        [--duration 30] [--workers 3] [--short]
+        [--duration 30] [--workers 3] [--short] [--postgresql-url URL]
 
 For each database and scale it builds and seeds its own database: `flask demo seed` for 60 × scale
 members (the demo's history of introductions, credits and needs) and 49 more chapters of 10 × scale
@@ -20,7 +20,9 @@ Runs: the mix at its peak (no think time), the bare endpoint by as many users, t
 paced at half the peak's requests/s (locust's `constant_throughput`). It prints per page and
 endpoint requests/s, p50/p95/p99 ms and errors, the whole mix's requests/s as a share of the bare
 endpoint's, and each page's p95 at half the peak. It exits 1 on any error (a failed request or a
-form answered without its redirect). `--short` (CI): 1× only, 8 seconds a run, no half-peak run.
+form answered without its redirect, printed with the page's refusal). `--short` (CI): 1× only, 8 seconds a
+run, no half-peak run. `--postgresql-url` names another database (its `{scale}` filled in), so that two
+runs on one server do not drop each other's; the servers listen on free ports.
 """
 
 import argparse
@@ -220,7 +222,7 @@ def locust(
 
 def run(kind: str, scale: int, args, workdir: Path) -> dict:
     print(f"\n## {kind}, {scale}× data: seeding …", flush=True)
-    url = prepare_database(kind, scale, workdir, POSTGRESQL_URL)
+    url = prepare_database(kind, scale, workdir, args.postgresql_url)
     targets = seed(url, scale)
     targets_path = workdir / f"targets-{kind}-{scale}x.json"
     users = len(targets["members"]) + ORGANIZERS
@@ -286,6 +288,7 @@ def main() -> int:
     parser.add_argument("--duration", type=int, default=30, help="seconds of each locust run")
     parser.add_argument("--workers", type=int, default=3, help="gunicorn sync workers per server")
     parser.add_argument("--short", action="store_true", help="CI: 1× only, 8-second runs, no half-peak run")
+    parser.add_argument("--postgresql-url", default=POSTGRESQL_URL, help="its database, {scale} filled in")
     args = parser.parse_args()
     if args.short:
         args.scales, args.duration = "1", 8

@@ -4,10 +4,12 @@ It reads the sessions `bench/mix.py` prepared (cookies, CSRF tokens, ids) from t
 `MIX_TARGETS` names; `MIX_RATE_PER_USER` (requests/s per user) paces a run below the peak.
 """
 
+import html
 import itertools
 import json
 import os
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -18,12 +20,22 @@ RATE = float(os.environ.get("MIX_RATE_PER_USER", "0"))
 # Which of the bench's runs against one database this is: each run writes its own pairs and dates.
 RUN, RUNS = int(os.environ.get("MIX_RUN", "0")), 2
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# A refused form's message: a field's error or the form's alert (templates/_forms.html).
+REFUSAL = re.compile(r'<p class="error"[^>]*>(.*?)</p>|role="alert">\s*<p>(.*?)</p>', re.S)
 _members = itertools.cycle(TARGETS.get("members", [{}]))
 _organizers = itertools.cycle(TARGETS.get("organizers", [{}]))
 
 
 def _wait():
     return constant_throughput(RATE) if RATE else constant(0)
+
+
+def _refusal(page: str | None) -> str:
+    """The message a refused form shows, without its markup (the member's names included)."""
+    found = REFUSAL.search(page or "")
+    if found is None:
+        return "no message"
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1) or found.group(2)))
 
 
 class Member(FastHttpUser):
@@ -58,7 +70,7 @@ class Member(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 302:  # every valid form answers with a redirect
-                response.failure(f"answered {response.status_code}")
+                response.failure(f"answered {response.status_code}: {_refusal(response.text)}")
 
     @task(16)
     def dashboard(self):
