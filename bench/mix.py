@@ -238,7 +238,9 @@ def run(kind: str, scale: int, args, workdir: Path) -> dict:
         targets_path.write_text(json.dumps(targets))
         mix = {"MIX_TARGETS": str(targets_path), "MIX_ORGANIZERS": str(ORGANIZERS)}
         print(f"the mix at its peak, {users} users …", flush=True)
-        peak = locust(app_url, ["Member", "Organizer"], users, args.duration, workdir, **mix)
+        # Each run writes its own pairs and one-to-one days (MIX_RUN): the half-peak run must not
+        # repeat the peak's introductions and meetings, which the app refuses, rightly.
+        peak = locust(app_url, ["Member", "Organizer"], users, args.duration, workdir, MIX_RUN="0", **mix)
         print("the bare endpoint …", flush=True)
         bare = locust(bare_url, ["Bare"], users, args.duration, workdir)
         half = None
@@ -252,6 +254,7 @@ def run(kind: str, scale: int, args, workdir: Path) -> dict:
                 args.duration,
                 workdir,
                 MIX_RATE_PER_USER=str(rate),
+                MIX_RUN="1",
                 **mix,
             )
     return {"peak": peak, "bare": float(bare["Aggregated"]["Requests/s"]), "half": half}
