@@ -17,10 +17,12 @@ log a one-to-one, edit the profile. Answering an introduction's emailed link (`/
 in the mix: the links' tokens are only in the outbox's rendered mail.
 
 Runs: the mix at its peak (no think time), the bare endpoint by as many users, then the mix again
-paced at half the peak's requests/s (locust's `constant_throughput`). It prints per page and
-endpoint requests/s, p50/p95/p99 ms and errors, the whole mix's requests/s as a share of the bare
-endpoint's, and each page's p95 at half the peak. It exits 1 on any error (a failed request or a
-form answered without its redirect, printed with the page's refusal). `--short` (CI): 1× only, 8 seconds a
+paced at half the peak's requests/s, each user waiting a random time before each request (its
+requests arrive at random moments, a Poisson stream, as independent members' do, not all users in
+step). It prints per page and endpoint requests/s, p50/p95/p99 ms and errors, the whole mix's
+requests/s as a share of the bare endpoint's, the half-peak run's requests/s and each page's p95 in
+it, and the CPU time locust took in each run. It exits 1 on any error (a failed request or a form
+answered without its redirect, printed with the page's refusal). `--short` (CI): 1× only, 8 seconds a
 run, no half-peak run. `--postgresql-url` names another database (its `{scale}` filled in), so that two
 runs on one server do not drop each other's; the servers listen on free ports.
 """
@@ -29,11 +31,12 @@ import argparse
 import csv
 import itertools
 import json
-import math
 import os
+import resource
 import subprocess
 import sys
 import tempfile
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
@@ -192,27 +195,22 @@ def sign_in(base_url: str, session: dict) -> dict:
     return session | {"cookie": browser.cookie_header(), "csrf": csrf}
 
 
-def locust(
-    base_url: str,
-    classes: list[str],
-    users: int,
-    seconds: int,
-    workdir: Path,
-    spawn_rate: float = 0,
-    **environment,
-) -> dict:
-    """Run locust headless, measuring once every user has started (`spawn_rate` users/s, all at
-    once by default); return its rows by name: requests/s, percentiles, failures."""
-    spawn_rate = spawn_rate or users
-    seconds += math.ceil(users / spawn_rate)
+def locust(base_url: str, classes: list[str], users: int, seconds: int, workdir: Path, **environment) -> dict:
+    """Run locust headless, every user started at once and measured from then on; print the CPU time
+    locust took (it shares the machine with the servers); return its rows by name: requests/s,
+    percentiles, failures."""
     prefix = workdir / f"locust-{'-'.join(classes)}-{environment.get('MIX_RATE_PER_USER', 'peak')}"
     command = [
         str(PROJECT / ".venv/bin/locust"),
         *("-f", str(PROJECT / "bench/mix_users.py"), "--headless", "--host", base_url),
-        *("-u", str(users), "-r", f"{spawn_rate:.2f}", "-t", f"{seconds}s", "--reset-stats"),
+        *("-u", str(users), "-r", str(users), "-t", f"{seconds + 1}s", "--reset-stats"),
         *("--csv", str(prefix), "--only-summary", "--loglevel", "WARNING", *classes),
     ]
+    before, started = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic()
     subprocess.run(command, env={**os.environ, **environment}, check=False, capture_output=True)
+    after, took = resource.getrusage(resource.RUSAGE_CHILDREN), time.monotonic() - started
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    print(f"  locust took {cpu:.1f} s of CPU in {took:.1f} s ({cpu / took:.0%} of a core)", flush=True)
     with open(f"{prefix}_failures.csv") as failures:
         for row in csv.DictReader(failures):
             print(f"  {row['Occurrences']} × {row['Method']} {row['Name']}: {row['Error']}", flush=True)
@@ -264,9 +262,10 @@ def print_table(kind: str, scale: int, result: dict) -> int:
     """Print the run's table; return its errors."""
     peak, bare, half = result["peak"], result["bare"], result["half"]
     total = float(peak["Aggregated"]["Requests/s"])
+    paced = f"; at half the peak {float(half['Aggregated']['Requests/s']):.0f} req/s" if half else ""
     print(
         f"\n{kind}, {scale}× data: the mix {total:.0f} req/s, bare Flask {bare:.0f} req/s "
-        f"→ {total / bare:.1%} of bare\n"
+        f"→ {total / bare:.1%} of bare{paced}\n"
     )
     print("| page / endpoint | req/s | p50 ms | p95 ms | p99 ms | errors | p95 ms at half the peak |")
     print("|---|---:|---:|---:|---:|---:|---:|")
