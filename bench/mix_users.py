@@ -4,34 +4,59 @@ It reads the sessions `bench/mix.py` prepared (cookies, CSRF tokens, ids) from t
 `MIX_TARGETS` names; `MIX_RATE_PER_USER` (requests/s per user) paces a run below the peak.
 """
 
+import html
 import itertools
 import json
 import os
 import random
+import re
 from datetime import date, timedelta
 from pathlib import Path
 
-from locust import FastHttpUser, constant, constant_throughput, task
+from locust import FastHttpUser, constant, task
 
 TARGETS = json.loads(Path(os.environ["MIX_TARGETS"]).read_text()) if "MIX_TARGETS" in os.environ else {}
 RATE = float(os.environ.get("MIX_RATE_PER_USER", "0"))
 # Which of the bench's runs against one database this is: each run writes its own pairs and dates.
 RUN, RUNS = int(os.environ.get("MIX_RUN", "0")), 2
 FORM = {"Content-Type": "application/x-www-form-urlencoded"}
+# A refused form's message: a field's error or the form's alert (templates/_forms.html).
+REFUSAL = re.compile(r'<p class="error"[^>]*>(.*?)</p>|role="alert">\s*<p>(.*?)</p>', re.S)
 _members = itertools.cycle(TARGETS.get("members", [{}]))
 _organizers = itertools.cycle(TARGETS.get("organizers", [{}]))
 
 
 def _wait():
-    return constant_throughput(RATE) if RATE else constant(0)
+    """No wait at the peak. Below it, a random wait of mean 1 / rate before each request, so that the
+    users' requests arrive at random moments (a Poisson stream), as independent members' do; a
+    constant throughput per user, every user started at the same instant, kept them in step: all of
+    them at once, once a period, queued behind each other."""
+    return (lambda user: random.expovariate(RATE)) if RATE else constant(0)
 
 
-class Member(FastHttpUser):
-    """A member of one chapter, signed in, doing what members do: each write is 1 in 10 requests."""
+def _refusal(page: str | None) -> str:
+    """The message a refused form shows, without its markup (the member's names included)."""
+    found = REFUSAL.search(page or "")
+    if found is None:
+        return "no message"
+    return html.unescape(re.sub(r"<[^>]+>", "", found.group(1) or found.group(2)))
 
+
+class Visitor(FastHttpUser):
+    """A member's browser or an organizer's script, paced by `_wait`, its first request too."""
+
+    abstract = True
     wait_time = _wait()
 
     def on_start(self):
+        self.wait()
+
+
+class Member(Visitor):
+    """A member of one chapter, signed in, doing what members do: each write is 1 in 10 requests."""
+
+    def on_start(self):
+        super().on_start()
         self.me = next(_members)
         self.headers = {"Cookie": self.me["cookie"]}
         self.rng = random.Random(self.me["id"])
@@ -58,7 +83,7 @@ class Member(FastHttpUser):
             catch_response=True,
         ) as response:
             if response.status_code != 302:  # every valid form answers with a redirect
-                response.failure(f"answered {response.status_code}")
+                response.failure(f"answered {response.status_code}: {_refusal(response.text)}")
 
     @task(16)
     def dashboard(self):
@@ -120,13 +145,13 @@ class Member(FastHttpUser):
         self._post("POST profile", "/profile", {"display_name": self.me["name"], "headline": headline})
 
 
-class Organizer(FastHttpUser):
+class Organizer(Visitor):
     """An organizer's script reading its chapter's figures from the API with a bearer token."""
 
     fixed_count = int(os.environ.get("MIX_ORGANIZERS", "10"))
-    wait_time = _wait()
 
     def on_start(self):
+        super().on_start()
         me = next(_organizers)
         self.api = f"/api/v1/chapters/{me['slug']}"
         self.headers = {"Authorization": f"Bearer {me['token']}"}
