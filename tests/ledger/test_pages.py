@@ -6,7 +6,10 @@ from datetime import UTC, datetime
 import pytest
 import time_machine
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+from wtforms.widgets import Select
 
+from referral_hub.accounts.models import Member
 from referral_hub.chapters.models import PolicyChange
 from referral_hub.chapters.policy import policy_for
 from referral_hub.extensions import db
@@ -14,6 +17,7 @@ from referral_hub.introductions import outcomes
 from referral_hub.introductions.models import OutcomeKind
 from referral_hub.ledger import organizing, posting, queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
+from referral_hub.web.ledger.forms import GrantForm, LedgerFilterForm
 from referral_hub.web.ledger.views import subject_url
 from tests.factories import ChapterFactory, IntroductionFactory, MembershipFactory
 
@@ -517,3 +521,20 @@ def test_the_chapter_ledger_built_once_answers_each_chapter_filter_and_total(cha
     theirs = queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.INTRO_COMPLETED))
     assert theirs.total == 1 and not theirs.has_next
     assert queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.GRANT)).total == 0
+
+
+@pytest.mark.parametrize("chosen", [None, "2", "3"])
+def test_the_member_pickers_render_as_wtforms_own_select(app, chosen):
+    members = [
+        Member(id=2, display_name="Ann <b>Akers</b>"),
+        Member(id=3, display_name='Bob "the builder" & Co'),
+    ]
+    query = {} if chosen is None else {"member": chosen}
+    with app.test_request_context(query_string=query):
+        grant = GrantForm(members=members, formdata=MultiDict({"member_id": chosen} if chosen else {}))
+        ledger_filter = LedgerFilterForm(members=members, formdata=MultiDict(query) or None)
+        for field in (grant.member_id, ledger_filter.member):
+            picker = str(field())
+            assert picker == str(Select()(field))
+            assert re.findall(r'<option selected value="([^"]*)">', picker) == [chosen or ""]
+            assert "Ann &lt;b&gt;Akers&lt;/b&gt;" in picker and "&#34;the builder&#34; &amp; Co" in picker
