@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 
 import pytest
 import time_machine
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 from wtforms.widgets import Select
@@ -538,3 +539,25 @@ def test_the_member_pickers_render_as_wtforms_own_select(app, chosen):
             assert picker == str(Select()(field))
             assert re.findall(r'<option selected value="([^"]*)">', picker) == [chosen or ""]
             assert "Ann &lt;b&gt;Akers&lt;/b&gt;" in picker and "&#34;the builder&#34; &amp; Co" in picker
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_past_its_counting_limit_the_chapter_ledger_says_more_than(
+    app, browser, client, chapter, organizer, ann, bob, monkeypatch, language
+):
+    monkeypatch.setattr(queries, "CHAPTER_LEDGER_COUNTED", 2)
+    monkeypatch.setattr(queries, "CHAPTER_LEDGER_PAGE_SIZE", 2)
+    for _ in range(3):
+        give(chapter, bob, 1)
+    give(chapter, ann, 1)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    browser.login(organizer.email)
+    with app.test_request_context(), force_locale(language):
+        more_than = gettext("More than %(number)s transactions.", number=2)
+        exact = ngettext("%(count)s transaction.", "%(count)s transactions.", 1, count=1)
+        first_page = gettext("Page %(number)s", number=1)
+    everything = html(browser.get(LEDGER))
+    assert more_than in everything and first_page + "</span>" in everything, "no last page to count"
+    assert 'rel="next"' in everything and len(body_rows(everything.partition("transactions-heading")[2])) == 2
+    by_ann = html(browser.get(f"{LEDGER}?member={ann.id}"))
+    assert exact in by_ann and more_than not in by_ann, "a filter's total under the limit is exact"

@@ -97,6 +97,7 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
         filter_form=filter_form,
         filters=filters,
         page=queries.chapter_ledger(chapter, criteria, page=page_arg()),
+        counted_up_to=queries.CHAPTER_LEDGER_COUNTED,
     ), status
 
 
