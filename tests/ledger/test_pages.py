@@ -2,6 +2,8 @@
 
 import re
 from datetime import UTC, datetime
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -11,7 +13,7 @@ from werkzeug.datastructures import MultiDict
 from wtforms.widgets import Select
 
 from referral_hub.accounts.models import Member
-from referral_hub.chapters.models import PolicyChange
+from referral_hub.chapters.models import Membership, PolicyChange
 from referral_hub.chapters.policy import policy_for
 from referral_hub.extensions import db
 from referral_hub.introductions import outcomes
@@ -561,3 +563,54 @@ def test_past_its_counting_limit_the_chapter_ledger_says_more_than(
     assert 'rel="next"' in everything and len(body_rows(everything.partition("transactions-heading")[2])) == 2
     by_ann = html(browser.get(f"{LEDGER}?member={ann.id}"))
     assert exact in by_ann and more_than not in by_ann, "a filter's total under the limit is exact"
+
+
+PAGER = re.compile(r'<nav class="pager" aria-label="([^"]*)">(.*?)</nav>', re.DOTALL)
+PAGER_LINK = re.compile(r'<a rel="(prev|next)" href="([^"]*)">')
+BALANCE = re.compile(r'data-member="(\d+)" data-balance=')
+
+
+def pagers(page: str) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """Each pager's links by its label: rel -> the link's query arguments."""
+    return {
+        label: {rel: parse_qs(urlsplit(unescape(href)).query) for rel, href in PAGER_LINK.findall(links)}
+        for label, links in PAGER.findall(page)
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_chapter_ledger_pages_its_balances_by_their_own_argument(
+    app, browser, client, chapter, organizer, ann, monkeypatch, language
+):
+    monkeypatch.setattr(queries, "CHAPTER_LEDGER_PAGE_SIZE", 1)
+    for _ in range(queries.BALANCES_PAGE_SIZE):  # with the organizer and Ann: one page and one more
+        MembershipFactory(chapter=chapter)
+    give(chapter, ann, 1)
+    give(chapter, ann, 2)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    browser.login(organizer.email)
+    with app.test_request_context(), force_locale(language):
+        balances_pages, transactions_pages = (
+            gettext("Pages of the balances"),
+            gettext("Pages of the transactions"),
+        )
+        past_the_end = gettext(
+            'The balances have no such page: they end on <a href="%(url)s">page %(pages)s</a>.',
+            url=f"{LEDGER}?balances_page=2&amp;kind=intro_completed&amp;page=2",
+            pages=2,
+        )
+    first = html(browser.get(LEDGER))
+    assert pagers(first)[balances_pages] == {"next": {"balances_page": ["2"]}}
+    second = html(browser.get(f"{LEDGER}?balances_page=2&page=2&kind=intro_completed"))
+    links = pagers(second)
+    assert links[balances_pages] == {
+        "prev": {"balances_page": ["1"], "page": ["2"], "kind": ["intro_completed"]}
+    }
+    assert links[transactions_pages] == {
+        "prev": {"page": ["1"], "balances_page": ["2"], "kind": ["intro_completed"]}
+    }
+    members = set(db.session.scalars(select(Membership.member_id).filter_by(chapter_id=chapter.id)))
+    shown = BALANCE.findall(first) + BALANCE.findall(second)
+    assert len(BALANCE.findall(first)) == queries.BALANCES_PAGE_SIZE and {int(m) for m in shown} == members
+    beyond = html(browser.get(f"{LEDGER}?balances_page=9&page=2&kind=intro_completed"))
+    assert BALANCE.findall(beyond) == [] and past_the_end in beyond
