@@ -14,6 +14,7 @@ from .. import events
 from ..accounts.models import Member, TwoFactor, email_key_of
 from ..accounts.services import check_address, find_by_email
 from ..clock import utcnow
+from ..database import Page, page_of, paged
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..mail.services import absolute_url, enqueue
@@ -524,6 +525,7 @@ def readmit(membership: Membership) -> Membership:
 
 
 FORMER_MEMBERS_SHOWN = 20
+ROSTER_PAGE_SIZE = 25
 
 
 def former_members(chapter: Chapter) -> list[Membership]:
@@ -553,14 +555,21 @@ def pending_requests(chapter: Chapter) -> list[Membership]:
     )
 
 
-def roster(chapter: Chapter) -> list[Membership]:
-    """Every active membership with its member, for the organizer's page."""
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .join(Member)
-            .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.ACTIVE)
-            .options(joinedload(Membership.member))
-            .order_by(func.lower(Member.display_name))
-        )
+def roster(chapter: Chapter, *, page: int = 1) -> Page:
+    """The chapter's active memberships with their members, by name, a page at a time, and how many
+    there are (the organizer's page shows it), counted in the same query."""
+    parameters = {"chapter_id": chapter.id}
+    return page_of(_roster_query(), parameters, page=page, per_page=ROSTER_PAGE_SIZE, counted=True)
+
+
+@functools.cache
+def _roster_query():
+    """Built once, the chapter as a parameter."""
+    return paged(
+        select(Membership)
+        .join(Membership.member)
+        .where(Membership.chapter_id == bindparam("chapter_id"), Membership.status == MembershipStatus.ACTIVE)
+        .options(contains_eager(Membership.member))
+        .order_by(func.lower(Member.display_name), Member.id),
+        counted=True,
     )

@@ -56,10 +56,11 @@ def id_from(raw) -> int | None:
     return value if 0 < value <= MAX_INT else None
 
 
-def page_arg() -> int:
-    """The `?page=` number in ASCII digits, clamped to what a paginated page can sensibly ask for;
-    anything else (`٣`, `+2`, `-1`, `abc`) is the first page."""
-    digits = request.args.get("page", "").lstrip("0")
+def page_arg(name: str = "page") -> int:
+    """The `?page=` number (or the argument `name`, for a second list on the same page) in ASCII
+    digits, clamped to what a paginated page can sensibly ask for; anything else (`٣`, `+2`, `-1`,
+    `abc`) is the first page."""
+    digits = request.args.get(name, "").lstrip("0")
     if not (digits.isascii() and digits.isdigit()):
         return 1
     return min(int(digits), MAX_PAGE) if len(digits) <= len(str(MAX_PAGE)) else MAX_PAGE

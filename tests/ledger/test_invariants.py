@@ -156,7 +156,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     @invariant()
     def balances_match_the_model_and_no_member_is_below_zero(self):
-        balances = {row.member.id: row.balance for row in queries.member_balances(self.chapter)}
+        balances = {row.member.id: row.balance for row in queries.member_balances(self.chapter).items}
         assert balances == {self.organizer.id: 0, **self.expected}
         assert all(balance >= 0 for balance in balances.values())
         assert queries.pool_balance(self.chapter) == self.pool == -sum(self.expected.values())

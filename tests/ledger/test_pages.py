@@ -2,18 +2,25 @@
 
 import re
 from datetime import UTC, datetime
+from html import unescape
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from flask_babel import force_locale, gettext, ngettext
 from sqlalchemy import func, select
+from werkzeug.datastructures import MultiDict
+from wtforms.widgets import Select
 
-from referral_hub.chapters.models import PolicyChange
+from referral_hub.accounts.models import Member
+from referral_hub.chapters.models import Membership, PolicyChange
 from referral_hub.chapters.policy import policy_for
 from referral_hub.extensions import db
 from referral_hub.introductions import outcomes
 from referral_hub.introductions.models import OutcomeKind
 from referral_hub.ledger import organizing, posting, queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
+from referral_hub.web.ledger.forms import GrantForm, LedgerFilterForm
 from referral_hub.web.ledger.views import subject_url
 from tests.factories import ChapterFactory, IntroductionFactory, MembershipFactory
 
@@ -517,3 +524,93 @@ def test_the_chapter_ledger_built_once_answers_each_chapter_filter_and_total(cha
     theirs = queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.INTRO_COMPLETED))
     assert theirs.total == 1 and not theirs.has_next
     assert queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.GRANT)).total == 0
+
+
+@pytest.mark.parametrize("chosen", [None, "2", "3"])
+def test_the_member_pickers_render_as_wtforms_own_select(app, chosen):
+    members = [
+        Member(id=2, display_name="Ann <b>Akers</b>"),
+        Member(id=3, display_name='Bob "the builder" & Co'),
+    ]
+    query = {} if chosen is None else {"member": chosen}
+    with app.test_request_context(query_string=query):
+        grant = GrantForm(members=members, formdata=MultiDict({"member_id": chosen} if chosen else {}))
+        ledger_filter = LedgerFilterForm(members=members, formdata=MultiDict(query) or None)
+        for field in (grant.member_id, ledger_filter.member):
+            picker = str(field())
+            assert picker == str(Select()(field))
+            assert re.findall(r'<option selected value="([^"]*)">', picker) == [chosen or ""]
+            assert "Ann &lt;b&gt;Akers&lt;/b&gt;" in picker and "&#34;the builder&#34; &amp; Co" in picker
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_past_its_counting_limit_the_chapter_ledger_says_more_than(
+    app, browser, client, chapter, organizer, ann, bob, monkeypatch, language
+):
+    monkeypatch.setattr(queries, "CHAPTER_LEDGER_COUNTED", 2)
+    monkeypatch.setattr(queries, "CHAPTER_LEDGER_PAGE_SIZE", 2)
+    for _ in range(3):
+        give(chapter, bob, 1)
+    give(chapter, ann, 1)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    browser.login(organizer.email)
+    with app.test_request_context(), force_locale(language):
+        more_than = gettext("More than %(number)s transactions.", number=2)
+        exact = ngettext("%(count)s transaction.", "%(count)s transactions.", 1, count=1)
+        first_page = gettext("Page %(number)s", number=1)
+    everything = html(browser.get(LEDGER))
+    assert more_than in everything and first_page + "</span>" in everything, "no last page to count"
+    assert 'rel="next"' in everything and len(body_rows(everything.partition("transactions-heading")[2])) == 2
+    by_ann = html(browser.get(f"{LEDGER}?member={ann.id}"))
+    assert exact in by_ann and more_than not in by_ann, "a filter's total under the limit is exact"
+
+
+PAGER = re.compile(r'<nav class="pager" aria-label="([^"]*)">(.*?)</nav>', re.DOTALL)
+PAGER_LINK = re.compile(r'<a rel="(prev|next)" href="([^"]*)">')
+BALANCE = re.compile(r'data-member="(\d+)" data-balance=')
+
+
+def pagers(page: str) -> dict[str, dict[str, dict[str, list[str]]]]:
+    """Each pager's links by its label: rel -> the link's query arguments."""
+    return {
+        label: {rel: parse_qs(urlsplit(unescape(href)).query) for rel, href in PAGER_LINK.findall(links)}
+        for label, links in PAGER.findall(page)
+    }
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_the_chapter_ledger_pages_its_balances_by_their_own_argument(
+    app, browser, client, chapter, organizer, ann, monkeypatch, language
+):
+    monkeypatch.setattr(queries, "CHAPTER_LEDGER_PAGE_SIZE", 1)
+    for _ in range(queries.BALANCES_PAGE_SIZE):  # with the organizer and Ann: one page and one more
+        MembershipFactory(chapter=chapter)
+    give(chapter, ann, 1)
+    give(chapter, ann, 2)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = language
+    browser.login(organizer.email)
+    with app.test_request_context(), force_locale(language):
+        balances_pages, transactions_pages = (
+            gettext("Pages of the balances"),
+            gettext("Pages of the transactions"),
+        )
+        past_the_end = gettext(
+            'The balances have no such page: they end on <a href="%(url)s">page %(pages)s</a>.',
+            url=f"{LEDGER}?balances_page=2&amp;kind=intro_completed&amp;page=2",
+            pages=2,
+        )
+    first = html(browser.get(LEDGER))
+    assert pagers(first)[balances_pages] == {"next": {"balances_page": ["2"]}}
+    second = html(browser.get(f"{LEDGER}?balances_page=2&page=2&kind=intro_completed"))
+    links = pagers(second)
+    assert links[balances_pages] == {
+        "prev": {"balances_page": ["1"], "page": ["2"], "kind": ["intro_completed"]}
+    }
+    assert links[transactions_pages] == {
+        "prev": {"page": ["1"], "balances_page": ["2"], "kind": ["intro_completed"]}
+    }
+    members = set(db.session.scalars(select(Membership.member_id).filter_by(chapter_id=chapter.id)))
+    shown = BALANCE.findall(first) + BALANCE.findall(second)
+    assert len(BALANCE.findall(first)) == queries.BALANCES_PAGE_SIZE and {int(m) for m in shown} == members
+    beyond = html(browser.get(f"{LEDGER}?balances_page=9&page=2&kind=intro_completed"))
+    assert BALANCE.findall(beyond) == [] and past_the_end in beyond

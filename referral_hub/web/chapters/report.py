@@ -41,6 +41,12 @@ class View:
             interval=interval if interval in INTERVALS else cls.interval,
         )
 
+    def table_args(self) -> dict:
+        """The query arguments that keep the members table as it is (its sort, order and page) in a
+        link that moves another list of the page; the defaults are left out."""
+        kept = {"sort": self.sort, "order": self.order, "page": self.page}
+        return {name: value for name, value in kept.items() if value != getattr(View, name)}
+
     def next_order(self, column: str) -> str:
         """The order a click on a column's heading asks for: the other way if it is the current sort."""
         if column == self.sort:

@@ -28,6 +28,7 @@ from . import report
 from .forms import ChapterSettingsForm, InviteForm, JoinRequestForm
 
 bp = Blueprint("chapters", __name__)
+ROSTER_PAGE_ARG = "roster_page"
 
 
 @bp.before_request
@@ -170,7 +171,8 @@ def organize_members(slug: str):
     return render_template(
         "chapters/organize_members.html",
         chapter=chapter,
-        roster=services.roster(chapter),
+        # The roster pages by its own argument: the status table below it pages by `page`.
+        roster=services.roster(chapter, page=page_arg(ROSTER_PAGE_ARG)),
         requests=services.pending_requests(chapter),
         former_members=services.former_members(chapter),
         table=report.member_table(chapter.id, request.args, zone=chapter.timezone),

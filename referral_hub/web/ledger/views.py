@@ -18,6 +18,8 @@ from ..refusals import Refusal
 from .forms import GrantForm, LedgerFilterForm, PolicyForm, ReversalForm
 
 bp = Blueprint("ledger", __name__)
+# The chapter ledger's balances page by this argument: its transactions page by `page`.
+BALANCES_PAGE_ARG = "balances_page"
 
 # The page of each kind of subject a transaction can be about, and the name of the subject's id in its URL.
 SUBJECT_PAGES = {
@@ -77,8 +79,9 @@ def _organized_chapter(slug: str) -> Chapter:
 
 
 def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = None, status: int = 200):
-    member_list = [row.member for row in members]
-    filter_form = LedgerFilterForm(members=member_list, formdata=request.args or None)
+    """The chapter ledger: `members` (every current member's id and name) fill the member pickers;
+    the balances and the transactions are paged, each by its own argument, each link keeping the other's."""
+    filter_form = LedgerFilterForm(members=members, formdata=request.args or None)
     criteria = None
     if request.args and filter_form.validate():
         criteria = queries.LedgerFilter(
@@ -87,23 +90,28 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
             since=filter_form.since.data,
             until=filter_form.until.data,
         )
-    filters = {name: value for name, value in request.args.items() if name != "page" and value}
+    pages = ("page", BALANCES_PAGE_ARG)
+    filters = {name: value for name, value in request.args.items() if name not in pages and value}
+    balances_page, transactions_page = page_arg(BALANCES_PAGE_ARG), page_arg()
     return render_template(
         "ledger/chapter.html",
         chapter=chapter,
-        members=members,
+        balances=queries.member_balances(chapter, page=balances_page),
         pool_balance=queries.pool_balance(chapter),
-        grant_form=grant_form or GrantForm(members=member_list, formdata=None),
+        grant_form=grant_form or GrantForm(members=members, formdata=None),
         filter_form=filter_form,
         filters=filters,
-        page=queries.chapter_ledger(chapter, criteria, page=page_arg()),
+        kept_balances_page={BALANCES_PAGE_ARG: balances_page} if balances_page > 1 else {},
+        kept_transactions_page={"page": transactions_page} if transactions_page > 1 else {},
+        page=queries.chapter_ledger(chapter, criteria, page=transactions_page),
+        counted_up_to=queries.CHAPTER_LEDGER_COUNTED,
     ), status
 
 
 @bp.get("/chapters/<slug>/ledger")
 def chapter_ledger(slug: str):
     chapter = _organized_chapter(slug)
-    return _chapter_page(chapter, queries.member_balances(chapter))
+    return _chapter_page(chapter, queries.member_names(chapter))
 
 
 @bp.get("/chapters/<slug>/ledger/check")
@@ -117,8 +125,8 @@ def check(slug: str):
 @bp.post("/chapters/<slug>/ledger/grants")
 def grant(slug: str):
     chapter = _organized_chapter(slug)
-    members = queries.member_balances(chapter)
-    form = GrantForm(members=[row.member for row in members])
+    members = queries.member_names(chapter)
+    form = GrantForm(members=members)
     if form.validate_on_submit():
         with Refusal(form) as refused:
             transaction = organizing.grant(
@@ -130,9 +138,7 @@ def grant(slug: str):
                 request_key=form.request_key.data,
             )
         if not refused:
-            recipient = next(
-                row.member.display_name for row in members if row.member.id == form.member_id.data
-            )
+            recipient = next(member.display_name for member in members if member.id == form.member_id.data)
             amount = form.amount.data
             flash(
                 _("Granted %(credits)s to %(name)s.", credits=posting.credits(amount), name=recipient)
@@ -143,8 +149,6 @@ def grant(slug: str):
                 "success",
             )
             return redirect(url_for(".transaction", slug=slug, transaction_id=transaction.id))
-        # Read again: the refusal's rollback expired the members read above.
-        members = queries.member_balances(chapter)
     return _chapter_page(chapter, members, grant_form=form, status=422)
 
 
