@@ -1,4 +1,4 @@
-"""Each current member's figures and status, as of now: a page of them, or the dashboard's three views."""
+"""Each current member's figures and status, as of now: a page of them, or the dashboard's short lists."""
 
 import functools
 from dataclasses import dataclass
@@ -148,21 +148,21 @@ def member_rows(
 
 @functools.cache
 def _member_rows_query(sort: str, order: str):
-    """Built once for each sort and order. The total is counted over the rows before they are sorted,
-    so the database keeps only the page's rows while it sorts; unless the page is sorted by balance, it
-    is chosen from the members' figures alone and only its own rows read their ledger accounts."""
+    """Built once for each sort and order. The total is counted from the memberships alone, so the
+    database keeps only the page's rows while it sorts; unless the page is sorted by balance, it is
+    chosen from the members' figures alone and only its own rows read their ledger accounts."""
     by_balance = sort == "balance"
-    statement, _columns = _member_figures(balance=by_balance)
-    counted = statement.add_columns(func.count().over().label("total")).subquery("counted")
+    statement, columns = _member_figures(balance=by_balance)
+    total = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
     page = (
-        select(counted)
-        .order_by(*_ordered(_named(counted), sort, order))
+        statement.add_columns(total.label("total"))
+        .order_by(*_ordered(columns, sort, order))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
-        .subquery("page")
     )
     if by_balance:
-        return select(page).order_by(*_ordered(_named(page), sort, order))
+        return page
+    page = page.subquery("page")
     account = and_(
         LedgerAccount.chapter_id == bindparam("chapter_id"), LedgerAccount.member_id == page.c.member_id
     )
@@ -216,7 +216,7 @@ def _standouts_query():
     last shown row by walking an index of the kept figures from one end (the sum of giving and
     asking, the last activity), then reads and orders only the rows up to that value, ties included.
     Built once; the sizes are parameters."""
-    statement, columns = _member_figures()
+    statement, columns = _member_figures(balance=False)  # the lists show no balance
     since = bindparam("since", type_=UTCDateTime())
     red = columns["status"] == "red"
     name_order = [func.lower(columns["display_name"]), columns["member_id"]]
