@@ -183,7 +183,7 @@ class Standouts:
 
     most_active: list  # who gave or asked the most (never nobody: both counts zero)
     dormant: list  # status red, longest inactive first; those never active last, by name
-    recent: int  # current members not red: active, or made an introduction that completed, in 90 days
+    dormant_total: int  # every red member, listed or not
 
 
 def standouts(
@@ -202,9 +202,10 @@ def standouts(
     def ranked(view: str) -> list:
         return sorted((row for row in rows if row.view == view), key=lambda row: row.position)
 
-    recent = next(row.position for row in rows if row.view == "recent")
     return Standouts(
-        most_active=ranked("active"), dormant=(ranked("dormant") + ranked("never"))[:dormant], recent=recent
+        most_active=ranked("active"),
+        dormant=(ranked("dormant") + ranked("never"))[:dormant],
+        dormant_total=next(row.position for row in rows if row.view == "dormant_total"),
     )
 
 
@@ -212,7 +213,9 @@ def standouts(
 def _standouts_query():
     """Three lists, each cut by its own LIMIT: the most active, the red members with a last activity
     (longest ago first), and, only when those are fewer than shown, the red members never active (by
-    name); and a row that counts the members who are not red. Each list first finds the value of its
+    name); and a row that counts the red members: the current ones less those active, or whose
+    introduction completed, in the last 90 days (found from `since` in the index of the last
+    activity, which also holds the last completion). Each list first finds the value of its
     last shown row by walking an index of the kept figures from one end (the sum of giving and
     asking, the last activity), then reads and orders only the rows up to that value, ties included.
     Built once; the sizes are parameters."""
@@ -278,7 +281,8 @@ def _standouts_query():
     # Read only when the dated ones do not fill the list: a one-time filter before any row.
     short = select(func.count()).select_from(dated).scalar_subquery() < bindparam("dormant")
     never = listed("never", and_(red, MemberFigures.last_active_at.is_(None), short), name_order, "dormant")
-    recent = (
+    current = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
+    not_red = (
         select(func.count())
         .select_from(Membership)
         .join(MemberFigures, _figures_of_membership())
@@ -290,7 +294,7 @@ def _standouts_query():
     )
     counted = select(
         *(null().label(column.name) for column in statement.selected_columns),
-        literal("recent").label("view"),
-        recent.label("position"),
+        literal("dormant_total").label("view"),
+        (current - not_red).label("position"),
     )
     return union_all(select(active.subquery()), select(dated), select(never.subquery()), counted)

@@ -82,17 +82,16 @@ def overview(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None =
     timeline = Timeline.covering(view.interval, None, period.end)
     activity, _ = activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
     members = standouts(chapter_id, most_active=CHART_MEMBERS, dormant=DORMANT_SHOWN, zone=zone, now=now)
-    figures = summary(chapter_id, period, now=now)
     return Overview(
         view=view,
         period=period,
-        summary=figures,
+        summary=summary(chapter_id, period),
         activity=activity,
         activity_chart=charts.activity_chart(activity, view.interval),
         giving=members.most_active,
         giving_chart=charts.giving_chart(members.most_active),
         dormant=members.dormant,
-        dormant_total=figures["members"]["total"] - members.recent,
+        dormant_total=members.dormant_total,
     )
 
 
