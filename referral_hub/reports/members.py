@@ -1,14 +1,15 @@
-"""Each current member's figures and status, as of now: a page of them, or the dashboard's three views."""
+"""Each current member's figures and status, as of now: a page of them, or the dashboard's short lists."""
 
 import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, bindparam, case, cast, func, or_, select
+from sqlalchemy import Float, and_, bindparam, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import Member
 from ..chapters.models import Membership
-from ..database import UTCDateTime, counted_rows, paged
+from ..database import UTCDateTime, counted_rows
 from ..extensions import db
 from ..ledger.models import LedgerAccount
 from .activities import RECENT, current_members
@@ -59,9 +60,17 @@ def _status():
     )
 
 
-def _member_columns() -> tuple[dict, list]:
+def _figures_of_membership():
+    """The join of a membership to its member's kept figures in the chapter."""
+    return and_(
+        MemberFigures.chapter_id == Membership.chapter_id, MemberFigures.member_id == Membership.member_id
+    )
+
+
+def _member_columns(*, balance: bool = True) -> tuple[dict, list]:
     """Each member figure as a column expression over the current memberships (all time, as of now),
-    and the joins the expressions read: the kept figures (reports.counting) and the ledger account."""
+    and the joins the expressions read: the kept figures (reports.counting) and, for the balance, the
+    ledger account."""
 
     def kept(name: str):
         return func.coalesce(getattr(MemberFigures, name), 0)
@@ -84,9 +93,10 @@ def _member_columns() -> tuple[dict, list]:
         "last_active_at": MemberFigures.last_active_at,
         "status": _status(),
     }
-    figures = and_(
-        MemberFigures.chapter_id == Membership.chapter_id, MemberFigures.member_id == Membership.member_id
-    )
+    figures = _figures_of_membership()
+    if not balance:
+        del columns["balance"]
+        return columns, [(MemberFigures, figures)]
     account = and_(
         LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == Membership.member_id
     )
@@ -94,8 +104,6 @@ def _member_columns() -> tuple[dict, list]:
 
 
 def _sort_key(columns: dict, sort: str):
-    if sort == "giving_and_asking":  # the dashboard's chart: the members who do the most of either
-        return columns["intros_completed"] + columns["needs_posted"]
     if sort == "status":
         return case(*((columns["status"] == name, rank) for name, rank in STATUS_ORDER.items()))
     if sort == "display_name":
@@ -103,10 +111,10 @@ def _sort_key(columns: dict, sort: str):
     return columns[sort]
 
 
-def _member_figures():
-    """The statement of one row per current member with every figure, and its columns by name; the
-    chapter and `since` are parameters (`_parameters`)."""
-    columns, joins = _member_columns()
+def _member_figures(*, balance: bool = True):
+    """The statement of one row per current member with every figure (or every one but the balance),
+    and its columns by name; the chapter and `since` are parameters (`_parameters`)."""
+    columns, joins = _member_columns(balance=balance)
     statement = select(*(column.label(name) for name, column in columns.items())).join(
         Member, Member.id == Membership.member_id
     )
@@ -140,74 +148,153 @@ def member_rows(
 
 @functools.cache
 def _member_rows_query(sort: str, order: str):
-    """Built once for each sort and order."""
-    statement, columns = _member_figures()
-    return paged(statement.order_by(*_ordered(columns, sort, order)), counted=True)
+    """Built once for each sort and order. The total is counted from the memberships alone, so the
+    database keeps only the page's rows while it sorts; unless the page is sorted by balance, it is
+    chosen from the members' figures alone and only its own rows read their ledger accounts."""
+    by_balance = sort == "balance"
+    statement, columns = _member_figures(balance=by_balance)
+    total = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
+    page = (
+        statement.add_columns(total.label("total"))
+        .order_by(*_ordered(columns, sort, order))
+        .limit(bindparam("limit"))
+        .offset(bindparam("offset"))
+    )
+    if by_balance:
+        return page
+    page = page.subquery("page")
+    account = and_(
+        LedgerAccount.chapter_id == bindparam("chapter_id"), LedgerAccount.member_id == page.c.member_id
+    )
+    shown = [
+        func.coalesce(LedgerAccount.balance, 0).label(name) if name == "balance" else page.c[name]
+        for name in (*_member_columns()[0], "total")
+    ]
+    return select(*shown).outerjoin(LedgerAccount, account).order_by(*_ordered(_named(page), sort, order))
+
+
+def _named(subquery) -> dict:
+    return {column.name: column for column in subquery.c}
 
 
 @dataclass(frozen=True)
-class MemberViews:
-    """The dashboard's three views of the member figures."""
+class Standouts:
+    """The dashboard's two short lists of members, ranked by the database."""
 
-    page: list  # the members table's page
-    total: int
-    most_active: list  # who gives or asks the most
-    dormant: list  # status red, longest inactive first
-    dormant_total: int
+    most_active: list  # who gave or asked the most (never nobody: both counts zero)
+    dormant: list  # status red, longest inactive first; those never active last, by name
+    dormant_total: int  # every red member, listed or not
 
 
-def member_views(
-    chapter_id: int,
-    query: MemberQuery,
-    *,
-    most_active: int,
-    dormant: int,
-    zone: str = "UTC",
-    now: datetime | None = None,
-) -> MemberViews:
-    """Three views of the members from one aggregation: one query, window functions rank each view."""
-    first = (query.page - 1) * query.per_page
+def standouts(
+    chapter_id: int, *, most_active: int, dormant: int, zone: str = "UTC", now: datetime | None = None
+) -> Standouts:
+    """The most active and the longest dormant members, in one query that reads the rows it shows
+    through the kept figures' indexes, however many members the chapter has."""
     parameters = _parameters(chapter_id, zone, now) | {
-        "first": first + 1,
-        "last": first + query.per_page,
         "most_active": most_active,
+        "last_active_place": max(most_active - 1, 0),
         "dormant": dormant,
+        "last_dormant_place": max(dormant - 1, 0),
     }
-    rows = db.session.execute(_member_views_query(query.sort, query.order), parameters).all()
-    # Each row says where it stands in each view; a member may stand in several.
-    return MemberViews(
-        page=sorted(
-            (row for row in rows if first < row.page_rank <= first + query.per_page),
-            key=lambda r: r.page_rank,
-        ),
-        total=rows[0].total if rows else 0,
-        most_active=sorted(
-            (row for row in rows if row.active_rank <= most_active), key=lambda r: r.active_rank
-        ),
-        dormant=sorted(
-            (row for row in rows if row.status == "red" and row.red_rank <= dormant), key=lambda r: r.red_rank
-        ),
-        dormant_total=rows[0].red_total if rows else 0,
+    rows = db.session.execute(_standouts_query(), parameters).all()
+
+    def ranked(view: str) -> list:
+        return sorted((row for row in rows if row.view == view), key=lambda row: row.position)
+
+    return Standouts(
+        most_active=ranked("active"),
+        dormant=(ranked("dormant") + ranked("never"))[:dormant],
+        dormant_total=next(row.position for row in rows if row.view == "dormant_total"),
     )
 
 
 @functools.cache
-def _member_views_query(sort: str, order: str):
-    """Built once for each sort and order of the table; its page and the views' sizes are parameters."""
-    statement, _columns = _member_figures()
-    figures = statement.subquery("member_figures")
-    columns = {column.name: column for column in figures.c}
-    red = figures.c.status == "red"
-    ranked = select(
-        figures,
-        func.row_number().over(order_by=_ordered(columns, sort, order)).label("page_rank"),
-        func.row_number().over(order_by=_ordered(columns, "giving_and_asking", "desc")).label("active_rank"),
-        func.row_number()
-        .over(partition_by=red, order_by=_ordered(columns, "last_active_at", "asc"))
-        .label("red_rank"),
-        func.count().over().label("total"),
-        func.sum(case((red, 1), else_=0)).over().label("red_total"),
-    ).subquery("ranked")
-    on_page = ranked.c.page_rank.between(bindparam("first"), bindparam("last"))
-    shown_dormant = and_(ranked.c.status == "red", ranked.c.red_rank <= bindparam("dormant"))
-    return select(ranked).where(or_(on_page, ranked.c.active_rank <= bindparam("most_active"), shown_dormant))
+def _standouts_query():
+    """Three lists, each cut by its own LIMIT: the most active, the red members with a last activity
+    (longest ago first), and, only when those are fewer than shown, the red members never active (by
+    name); and a row that counts the red members: the current ones less those active, or whose
+    introduction completed, in the last 90 days (found from `since` in the index of the last
+    activity, which also holds the last completion). Each list first finds the value of its
+    last shown row by walking an index of the kept figures from one end (the sum of giving and
+    asking, the last activity), then reads and orders only the rows up to that value, ties included.
+    Built once; the sizes are parameters."""
+    statement, columns = _member_figures(balance=False)  # the lists show no balance
+    since = bindparam("since", type_=UTCDateTime())
+    red = columns["status"] == "red"
+    name_order = [func.lower(columns["display_name"]), columns["member_id"]]
+
+    def giving_and_asking(figures):
+        return figures.intros_completed + figures.needs_posted
+
+    def quiet(figures):
+        """Red, with a last activity."""
+        return and_(
+            figures.last_active_at < since,
+            or_(figures.last_completed_at < since, figures.last_completed_at.is_(None)),
+        )
+
+    def last_shown(value, descending: bool, condition, place: str):
+        """`value` (of the kept figures) of the row at `place` (0-based) when the current members'
+        figures that meet `condition` are ordered by it."""
+        kept = aliased(MemberFigures)
+        on = and_(kept.chapter_id == Membership.chapter_id, kept.member_id == Membership.member_id)
+        return (
+            select(value(kept))
+            .select_from(Membership)
+            .join(kept, on)
+            .where(current_members(bindparam("chapter_id")), condition(kept))
+            .order_by(value(kept).desc() if descending else value(kept).asc())
+            .limit(1)
+            .offset(bindparam(place))
+            .scalar_subquery()
+        )
+
+    def listed(view: str, condition, order: list, limit: str):
+        return (
+            statement.add_columns(
+                literal(view).label("view"), func.row_number().over(order_by=order).label("position")
+            )
+            .where(condition)
+            .order_by(*order)
+            .limit(bindparam(limit))
+        )
+
+    def gave_or_asked(figures):
+        return giving_and_asking(figures) > 0
+
+    least_active = last_shown(giving_and_asking, True, gave_or_asked, "last_active_place")
+    active = listed(
+        "active",
+        # The chart leaves out who neither gave nor asked: the least shown has given or asked once.
+        giving_and_asking(MemberFigures) >= func.coalesce(least_active, 1),
+        [giving_and_asking(MemberFigures).desc(), *name_order],
+        "most_active",
+    )
+    latest_quiet = last_shown(lambda figures: figures.last_active_at, False, quiet, "last_dormant_place")
+    dated = listed(
+        "dormant",
+        and_(quiet(MemberFigures), MemberFigures.last_active_at <= func.coalesce(latest_quiet, since)),
+        [MemberFigures.last_active_at.asc(), *name_order],
+        "dormant",
+    ).cte("dormant_dated")
+    # Read only when the dated ones do not fill the list: a one-time filter before any row.
+    short = select(func.count()).select_from(dated).scalar_subquery() < bindparam("dormant")
+    never = listed("never", and_(red, MemberFigures.last_active_at.is_(None), short), name_order, "dormant")
+    current = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
+    not_red = (
+        select(func.count())
+        .select_from(Membership)
+        .join(MemberFigures, _figures_of_membership())
+        .where(
+            current_members(bindparam("chapter_id")),
+            or_(MemberFigures.last_active_at >= since, MemberFigures.last_completed_at >= since),
+        )
+        .scalar_subquery()
+    )
+    counted = select(
+        *(null().label(column.name) for column in statement.selected_columns),
+        literal("dormant_total").label("view"),
+        (current - not_red).label("position"),
+    )
+    return union_all(select(active.subquery()), select(dated), select(never.subquery()), counted)

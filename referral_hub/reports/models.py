@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import BigInteger, CheckConstraint, Date, Double, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, CheckConstraint, Date, Double, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -90,6 +90,22 @@ class MemberFigures(db.Model):
     last_completed_at = mapped_column(UTCDateTime, nullable=True)  # of an introduction the member made
     last_active_at = mapped_column(UTCDateTime, nullable=True)
 
+    # The dashboard's short lists read these from either end and stop (reports.members.standouts).
+    __table_args__ = (
+        Index(
+            "ix_report_member_figures_giving_and_asking",
+            "chapter_id",
+            text("(intros_completed + needs_posted)"),
+        ),
+        # Also read alone (PostgreSQL) for each member's latest activity: the summary's member totals.
+        Index(
+            "ix_report_member_figures_last_active",
+            "chapter_id",
+            "last_active_at",
+            postgresql_include=["member_id", "last_completed_at"],
+        ),
+    )
+
 
 class CompletionDuration(db.Model):
     """How long one completed introduction took, kept as it completes (reports.completions): the
@@ -119,3 +135,15 @@ class CompletionHours(db.Model):
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     whole_hours: Mapped[int] = mapped_column(Integer, primary_key=True)
     completions: Mapped[int] = mapped_column(Integer, default=0)
+
+    # A period's counts read from the index alone (PostgreSQL): a chapter's rows lie among every other
+    # chapter's in the table, one page each, written day by day as they happened.
+    __table_args__ = (
+        Index(
+            "ix_report_completion_hours_counts",
+            "chapter_id",
+            "day",
+            "whole_hours",
+            postgresql_include=["completions"],
+        ),
+    )

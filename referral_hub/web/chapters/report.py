@@ -5,7 +5,7 @@ from datetime import datetime
 
 from ...clock import utcnow
 from ...database import Page
-from ...reports.members import MEMBER_SORTS, MemberQuery, member_views
+from ...reports.members import MEMBER_SORTS, MemberQuery, member_rows, standouts
 from ...reports.periods import MONTH, WEEK, Period, Timeline, activity_rows
 from ...reports.summary import summary
 from . import charts
@@ -87,24 +87,15 @@ def overview(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None =
     period = Period.of(zone=zone, now=now).last_days(DASHBOARD_DAYS)
     timeline = Timeline.covering(view.interval, None, period.end)
     activity, _ = activity_rows(chapter_id, timeline, page=1, per_page=timeline.count)
-    members = member_views(
-        chapter_id,
-        MemberQuery(sort=view.sort, order=view.order, page=1, per_page=0),
-        most_active=CHART_MEMBERS,
-        dormant=DORMANT_SHOWN,
-        zone=zone,
-        now=now,
-    )
-    # The chart shows only members who gave or asked: a row of two empty bars says nothing.
-    giving = [row for row in members.most_active if row.intros_completed or row.needs_posted]
+    members = standouts(chapter_id, most_active=CHART_MEMBERS, dormant=DORMANT_SHOWN, zone=zone, now=now)
     return Overview(
         view=view,
         period=period,
         summary=summary(chapter_id, period),
         activity=activity,
         activity_chart=charts.activity_chart(activity, view.interval),
-        giving=giving,
-        giving_chart=charts.giving_chart(giving),
+        giving=members.most_active,
+        giving_chart=charts.giving_chart(members.most_active),
         dormant=members.dormant,
         dormant_total=members.dormant_total,
     )
@@ -113,23 +104,17 @@ def overview(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None =
 def member_table(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None = None) -> MemberTable:
     """One page of the members' figures, in one query; a status counts the days of the chapter's zone."""
     view = View.from_args(args)
-    members = member_views(
-        chapter_id,
-        MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE),
-        most_active=0,
-        dormant=0,
-        zone=zone,
-        now=now,
-    )
+    query = MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE)
+    members, total = member_rows(chapter_id, query, zone=zone, now=now)
     return MemberTable(
         view=view,
-        members=members.page,
+        members=members,
         members_pager=Page(
             [],
             page=view.page,
             per_page=MEMBERS_PER_PAGE,
-            has_next=view.page * MEMBERS_PER_PAGE < members.total,
-            total=max(members.total, 1),
+            has_next=view.page * MEMBERS_PER_PAGE < total,
+            total=max(total, 1),
         ),
-        members_total=members.total,
+        members_total=total,
     )
