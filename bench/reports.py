@@ -555,8 +555,8 @@ def measure(app, db, *, runs: int, scales: dict[str, int], figures_only: bool = 
 
         def build(slug=slug):
             with app.app_context():
-                dashboard.overview(chapter_ids[slug], {})
-                dashboard.member_table(chapter_ids[slug], {})
+                dashboard.overview(chapter_ids[slug], {}, zone="UTC")
+                dashboard.member_table(chapter_ids[slug], {}, zone="UTC")
 
         row[scale] = timed(build)
     results[DASHBOARD] = row

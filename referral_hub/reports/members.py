@@ -133,7 +133,7 @@ def member_rows(
     chapter_id: int,
     query: MemberQuery = MemberQuery(),  # noqa: B008
     *,
-    zone: str = "UTC",
+    zone: str,
     now: datetime | None = None,
 ):
     """One page of member rows and the number of rows in all pages: one query. `zone` is the
@@ -187,7 +187,7 @@ class Standouts:
 
 
 def standouts(
-    chapter_id: int, *, most_active: int, dormant: int, zone: str = "UTC", now: datetime | None = None
+    chapter_id: int, *, most_active: int, dormant: int, zone: str, now: datetime | None = None
 ) -> Standouts:
     """The most active and the longest dormant members, in one query that reads the rows it shows
     through the kept figures' indexes, however many members the chapter has."""

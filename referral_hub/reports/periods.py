@@ -23,7 +23,7 @@ class Period:
 
     start: date | None
     end: date
-    zone: str = "UTC"
+    zone: str
 
     @property
     def starts_at(self) -> datetime:
@@ -44,7 +44,7 @@ class Period:
         start: date | None = None,
         end: date | None = None,
         *,
-        zone: str = "UTC",
+        zone: str,
         now: datetime | None = None,
     ) -> "Period":
         """From `start` to `end`, by default today in `zone`."""

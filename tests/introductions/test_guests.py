@@ -69,7 +69,7 @@ def credits_paid(intro) -> int:
 
 
 def summary_of(chapter) -> dict:
-    return summary(chapter.id, Period.of())
+    return summary(chapter.id, Period.of(zone="UTC"))
 
 
 def accept_both(intro, member):

@@ -71,7 +71,7 @@ def test_the_kept_figures_match_a_recount_after_every_kind_of_event(lakeside):
 
 def test_the_summary_reads_the_events_on_their_days(lakeside):
     chapter, _people, later = lakeside
-    today = summary(chapter.id, Period.of())
+    today = summary(chapter.id, Period.of(zone="UTC"))
     assert today["needs"] == {"posted": 2, "open": 1, "fulfilled": 1, "expired": 0}
     assert today["introductions"] | {"median_hours_to_complete": None} == {
         "made": 3,
@@ -90,7 +90,7 @@ def test_the_summary_reads_the_events_on_their_days(lakeside):
     # Ann spent 2 of her 10 on the need, Bob 2 of his; Olga earned the introduction's reward.
     assert today["credits"]["issued"] - today["credits"]["spent"] == today["credits"]["balance_sum"]
     # A range that crosses into the day of the expiries counts them there, and only there.
-    ahead = summary(chapter.id, Period.of(utcnow().date() + timedelta(days=1), later.date()))
+    ahead = summary(chapter.id, Period.of(utcnow().date() + timedelta(days=1), later.date(), zone="UTC"))
     assert (ahead["introductions"]["expired"], ahead["needs"]["expired"]) == (1, 1)
     assert (ahead["introductions"]["made"], ahead["introductions"]["pending"]) == (0, 0)
     assert ahead["needs"]["open"] == 0
@@ -98,7 +98,7 @@ def test_the_summary_reads_the_events_on_their_days(lakeside):
 
 def test_member_rows_read_the_kept_figures(lakeside):
     chapter, people, _later = lakeside
-    rows, total = member_rows(chapter.id)
+    rows, total = member_rows(chapter.id, zone="UTC")
     assert total == 4  # Dan left
     by_name = {row.display_name: row for row in rows}
     assert (by_name["Olga"].intros_made, by_name["Olga"].intros_completed) == (1, 1)
@@ -145,7 +145,7 @@ def test_verify_fails_on_a_corrupted_counter_and_names_it(flask, lakeside):
 
 def test_a_reversal_takes_the_credits_back_out_of_the_kept_figures(lakeside):
     chapter, people, _later = lakeside
-    before = summary(chapter.id, Period.of())["credits"]
+    before = summary(chapter.id, Period.of(zone="UTC"))["credits"]
     transaction = posting.post(
         chapter,
         key="test-grant:reversed",
@@ -155,7 +155,7 @@ def test_a_reversal_takes_the_credits_back_out_of_the_kept_figures(lakeside):
         entries=[(posting.POOL, -4), (people["cat"], 4)],
     )
     organizing.reverse(transaction, memo="Given by mistake", caused_by=people["olga"])
-    after = summary(chapter.id, Period.of())["credits"]
+    after = summary(chapter.id, Period.of(zone="UTC"))["credits"]
     assert after["issued"] == before["issued"] + 4 and after["spent"] == before["spent"] + 4
     assert after["balance_sum"] == before["balance_sum"]
     assert differences(db.session.connection()) == []

@@ -78,12 +78,12 @@ def harbour():
 
 
 def periods():
-    yield Period(None, date(2025, 6, 1))
+    yield Period(None, date(2025, 6, 1), "UTC")
     for first in range(0, 21, 3):
         for length in (0, 1, 4, 9):
             start = FIRST_DAY + timedelta(days=first)
-            yield Period(start, start + timedelta(days=length))
-    yield Period(date(2025, 1, 1), date(2025, 2, 28))  # before anything completed
+            yield Period(start, start + timedelta(days=length), "UTC")
+    yield Period(date(2025, 1, 1), date(2025, 2, 28), "UTC")  # before anything completed
 
 
 def test_the_median_is_the_middle_of_every_duration_of_the_period(harbour):
@@ -93,7 +93,7 @@ def test_the_median_is_the_middle_of_every_duration_of_the_period(harbour):
         assert median_of(harbour.id, period) == expected, period
         found[period] = expected
     # The cases compared include no completion, one, an odd and an even number of them.
-    assert found[Period(date(2025, 1, 1), date(2025, 2, 28))] is None
+    assert found[Period(date(2025, 1, 1), date(2025, 2, 28), "UTC")] is None
     assert len(set(found.values())) > 20
 
 
@@ -115,7 +115,7 @@ def test_a_completion_through_the_services_is_kept_as_it_happens(harbour, app):
     )
     assert kept.whole_hours == 0
     assert completions.differences(db.session.connection()) == []
-    today = Period(intro.completed_at.date(), intro.completed_at.date())
+    today = Period(intro.completed_at.date(), intro.completed_at.date(), "UTC")
     assert median_of(harbour.id, today) == middle_of_every_duration(harbour.id, today) == kept.hours
 
 
@@ -177,7 +177,7 @@ def test_a_zone_change_refiles_the_counts_and_the_median_follows_the_local_days(
         assert median_of(harbour.id, local) == middle_of_every_duration(harbour.id, local), day
     # The same day in UTC and in Auckland holds different completions: the counts were refiled.
     utc, auckland = (
-        Period(FIRST_DAY, FIRST_DAY + timedelta(days=3)),
+        Period(FIRST_DAY, FIRST_DAY + timedelta(days=3), "UTC"),
         Period(FIRST_DAY, FIRST_DAY + timedelta(days=3), "Pacific/Auckland"),
     )
     assert middle_of_every_duration(harbour.id, utc) != middle_of_every_duration(harbour.id, auckland)

@@ -121,8 +121,8 @@ def test_the_organize_figures_run_the_same_queries_at_1x_and_10x(count_queries):
         grow(slug, scale)
         chapter_id = db.session.scalar(select(Chapter.id).where(Chapter.slug == slug))
         with count_queries() as log:
-            dashboard.overview(chapter_id, {})
-            table = dashboard.member_table(chapter_id, {"sort": "give_ratio", "order": "desc"})
+            dashboard.overview(chapter_id, {}, zone="UTC")
+            table = dashboard.member_table(chapter_id, {"sort": "give_ratio", "order": "desc"}, zone="UTC")
         assert table.members_total == 6 * scale
         counts[scale] = log.count
     assert counts[1] == counts[10] == 6, counts  # five for the overview, one for the table

@@ -49,14 +49,18 @@ def test_the_dormant_are_the_longest_inactive_first_then_the_never_active_by_nam
     join("Abe", intros_received=2)  # introduced, never answered: figures without a last activity
     join("Gone", status=MembershipStatus.REMOVED, last_active_at=days_ago(900))
 
-    assert names(standouts(chapter.id, most_active=0, dormant=10).dormant) == [
+    assert names(standouts(chapter.id, most_active=0, dormant=10, zone="UTC").dormant) == [
         "Oldest",
         "Older",
         "Abe",
         "Zed",
     ]
-    assert names(standouts(chapter.id, most_active=0, dormant=3).dormant) == ["Oldest", "Older", "Abe"]
-    assert names(standouts(chapter.id, most_active=0, dormant=1).dormant) == ["Oldest"]
+    assert names(standouts(chapter.id, most_active=0, dormant=3, zone="UTC").dormant) == [
+        "Oldest",
+        "Older",
+        "Abe",
+    ]
+    assert names(standouts(chapter.id, most_active=0, dormant=1, zone="UTC").dormant) == ["Oldest"]
 
 
 def test_the_dormant_ties_on_their_last_activity_are_by_name(chapter, join):
@@ -65,7 +69,7 @@ def test_the_dormant_ties_on_their_last_activity_are_by_name(chapter, join):
         join(name, last_active_at=when)
     join("Di", last_active_at=days_ago(100))
 
-    assert names(standouts(chapter.id, most_active=0, dormant=2).dormant) == ["Al", "Bo"]
+    assert names(standouts(chapter.id, most_active=0, dormant=2, zone="UTC").dormant) == ["Al", "Bo"]
 
 
 def test_who_completed_an_introduction_in_90_days_is_neither_listed_nor_counted_dormant(chapter, join):
@@ -73,7 +77,7 @@ def test_who_completed_an_introduction_in_90_days_is_neither_listed_nor_counted_
     join("Quiet", last_active_at=days_ago(120))
     join("Never")
 
-    overview = dashboard.overview(chapter.id, {})
+    overview = dashboard.overview(chapter.id, {}, zone="UTC")
 
     assert names(overview.dormant) == ["Quiet", "Never"]
     assert overview.dormant_total == 2
@@ -86,7 +90,7 @@ def test_the_dormant_count_goes_past_the_list(chapter, join):
         join(f"Member {number:02}", last_active_at=days_ago(100 + number))
     join("Active", last_active_at=days_ago(1))
 
-    overview = dashboard.overview(chapter.id, {})
+    overview = dashboard.overview(chapter.id, {}, zone="UTC")
 
     assert len(overview.dormant) == dashboard.DORMANT_SHOWN
     assert overview.dormant[0].display_name == f"Member {dashboard.DORMANT_SHOWN + 2:02}"
@@ -102,8 +106,12 @@ def test_the_most_active_are_cut_after_the_last_shown_with_ties_by_name(chapter,
     join("Idle", intros_received=5)  # neither gave nor asked
     join("Left", status=MembershipStatus.REMOVED, intros_completed=9)
 
-    assert names(standouts(chapter.id, most_active=3, dormant=0).most_active) == ["Top", "Al", "Bo"]
-    assert names(standouts(chapter.id, most_active=10, dormant=0).most_active) == [
+    assert names(standouts(chapter.id, most_active=3, dormant=0, zone="UTC").most_active) == [
+        "Top",
+        "Al",
+        "Bo",
+    ]
+    assert names(standouts(chapter.id, most_active=10, dormant=0, zone="UTC").most_active) == [
         "Top",
         "Al",
         "Bo",

@@ -79,7 +79,7 @@ class MemberTable:
     members_total: int
 
 
-def overview(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None = None) -> Overview:
+def overview(chapter_id: int, args, *, zone: str, now: datetime | None = None) -> Overview:
     """The overview's figures in a fixed number of queries, whatever the chapter's size; its days are
     those of the chapter's zone."""
     now = now or utcnow()
@@ -101,7 +101,7 @@ def overview(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None =
     )
 
 
-def member_table(chapter_id: int, args, *, zone: str = "UTC", now: datetime | None = None) -> MemberTable:
+def member_table(chapter_id: int, args, *, zone: str, now: datetime | None = None) -> MemberTable:
     """One page of the members' figures, in one query; a status counts the days of the chapter's zone."""
     view = View.from_args(args)
     query = MemberQuery(sort=view.sort, order=view.order, page=view.page, per_page=MEMBERS_PER_PAGE)
