@@ -197,21 +197,23 @@ def request_for(member: Member, request_id: int) -> IntroRequest:
 
 
 def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
-    """The asker's open requests for an introduction to this target."""
+    """The asker's open requests for an introduction to this target, with their connectors."""
     parameters = {"asker_id": asker.id, "target_id": target.id}
     return list(db.session.scalars(_open_asks_query(), parameters))
 
 
 @functools.cache
 def _open_asks_query():
-    """Built once (every profile page reads it), with the asker and the target as parameters."""
-    return _with_people(
+    """Built once (every profile page reads it), with the asker and the target as parameters; with
+    the connector, whom the page names (the asker and the target are the page's two members)."""
+    return (
         select(IntroRequest)
         .where(
             IntroRequest.asker_id == bindparam("asker_id"),
             IntroRequest.target_id == bindparam("target_id"),
             IntroRequest.state == RequestState.OPEN,
         )
+        .options(joinedload(IntroRequest.connector))
         .order_by(IntroRequest.created_at)
     )
 

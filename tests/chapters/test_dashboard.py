@@ -7,6 +7,7 @@ from babel.dates import format_date
 from sqlalchemy import select
 
 from referral_hub.chapters.models import Membership, MembershipStatus
+from referral_hub.chapters.policy import policies_for
 from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions.models import Outcome, OutcomeKind
@@ -18,6 +19,7 @@ from referral_hub.relationships.models import InteractionKind
 from referral_hub.relationships.onboarding import first_steps
 from tests.factories import (
     ChapterFactory,
+    ChapterPolicyFactory,
     ConsentFactory,
     InteractionFactory,
     IntroductionFactory,
@@ -191,6 +193,17 @@ def test_first_steps_are_marked_and_the_list_goes_when_all_are_done(browser, cha
     assert steps.count('data-done="true"') == 3, "all but the photo"
     ann.photo_version = "0123456789abcdef"  # a photo uploaded (accounts.photos sets it)
     assert first_steps(ann).done
+    # The same statement asked about Cy: she met Ann? No: Ann met Bob, and Ann made the introduction.
+    assert (first_steps(cy).one_to_one, first_steps(cy).introduction) == (False, False)
+    assert (first_steps(bob).one_to_one, first_steps(bob).introduction) == (True, False)
+
+
+def test_the_dashboard_reads_each_active_chapter_s_need_cost(browser, chapter, ann):
+    ChapterPolicyFactory(chapter=chapter, need_cost=7)
+    other = MembershipFactory(member=ann, chapter__name="Harbour", chapter__slug="harbour").chapter
+    assert policies_for([chapter.id, other.id])[chapter.id].need_cost == 7
+    assert policies_for([other.id])[other.id].need_cost == 2, "the default"
+    assert policies_for([]) == {}
 
 
 def test_a_member_without_a_chapter_is_told_to_join_first(browser):
