@@ -219,7 +219,8 @@ def _open_asks_query():
 
 
 def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> list[IntroRequest]:
-    """Open requests to this connector that they have neither answered nor acted on yet."""
+    """Open requests to this connector that they have neither answered nor acted on yet, with the
+    asker and the target (the dashboard and the digest name them)."""
     parameters = {"connector_id": connector.id, "now": now or utcnow()}
     return list(db.session.scalars(_requests_waiting_query(), parameters))
 
@@ -228,7 +229,7 @@ def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> l
 def _requests_waiting_query():
     """Built once (the dashboard reads it on every view), with the connector and now as parameters."""
     acted = exists(select(Introduction.id).where(_made_by_connector()))
-    return _with_people(
+    return (
         select(IntroRequest)
         .where(
             IntroRequest.connector_id == bindparam("connector_id"),
@@ -236,6 +237,7 @@ def _requests_waiting_query():
             IntroRequest.expires_at > bindparam("now", type_=UTCDateTime()),
             ~acted,
         )
+        .options(joinedload(IntroRequest.asker), joinedload(IntroRequest.target))
         .order_by(IntroRequest.created_at)
         .limit(LIST_LENGTH)
     )
