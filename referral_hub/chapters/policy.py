@@ -1,7 +1,9 @@
 """A chapter's policy: what credits are worth and how introductions run, with the history of its changes."""
 
+import functools
+
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
@@ -10,6 +12,7 @@ from ..database import upsert
 from ..errors import DomainError
 from ..extensions import db
 from .models import POLICY_SETTINGS, Chapter, ChapterPolicy, PolicyChange
+from .sharing import shared_chapter_ids
 
 
 class InvalidPolicy(DomainError):
@@ -25,13 +28,42 @@ def policies_for(chapter_ids: list[int]) -> dict[int, ChapterPolicy]:
     """Each chapter's policy by chapter id, in one query however many chapters (defaults where unset)."""
     stored = {
         policy.chapter_id: policy
-        for policy in db.session.scalars(
-            select(ChapterPolicy).where(ChapterPolicy.chapter_id.in_(chapter_ids))
-        )
+        for policy in db.session.scalars(_policies_query(), {"chapter_ids": chapter_ids})
     }
     return {
         chapter_id: stored.get(chapter_id) or ChapterPolicy.defaults(chapter_id) for chapter_id in chapter_ids
     }
+
+
+def setting_or_default(name: str):
+    """A policy setting in SQL, in a query outer-joined to `ChapterPolicy`: the default where unset."""
+    return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
+
+
+def connector_costs(a_id: int, b_id: int) -> list[tuple[Chapter, int]]:
+    """The chapters both members are active in, by name, each with what asking a connector for an
+    introduction costs there: one query."""
+    return [
+        (chapter, cost)
+        for chapter, cost in db.session.execute(_connector_costs_query(), {"a_id": a_id, "b_id": b_id})
+    ]
+
+
+@functools.cache
+def _connector_costs_query():
+    """Built once (every profile page reads it), with the two members as parameters."""
+    return (
+        select(Chapter, setting_or_default("connector_cost"))
+        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
+        .where(Chapter.id.in_(shared_chapter_ids([bindparam("a_id"), bindparam("b_id")])))
+        .order_by(Chapter.name)
+    )
+
+
+@functools.cache
+def _policies_query():
+    """Built once (every dashboard reads it), with the chapters' ids as one expanding parameter."""
+    return select(ChapterPolicy).where(ChapterPolicy.chapter_id.in_(bindparam("chapter_ids", expanding=True)))
 
 
 def _check_settings(settings: dict[str, int]) -> None:

@@ -1,5 +1,6 @@
 """Where a chapter meets: its time zone, language and currency, checked, changed and with their history."""
 
+from collections.abc import Iterable
 from functools import cache
 
 from babel.numbers import list_currencies
@@ -118,11 +119,18 @@ def home_chapter(member: Member) -> Chapter | None:
     )
 
 
-def home_timezone(member: Member) -> str:
-    """The zone of pages about the member across chapters: their own, else their first chapter's, else UTC."""
+def home_chapter_among(memberships: Iterable[Membership]) -> Chapter | None:
+    """`home_chapter` from the member's memberships (with their chapters) that a page read already."""
+    active = [m for m in memberships if m.status is MembershipStatus.ACTIVE]
+    return min(active, key=lambda m: (m.joined_at, m.id)).chapter if active else None
+
+
+def home_timezone(member: Member, memberships: Iterable[Membership] | None = None) -> str:
+    """The zone of pages about the member across chapters: their own, else their first chapter's, else UTC.
+    `memberships`, when a page read them already, spare the query."""
     if member.timezone:
         return member.timezone
-    chapter = home_chapter(member)
+    chapter = home_chapter(member) if memberships is None else home_chapter_among(memberships)
     return chapter.timezone if chapter else "UTC"
 
 

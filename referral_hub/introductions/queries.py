@@ -143,7 +143,13 @@ def waiting_count(member: Member, *, now: datetime | None = None) -> int:
 
 @functools.cache
 def _waiting_count_query():
-    """Built once (every page's header reads it), with the member and now as parameters."""
+    return select(waiting_count_column())
+
+
+@functools.cache
+def waiting_count_column():
+    """`waiting_count` as a column, built once (every page's header reads it), with the member and now
+    as parameters `member_id` and `now`."""
     member_id = bindparam("member_id")
     to_answer = (
         select(func.count())
@@ -159,7 +165,7 @@ def _waiting_count_query():
         )
         .where(_party_is(member_id), Introduction.state == IntroState.COMPLETED, Outcome.id.is_(None))
     )
-    return select(to_answer.scalar_subquery() + to_report.scalar_subquery())
+    return (to_answer.scalar_subquery() + to_report.scalar_subquery()).label("waiting")
 
 
 def _unanswered_by(member_id, now):

@@ -9,7 +9,8 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
 from ..accounts.models import Member
-from ..chapters.models import POLICY_SETTINGS, Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..chapters.models import Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..chapters.policy import setting_or_default
 from ..clock import start_of_local_day
 from ..database import Page, UTCDateTime, counted_rows, page_of, paged
 from ..errors import NotFound
@@ -43,10 +44,6 @@ class ChapterBalance:
     need_cost: int
 
 
-def _setting(name: str):
-    return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
-
-
 def chapter_balances(member: Member) -> list[ChapterBalance]:
     """The member's balance in each chapter they belong to, with what giving earns and asking costs."""
     rows = db.session.execute(_chapter_balances_query(), {"member_id": member.id})
@@ -60,8 +57,8 @@ def _chapter_balances_query():
         select(
             Chapter,
             func.coalesce(LedgerAccount.balance, 0),
-            _setting("intro_reward"),
-            _setting("need_cost"),
+            setting_or_default("intro_reward"),
+            setting_or_default("need_cost"),
         )
         .join(Membership, Membership.chapter_id == Chapter.id)
         .outerjoin(

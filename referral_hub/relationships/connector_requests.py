@@ -197,27 +197,30 @@ def request_for(member: Member, request_id: int) -> IntroRequest:
 
 
 def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
-    """The asker's open requests for an introduction to this target."""
+    """The asker's open requests for an introduction to this target, with their connectors."""
     parameters = {"asker_id": asker.id, "target_id": target.id}
     return list(db.session.scalars(_open_asks_query(), parameters))
 
 
 @functools.cache
 def _open_asks_query():
-    """Built once (every profile page reads it), with the asker and the target as parameters."""
-    return _with_people(
+    """Built once (every profile page reads it), with the asker and the target as parameters; with
+    the connector, whom the page names (the asker and the target are the page's two members)."""
+    return (
         select(IntroRequest)
         .where(
             IntroRequest.asker_id == bindparam("asker_id"),
             IntroRequest.target_id == bindparam("target_id"),
             IntroRequest.state == RequestState.OPEN,
         )
+        .options(joinedload(IntroRequest.connector))
         .order_by(IntroRequest.created_at)
     )
 
 
 def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> list[IntroRequest]:
-    """Open requests to this connector that they have neither answered nor acted on yet."""
+    """Open requests to this connector that they have neither answered nor acted on yet, with the
+    asker and the target (the dashboard and the digest name them)."""
     parameters = {"connector_id": connector.id, "now": now or utcnow()}
     return list(db.session.scalars(_requests_waiting_query(), parameters))
 
@@ -226,7 +229,7 @@ def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> l
 def _requests_waiting_query():
     """Built once (the dashboard reads it on every view), with the connector and now as parameters."""
     acted = exists(select(Introduction.id).where(_made_by_connector()))
-    return _with_people(
+    return (
         select(IntroRequest)
         .where(
             IntroRequest.connector_id == bindparam("connector_id"),
@@ -234,6 +237,7 @@ def _requests_waiting_query():
             IntroRequest.expires_at > bindparam("now", type_=UTCDateTime()),
             ~acted,
         )
+        .options(joinedload(IntroRequest.asker), joinedload(IntroRequest.target))
         .order_by(IntroRequest.created_at)
         .limit(LIST_LENGTH)
     )

@@ -252,30 +252,35 @@ class Acquaintance:
 
 
 def acquaintance(member: Member, other: Member, *, now: datetime | None = None) -> Acquaintance:
+    """The pair's strength at `now` and its latest interactions, in one query."""
     low, high = ordered(member.id, other.id)
-    pair = db.session.execute(_pair_query(), {"low": low, "high": high, "now": now or utcnow()}).first()
-    if pair is None:
+    rows = db.session.execute(_acquaintance_query(), {"low": low, "high": high, "now": now or utcnow()}).all()
+    if not rows:
         return Acquaintance(0.0, None, None, 0, [])
-    history = db.session.scalars(_history_query(), {"low": low, "high": high}).all()
-    return Acquaintance(pair[0], pair[1], pair[2], pair[3], list(history))
+    history = [row.Interaction for row in rows if row.Interaction is not None]
+    return Acquaintance(rows[0][0], rows[0][1], rows[0][2], rows[0][3], history)
 
 
 @functools.cache
-def _pair_query():
-    """Built once (every profile page reads it), with the pair and now as parameters."""
-    return select(
-        strength_now(bindparam("now", type_=UTCDateTime())),
-        Relationship.last_interaction_at,
-        Relationship.last_kind,
-        Relationship.interactions,
-    ).where(Relationship.pair_low_id == bindparam("low"), Relationship.pair_high_id == bindparam("high"))
-
-
-@functools.cache
-def _history_query():
+def _acquaintance_query():
+    """Built once (every profile page reads it), with the pair and now as parameters: the pair's
+    row beside each of its latest interactions (one row with none if it has none)."""
     return (
-        select(Interaction)
-        .where(Interaction.pair_low_id == bindparam("low"), Interaction.pair_high_id == bindparam("high"))
+        select(
+            strength_now(bindparam("now", type_=UTCDateTime())),
+            Relationship.last_interaction_at,
+            Relationship.last_kind,
+            Relationship.interactions,
+            Interaction,
+        )
+        .outerjoin(
+            Interaction,
+            and_(
+                Interaction.pair_low_id == Relationship.pair_low_id,
+                Interaction.pair_high_id == Relationship.pair_high_id,
+            ),
+        )
+        .where(Relationship.pair_low_id == bindparam("low"), Relationship.pair_high_id == bindparam("high"))
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .limit(HISTORY_LENGTH)
     )

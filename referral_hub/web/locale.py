@@ -81,3 +81,10 @@ def timezone() -> str | None:
     if "home_timezone" not in g:
         g.home_timezone = home_timezone(current_user)
     return g.home_timezone
+
+
+def home_timezone_from(memberships: list) -> None:
+    """The signed-in member's memberships, read already for the header: a page about no one chapter
+    takes its zone from them instead of asking the database again (`timezone`)."""
+    if "home_timezone" not in g:
+        g.home_timezone = home_timezone(current_user, memberships)

@@ -1,12 +1,18 @@
 """The header's links: the member's chapters and how many introductions wait for them."""
 
+import functools
 from dataclasses import dataclass
 
 from flask import Flask, g
 from flask_login import current_user
+from sqlalchemy import and_, bindparam, select
+from sqlalchemy.orm import contains_eager
 
-from ..chapters.services import memberships_of
-from ..introductions.queries import waiting_count
+from ..chapters.models import Chapter, Membership, MembershipStatus
+from ..clock import utcnow
+from ..extensions import db
+from ..introductions.queries import waiting_count, waiting_count_column
+from .locale import home_timezone_from
 
 
 @dataclass(frozen=True)
@@ -16,7 +22,7 @@ class Navigation:
 
 
 def navigation(memberships: list | None = None) -> Navigation | None:
-    """Read when the header is drawn (two small queries), not for every template such as an email.
+    """Read when the header is drawn (one query), not for every template such as an email.
     A page that read the member's memberships already (the dashboard) gives them, not read twice."""
     if not current_user.is_authenticated:
         return None
@@ -24,12 +30,33 @@ def navigation(memberships: list | None = None) -> Navigation | None:
         # The 503 page, drawn after the database failed: the plain links, without asking it again.
         return Navigation(chapters=[], waiting=0)
     # Not caught here: a page whose header cannot be read fails whole, and its unit of work rolls back.
-    chapters = [
-        (m.chapter.slug, m.chapter.name)
-        for m in (memberships if memberships is not None else memberships_of(current_user))
-        if m.status.value == "active"
-    ]
-    return Navigation(chapters=chapters, waiting=waiting_count(current_user))
+    if memberships is None:
+        rows = db.session.execute(_header_query(), {"member_id": current_user.id, "now": utcnow()}).all()
+        waiting = rows[0].waiting
+        memberships = [row.Membership for row in rows if row.Membership is not None]
+    else:
+        waiting = waiting_count(current_user)
+    home_timezone_from(memberships)
+    chapters = [(m.chapter.slug, m.chapter.name) for m in memberships if m.status is MembershipStatus.ACTIVE]
+    return Navigation(chapters=chapters, waiting=waiting)
+
+
+@functools.cache
+def _header_query():
+    """Built once: the waiting count and the member's active memberships with their chapters, by
+    chapter name, in one query (one row with no membership when they have none)."""
+    waiting = select(waiting_count_column()).subquery("waiting")
+    active = and_(
+        Membership.member_id == bindparam("member_id"), Membership.status == MembershipStatus.ACTIVE
+    )
+    return (
+        select(waiting.c.waiting, Membership)
+        .select_from(waiting)
+        .outerjoin(Membership, active)
+        .outerjoin(Chapter, Chapter.id == Membership.chapter_id)
+        .options(contains_eager(Membership.chapter))
+        .order_by(Chapter.name)
+    )
 
 
 def init_app(app: Flask) -> None:

@@ -1,16 +1,25 @@
 """The dashboard follows through (outcomes, introductions made, your needs, first steps); the header."""
 
+from datetime import timedelta
+
 import pytest
+from babel.dates import format_date
 from sqlalchemy import select
 
+from referral_hub.chapters.models import Membership, MembershipStatus
+from referral_hub.chapters.policy import policies_for
+from referral_hub.clock import utcnow
 from referral_hub.extensions import db
 from referral_hub.introductions.models import Outcome, OutcomeKind
 from referral_hub.introductions.queries import waiting_count
 from referral_hub.ledger import organizing
 from referral_hub.needs.models import NeedStatus
+from referral_hub.relationships import strength
+from referral_hub.relationships.models import InteractionKind
 from referral_hub.relationships.onboarding import first_steps
 from tests.factories import (
     ChapterFactory,
+    ChapterPolicyFactory,
     ConsentFactory,
     InteractionFactory,
     IntroductionFactory,
@@ -50,6 +59,10 @@ def cy(chapter):
     return MembershipFactory(
         chapter=chapter, member__display_name="Cy", member__email="cy@example.org"
     ).member
+
+
+def ann_memberships(member):
+    return db.session.scalars(select(Membership).where(Membership.member_id == member.id)).all()
 
 
 def page(browser, path="/dashboard") -> str:
@@ -180,6 +193,17 @@ def test_first_steps_are_marked_and_the_list_goes_when_all_are_done(browser, cha
     assert steps.count('data-done="true"') == 3, "all but the photo"
     ann.photo_version = "0123456789abcdef"  # a photo uploaded (accounts.photos sets it)
     assert first_steps(ann).done
+    # The same statement asked about Cy: she met Ann? No: Ann met Bob, and Ann made the introduction.
+    assert (first_steps(cy).one_to_one, first_steps(cy).introduction) == (False, False)
+    assert (first_steps(bob).one_to_one, first_steps(bob).introduction) == (True, False)
+
+
+def test_the_dashboard_reads_each_active_chapter_s_need_cost(browser, chapter, ann):
+    ChapterPolicyFactory(chapter=chapter, need_cost=7)
+    other = MembershipFactory(member=ann, chapter__name="Harbour", chapter__slug="harbour").chapter
+    assert policies_for([chapter.id, other.id])[chapter.id].need_cost == 7
+    assert policies_for([other.id])[other.id].need_cost == 2, "the default"
+    assert policies_for([]) == {}
 
 
 def test_a_member_without_a_chapter_is_told_to_join_first(browser):
@@ -202,6 +226,44 @@ def test_the_header_links_the_chapter_and_counts_what_waits_for_an_answer(browse
     assert "Log out" in header
     browser.login(bob.email)
     assert "data-waiting" not in page(browser).split("</header>")[0]
+
+
+def test_the_header_lists_only_active_chapters_and_gives_pages_about_no_chapter_the_first_joined_zone(
+    browser, count_queries
+):
+    # Ann joined Kiritimati (UTC+14) first, Alpha (UTC) since; her request to join Middle waits.
+    ann = MemberFactory(display_name="Ann")
+    first = MembershipFactory(
+        member=ann, chapter__name="Zulu", chapter__slug="zulu", chapter__timezone="Pacific/Kiritimati"
+    )
+    first.joined_at = utcnow() - timedelta(days=30)
+    MembershipFactory(member=ann, chapter__name="Alpha", chapter__slug="alpha")
+    MembershipFactory(member=ann, chapter__name="Middle", chapter__slug="middle", pending=True)
+    bob = MembershipFactory(chapter=first.chapter, member__display_name="Bob").member
+    met = (utcnow() - timedelta(days=3)).replace(hour=11, minute=0)
+    strength.record(ann.id, bob.id, InteractionKind.ONE_TO_ONE, occurred_at=met, event_key="test:met")
+    browser.login(ann.email)
+    with count_queries() as log:
+        html = page(browser, f"/members/{bob.id}")
+    header = html.split("</header>")[0]
+    assert header.index('href="/chapters/alpha/"') < header.index('href="/chapters/zulu/"')
+    assert "/chapters/middle/" not in header
+    kiritimati_day = format_date((met + timedelta(hours=14)).date(), "medium", locale="en")
+    assert f"{kiritimati_day}: " in html, "the interaction's day in Kiritimati, a day after UTC's"
+    assert not any("LIMIT" in statement and "joined_at" in statement for statement in log.queries), (
+        "the zone comes from the header's memberships, not a query of its own"
+    )
+
+
+def test_the_header_counts_what_waits_for_a_member_who_left_every_chapter(browser, chapter, ann, bob, cy):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    ConsentFactory(introduction=intro, member=ann)
+    for membership in ann_memberships(ann):
+        membership.status, membership.ended_at = MembershipStatus.LEFT, utcnow()
+    db.session.flush()
+    browser.login(ann.email)
+    header = page(browser, "/ledger").split("</header>")[0]
+    assert 'data-waiting="1"' in header and "/chapters/riverside/" not in header
 
 
 def test_the_header_count_adds_outcomes_waiting_for_a_report_in_one_query(

@@ -14,7 +14,7 @@ from referral_hub.ledger import posting, queries
 from referral_hub.ledger.models import Kind
 from referral_hub.relationships.models import Interaction, InteractionKind, IntroRequest, RequestState
 from tests.conftest import Browser, mail_to
-from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
+from tests.factories import ChapterFactory, ChapterPolicyFactory, MembershipFactory, NeedFactory
 
 from .conftest import interact
 
@@ -189,6 +189,31 @@ def test_asking_a_connector_from_the_profile(chapter, client, member_of):
     tom_browser = Browser(client.application.test_client())
     tom_browser.login(tom.email)
     assert tom_browser.get(f"/intro-requests/{request.id}").status_code == 404
+
+
+def test_the_profile_names_the_shared_chapter_s_asking_cost_or_lets_the_asker_choose_the_chapter(
+    browser, chapter, member_of
+):
+    ann, tom, dan = member_of("Ann"), member_of("Tom"), member_of("Dan")
+    interact(dan, ann, InteractionKind.ONE_TO_ONE, at=utcnow())
+    interact(dan, tom, InteractionKind.ONE_TO_ONE, at=utcnow())
+    browser.login(ann.email)
+    profile = page_text(browser.get(f"/members/{tom.id}"))
+    assert "Asking costs 1 credit," in profile, "the default"
+    assert '<input type="hidden" name="chapter" value="riverside">' in profile
+    ChapterPolicyFactory(chapter=chapter, connector_cost=4)
+    assert "Asking costs 4 credits," in page_text(browser.get(f"/members/{tom.id}"))
+
+    harbour = ChapterFactory(name="Harbour", slug="harbour")
+    for member in (ann, tom):
+        MembershipFactory(chapter=harbour, member=member)
+    profile = page_text(browser.get(f"/members/{tom.id}"))
+    assert "Asking costs the chapter's connector credits" in profile.replace("&#39;", "'")
+    options = re.search(r'<select id="ask-chapter-\d+" name="chapter">(.*?)</select>', profile, re.S).group(1)
+    assert (
+        options.strip()
+        == '<option value="harbour">Harbour</option><option value="riverside">Riverside</option>'
+    )
 
 
 def test_the_dashboard_nudges_and_a_snooze_hides_the_nudge(browser, trio):

@@ -61,6 +61,10 @@ SHOWN = {
     "/members/{tom}": ('class="history"', "to introduce you</button>"),
     "/dashboard": ('class="cards nudges"', "would like to meet", "Catering for a wedding"),
 }
+# The statements each sends. The profile: the signed-in member, the member shown, "do they share a
+# chapter", the shared chapters with the asking cost, the acquaintance, the connectors, the open
+# asks, the header. The dashboard: the member and the header's count, and twelve for what it shows.
+STATEMENTS = {"/members/{tom}": 8, "/dashboard": 14}
 
 
 @pytest.mark.parametrize("page", SHOWN)
@@ -78,3 +82,4 @@ def test_the_profile_and_dashboard_run_a_fixed_number_of_queries(app, count_quer
         counts.append(log.count)
     print(f"\n{page}: {counts[0]} queries at {SMALL}x interactions, {counts[1]} at {LARGE}x")
     assert counts[0] == counts[1], f"{page} runs more queries as interactions grow: {counts}"
+    assert counts[0] == STATEMENTS[page]

@@ -9,7 +9,13 @@ from referral_hub.extensions import db
 from referral_hub.introductions import answering, making, outcomes
 from referral_hub.introductions.models import Decision, OutcomeKind
 from referral_hub.relationships.models import Interaction, InteractionKind, Relationship
-from referral_hub.relationships.strength import acquaintance, label_for, on_introduction_completed, ordered
+from referral_hub.relationships.strength import (
+    HISTORY_LENGTH,
+    acquaintance,
+    label_for,
+    on_introduction_completed,
+    ordered,
+)
 from tests.factories import MembershipFactory
 
 from .conftest import (
@@ -93,6 +99,21 @@ def test_members_with_no_history_have_no_relationship(member_of):
     ann, bob = member_of("Ann"), member_of("Bob")
     known = acquaintance(ann, bob, now=NOW)
     assert (known.label, known.interactions, known.history) == ("none", 0, [])
+
+
+def test_an_acquaintance_reads_the_latest_twenty_interactions_newest_first_in_one_query(
+    member_of, count_queries
+):
+    ann, bob, cy = member_of("Ann"), member_of("Bob"), member_of("Cy")
+    for day in range(HISTORY_LENGTH + 5):
+        interact(ann, bob, InteractionKind.THANKS, at=days_after(-day))
+    interact(ann, cy, InteractionKind.ONE_TO_ONE, at=NOW)  # another pair's: not in Ann and Bob's
+    with count_queries() as log:
+        known = acquaintance(bob, ann, now=NOW)
+    assert log.count == 1
+    assert known.interactions == HISTORY_LENGTH + 5
+    assert [i.occurred_at for i in known.history] == [days_after(-day) for day in range(HISTORY_LENGTH)]
+    assert known.strength == pytest.approx(sum(0.5 ** (day / 90) for day in range(HISTORY_LENGTH + 5)))
 
 
 # The events that record interactions ------------------------------------------------------------

@@ -7,9 +7,9 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...accounts.models import Member
-from ...chapters.policy import policy_for
+from ...chapters.policy import connector_costs
 from ...chapters.settings import home_chapter
-from ...chapters.sharing import shared_chapters, shares_chapter
+from ...chapters.sharing import shares_chapter
 from ...clock import utcnow
 from ...errors import NotFound
 from ...extensions import csrf, db
@@ -33,13 +33,13 @@ def profile_panel(viewer: Member, member: Member, **forms) -> dict:
     if viewer.id == member.id:
         return {"acquaintance": None}
     now = utcnow()
-    chapters = shared_chapters({viewer.id, member.id})
+    chapters = connector_costs(viewer.id, member.id)
     return {
         "acquaintance": strength.acquaintance(viewer, member, now=now),
         "connectors": connectors.connectors_for(viewer, member, now=now),
         "open_asks": connector_requests.open_asks(viewer, member),
-        "ask_chapters": chapters,
-        "ask_cost": policy_for(chapters[0]).connector_cost if len(chapters) == 1 else None,
+        "ask_chapters": [chapter for chapter, _cost in chapters],
+        "ask_cost": chapters[0][1] if len(chapters) == 1 else None,
         "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
         "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None),
         "ask_form": forms.get("ask_form") or AskConnectorForm(formdata=None),
