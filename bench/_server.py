@@ -35,6 +35,13 @@ def fresh_postgresql(url: str) -> str:
     return url
 
 
+def analyze(engine) -> None:
+    """Give the planner its statistics, as autovacuum keeps them on a live database: a freshly seeded
+    one would be planned on guesses that no production database is served from."""
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+        connection.exec_driver_sql("ANALYZE")
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

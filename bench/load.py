@@ -45,7 +45,7 @@ from sqlalchemy import insert, select
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench._server import gunicorn, log_in, prepare_database  # noqa: E402
+from bench._server import analyze, gunicorn, log_in, prepare_database  # noqa: E402
 from referral_hub import create_app  # noqa: E402 - after the project is importable
 from referral_hub.accounts.models import Member, email_key_of  # noqa: E402
 from referral_hub.chapters.models import Chapter  # noqa: E402
@@ -115,6 +115,8 @@ def seed(url: str, scale: int) -> dict:
         member_key = email_key_of("member1@demo.referral-hub.local")
         member_id = db.session.scalar(select(Member.id).where(Member.email_key == member_key))
         targets = {"slug": chapter.slug, "need_id": need_id, "member_id": member_id, "token": token}
+        db.session.commit()
+        analyze(db.engine)
         db.engine.dispose()
     return targets
 

@@ -47,7 +47,7 @@ from sqlalchemy import insert, select
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
 
-from bench._server import Browser, gunicorn, prepare_database  # noqa: E402
+from bench._server import Browser, analyze, gunicorn, prepare_database  # noqa: E402
 from referral_hub import create_app  # noqa: E402 - after the project is importable
 from referral_hub.accounts.models import Member, email_key_of  # noqa: E402
 from referral_hub.chapters.models import Chapter, Membership, MembershipStatus, Role  # noqa: E402
@@ -185,6 +185,7 @@ def seed(url: str, scale: int) -> dict:
                     }
                 )
         db.session.commit()
+        analyze(db.engine)
         db.engine.dispose()
     return {"members": members, "organizers": organizers}
 

@@ -24,17 +24,6 @@ def policy_for(chapter: Chapter) -> ChapterPolicy:
     return db.session.get(ChapterPolicy, chapter.id) or ChapterPolicy.defaults(chapter.id)
 
 
-def policies_for(chapter_ids: list[int]) -> dict[int, ChapterPolicy]:
-    """Each chapter's policy by chapter id, in one query however many chapters (defaults where unset)."""
-    stored = {
-        policy.chapter_id: policy
-        for policy in db.session.scalars(_policies_query(), {"chapter_ids": chapter_ids})
-    }
-    return {
-        chapter_id: stored.get(chapter_id) or ChapterPolicy.defaults(chapter_id) for chapter_id in chapter_ids
-    }
-
-
 def setting_or_default(name: str):
     """A policy setting in SQL, in a query outer-joined to `ChapterPolicy`: the default where unset."""
     return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
@@ -58,12 +47,6 @@ def _connector_costs_query():
         .where(Chapter.id.in_(shared_chapter_ids([bindparam("a_id"), bindparam("b_id")])))
         .order_by(Chapter.name)
     )
-
-
-@functools.cache
-def _policies_query():
-    """Built once (every dashboard reads it), with the chapters' ids as one expanding parameter."""
-    return select(ChapterPolicy).where(ChapterPolicy.chapter_id.in_(bindparam("chapter_ids", expanding=True)))
 
 
 def _check_settings(settings: dict[str, int]) -> None:

@@ -71,10 +71,6 @@ def _chapter_balances_query():
     )
 
 
-def balances_of(member: Member) -> list[tuple[Chapter, int]]:
-    return [(row.chapter, row.balance) for row in chapter_balances(member)]
-
-
 def running_balance():
     """Each entry's account balance after it (SQL): a window sum over the account's entries."""
     return func.sum(LedgerEntry.amount).over(partition_by=LedgerEntry.account_id, order_by=LedgerEntry.id)

@@ -137,7 +137,10 @@ def test_balances_are_kept_per_chapter(chapter, ann):
     give(chapter, ann, 3)
     give(other, ann, 5)
     assert queries.balance(chapter, ann) == 3
-    assert {(c.name, n) for c, n in queries.balances_of(ann)} == {("Riverside", 3), ("Hilltop", 5)}
+    assert {(row.chapter.name, row.balance) for row in queries.chapter_balances(ann)} == {
+        ("Riverside", 3),
+        ("Hilltop", 5),
+    }
 
 
 def test_a_long_memo_is_shortened_to_fit_rather_than_refused(chapter, ann):

@@ -9,7 +9,6 @@ from flask_login import current_user
 from ...accounts.models import Member
 from ...accounts.services import find_by_email
 from ...chapters import directory, services, settings
-from ...chapters.policy import policies_for
 from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
@@ -42,16 +41,15 @@ def _members_only():
 def dashboard():
     memberships = services.memberships_of(current_user)
     active = [m for m in memberships if m.status.value == "active"]
+    # Each active chapter's balance and need cost, in one query: the newcomer's main button is "Make an
+    # introduction" until they can ask.
+    credits = queries.chapter_balances(current_user)
     return render_template(
         "chapters/dashboard.html",
         memberships=memberships,
         header_memberships=memberships,  # the signed-in member's own: the header reads them (base.html)
-        balances={chapter.id: credits for chapter, credits in queries.balances_of(current_user)},
-        # A need's cost per chapter: the newcomer's main button is "Make an introduction" until they can ask.
-        need_costs={
-            chapter_id: policy.need_cost
-            for chapter_id, policy in policies_for([m.chapter_id for m in active]).items()
-        },
+        balances={row.chapter.id: row.balance for row in credits},
+        need_costs={row.chapter.id: row.need_cost for row in credits},
         how_to_earn=posting.HOW_TO_EARN,
         waiting=introductions.waiting_for(current_user),
         made=introductions.made_by(current_user),
