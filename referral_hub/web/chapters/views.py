@@ -75,7 +75,8 @@ def members(slug: str):
 @bp.get("/members/<int:member_id>")
 def member_profile(member_id: int):
     member = db.session.get(Member, member_id)
-    if member is None or (member.id != current_user.id and not shares_chapter(current_user, member_id)):
+    # Another member's panel finds no shared chapter for a member the viewer may not see: not found.
+    if member is None or (member.id == current_user.id and not shares_chapter(current_user, member_id)):
         raise NotFound()
     return render_template("chapters/member.html", member=member, **profile_panel(current_user, member))
 

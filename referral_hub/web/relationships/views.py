@@ -29,11 +29,14 @@ bp = Blueprint("relationships", __name__)
 
 def profile_panel(viewer: Member, member: Member, **forms) -> dict:
     """What `chapters/member.html` shows about how the viewer knows the member, and who can
-    introduce them. `forms` holds a refused form to show again with its message."""
+    introduce them. `forms` holds a refused form to show again with its message. A member the viewer
+    shares no chapter with is not found: the shared chapters are the panel's first read."""
     if viewer.id == member.id:
         return {"acquaintance": None}
     now = utcnow()
     chapters = connector_costs(viewer.id, member.id)
+    if not chapters:
+        raise NotFound()
     return {
         "acquaintance": strength.acquaintance(viewer, member, now=now),
         "connectors": connectors.connectors_for(viewer, member, now=now),
