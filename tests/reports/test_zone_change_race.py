@@ -53,7 +53,7 @@ def event_session(engine):
 
 
 def change_zone(connection, chapter_id: int, zone: str) -> None:
-    connection.execute(text("SET lock_timeout = '200ms'"))
+    connection.execute(text("SET LOCAL lock_timeout = '200ms'"))  # this transaction only
     connection.execute(
         text("UPDATE chapters SET timezone = :zone WHERE id = :id"), {"zone": zone, "id": chapter_id}
     )
