@@ -9,7 +9,6 @@ from flask_login import current_user
 from ...accounts.models import Member
 from ...accounts.services import find_by_email
 from ...chapters import directory, services, settings
-from ...chapters.sharing import shares_chapter
 from ...errors import NotFound
 from ...extensions import db, login_manager
 from ...introductions import queries as introductions
@@ -75,8 +74,9 @@ def members(slug: str):
 @bp.get("/members/<int:member_id>")
 def member_profile(member_id: int):
     member = db.session.get(Member, member_id)
-    # Another member's panel finds no shared chapter for a member the viewer may not see: not found.
-    if member is None or (member.id == current_user.id and not shares_chapter(current_user, member_id)):
+    # Your own profile is always yours to see; another member's panel finds no shared chapter for a
+    # member you may not see: not found.
+    if member is None:
         raise NotFound()
     return render_template("chapters/member.html", member=member, **profile_panel(current_user, member))
 
