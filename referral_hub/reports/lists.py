@@ -2,28 +2,45 @@
 
 import functools
 
-from sqlalchemy import bindparam, case, func, literal, select
+from sqlalchemy import Date, Select, bindparam, case, func, literal, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
-from ..database import UTCDateTime, counted_rows, paged
+from ..database import UTCDateTime, paged
 from ..extensions import db
 from ..introductions.models import Introduction, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need
 from .activities import current_members
 from .aggregates import count_where, hours_between, sum_or_zero, within
-from .periods import Period
+from .models import ChapterDay
+from .periods import EARLIEST, Period
 
 
-def _rows(statement, parameters: dict, *, page: int, per_page: int):
-    """A page of a counted `paged` statement's rows and how many rows match, in one query."""
-    return counted_rows(statement, parameters, limit=per_page, offset=(page - 1) * per_page)
+def _rows(statement, count, parameters: dict, *, page: int, per_page: int):
+    """A page of a list's rows and how many rows the list holds: two queries. The page is found first
+    through the list's index and only its rows are joined to the rest; the count reads no join."""
+    run = {**parameters, "limit": per_page, "offset": (page - 1) * per_page}
+    return db.session.execute(statement, run).all(), db.session.scalar(count, parameters)
+
+
+def _page_of(model, *conditions):
+    """SQL: the ids of one page of `model`'s rows that meet `conditions`, newest first, LIMIT and OFFSET
+    as parameters: read in the order of an index on (chapter_id[, status], created_at, id)."""
+    ids = select(model.id).where(*conditions).order_by(model.created_at.desc(), model.id.desc())
+    return paged(ids).subquery("page")
 
 
 def _period_parameters(period: Period | None) -> dict:
-    return {} if period is None else {"starts_at": period.starts_at, "ends_at": period.ends_at}
+    if period is None:
+        return {}
+    return {
+        "starts_at": period.starts_at,
+        "ends_at": period.ends_at,
+        "first_day": period.start or EARLIEST.date(),
+        "last_day": period.end,
+    }
 
 
 def _in_period(column):
@@ -33,17 +50,39 @@ def _in_period(column):
     )
 
 
+def _kept_total(column, in_period: bool):
+    """SQL: the sum of one of the chapter's kept day counts, over the period's local days (the parameters
+    `first_day` and `last_day`) or over all its days: at most one row a day, however long the list."""
+    days = (ChapterDay.chapter_id == bindparam("chapter_id"),)
+    if in_period:
+        days += (
+            ChapterDay.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date())),
+        )
+    return select(sum_or_zero(column)).where(*days)
+
+
+def _counted(model, conditions) -> Select:
+    return select(func.count()).select_from(model).where(*conditions)
+
+
 def introduction_rows(
     chapter_id: int, *, status: str | None, period: Period | None, page: int, per_page: int
 ):
     parameters = {"chapter_id": chapter_id, "status": status, **_period_parameters(period)}
-    statement = _introductions_query(status is not None, period is not None)
-    return _rows(statement, parameters, page=page, per_page=per_page)
+    statement, count = _introductions_query(status is not None, period is not None)
+    return _rows(statement, count, parameters, page=page, per_page=per_page)
 
 
 @functools.cache
 def _introductions_query(by_status: bool, in_period: bool):
-    """Built once for each combination of filters, their values as parameters."""
+    """The page's statement and the count's, built once for each combination of filters, their values
+    as parameters. Without a status the count is the kept introductions made on the period's days."""
+    conditions = [Introduction.chapter_id == bindparam("chapter_id")]
+    if by_status:
+        conditions.append(Introduction.state == bindparam("status"))
+    if in_period:
+        conditions.append(_in_period(Introduction.created_at))
+    page = _page_of(Introduction, *conditions)
     introducer, first, second = aliased(Member), aliased(Member), aliased(Member)
     strongest_outcome = (
         select(Outcome.kind)
@@ -86,26 +125,30 @@ def _introductions_query(by_status: bool, in_period: bool):
             strongest_outcome.label("outcome"),
             business.label("business_amount"),
         )
+        .join(page, page.c.id == Introduction.id)
         .join(introducer, introducer.id == Introduction.introducer_id)
         .join(first, first.id == Introduction.first_id)
         .outerjoin(second, second.id == Introduction.second_id)
-        .where(Introduction.chapter_id == bindparam("chapter_id"))
         .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
     if by_status:
-        statement = statement.where(Introduction.state == bindparam("status"))
-    if in_period:
-        statement = statement.where(_in_period(Introduction.created_at))
-    return paged(statement, counted=True)
+        return statement, _counted(Introduction, conditions)
+    return statement, _kept_total(ChapterDay.intros_made, in_period)
 
 
 def need_rows(chapter_id: int, *, status: str | None, page: int, per_page: int):
     parameters = {"chapter_id": chapter_id, "status": status}
-    return _rows(_needs_query(status is not None), parameters, page=page, per_page=per_page)
+    statement, count = _needs_query(status is not None)
+    return _rows(statement, count, parameters, page=page, per_page=per_page)
 
 
 @functools.cache
 def _needs_query(by_status: bool):
+    """The page's statement and the count's; without a status the count is the kept needs posted."""
+    conditions = [Need.chapter_id == bindparam("chapter_id")]
+    if by_status:
+        conditions.append(Need.status == bindparam("status"))
+    page = _page_of(Need, *conditions)
     led_to = select(func.count()).where(Introduction.need_id == Need.id).scalar_subquery()
     statement = (
         select(
@@ -120,27 +163,32 @@ def _needs_query(by_status: bool):
             Need.closed_at,
             led_to.label("introductions"),
         )
+        .join(page, page.c.id == Need.id)
         .join(Member, Member.id == Need.asker_id)
-        .where(Need.chapter_id == bindparam("chapter_id"))
         .order_by(Need.created_at.desc(), Need.id.desc())
     )
     if by_status:
-        statement = statement.where(Need.status == bindparam("status"))
-    return paged(statement, counted=True)
+        return statement, _counted(Need, conditions)
+    return statement, _kept_total(ChapterDay.needs_posted, in_period=False)
 
 
 def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: int):
-    """Transactions, newest first, with their entries and the entries' members: two queries."""
+    """Transactions, newest first, with their entries and the entries' members (one query more)."""
     parameters = {"chapter_id": chapter_id, **_period_parameters(period)}
-    rows, total = _rows(_ledger_query(period is not None), parameters, page=page, per_page=per_page)
+    statement, count = _ledger_query(period is not None)
+    rows, total = _rows(statement, count, parameters, page=page, per_page=per_page)
     return [row[0] for row in rows], total
 
 
 @functools.cache
 def _ledger_query(in_period: bool):
+    conditions = [LedgerTransaction.chapter_id == bindparam("chapter_id")]
+    if in_period:
+        conditions.append(_in_period(LedgerTransaction.created_at))
+    page = _page_of(LedgerTransaction, *conditions)
     statement = (
         select(LedgerTransaction)
-        .where(LedgerTransaction.chapter_id == bindparam("chapter_id"))
+        .join(page, page.c.id == LedgerTransaction.id)
         .options(
             selectinload(LedgerTransaction.entries)
             .joinedload(LedgerEntry.account)
@@ -148,9 +196,7 @@ def _ledger_query(in_period: bool):
         )
         .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
     )
-    if in_period:
-        statement = statement.where(_in_period(LedgerTransaction.created_at))
-    return paged(statement, counted=True)
+    return statement, _counted(LedgerTransaction, conditions)
 
 
 def chapter_rows(chapter_id: int):
