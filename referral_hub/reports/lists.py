@@ -7,22 +7,20 @@ from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
-from ..database import UTCDateTime, paged
+from ..database import UTCDateTime, counted_rows, paged
 from ..extensions import db
-from ..introductions.models import Introduction, Outcome, OutcomeKind
+from ..introductions.models import Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from ..needs.models import Need
+from ..needs.models import Need, NeedStatus
 from .activities import current_members
 from .aggregates import count_where, hours_between, sum_or_zero, within
 from .models import ChapterDay
 from .periods import EARLIEST, Period
 
 
-def _rows(statement, count, parameters: dict, *, page: int, per_page: int):
-    """A page of a list's rows and how many rows the list holds: two queries. The page is found first
-    through the list's index and only its rows are joined to the rest; the count reads no join."""
-    run = {**parameters, "limit": per_page, "offset": (page - 1) * per_page}
-    return db.session.execute(statement, run).all(), db.session.scalar(count, parameters)
+def _rows(statement, parameters: dict, *, page: int, per_page: int):
+    """A page of a `_listed` statement's rows and how many rows the whole list holds, in one query."""
+    return counted_rows(statement, parameters, limit=per_page, offset=(page - 1) * per_page)
 
 
 def _page_of(model, *conditions):
@@ -30,6 +28,12 @@ def _page_of(model, *conditions):
     as parameters: read in the order of an index on (chapter_id[, status], created_at, id)."""
     ids = select(model.id).where(*conditions).order_by(model.created_at.desc(), model.id.desc())
     return paged(ids).subquery("page")
+
+
+def _listed(statement, total):
+    """`statement` (its rows joined to a `_page_of`) with the list's `total` on each row: a statement
+    apart from the page's, which the database runs once (an uncorrelated subquery) with no join."""
+    return statement.add_columns(total.scalar_subquery().label("total"))
 
 
 def _period_parameters(period: Period | None) -> dict:
@@ -50,35 +54,58 @@ def _in_period(column):
     )
 
 
-def _kept_total(column, in_period: bool):
-    """SQL: the sum of one of the chapter's kept day counts, over the period's local days (the parameters
-    `first_day` and `last_day`) or over all its days: at most one row a day, however long the list."""
-    days = (ChapterDay.chapter_id == bindparam("chapter_id"),)
+def _kept_total(count, in_period: bool):
+    """SQL: a sum over the chapter's kept days (`count`, of their columns) on the period's local days
+    (the parameters `first_day` and `last_day`) or on all of them: one row a day at most, however
+    long the list."""
+    days = [ChapterDay.chapter_id == bindparam("chapter_id")]
     if in_period:
-        days += (
-            ChapterDay.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date())),
+        days.append(
+            ChapterDay.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
         )
-    return select(sum_or_zero(column)).where(*days)
+    return select(sum_or_zero(count)).where(*days)
 
 
 def _counted(model, conditions) -> Select:
+    """SQL: how many of `model`'s rows meet `conditions`, counted from the list's index."""
     return select(func.count()).select_from(model).where(*conditions)
 
 
+# How many introductions (needs) are in each state (status) now, from the kept days: each is counted
+# on the day it was made (posted) and on the day it entered the state it never leaves (completed,
+# declined, expired or cancelled; fulfilled, closed or expired), so the pending (open) ones are those
+# made and not yet out. Only over all days: a period filters by the day of making, not of the state.
+INTRODUCTIONS_IN_STATE = {
+    None: ChapterDay.intros_made,
+    IntroState.PENDING: ChapterDay.intros_made - ChapterDay.intros_completed - ChapterDay.intros_closed,
+    IntroState.COMPLETED: ChapterDay.intros_completed,
+    IntroState.DECLINED: ChapterDay.intros_declined,
+    IntroState.EXPIRED: ChapterDay.intros_expired,
+    IntroState.CANCELLED: ChapterDay.intros_closed - ChapterDay.intros_declined - ChapterDay.intros_expired,
+}
+NEEDS_IN_STATUS = {
+    None: ChapterDay.needs_posted,
+    NeedStatus.OPEN: ChapterDay.needs_posted - ChapterDay.needs_finished,
+    NeedStatus.FULFILLED: ChapterDay.needs_fulfilled,
+    NeedStatus.EXPIRED: ChapterDay.needs_expired,
+    NeedStatus.CLOSED: ChapterDay.needs_finished - ChapterDay.needs_fulfilled - ChapterDay.needs_expired,
+}
+
+
 def introduction_rows(
-    chapter_id: int, *, status: str | None, period: Period | None, page: int, per_page: int
+    chapter_id: int, *, status: IntroState | None, period: Period | None, page: int, per_page: int
 ):
     parameters = {"chapter_id": chapter_id, "status": status, **_period_parameters(period)}
-    statement, count = _introductions_query(status is not None, period is not None)
-    return _rows(statement, count, parameters, page=page, per_page=per_page)
+    statement = _introductions_query(status, period is not None)
+    return _rows(statement, parameters, page=page, per_page=per_page)
 
 
 @functools.cache
-def _introductions_query(by_status: bool, in_period: bool):
-    """The page's statement and the count's, built once for each combination of filters, their values
-    as parameters. Without a status the count is the kept introductions made on the period's days."""
+def _introductions_query(status: IntroState | None, in_period: bool):
+    """Built once for each state and whether a period filters, their values as parameters. The total
+    comes from the kept days unless both a state and a period filter, then from the index."""
     conditions = [Introduction.chapter_id == bindparam("chapter_id")]
-    if by_status:
+    if status is not None:
         conditions.append(Introduction.state == bindparam("status"))
     if in_period:
         conditions.append(_in_period(Introduction.created_at))
@@ -131,22 +158,21 @@ def _introductions_query(by_status: bool, in_period: bool):
         .outerjoin(second, second.id == Introduction.second_id)
         .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
-    if by_status:
-        return statement, _counted(Introduction, conditions)
-    return statement, _kept_total(ChapterDay.intros_made, in_period)
+    if status is not None and in_period:
+        return _listed(statement, _counted(Introduction, conditions))
+    return _listed(statement, _kept_total(INTRODUCTIONS_IN_STATE[status], in_period))
 
 
-def need_rows(chapter_id: int, *, status: str | None, page: int, per_page: int):
+def need_rows(chapter_id: int, *, status: NeedStatus | None, page: int, per_page: int):
     parameters = {"chapter_id": chapter_id, "status": status}
-    statement, count = _needs_query(status is not None)
-    return _rows(statement, count, parameters, page=page, per_page=per_page)
+    return _rows(_needs_query(status), parameters, page=page, per_page=per_page)
 
 
 @functools.cache
-def _needs_query(by_status: bool):
-    """The page's statement and the count's; without a status the count is the kept needs posted."""
+def _needs_query(status: NeedStatus | None):
+    """Built once for each status; the total comes from the kept days."""
     conditions = [Need.chapter_id == bindparam("chapter_id")]
-    if by_status:
+    if status is not None:
         conditions.append(Need.status == bindparam("status"))
     page = _page_of(Need, *conditions)
     led_to = select(func.count()).where(Introduction.need_id == Need.id).scalar_subquery()
@@ -167,21 +193,20 @@ def _needs_query(by_status: bool):
         .join(Member, Member.id == Need.asker_id)
         .order_by(Need.created_at.desc(), Need.id.desc())
     )
-    if by_status:
-        return statement, _counted(Need, conditions)
-    return statement, _kept_total(ChapterDay.needs_posted, in_period=False)
+    return _listed(statement, _kept_total(NEEDS_IN_STATUS[status], in_period=False))
 
 
 def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: int):
-    """Transactions, newest first, with their entries and the entries' members (one query more)."""
+    """Transactions, newest first, with their entries and the entries' members: two queries."""
     parameters = {"chapter_id": chapter_id, **_period_parameters(period)}
-    statement, count = _ledger_query(period is not None)
-    rows, total = _rows(statement, count, parameters, page=page, per_page=per_page)
+    rows, total = _rows(_ledger_query(period is not None), parameters, page=page, per_page=per_page)
     return [row[0] for row in rows], total
 
 
 @functools.cache
 def _ledger_query(in_period: bool):
+    """Built once with a period and once without; the total counts the transactions from the index
+    (no kept figure counts them)."""
     conditions = [LedgerTransaction.chapter_id == bindparam("chapter_id")]
     if in_period:
         conditions.append(_in_period(LedgerTransaction.created_at))
@@ -196,7 +221,7 @@ def _ledger_query(in_period: bool):
         )
         .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
     )
-    return statement, _counted(LedgerTransaction, conditions)
+    return _listed(statement, _counted(LedgerTransaction, conditions))
 
 
 def chapter_rows(chapter_id: int):

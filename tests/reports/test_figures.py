@@ -309,7 +309,7 @@ def test_csv_defuses_text_that_a_spreadsheet_would_run(api, riverside):
     ],
 )
 def test_a_page_past_the_last_still_says_how_many_rows_there_are(api, path):
-    """Each list's total is the whole list's on any page, one past the last too."""
+    """Each list's total comes with its rows, in the same query; a page with no rows reads it apart."""
     total = api(f"/api/v1/chapters/riverside/{path.format(page=1)}").get_json()["total"]
     beyond = api(f"/api/v1/chapters/riverside/{path.format(page=99)}").get_json()
     assert total > 2 and beyond["items"] == [] and beyond["total"] == total

@@ -1,13 +1,14 @@
 """The API's lists of introductions, needs and ledger transactions: a page is found newest first, ties
 broken by id, and each list's total is the whole list's, counted by the chapter's local days."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from referral_hub.extensions import db
 from referral_hub.introductions.models import IntroState
 from referral_hub.ledger.models import Kind
+from referral_hub.needs.models import NeedStatus
 from referral_hub.reports import completions
 from referral_hub.reports.access import create_token
 from referral_hub.reports.counting import rebuild
@@ -100,3 +101,28 @@ def test_rows_made_at_the_same_instant_page_newest_id_first_each_once(api, river
     ids = [page["items"][0]["id"] for page in pages]
     assert ids == sorted(ids, reverse=True) == [row["id"] for row in whole["items"][:3]]
     assert {page["total"] for page in pages} == {whole["total"]} and whole["total"] == len(whole["items"])
+
+
+@pytest.mark.parametrize("state", list(IntroState))
+def test_the_total_of_a_state_is_the_number_of_introductions_in_it(api, riverside, state):
+    """Riverside has introductions in every state but cancelled: one is cancelled here."""
+    introduce(
+        riverside.chapter,
+        riverside.olga,
+        riverside.dan,
+        riverside.cat,
+        riverside.now - timedelta(days=3),
+        state=IntroState.CANCELLED,
+        closed=riverside.now - timedelta(days=2),
+    )
+    recount()
+    body = api(f"/api/v1/chapters/riverside/introductions?status={state}&per_page=100").get_json()
+    assert body["total"] == len(body["items"]) > 0
+    assert {row["status"] for row in body["items"]} == {state}
+
+
+@pytest.mark.parametrize("status", list(NeedStatus))
+def test_the_total_of_a_status_is_the_number_of_needs_in_it(api, status):
+    body = api(f"/api/v1/chapters/riverside/needs?status={status}&per_page=100").get_json()
+    assert body["total"] == len(body["items"]) > 0
+    assert {row["status"] for row in body["items"]} == {status}
