@@ -31,8 +31,8 @@ def _page_of(model, *conditions):
 
 
 def _listed(statement, total):
-    """`statement` (its rows joined to a `_page_of`) with the list's `total` on each row: a statement
-    apart from the page's, which the database runs once (an uncorrelated subquery) with no join."""
+    """`statement` (its rows joined to a `_page_of`) with the list's `total` on each row: a subquery of
+    its own, uncorrelated, so the database runs it once, and joined to nothing."""
     return statement.add_columns(total.scalar_subquery().label("total"))
 
 
@@ -74,7 +74,8 @@ def _counted(model, conditions) -> Select:
 # How many introductions (needs) are in each state (status) now, from the kept days: each is counted
 # on the day it was made (posted) and on the day it entered the state it never leaves (completed,
 # declined, expired or cancelled; fulfilled, closed or expired), so the pending (open) ones are those
-# made and not yet out. Only over all days: a period filters by the day of making, not of the state.
+# made and not yet out. With a period only the count of those made (posted) serves: a period filters
+# by the day of making, not the day a state was entered.
 INTRODUCTIONS_IN_STATE = {
     None: ChapterDay.intros_made,
     IntroState.PENDING: ChapterDay.intros_made - ChapterDay.intros_completed - ChapterDay.intros_closed,
