@@ -2,28 +2,49 @@
 
 import functools
 
-from sqlalchemy import bindparam, case, func, literal, select
+from sqlalchemy import Date, Select, bindparam, case, func, literal, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
 from ..database import UTCDateTime, counted_rows, paged
 from ..extensions import db
-from ..introductions.models import Introduction, Outcome, OutcomeKind
+from ..introductions.models import Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
-from ..needs.models import Need
+from ..needs.models import Need, NeedStatus
 from .activities import current_members
 from .aggregates import count_where, hours_between, sum_or_zero, within
-from .periods import Period
+from .models import ChapterDay
+from .periods import EARLIEST, Period
 
 
 def _rows(statement, parameters: dict, *, page: int, per_page: int):
-    """A page of a counted `paged` statement's rows and how many rows match, in one query."""
+    """A page of a `_listed` statement's rows and how many rows the whole list holds, in one query."""
     return counted_rows(statement, parameters, limit=per_page, offset=(page - 1) * per_page)
 
 
+def _page_of(model, *conditions):
+    """SQL: the ids of one page of `model`'s rows that meet `conditions`, newest first, LIMIT and OFFSET
+    as parameters: read in the order of an index on (chapter_id[, status], created_at, id)."""
+    ids = select(model.id).where(*conditions).order_by(model.created_at.desc(), model.id.desc())
+    return paged(ids).subquery("page")
+
+
+def _listed(statement, total):
+    """`statement` (its rows joined to a `_page_of`) with the list's `total` on each row: a subquery of
+    its own, uncorrelated, so the database runs it once, and joined to nothing."""
+    return statement.add_columns(total.scalar_subquery().label("total"))
+
+
 def _period_parameters(period: Period | None) -> dict:
-    return {} if period is None else {"starts_at": period.starts_at, "ends_at": period.ends_at}
+    if period is None:
+        return {}
+    return {
+        "starts_at": period.starts_at,
+        "ends_at": period.ends_at,
+        "first_day": period.start or EARLIEST.date(),
+        "last_day": period.end,
+    }
 
 
 def _in_period(column):
@@ -33,17 +54,63 @@ def _in_period(column):
     )
 
 
+def _kept_total(count, in_period: bool):
+    """SQL: a sum over the chapter's kept days (`count`, of their columns) on the period's local days
+    (the parameters `first_day` and `last_day`) or on all of them: one row a day at most, however
+    long the list."""
+    days = [ChapterDay.chapter_id == bindparam("chapter_id")]
+    if in_period:
+        days.append(
+            ChapterDay.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
+        )
+    return select(sum_or_zero(count)).where(*days)
+
+
+def _counted(model, conditions) -> Select:
+    """SQL: how many of `model`'s rows meet `conditions`, counted from the list's index."""
+    return select(func.count()).select_from(model).where(*conditions)
+
+
+# How many introductions (needs) are in each state (status) now, from the kept days: each is counted
+# on the day it was made (posted) and on the day it entered the state it never leaves (completed,
+# declined, expired or cancelled; fulfilled, closed or expired), so the pending (open) ones are those
+# made and not yet out. With a period only the count of those made (posted) serves: a period filters
+# by the day of making, not the day a state was entered.
+INTRODUCTIONS_IN_STATE = {
+    None: ChapterDay.intros_made,
+    IntroState.PENDING: ChapterDay.intros_made - ChapterDay.intros_completed - ChapterDay.intros_closed,
+    IntroState.COMPLETED: ChapterDay.intros_completed,
+    IntroState.DECLINED: ChapterDay.intros_declined,
+    IntroState.EXPIRED: ChapterDay.intros_expired,
+    IntroState.CANCELLED: ChapterDay.intros_closed - ChapterDay.intros_declined - ChapterDay.intros_expired,
+}
+NEEDS_IN_STATUS = {
+    None: ChapterDay.needs_posted,
+    NeedStatus.OPEN: ChapterDay.needs_posted - ChapterDay.needs_finished,
+    NeedStatus.FULFILLED: ChapterDay.needs_fulfilled,
+    NeedStatus.EXPIRED: ChapterDay.needs_expired,
+    NeedStatus.CLOSED: ChapterDay.needs_finished - ChapterDay.needs_fulfilled - ChapterDay.needs_expired,
+}
+
+
 def introduction_rows(
-    chapter_id: int, *, status: str | None, period: Period | None, page: int, per_page: int
+    chapter_id: int, *, status: IntroState | None, period: Period | None, page: int, per_page: int
 ):
     parameters = {"chapter_id": chapter_id, "status": status, **_period_parameters(period)}
-    statement = _introductions_query(status is not None, period is not None)
+    statement = _introductions_query(status, period is not None)
     return _rows(statement, parameters, page=page, per_page=per_page)
 
 
 @functools.cache
-def _introductions_query(by_status: bool, in_period: bool):
-    """Built once for each combination of filters, their values as parameters."""
+def _introductions_query(status: IntroState | None, in_period: bool):
+    """Built once for each state and whether a period filters, their values as parameters. The total
+    comes from the kept days unless both a state and a period filter, then from the index."""
+    conditions = [Introduction.chapter_id == bindparam("chapter_id")]
+    if status is not None:
+        conditions.append(Introduction.state == bindparam("status"))
+    if in_period:
+        conditions.append(_in_period(Introduction.created_at))
+    page = _page_of(Introduction, *conditions)
     introducer, first, second = aliased(Member), aliased(Member), aliased(Member)
     strongest_outcome = (
         select(Outcome.kind)
@@ -86,26 +153,29 @@ def _introductions_query(by_status: bool, in_period: bool):
             strongest_outcome.label("outcome"),
             business.label("business_amount"),
         )
+        .join(page, page.c.id == Introduction.id)
         .join(introducer, introducer.id == Introduction.introducer_id)
         .join(first, first.id == Introduction.first_id)
         .outerjoin(second, second.id == Introduction.second_id)
-        .where(Introduction.chapter_id == bindparam("chapter_id"))
         .order_by(Introduction.created_at.desc(), Introduction.id.desc())
     )
-    if by_status:
-        statement = statement.where(Introduction.state == bindparam("status"))
-    if in_period:
-        statement = statement.where(_in_period(Introduction.created_at))
-    return paged(statement, counted=True)
+    if status is not None and in_period:
+        return _listed(statement, _counted(Introduction, conditions))
+    return _listed(statement, _kept_total(INTRODUCTIONS_IN_STATE[status], in_period))
 
 
-def need_rows(chapter_id: int, *, status: str | None, page: int, per_page: int):
+def need_rows(chapter_id: int, *, status: NeedStatus | None, page: int, per_page: int):
     parameters = {"chapter_id": chapter_id, "status": status}
-    return _rows(_needs_query(status is not None), parameters, page=page, per_page=per_page)
+    return _rows(_needs_query(status), parameters, page=page, per_page=per_page)
 
 
 @functools.cache
-def _needs_query(by_status: bool):
+def _needs_query(status: NeedStatus | None):
+    """Built once for each status; the total comes from the kept days."""
+    conditions = [Need.chapter_id == bindparam("chapter_id")]
+    if status is not None:
+        conditions.append(Need.status == bindparam("status"))
+    page = _page_of(Need, *conditions)
     led_to = select(func.count()).where(Introduction.need_id == Need.id).scalar_subquery()
     statement = (
         select(
@@ -120,13 +190,11 @@ def _needs_query(by_status: bool):
             Need.closed_at,
             led_to.label("introductions"),
         )
+        .join(page, page.c.id == Need.id)
         .join(Member, Member.id == Need.asker_id)
-        .where(Need.chapter_id == bindparam("chapter_id"))
         .order_by(Need.created_at.desc(), Need.id.desc())
     )
-    if by_status:
-        statement = statement.where(Need.status == bindparam("status"))
-    return paged(statement, counted=True)
+    return _listed(statement, _kept_total(NEEDS_IN_STATUS[status], in_period=False))
 
 
 def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: int):
@@ -138,9 +206,15 @@ def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: 
 
 @functools.cache
 def _ledger_query(in_period: bool):
+    """Built once with a period and once without; the total counts the transactions from the index
+    (no kept figure counts them)."""
+    conditions = [LedgerTransaction.chapter_id == bindparam("chapter_id")]
+    if in_period:
+        conditions.append(_in_period(LedgerTransaction.created_at))
+    page = _page_of(LedgerTransaction, *conditions)
     statement = (
         select(LedgerTransaction)
-        .where(LedgerTransaction.chapter_id == bindparam("chapter_id"))
+        .join(page, page.c.id == LedgerTransaction.id)
         .options(
             selectinload(LedgerTransaction.entries)
             .joinedload(LedgerEntry.account)
@@ -148,9 +222,7 @@ def _ledger_query(in_period: bool):
         )
         .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
     )
-    if in_period:
-        statement = statement.where(_in_period(LedgerTransaction.created_at))
-    return paged(statement, counted=True)
+    return _listed(statement, _counted(LedgerTransaction, conditions))
 
 
 def chapter_rows(chapter_id: int):

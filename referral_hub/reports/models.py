@@ -10,6 +10,9 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
+from ..introductions.models import Introduction
+from ..ledger.models import LedgerTransaction
+from ..needs.models import Need
 
 TOKEN_PREFIX = "rh_"  # noqa: S105 - the visible prefix of every token, not a secret
 NAME_LENGTH = 80
@@ -147,3 +150,25 @@ class CompletionHours(db.Model):
             postgresql_include=["completions"],
         ),
     )
+
+
+# The API's lists (reports.lists) find a page newest first through these, in their order (created_at,
+# then id) and from the index alone, and count a filter's rows from them: no row is read to be skipped.
+Index(
+    "ix_introductions_chapter_created_id", Introduction.chapter_id, Introduction.created_at, Introduction.id
+)
+Index(
+    "ix_introductions_chapter_state_created_id",
+    Introduction.chapter_id,
+    Introduction.state,
+    Introduction.created_at,
+    Introduction.id,
+)
+Index("ix_needs_chapter_created_id", Need.chapter_id, Need.created_at, Need.id)
+Index("ix_needs_chapter_status_created_id", Need.chapter_id, Need.status, Need.created_at, Need.id)
+Index(
+    "ix_ledger_transactions_chapter_created_id",
+    LedgerTransaction.chapter_id,
+    LedgerTransaction.created_at,
+    LedgerTransaction.id,
+)
