@@ -202,8 +202,7 @@ class Introduction(db.Model):
         Index(None, "need_id"),
         Index("ix_introductions_state_expires", "state", "expires_at"),
         # The reports filter and bucket introductions by when each event happened: one index range of
-        # one chapter per filter.
-        Index("ix_introductions_chapter_created", "chapter_id", "created_at"),
+        # one chapter per filter (by creation: reports.models' (chapter_id, created_at, id)).
         Index("ix_introductions_chapter_completed", "chapter_id", "completed_at"),
         Index("ix_introductions_chapter_state_closed", "chapter_id", "state", "closed_at"),
     )

@@ -131,7 +131,7 @@ class LedgerTransaction(db.Model):
         CheckConstraint("(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_points_back"),
         CheckConstraint("(subject_type IS NULL) = (subject_id IS NULL)", name="subject_complete"),
         CheckConstraint("length(idempotency_key) > 0", name="key_present"),
-        Index("ix_ledger_transactions_chapter_created", "chapter_id", "created_at"),
+        # A chapter's transactions by date: reports.models' (chapter_id, created_at, id).
     )
 
 

@@ -54,12 +54,11 @@ class Need(db.Model):
         CheckConstraint("length(details) <= 4000", name="details_length"),
         CheckConstraint("expires_at > created_at", name="expires_after_created"),
         CheckConstraint("(status = 'open') = (closed_at IS NULL)", name="closed_at_iff_not_open"),
-        Index("ix_needs_chapter_status_created", "chapter_id", "status", "created_at"),
+        # A chapter's needs by status and date: reports.models' (chapter_id[, status], created_at, id).
         # A member's own open needs, newest first (the dashboard), and every need of an asker.
         Index("ix_needs_asker_status_created", "asker_id", "status", "created_at"),
         Index("ix_needs_status_expires", "status", "expires_at"),
-        # The reports filter needs by when each was posted and closed: one index range of one chapter.
-        Index("ix_needs_chapter_created", "chapter_id", "created_at"),
+        # The reports filter needs by when each was closed: one index range of one chapter.
         Index("ix_needs_chapter_status_closed", "chapter_id", "status", "closed_at"),
     )
 

@@ -62,7 +62,8 @@ SHOWN = {
     "/dashboard": ('class="cards nudges"', "would like to meet", "Catering for a wedding"),
 }
 # The statements each sends. The profile: the signed-in member, the member shown, the shared chapters
-# with the asking cost (none: not found), the acquaintance, the connectors, the open asks, the header. The dashboard: the member and the header's count, and eleven for what it shows.
+# with the asking cost (none: not found), the acquaintance, the connectors, the open asks, the header.
+# The dashboard: the member and the header's count, and eleven for what it shows.
 STATEMENTS = {"/members/{tom}": 7, "/dashboard": 13}
 
 
