@@ -3,31 +3,31 @@
 import functools
 from collections.abc import Collection
 
-from sqlalchemy import Select, bindparam, exists, func, select
+from sqlalchemy import BindParameter, Select, bindparam, exists, func, select
 
 from ..accounts.models import Member
 from ..extensions import db
 from .models import Chapter, Membership, MembershipStatus
 
 
-def shared_chapter_ids(member_ids: Collection) -> Select:
+def shared_chapter_ids(member_ids: Collection | BindParameter, count: BindParameter | None = None) -> Select:
     """Chapters in which every one of these (distinct) members is active: a subquery, whose ids may
-    also be SQL parameters."""
+    also be SQL parameters (or one expanding parameter, with `count` the parameter of their number)."""
     return (
         select(Membership.chapter_id)
         .where(Membership.member_id.in_(member_ids), Membership.status == MembershipStatus.ACTIVE)
         .group_by(Membership.chapter_id)
-        .having(func.count(Membership.member_id) == len(member_ids))
+        .having(func.count(Membership.member_id) == (len(member_ids) if count is None else count))
     )
 
 
 def shared_chapters(member_ids: set[int]) -> list[Chapter]:
     """Chapters in which every one of these members is active, by name."""
-    if len(member_ids) == 2:
-        a_id, b_id = member_ids
-        return list(db.session.scalars(_pair_chapters_query(), {"a_id": a_id, "b_id": b_id}))
-    chapter_ids = shared_chapter_ids(member_ids)
-    return list(db.session.scalars(select(Chapter).where(Chapter.id.in_(chapter_ids)).order_by(Chapter.name)))
+    return list(
+        db.session.scalars(
+            _shared_chapters_query(), {"member_ids": list(member_ids), "count": len(member_ids)}
+        )
+    )
 
 
 def shares_chapter(viewer: Member, other_id: int) -> bool:
@@ -41,9 +41,10 @@ def _pair() -> list:
 
 
 @functools.cache
-def _pair_chapters_query():
-    """Built once (every profile page reads it), with the two members as parameters."""
-    return select(Chapter).where(Chapter.id.in_(shared_chapter_ids(_pair()))).order_by(Chapter.name)
+def _shared_chapters_query():
+    """Built once (every profile page and every introduction reads it), with the members as parameters."""
+    shared = shared_chapter_ids(bindparam("member_ids", expanding=True), count=bindparam("count"))
+    return select(Chapter).where(Chapter.id.in_(shared)).order_by(Chapter.name)
 
 
 @functools.cache

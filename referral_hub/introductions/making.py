@@ -1,11 +1,12 @@
 """Making an introduction: who may be introduced, in which chapter, with what note, for which need."""
 
+import functools
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -78,7 +79,7 @@ def _introduce_guest(
         raise IntroRefused(_l("You cannot introduce yourself: choose another member."))
     if not introducer.is_verified:
         raise IntroRefused(_l("Verify your email address before you make introductions."))
-    first = _member(first_id)
+    (first,) = _members(first_id)
     need = _open_need_by_id(need_id)
     guest = guest.checked()
     if email_key_of(guest.email) in {email_key_of(introducer.email), email_key_of(first.email)}:
@@ -156,9 +157,11 @@ def _checked_note(introducer: Member, note: str) -> tuple[str, str]:
 
 
 def _announce(intro: Introduction) -> Introduction:
-    events.introduction_made.send(intro)
     _ask_parties(intro)
+    # One flush inserts the consents and the emails; the event comes last because its kept figures lock
+    # the chapter's day row until the commit, and the emails are rendered before it, not under it.
     db.session.flush()
+    events.introduction_made.send(intro)
     return intro
 
 
@@ -171,7 +174,8 @@ def _parties_and_need(
         raise IntroRefused(_("Choose two different members: someone cannot be introduced to themselves."))
     if not introducer.is_verified:
         raise IntroRefused(_("Verify your email address before you make introductions."))
-    return _member(first_id), _member(second_id), _open_need_by_id(need_id)
+    first, second = _members(first_id, second_id)
+    return first, second, _open_need_by_id(need_id)
 
 
 def _open_need_by_id(need_id: int | None) -> Need | None:
@@ -183,11 +187,21 @@ def _open_need_by_id(need_id: int | None) -> Need | None:
     return need
 
 
-def _member(member_id: int | None) -> Member:
-    member = db.session.get(Member, member_id) if is_id(member_id) else None
-    if member is None:
+def _members(*member_ids: int | None) -> list[Member]:
+    """The members with these ids, in this order, read in one query."""
+    found = {}
+    if all(is_id(member_id) for member_id in member_ids):
+        found = {
+            member.id: member for member in db.session.scalars(_members_query(), {"ids": list(member_ids)})
+        }
+    if len(found) < len(member_ids):
         raise IntroRefused(_("Choose two members of your chapter to introduce."))
-    return member
+    return [found[member_id] for member_id in member_ids]
+
+
+@functools.cache
+def _members_query():
+    return select(Member).where(Member.id.in_(bindparam("ids", expanding=True)))
 
 
 def _chapter_for(

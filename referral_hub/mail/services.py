@@ -66,7 +66,8 @@ def enqueue(
 ) -> OutboxMessage:
     """Render `templates/mail/<template>/` in the recipient's language and time zone, and add the
     message, with the images its HTML shows inline, to the caller's transaction (with `headers`:
-    extra headers, such as List-Unsubscribe)."""
+    extra headers, such as List-Unsubscribe). The caller's flush inserts it, with whatever else the
+    service adds: a service that sends several emails inserts them in one statement."""
     context.setdefault("base_url", current_app.config["BASE_URL"])
     with speaking(language, timezone):
         subject = render_template(f"mail/{template}/subject.txt", **context)
@@ -87,7 +88,6 @@ def enqueue(
             headers=headers or None,
         )
     db.session.add(message)
-    db.session.flush()
     return message
 
 

@@ -30,9 +30,11 @@ def outbox_test_template(app, monkeypatch):
 
 
 def write(to: str = "member@example.com", name: str = "Ada", **context) -> OutboxMessage:
-    """Enqueue the test template, as a service would."""
+    """Enqueue the test template and flush, as a service would."""
     context.setdefault("link", "http://localhost/news/1")
-    return services.enqueue("outbox_test", to=to, name=name, **context)
+    message = services.enqueue("outbox_test", to=to, name=name, **context)
+    db.session.flush()
+    return message
 
 
 def pending() -> list[OutboxMessage]:

@@ -41,11 +41,9 @@ def _introduce_form(form: IntroduceForm, groups) -> IntroduceForm:
 @bp.route("/introductions/new", methods=["GET", "POST"])
 @login_required
 def new():
-    groups = making.introducible_members(current_user)
-    if not groups:
-        # Nobody to introduce: say what to do instead of offering empty choices.
-        return render_template("introductions/new.html", form=None, need=None)
-    form = _introduce_form(IntroduceForm(), groups)
+    # The choices are read only to show the form: a valid submission never needs them (the service
+    # decides who may be introduced).
+    form = IntroduceForm()
     need = None
     # The need an introduction answers: `?need=` on the page, or the form's hidden field.
     with Refusal(form) as need_refused:
@@ -80,8 +78,12 @@ def new():
                 "success",
             )
             return redirect(url_for("introductions.detail", intro_id=intro.id))
+    groups = making.introducible_members(current_user)
+    if not groups:
+        # Nobody to introduce: say what to do instead of offering empty choices.
+        return render_template("introductions/new.html", form=None, need=None)
     status = need_refused.error.status if need_refused else 422 if form.errors or form.form_errors else 200
-    return render_template("introductions/new.html", form=form, need=need), status
+    return render_template("introductions/new.html", form=_introduce_form(form, groups), need=need), status
 
 
 @bp.get("/introductions")

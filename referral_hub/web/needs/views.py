@@ -65,8 +65,6 @@ def board(slug: str):
 @login_required
 def new(slug: str):
     chapter = membership_of(current_user, slug).chapter
-    policy = policy_for(chapter)
-    balance = queries.balance(chapter, current_user)
     form = NeedForm()
     if form.validate_on_submit():
         with Refusal(form) as refused:
@@ -82,8 +80,13 @@ def new(slug: str):
             flash(_("Your need is on the board."), "success")
             return redirect(url_for("needs.detail", need_id=need.id))
     status = 422 if form.errors or form.form_errors else 200
+    # The cost and the balance are read only to show the form: posting charges by the policy itself.
     return render_template(
-        "needs/new.html", chapter=chapter, form=form, cost=policy.need_cost, balance=balance
+        "needs/new.html",
+        chapter=chapter,
+        form=form,
+        cost=policy_for(chapter).need_cost,
+        balance=queries.balance(chapter, current_user),
     ), status
 
 
