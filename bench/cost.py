@@ -15,21 +15,30 @@ engine, with their parameters) replayed as text SQL on the same connection, one 
 their rows rendered with a minimal Jinja template. It is the page's database work without the ORM,
 the forms, the session or Flask's request machinery: a floor, not a hand-tuned rewrite.
 
+The writes members make are measured the same way, each POST a new valid write (a pair not yet
+introduced with its own note, a one-to-one on a day of its own, a need, the profile with a new
+headline), its redirect not followed: making an introduction, posting a need (the demo's organizer is
+given the credits first), logging a one-to-one, editing the profile. A write has no reference (replaying
+its INSERTs would only collide with the rows it wrote).
+
 It prints per page: SQL statements per request at each scale, app and PostgreSQL CPU ms per request
-and the reference's, and the ratio. It exits 1 when a page answers an error or sends a different
-number of statements at two scales. `--short` (CI): 1× and 10×, 5 requests a page.
+and the reference's, and the ratio. It exits 1 when a page answers an error (a write anything but its
+redirect) or sends a different number of statements at two scales. `--short` (CI): 1× and 10×, 5
+requests a page.
 """
 
 import argparse
+import itertools
 import logging
 import os
 import resource
 import sys
 import tempfile
+from datetime import date, timedelta
 from pathlib import Path
 
 from jinja2 import Template
-from sqlalchemy import event, text
+from sqlalchemy import event, select, text
 
 PROJECT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(PROJECT))
@@ -37,9 +46,14 @@ sys.path.insert(0, str(PROJECT))
 from bench._server import csrf_token, prepare_database  # noqa: E402
 from bench.load import pages, seed  # noqa: E402
 from referral_hub import create_app  # noqa: E402 - after the project is importable
+from referral_hub.accounts.models import Member, email_key_of  # noqa: E402
+from referral_hub.chapters.models import Chapter, Membership, MembershipStatus  # noqa: E402
 from referral_hub.cli import demo  # noqa: E402
 from referral_hub.config import database_uri  # noqa: E402
 from referral_hub.extensions import db  # noqa: E402
+from referral_hub.introductions.models import Introduction  # noqa: E402
+from referral_hub.ledger import posting  # noqa: E402
+from referral_hub.ledger.models import Kind  # noqa: E402
 
 POSTGRESQL_URL = "postgresql://postgres@127.0.0.1:5432/rh_bench_cost_{scale}x"
 ENVIRONMENT = {
@@ -71,6 +85,76 @@ def every_page(targets: dict) -> list[tuple[str, str, str]]:
         ("API activity", f"{api}/activity", "token"),
     ]
     return [page for page in pages(targets) if page[2] != "visitor"] + extra
+
+
+def every_write(slug: str, count: int) -> list[tuple[str, object]]:
+    """(name, a function giving the next write's path and form) for the writes members make, each one
+    new and valid, `count` and a few more of each; the caller is the demo's organizer."""
+    organizer = db.session.scalar(
+        select(Member).where(Member.email_key == email_key_of(demo.ORGANIZER_EMAIL))
+    )
+    chapter = db.session.scalar(select(Chapter).where(Chapter.slug == slug))
+    others = db.session.scalars(
+        select(Membership.member_id)
+        .join(Member, Member.id == Membership.member_id)
+        .where(
+            Membership.chapter_id == chapter.id,
+            Membership.status == MembershipStatus.ACTIVE,
+            Member.id != organizer.id,
+            Member.email_verified_at.is_not(None),
+        )
+        .order_by(Member.id)
+    ).all()
+    introduced = {
+        frozenset(pair)
+        for pair in db.session.execute(
+            select(Introduction.first_id, Introduction.second_id).where(Introduction.chapter_id == chapter.id)
+        )
+    }
+    pairs = (pair for pair in itertools.combinations(others, 2) if frozenset(pair) not in introduced)
+    # One-to-ones 331–364 days ago: older than the demo's (0–330), within the twelve months allowed.
+    meetings = ((peer, days) for days in range(331, 365) for peer in others)
+    # The needs' cost, paid from credits the organizer is given here.
+    posting.post(
+        chapter,
+        key="bench:cost:credits",
+        kind=Kind.GRANT,
+        memo="Credits for the cost bench's needs",
+        caused_by=None,
+        entries=[(posting.POOL, -100 * (count + 5)), (organizer, 100 * (count + 5))],
+    )
+    db.session.commit()
+    name = organizer.display_name
+    serial = itertools.count()
+
+    def introduction():
+        first, second = next(pairs)
+        note = (
+            f"Members {first} and {second}, talk ({next(serial)}): one sells what the other's clients want."
+        )
+        return "/introductions/new", {"first_id": first, "second_id": second, "chapter": slug, "note": note}
+
+    def need():
+        return f"/chapters/{slug}/needs/new", {
+            "title": "Who knows a good commercial landlord?",
+            "details": "A new shop.",
+        }
+
+    def one_to_one():
+        peer, days = next(meetings)
+        met_on = (date.today() - timedelta(days=days)).isoformat()
+        return f"/members/{peer}/one-to-ones", {"met_on": met_on, "meeting_note": "Coffee at the market."}
+
+    def profile():
+        headline = f"Helping owners since {1990 + next(serial) % 35}"
+        return "/profile", {"display_name": name, "headline": headline}
+
+    return [
+        ("POST introduction", introduction),
+        ("POST need", need),
+        ("POST one-to-one", one_to_one),
+        ("POST profile", profile),
+    ]
 
 
 class Statements:
@@ -168,6 +252,37 @@ def run(kind: str, scale: int, count: int, workdir: Path) -> dict[str, dict]:
             "reference_pg": reference_pg_ms,
         }
         print(f"  {name}: {app_ms:.1f} + {pg_ms:.1f} ms", flush=True)
+    with app.app_context():
+        writes = every_write(targets["slug"], count)
+        db.session.remove()
+    form_token = csrf_token(client.get("/profile", base_url=HTTPS).get_data(as_text=True))
+    for name, next_write in writes:
+        failed = []
+
+        def write(next_write=next_write, failed=failed):
+            path, fields = next_write()
+            answer = client.post(
+                path,
+                data=fields | {"csrf_token": form_token},
+                base_url=HTTPS,
+                headers={"Referer": f"{HTTPS}{path}"},
+            )
+            if answer.status_code != 302:  # a refused write re-renders its form
+                failed.append(answer.status_code)
+
+        write()  # warm
+        statements.sent.clear()
+        write()
+        sent = len(statements.sent)
+        app_ms, pg_ms = measure(write, count, pid)
+        results[name] = {
+            "statements": sent,
+            "errors": len(failed),
+            "app": app_ms,
+            "pg": pg_ms,
+            "reference": None,
+        }
+        print(f"  {name}: {app_ms:.1f} + {pg_ms:.1f} ms", flush=True)
     engine.dispose()
     return results
 
@@ -187,10 +302,11 @@ def print_table(kind: str, by_scale: dict[int, dict[str, dict]]) -> None:
     for name, r in first.items():
         counts = "/".join(str(by_scale[s][name]["statements"]) for s in scales)
         total = r["app"] + r["pg"]
-        print(
-            f"| {name} | {counts} | {r['app']:.1f} | {r['pg']:.1f} | {total:.1f} "
-            f"| {r['reference_app']:.1f} + {r['reference_pg']:.1f} | {total / r['reference']:.1f}× |"
-        )
+        reference, ratio = "—", "—"
+        if r["reference"] is not None:
+            reference = f"{r['reference_app']:.1f} + {r['reference_pg']:.1f}"
+            ratio = f"{total / r['reference']:.1f}×"
+        print(f"| {name} | {counts} | {r['app']:.1f} | {r['pg']:.1f} | {total:.1f} | {reference} | {ratio} |")
 
 
 def main() -> int:
