@@ -3,7 +3,7 @@ queries, the same with ten times the data."""
 
 import re
 
-from tests.conftest import Browser, mail_to
+from tests.conftest import Browser, csrf_from, mail_to
 from tests.factories import (
     ChapterFactory,
     ConsentFactory,
@@ -76,3 +76,34 @@ def test_pages_run_the_same_number_of_queries_at_ten_times_the_data(client, coun
     # The dashboard draws a dozen short lists (each capped), one query each; every other page stays small.
     assert small["dashboard"] <= 16
     assert max(v for name, v in small.items() if name != "dashboard") <= 8 and small["email link"] == 1
+
+
+def introduction_queries(client, count_queries, scale: int) -> int:
+    """Statements that making an introduction sends, in a chapter seeded at `scale`."""
+    chapter = ChapterFactory()
+    introducer = MembershipFactory(chapter=chapter).member
+    seed(chapter, introducer, 5 * scale)
+    first, second = (MembershipFactory(chapter=chapter).member for _ in range(2))
+    Browser(client).login(introducer.email)
+    token = csrf_from(client.get("/introductions/new").get_data(as_text=True))
+    form = {
+        "first_id": first.id,
+        "second_id": second.id,
+        "note": f"{NOTE} At scale {scale}.",
+        "csrf_token": token,
+    }
+    with count_queries() as log:
+        assert client.post("/introductions/new", data=form).status_code == 302
+    assert len(mail_to(first.email)) == len(mail_to(second.email)) == 1
+    return log.count
+
+
+def test_making_an_introduction_sends_the_same_few_statements_at_ten_times_the_data(client, count_queries):
+    small = introduction_queries(client, count_queries, 1)
+    large = introduction_queries(client.application.test_client(), count_queries, 10)
+    print(f"statements to make an introduction at 1x: {small}; at 10x: {large}")
+    assert small == large
+    # The parties in one query, the chapter they share, the note, the pair's lapsed introduction, the
+    # policy, the insert in its savepoint, the emails and the consents (two rows each, one statement
+    # each), connector requests, the kept figures (the chapter's zone, its day, three members).
+    assert small <= 17
