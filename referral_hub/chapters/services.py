@@ -555,6 +555,18 @@ def pending_requests(chapter: Chapter) -> list[Membership]:
     )
 
 
+def pending_request_count(chapter: Chapter) -> int:
+    """How many requests to join wait for an organizer: the overview says so without reading them."""
+    return db.session.scalar(_pending_request_count_query(), {"chapter_id": chapter.id})
+
+
+@functools.cache
+def _pending_request_count_query():
+    return select(func.count(Membership.id)).where(
+        Membership.chapter_id == bindparam("chapter_id"), Membership.status == MembershipStatus.PENDING
+    )
+
+
 def roster(chapter: Chapter, *, page: int = 1) -> Page:
     """The chapter's active memberships with their members, by name, a page at a time, and how many
     there are (the organizer's page shows it), counted in the same query."""

@@ -224,21 +224,6 @@ def _member_balances_query():
     )
 
 
-def member_names(chapter: Chapter) -> list:
-    """Every current member's id and name, by name: the organizer's member pickers list them all."""
-    return list(db.session.execute(_member_names_query(), {"chapter_id": chapter.id}))
-
-
-@functools.cache
-def _member_names_query():
-    return (
-        select(Member.id, Member.display_name)
-        .join(Membership, Membership.member_id == Member.id)
-        .where(Membership.chapter_id == bindparam("chapter_id"), Membership.status == MembershipStatus.ACTIVE)
-        .order_by(func.lower(Member.display_name), Member.id)
-    )
-
-
 def pool_balance(chapter: Chapter) -> int:
     return (
         db.session.scalar(

@@ -173,7 +173,7 @@ def test_what_members_type_is_shown_as_text_on_every_page(journey, live_app):
 
     # The organizer's pages: a grant with a memo, a token with a name, the roster and reports.
     visit(olga, f"/chapters/{cast.slug}/ledger", "display_name")
-    olga.press("Record it", member_id=mallory_id, amount=1, memo=TYPED["memo"])
+    olga.press("Record it", recipient=MALLORY, amount=1, memo=TYPED["memo"])
     shown_as_text(olga, "memo", "display_name")
     olga.open("/settings/tokens")
     olga.press("Create token", name=TYPED["name"], chapter=cast.slug)

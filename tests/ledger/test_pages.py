@@ -8,19 +8,17 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 import time_machine
 from flask_babel import force_locale, gettext, ngettext
+from markupsafe import escape
 from sqlalchemy import func, select
-from werkzeug.datastructures import MultiDict
-from wtforms.widgets import Select
 
-from referral_hub.accounts.models import Member
-from referral_hub.chapters.models import Membership, PolicyChange
+from referral_hub.chapters import picking
+from referral_hub.chapters.models import Membership, MembershipStatus, PolicyChange
 from referral_hub.chapters.policy import policy_for
 from referral_hub.extensions import db
 from referral_hub.introductions import outcomes
 from referral_hub.introductions.models import OutcomeKind
 from referral_hub.ledger import organizing, posting, queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
-from referral_hub.web.ledger.forms import GrantForm, LedgerFilterForm
 from referral_hub.web.ledger.views import subject_url
 from tests.factories import ChapterFactory, IntroductionFactory, MembershipFactory
 
@@ -526,21 +524,154 @@ def test_the_chapter_ledger_built_once_answers_each_chapter_filter_and_total(cha
     assert queries.chapter_ledger(other, queries.LedgerFilter(kind=Kind.GRANT)).total == 0
 
 
-@pytest.mark.parametrize("chosen", [None, "2", "3"])
-def test_the_member_pickers_render_as_wtforms_own_select(app, chosen):
-    members = [
-        Member(id=2, display_name="Ann <b>Akers</b>"),
-        Member(id=3, display_name='Bob "the builder" & Co'),
+# The member pickers: a typed name or address, looked up in the chapter ---------------------------
+
+
+@pytest.fixture
+def organizer(organizer):
+    """The conftest's organizer with a name no search below finds (the factory's names are random)."""
+    organizer.display_name = "Olive Stone"
+    db.session.flush()
+    return organizer
+
+
+def grant_to(browser, recipient, **form):
+    return browser.post(
+        GRANTS, {"recipient": recipient, "amount": "5", "memo": "Hosted", **form}, form_page=LEDGER
+    )
+
+
+@pytest.mark.parametrize("recipient", ["ann@example.org", " ANN@Example.org ", "ann", "  Ann  "])
+def test_a_grant_to_a_typed_address_or_whole_name_goes_to_that_member(
+    browser, chapter, organizer, ann, bob, recipient
+):
+    MembershipFactory(chapter=chapter, member__display_name="Anna")
+    browser.login(organizer.email)
+    response = grant_to(browser, recipient)
+    assert response.status_code == 302
+    assert queries.balance(chapter, ann) == 5 and queries.balance(chapter, bob) == 0
+    assert "Granted 5 credits to Ann." in html(browser.get(response.headers["Location"]))
+
+
+def test_a_name_that_matches_several_members_offers_them_and_the_choice_grants(
+    browser, chapter, organizer, ann
+):
+    anna = MembershipFactory(chapter=chapter, member__display_name="Anna <b>Bold</b>").member
+    MembershipFactory(member__display_name="Annie Elsewhere")  # another chapter's
+    browser.login(organizer.email)
+    response = grant_to(browser, "an")
+    page = html(response)
+    assert response.status_code == 422 and transaction_count() == 0
+    assert "2 members match “an”: choose one below, or type the whole email address." in page
+    assert re.search(
+        r'<input [^>]*aria-describedby="recipient-hint recipient-error"[^>]*name="recipient"', page
+    )
+    choices = dict(
+        re.findall(
+            r'<input type="radio" name="member_id" id="[^"]+" value="(\d+)">\s*<label[^>]*>([^<]*)', page
+        )
+    )
+    assert choices == {
+        str(ann.id): "Ann (ann@example.org)",
+        str(anna.id): "Anna &lt;b&gt;Bold&lt;/b&gt; (" + anna.email + ")",
+    }
+    assert 'aria-describedby="recipient-error"' in page.partition("<fieldset")[2]
+    response = grant_to(browser, "an", member_id=str(anna.id))
+    assert response.status_code == 302
+    assert queries.balance(chapter, anna) == 5 and queries.balance(chapter, ann) == 0
+
+
+def test_past_the_matches_shown_the_picker_asks_for_more_of_the_name(
+    browser, chapter, organizer, ann, bob, monkeypatch
+):
+    monkeypatch.setattr(picking, "MATCHES_SHOWN", 2)
+    MembershipFactory(chapter=chapter, member__display_name="Anna")
+    MembershipFactory(chapter=chapter, member__display_name="Joanne")
+    browser.login(organizer.email)
+    page = html(grant_to(browser, "an"))
+    assert "More than 2 members match “an”: choose one of the first 2 below" in page
+    assert page.count('type="radio" name="member_id"') == 2
+    assert transaction_count() == 0
+
+
+@pytest.mark.parametrize("recipient", ["Zed", "outsider@example.org", "%", "_"])
+def test_a_name_that_matches_no_current_member_says_so_and_writes_nothing(
+    browser, chapter, organizer, recipient
+):
+    MembershipFactory(member__email="outsider@example.org")
+    MembershipFactory(chapter=chapter, member__display_name="Ann", status=MembershipStatus.LEFT)
+    browser.login(organizer.email)
+    response = grant_to(browser, recipient)
+    assert response.status_code == 422 and transaction_count() == 0
+    assert f"No current member of this chapter matches “{escape(recipient)}”" in html(response)
+    assert 'name="member_id"' not in html(response)
+
+
+def test_a_refused_grant_shows_the_chosen_member_by_address(browser, chapter, organizer, ann):
+    browser.login(organizer.email)
+    page = html(grant_to(browser, "ann", amount="0"))
+    assert "Zero changes nothing" in page
+    assert re.search(r'name="recipient"[^>]*value="ann@example.org"', page)
+
+
+def test_the_picker_speaks_spanish(app, browser, client, chapter, organizer, ann):
+    MembershipFactory(chapter=chapter, member__display_name="Anna")
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "es"
+    browser.login(organizer.email)
+    with app.test_request_context(), force_locale("es"):
+        several = gettext(
+            "%(num)d members match “%(text)s”: choose one below, or type the whole email address.",
+            num=2,
+            text="an",
+        )
+        none = gettext(
+            "No current member of this chapter matches “%(text)s”: check the spelling, or type their email "
+            "address.",
+            text="Zed",
+        )
+        which = gettext("Which member? Choose one and record it again.")
+    assert "miembros coinciden" in several and "Qué miembro" in which, "translated"
+    page = html(grant_to(browser, "an"))
+    assert escape(several) in page and which in page
+    assert escape(none) in html(grant_to(browser, "Zed"))
+
+
+def test_the_ledger_filter_takes_a_typed_member_and_lists_the_matches_as_links(
+    browser, chapter, organizer, ann, bob
+):
+    anna = MembershipFactory(chapter=chapter, member__display_name="Anna").member
+    give(chapter, ann, 3, memo="Ann's reward")
+    give(chapter, anna, 3, memo="Anna's reward")
+    give(chapter, bob, 3, memo="Bob's reward")
+    browser.login(organizer.email)
+    by_name = html(browser.get(f"{LEDGER}?member_q=ann&kind=intro_completed"))
+    assert "Ann&#39;s reward" in by_name and "Anna&#39;s" not in by_name and "Bob&#39;s" not in by_name
+    assert re.search(r'name="member_q"[^>]*value="ann@example.org"', by_name)
+    several = html(browser.get(f"{LEDGER}?member_q=an&kind=intro_completed"))
+    assert "2 members match “an”" in several and "Bob&#39;s reward" in several, "shows everything meanwhile"
+    links = [
+        parse_qs(urlsplit(unescape(href)).query)
+        for href in re.findall(
+            r'<li><a href="([^"]*)"',
+            several.partition('aria-labelledby="member_q-error"')[2].partition("</ul>")[0],
+        )
     ]
-    query = {} if chosen is None else {"member": chosen}
-    with app.test_request_context(query_string=query):
-        grant = GrantForm(members=members, formdata=MultiDict({"member_id": chosen} if chosen else {}))
-        ledger_filter = LedgerFilterForm(members=members, formdata=MultiDict(query) or None)
-        for field in (grant.member_id, ledger_filter.member):
-            picker = str(field())
-            assert picker == str(Select()(field))
-            assert re.findall(r'<option selected value="([^"]*)">', picker) == [chosen or ""]
-            assert "Ann &lt;b&gt;Akers&lt;/b&gt;" in picker and "&#34;the builder&#34; &amp; Co" in picker
+    assert links == [{"kind": ["intro_completed"], "member_q": [email]} for email in (ann.email, anna.email)]
+    linked = html(browser.get(f"{LEDGER}?member={bob.id}"))
+    assert "Bob&#39;s reward" in linked and "Ann&#39;s" not in linked
+    assert re.search(r'name="member_q"[^>]*value="bob@example.org"', linked)
+    for stranger in ("999999", "abc"):
+        refused = html(browser.get(f"{LEDGER}?member={stranger}"))
+        assert "Choose a member of this chapter." in refused and "Bob&#39;s reward" in refused
+
+
+def test_the_ledger_page_reads_no_list_of_members(browser, chapter, organizer, count_queries):
+    browser.login(organizer.email)
+    for _ in range(30):
+        MembershipFactory(chapter=chapter)
+    page = html(browser.get(LEDGER))
+    assert "<option" not in page.partition("grant-heading")[2].partition("</form>")[0]
+    assert len(re.findall(r'data-member="\d+" data-balance=', page)) == queries.BALANCES_PAGE_SIZE
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

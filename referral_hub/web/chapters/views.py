@@ -159,7 +159,7 @@ def organize(slug: str):
     return render_template(
         "chapters/organize.html",
         chapter=chapter,
-        requests_waiting=len(services.pending_requests(chapter)),
+        requests_waiting=services.pending_request_count(chapter),
         report=report.overview(chapter.id, request.args, zone=chapter.timezone),
     )
 

@@ -3,13 +3,21 @@
 import re
 import uuid
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from markupsafe import Markup, escape
-from wtforms import DateField, HiddenField, IntegerField, SelectChoice, SelectField, TextAreaField
+from wtforms import (
+    DateField,
+    HiddenField,
+    IntegerField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, StopValidation
-from wtforms.widgets import Select, html_params
 
+from ...chapters import picking
 from ...chapters.models import POLICY_SETTINGS
 from ...clock import FIRST_DAY, LAST_DAY
 from ...ledger.models import MEMO_LENGTH, Kind
@@ -39,48 +47,60 @@ class WholeNumberField(IntegerField):
             raise StopValidation()
 
 
-def _member_id(value) -> int | None:
-    return id_from(str(value).strip() if value is not None else "")
+class RecipientField(StringField):
+    """The member an organizer means, typed as a name or an email address (PicksAMember reads it)."""
+
+    def __init__(self, label=None, **kwargs):
+        super().__init__(label, filters=[lambda text: " ".join(text.split()) if text else ""], **kwargs)
 
 
-class MemberSelect(Select):
-    """WTForms' select, its options written in one pass: WTForms coerces each option's value and builds
-    its attributes apart, which for a chapter's hundreds of members was most of the ledger page's time."""
+class PicksAMember:
+    """A form whose member is typed (a RecipientField) or chosen by id: the id, posted by a choice among
+    the matches, a link or a script, wins; the text is looked up in `chapter`. After validation `picked`
+    is the one member meant, or None with `matches` to choose from."""
 
-    def __call__(self, field, **kwargs):
-        kwargs.setdefault("id", field.id)
-        for flag in self.validation_attrs:
-            if flag not in kwargs and getattr(field.flags, flag, False):
-                kwargs[flag] = True
-        chosen = field.data
-        options = []
-        for choice in field.choices:
-            # "" is the placeholder's value: chosen (None) when no member is.
-            selected = "selected " if (choice.value or None) == chosen else ""
-            options.append(
-                f'<option {selected}value="{escape(choice.value)}">{escape(choice.label)}</option>'
-            )
-        select = f"<select {html_params(name=field.name, **kwargs)}>{''.join(options)}</select>"
-        # html_params and escape() above escaped every value and label.
-        return Markup(select)  # noqa: S704  # nosec B704: built from escaped parts only
+    chapter = None
+    picked = None
+    matches: tuple = ()
+    more_matches = False
 
-
-class MemberField(SelectField):
-    """A choice among the chapter's members, by id; anything else is one clear error."""
-
-    widget = MemberSelect()
-
-    def __init__(self, label=None, validators=None, **kwargs):
-        super().__init__(label, validators, coerce=_member_id, **kwargs)
-
-    def process_formdata(self, valuelist):
-        self.data = _member_id(valuelist[0]) if valuelist else None
-
-    def pre_validate(self, form):
-        if self.data is None and self.flags.optional:
+    def pick_member(self, text_field, chosen_id: int | None, *, required: bool) -> None:
+        if chosen_id is None and not text_field.data:
+            if required:
+                raise StopValidation(_("Choose a member of this chapter."))
             return
-        if self.data not in {choice.value for choice in self.choices}:
-            raise StopValidation(_l("Choose a member of this chapter."))
+        if chosen_id is not None:
+            self.picked = picking.member_in(self.chapter, chosen_id)
+            if self.picked is None:
+                raise StopValidation(_("Choose a member of this chapter."))
+        else:
+            found = picking.pick(self.chapter, text_field.data)
+            self.picked, self.matches, self.more_matches = found.member, found.matches, found.more
+            if self.picked is None:
+                raise StopValidation(_unmatched(found))
+        # Shown back as the address, which names them alone, whatever was typed or chosen.
+        text_field.data = self.picked.email
+
+
+def _unmatched(found: picking.Pick) -> str:
+    if not found.matches:
+        return _(
+            "No current member of this chapter matches “%(text)s”: check the spelling, or type their email "
+            "address.",
+            text=found.text,
+        )
+    if found.more:
+        return _(
+            "More than %(num)d members match “%(text)s”: choose one of the first %(num)d below, or type "
+            "more of the name or the email address.",
+            num=len(found.matches),
+            text=found.text,
+        )
+    return _(
+        "%(num)d members match “%(text)s”: choose one below, or type the whole email address.",
+        num=len(found.matches),
+        text=found.text,
+    )
 
 
 def _memo_field(label: str, hint: str) -> TextAreaField:
@@ -95,8 +115,14 @@ def _memo_field(label: str, hint: str) -> TextAreaField:
     )
 
 
-class GrantForm(FlaskForm):
-    member_id = MemberField(_l("Member"), choices=[])
+class GrantForm(PicksAMember, FlaskForm):
+    recipient = RecipientField(
+        _l("Member"),
+        description=_l("Their name or email address; part of a name lists the members it could mean."),
+    )
+    # The member chosen among the matches, or posted by a script: it wins over the typed name. Not
+    # rendered as a field: the choices are radio buttons under the name, and only when it matches several.
+    member_id = StringField()
     amount = WholeNumberField(
         _l("Credits"),
         validators=[
@@ -113,11 +139,9 @@ class GrantForm(FlaskForm):
     # One key per rendering of the form: submitting it twice grants once.
     request_key = HiddenField()
 
-    def __init__(self, members=(), **kwargs):
+    def __init__(self, chapter=None, **kwargs):
         super().__init__(**kwargs)
-        self.member_id.choices = [SelectChoice("", _l("Choose a member"))] + [
-            SelectChoice(member.id, member.display_name) for member in members
-        ]
+        self.chapter = chapter
         if not self.request_key.data:
             self.request_key.data = uuid.uuid4().hex
 
@@ -125,6 +149,11 @@ class GrantForm(FlaskForm):
         # A tampered key only loses the double-click guard; it is not worth an error message.
         if not REQUEST_KEY.fullmatch(field.data or ""):
             field.data = uuid.uuid4().hex
+
+    def validate_recipient(self, field):
+        chosen = self.member_id.data
+        # A posted id that is no member's id is no member of the chapter: said, not ignored.
+        self.pick_member(field, (id_from(chosen) or 0) if chosen else None, required=True)
 
     def validate_amount(self, field):
         if field.data == 0:
@@ -140,13 +169,17 @@ def _plausible_day(_form, field):
         raise StopValidation(_l("Give a date from %(first)s to %(last)s.", first=FIRST_DAY, last=LAST_DAY))
 
 
-class LedgerFilterForm(FlaskForm):
+class LedgerFilterForm(PicksAMember, FlaskForm):
     """The chapter ledger's filters, read from the query string (a GET form, so no CSRF token)."""
 
     class Meta:
         csrf = False
 
-    member = MemberField(_l("Member"), choices=[], validators=[Optional()])
+    member_q = RecipientField(
+        _l("Member"), description=_l("Their name or email address; leave it empty for every member.")
+    )
+    # A link's member by id (each name in the balances links here): read when no name is typed.
+    member = StringField()
     kind = SelectField(
         _l("What happened"),
         choices=[SelectChoice("", _l("Everything"))]
@@ -156,11 +189,16 @@ class LedgerFilterForm(FlaskForm):
     since = DateField(_l("From"), validators=[Optional(), _plausible_day])
     until = DateField(_l("To"), validators=[Optional(), _plausible_day])
 
-    def __init__(self, members=(), **kwargs):
+    def __init__(self, chapter=None, **kwargs):
         super().__init__(**kwargs)
-        self.member.choices = [SelectChoice("", _l("Every member"))] + [
-            SelectChoice(member.id, member.display_name) for member in members
-        ]
+        self.chapter = chapter
+
+    def validate_member_q(self, field):
+        linked = None
+        if not field.data and self.member.data:
+            # Anything but a member's id is no member of the chapter: said, not ignored.
+            linked = id_from(self.member.data) or 0
+        self.pick_member(field, linked, required=False)
 
     def validate_until(self, field):
         if field.data and self.since.data and field.data < self.since.data:

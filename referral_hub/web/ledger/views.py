@@ -78,14 +78,15 @@ def _organized_chapter(slug: str) -> Chapter:
     return chapters.organizer_of(current_user, slug).chapter
 
 
-def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = None, status: int = 200):
-    """The chapter ledger: `members` (every current member's id and name) fill the member pickers;
-    the balances and the transactions are paged, each by its own argument, each link keeping the other's."""
-    filter_form = LedgerFilterForm(members=members, formdata=request.args or None)
+def _chapter_page(chapter: Chapter, *, grant_form: GrantForm | None = None, status: int = 200):
+    """The chapter ledger: the member pickers are typed names, looked up only when given, so the page
+    reads no list of every member; the balances and the transactions are paged, each by its own
+    argument, each link keeping the other's."""
+    filter_form = LedgerFilterForm(chapter, formdata=request.args or None)
     criteria = None
     if request.args and filter_form.validate():
         criteria = queries.LedgerFilter(
-            member_id=filter_form.member.data,
+            member_id=filter_form.picked.id if filter_form.picked else None,
             kind=Kind(filter_form.kind.data) if filter_form.kind.data else None,
             since=filter_form.since.data,
             until=filter_form.until.data,
@@ -98,7 +99,7 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
         chapter=chapter,
         balances=queries.member_balances(chapter, page=balances_page),
         pool_balance=queries.pool_balance(chapter),
-        grant_form=grant_form or GrantForm(members=members, formdata=None),
+        grant_form=grant_form or GrantForm(chapter, formdata=None),
         filter_form=filter_form,
         filters=filters,
         kept_balances_page={BALANCES_PAGE_ARG: balances_page} if balances_page > 1 else {},
@@ -110,8 +111,7 @@ def _chapter_page(chapter: Chapter, members, *, grant_form: GrantForm | None = N
 
 @bp.get("/chapters/<slug>/ledger")
 def chapter_ledger(slug: str):
-    chapter = _organized_chapter(slug)
-    return _chapter_page(chapter, queries.member_names(chapter))
+    return _chapter_page(_organized_chapter(slug))
 
 
 @bp.get("/chapters/<slug>/ledger/check")
@@ -125,20 +125,19 @@ def check(slug: str):
 @bp.post("/chapters/<slug>/ledger/grants")
 def grant(slug: str):
     chapter = _organized_chapter(slug)
-    members = queries.member_names(chapter)
-    form = GrantForm(members=members)
+    form = GrantForm(chapter)
     if form.validate_on_submit():
         with Refusal(form) as refused:
             transaction = organizing.grant(
                 chapter,
-                member_id=form.member_id.data,
+                member_id=form.picked.id,
                 amount=form.amount.data,
                 memo=form.memo.data,
                 granted_by=current_user,
                 request_key=form.request_key.data,
             )
         if not refused:
-            recipient = next(member.display_name for member in members if member.id == form.member_id.data)
+            recipient = form.picked.display_name
             amount = form.amount.data
             flash(
                 _("Granted %(credits)s to %(name)s.", credits=posting.credits(amount), name=recipient)
@@ -149,7 +148,7 @@ def grant(slug: str):
                 "success",
             )
             return redirect(url_for(".transaction", slug=slug, transaction_id=transaction.id))
-    return _chapter_page(chapter, members, grant_form=form, status=422)
+    return _chapter_page(chapter, grant_form=form, status=422)
 
 
 def _transaction_page(chapter: Chapter, transaction_id: int, form: ReversalForm | None = None, status=200):
