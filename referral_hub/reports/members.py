@@ -41,6 +41,22 @@ class MemberQuery:
     per_page: int = 50
 
 
+def differences(connection) -> list[str]:
+    """Each membership whose kept display name (chapters.services.keep_name) is not its member's, as a
+    line of text; empty when all match."""
+    wrong = connection.execute(
+        select(Membership.chapter_id, Membership.member_id, Membership.display_name, Member.display_name)
+        .join(Member, Member.id == Membership.member_id)
+        .where(or_(Membership.display_name.is_(None), Membership.display_name != Member.display_name))
+        .order_by(Membership.chapter_id, Membership.member_id)
+    )
+    return [
+        f"memberships (chapter_id {chapter}, member_id {member}): display_name is {kept!r}, "
+        f"the member's is {name!r}"
+        for chapter, member, kept, name in wrong
+    ]
+
+
 # One row per current member ---------------------------------------------------------------------------
 
 
@@ -78,7 +94,7 @@ def _member_columns(*, balance: bool = True) -> tuple[dict, list]:
     completed, posted = kept("intros_completed"), kept("needs_posted")
     columns = {
         "member_id": Membership.member_id,
-        "display_name": Member.display_name,
+        "display_name": Membership.display_name,
         "joined_at": Membership.joined_at,
         "intros_made": kept("intros_made"),
         "intros_completed": completed,
@@ -115,9 +131,7 @@ def _member_figures(*, balance: bool = True):
     """The statement of one row per current member with every figure (or every one but the balance),
     and its columns by name; the chapter and `since` are parameters (`_parameters`)."""
     columns, joins = _member_columns(balance=balance)
-    statement = select(*(column.label(name) for name, column in columns.items())).join(
-        Member, Member.id == Membership.member_id
-    )
+    statement = select(*(column.label(name) for name, column in columns.items()))
     for target, on in joins:
         statement = statement.outerjoin(target, on)
     return statement.where(current_members(bindparam("chapter_id"))), columns
