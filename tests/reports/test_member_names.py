@@ -94,3 +94,24 @@ def test_verify_names_a_membership_whose_kept_name_differs(app, harbour):
     result = app.test_cli_runner().invoke(args=["reports", "verify"])
     assert result.exit_code == 1
     assert f"member_id {yan.id}): display_name is 'Someone else', the member's is 'Yan'" in result.output
+
+
+@pytest.mark.parametrize("sort", ["status", "display_name"])
+@pytest.mark.parametrize("order", ["asc", "desc"])
+def test_pages_by_status_or_name_are_slices_of_the_whole_order(riverside, sort, order):
+    """A page sorted by status is read status by status from the name index: every page size and
+    offset gives the same rows as the whole list cut into pages."""
+    whole, total = member_rows(riverside.chapter.id, MemberQuery(sort=sort, order=order), zone="UTC")
+    assert total == len(whole) == 5
+    assert {row.status for row in whole} == {"red", "amber", "green"}
+    for per_page in (1, 2, 3):
+        pages = [
+            member_rows(
+                riverside.chapter.id,
+                MemberQuery(sort=sort, order=order, page=page, per_page=per_page),
+                zone="UTC",
+            )
+            for page in range(1, 6)
+        ]
+        assert [row.member_id for rows, _ in pages for row in rows] == [row.member_id for row in whole]
+        assert {count for _, count in pages} == {5}
