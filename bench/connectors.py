@@ -58,8 +58,8 @@ def seed(db, *, members: int, interactions: int) -> None:
     )
     run(
         """
-        INSERT INTO memberships (chapter_id, member_id, role, status, requested_at, joined_at)
-        SELECT :chapter_id, id, 'member', 'active', now(), now() FROM members
+        INSERT INTO memberships (chapter_id, member_id, display_name, role, status, requested_at, joined_at)
+        SELECT :chapter_id, id, display_name, 'member', 'active', now(), now() FROM members
         """,
         chapter_id=chapter_id,
     )

@@ -221,8 +221,9 @@ def seed_chapter(run, *, slug: str, scale: int, member_base: int, password_hash:
     )
     run(
         """
-        INSERT INTO memberships (chapter_id, member_id, role, status, requested_at, joined_at)
-        SELECT :chapter, :base + g, CASE WHEN g = 1 THEN 'organizer' ELSE 'member' END, 'active',
+        INSERT INTO memberships (chapter_id, member_id, display_name, role, status, requested_at, joined_at)
+        SELECT :chapter, :base + g, (SELECT display_name FROM members WHERE id = :base + g),
+               CASE WHEN g = 1 THEN 'organizer' ELSE 'member' END, 'active',
                now() - ((g * 13) % 900) * interval '1 day', now() - ((g * 13) % 900) * interval '1 day'
         FROM generate_series(1, :n) AS g
         """,

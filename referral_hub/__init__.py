@@ -65,10 +65,12 @@ def register_extensions(app: Flask) -> None:
 
 def register_domain_events() -> None:
     """Each package reacts to what a package below it announces (events.py)."""
+    from .chapters import services as chapters
     from .ledger import posting
     from .relationships import connector_requests, strength
     from .reports import completions, counting
 
+    events.member_renamed.connect(chapters.keep_name)
     events.member_joined.connect(posting.welcome)
     events.introduction_made.connect(connector_requests.fulfil_requests)
     events.introduction_completed.connect(strength.on_introduction_completed)

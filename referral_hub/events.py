@@ -5,6 +5,8 @@ from blinker import Namespace
 
 _events = Namespace()
 
+# Sender: the Member whose display name just changed (a profile edit, an erasure). Memberships keep it.
+member_renamed = _events.signal("member-renamed")
 # Sender: the new Membership. The ledger gives the chapter's welcome credits.
 member_joined = _events.signal("member-joined")
 # Sender: a new Introduction. A connector's open request for exactly it is fulfilled.

@@ -115,6 +115,7 @@ class MembershipFactory(BaseFactory):
 
     chapter = factory.SubFactory(ChapterFactory)
     member = factory.SubFactory(MemberFactory)
+    display_name = factory.SelfAttribute("member.display_name")
     role = Role.MEMBER
     status = MembershipStatus.ACTIVE
     requested_at = factory.LazyFunction(utcnow)

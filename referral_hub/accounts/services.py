@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from .. import events
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
@@ -337,8 +338,9 @@ def update_profile(
 ) -> Member:
     """Save the member's profile; `language` and `timezone` "" follow the browser and the first chapter,
     None leaves them as they are."""
-    if "display_name" in fields:
-        check_display_name(fields["display_name"] or "")
+    renamed = (
+        "display_name" in fields and check_display_name(fields["display_name"] or "") != member.display_name
+    )
     if language is not None:
         if language and language not in LANGUAGES:
             raise DomainError(_("Choose one of these languages: %(codes)s.", codes=", ".join(LANGUAGES)))
@@ -354,4 +356,6 @@ def update_profile(
     if weekly_digest is not None:
         member.weekly_digest = weekly_digest
     db.session.flush()
+    if renamed:
+        events.member_renamed.send(member)
     return member

@@ -81,6 +81,9 @@ class Membership(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    # The member's display name, kept with it (chapters.services.keep_name) so that an index can list a
+    # chapter's members by name; `flask reports verify` checks it against the member's.
+    display_name: Mapped[str | None] = mapped_column(String(80))
     role: Mapped[Role] = mapped_column(enum_type(Role, "membership_role"), default=Role.MEMBER)
     status: Mapped[MembershipStatus] = mapped_column(enum_type(MembershipStatus, "membership_status"))
     requested_at = mapped_column(UTCDateTime, default=utcnow, nullable=False)

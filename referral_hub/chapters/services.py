@@ -122,6 +122,7 @@ def create_chapter(
         Membership(
             chapter=chapter,
             member=organizer,
+            display_name=organizer.display_name,
             role=Role.ORGANIZER,
             status=MembershipStatus.ACTIVE,
             requested_at=now,
@@ -338,6 +339,19 @@ def open_invitation(secret: str, *, now=None) -> Invitation:
     return invitation
 
 
+def keep_name(member: Member) -> None:
+    """The member's memberships take the member's display name, as it now is (events.member_renamed)."""
+    db.session.execute(_keep_name_statement(), {"member": member.id, "name": member.display_name})
+
+
+@functools.cache
+def _keep_name_statement():
+    table = Membership.__table__
+    return (
+        update(table).where(table.c.member_id == bindparam("member")).values(display_name=bindparam("name"))
+    )
+
+
 def _membership_row(chapter: Chapter, member: Member, *, status: MembershipStatus, now) -> Membership:
     """The member's membership row in the chapter, created with `status` if there is none yet.
 
@@ -352,7 +366,13 @@ def _membership_row(chapter: Chapter, member: Member, *, status: MembershipStatu
         return membership
     try:
         with db.session.begin_nested():
-            membership = Membership(chapter=chapter, member=member, status=status, requested_at=now)
+            membership = Membership(
+                chapter=chapter,
+                member=member,
+                display_name=member.display_name,
+                status=status,
+                requested_at=now,
+            )
             db.session.add(membership)
     except IntegrityError:
         membership = db.session.scalars(existing.execution_options(populate_existing=True)).one()

@@ -190,6 +190,7 @@ def _join(chapter: Chapter, member: Member, role: Role) -> None:
             Membership(
                 chapter=chapter,
                 member=member,
+                display_name=member.display_name,
                 role=role,
                 status=MembershipStatus.ACTIVE,
                 requested_at=now,

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, case, delete, func, or_, select, text, update
 
+from .. import events
 from ..accounts import photos, two_factor
 from ..accounts.models import AccountLink, Member, MemberSession
 from ..accounts.services import PROFILE_FIELDS, check_password
@@ -116,6 +117,7 @@ def _erase_account(member: Member, now: datetime) -> None:
     member.weekly_digest = False
     member.erased_at = now
     db.session.flush()
+    events.member_renamed.send(member)
 
 
 def _forget_address(member: Member, old_email: str, now: datetime) -> None:

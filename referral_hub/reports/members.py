@@ -41,6 +41,22 @@ class MemberQuery:
     per_page: int = 50
 
 
+def differences(connection) -> list[str]:
+    """Each membership whose kept display name (chapters.services.keep_name) is not its member's, as a
+    line of text; empty when all match."""
+    wrong = connection.execute(
+        select(Membership.chapter_id, Membership.member_id, Membership.display_name, Member.display_name)
+        .join(Member, Member.id == Membership.member_id)
+        .where(or_(Membership.display_name.is_(None), Membership.display_name != Member.display_name))
+        .order_by(Membership.chapter_id, Membership.member_id)
+    )
+    return [
+        f"memberships (chapter_id {chapter}, member_id {member}): display_name is {kept!r}, "
+        f"the member's is {name!r}"
+        for chapter, member, kept, name in wrong
+    ]
+
+
 # One row per current member ---------------------------------------------------------------------------
 
 
@@ -78,7 +94,7 @@ def _member_columns(*, balance: bool = True) -> tuple[dict, list]:
     completed, posted = kept("intros_completed"), kept("needs_posted")
     columns = {
         "member_id": Membership.member_id,
-        "display_name": Member.display_name,
+        "display_name": Membership.display_name,
         "joined_at": Membership.joined_at,
         "intros_made": kept("intros_made"),
         "intros_completed": completed,
@@ -115,9 +131,7 @@ def _member_figures(*, balance: bool = True):
     """The statement of one row per current member with every figure (or every one but the balance),
     and its columns by name; the chapter and `since` are parameters (`_parameters`)."""
     columns, joins = _member_columns(balance=balance)
-    statement = select(*(column.label(name) for name, column in columns.items())).join(
-        Member, Member.id == Membership.member_id
-    )
+    statement = select(*(column.label(name) for name, column in columns.items()))
     for target, on in joins:
         statement = statement.outerjoin(target, on)
     return statement.where(current_members(bindparam("chapter_id"))), columns
@@ -146,14 +160,55 @@ def member_rows(
     )
 
 
+def _of_status(name: str):
+    """The condition for a status (`_status`) on the kept figures' own columns, which the database can
+    estimate: a member with no figures is red."""
+    since = bindparam("since", type_=UTCDateTime())
+    completed, active = MemberFigures.last_completed_at, MemberFigures.last_active_at
+
+    def before(column):
+        return or_(column.is_(None), column < since)
+
+    return {
+        "green": completed >= since,
+        "amber": and_(active >= since, before(completed)),
+        "red": and_(before(active), before(completed)),
+    }[name]
+
+
+def _by_status(statement, order: str):
+    """The rows up to the end of the page in status order: the members of each status in name order,
+    found by walking the memberships' name index, one status after the other, each read only while the
+    ones before it do not fill the page."""
+    wanted = bindparam("limit") + bindparam("offset")
+    statuses = sorted(STATUS_ORDER, key=STATUS_ORDER.get, reverse=order == "desc")
+    parts = []
+    for name in statuses:
+        part = statement.where(_of_status(name))
+        if parts:
+            before = sum(select(func.count()).select_from(earlier).scalar_subquery() for earlier in parts)
+            part = part.where(before < wanted)
+        parts.append(
+            part.order_by(func.lower(Membership.display_name), Membership.member_id)
+            .limit(wanted)
+            .cte(f"{name}_members")
+        )
+    return union_all(*(select(part) for part in parts)).subquery("by_status")
+
+
 @functools.cache
 def _member_rows_query(sort: str, order: str):
     """Built once for each sort and order. The total is counted from the memberships alone, so the
     database keeps only the page's rows while it sorts; unless the page is sorted by balance, it is
-    chosen from the members' figures alone and only its own rows read their ledger accounts."""
+    chosen from the members' figures alone and only its own rows read their ledger accounts. Sorted by
+    name, or by status and then name, the page is found through the memberships' name index: only the
+    rows up to its end are read, however many members the chapter has."""
     by_balance = sort == "balance"
     statement, columns = _member_figures(balance=by_balance)
     total = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
+    if sort == "status":
+        rows = _by_status(statement, order)
+        statement, columns = select(rows), _named(rows)
     page = (
         statement.add_columns(total.label("total"))
         .order_by(*_ordered(columns, sort, order))

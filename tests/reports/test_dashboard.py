@@ -5,6 +5,7 @@ import re
 
 import pytest
 
+from referral_hub.accounts.services import update_profile
 from referral_hub.web.chapters import report as dashboard
 from tests.factories import MembershipFactory
 
@@ -74,8 +75,7 @@ def test_the_giving_chart_has_a_pair_of_bars_per_member_who_gave_or_asked(page, 
 
 
 def test_a_long_name_in_the_giving_chart_is_cut_with_the_whole_name_in_its_title(page, riverside, db_session):
-    riverside.ann.display_name = "Annabelle Fitzgerald-Montgomery"
-    db_session.flush()
+    update_profile(riverside.ann, display_name="Annabelle Fitzgerald-Montgomery")
     giving = re.search(r'id="giving-chart".*?</svg>', page(), re.S).group(0)
     assert "<title>Annabelle Fitzgerald-Montgomery</title>Annabelle Fitzgerald…</text>" in giving
 
@@ -118,8 +118,7 @@ def test_the_dormant_list_names_who_has_done_nothing_for_90_days(page, riverside
 
 
 def test_member_names_are_escaped_in_tables_and_charts(page, riverside, db_session):
-    riverside.ann.display_name = "<script>alert(1)</script>"
-    db_session.flush()
+    update_profile(riverside.ann, display_name="<script>alert(1)</script>")
     for html in (page(), page(section=MEMBERS)):
         assert "<script>alert(1)" not in html
         assert "&lt;script&gt;alert(1)" in html

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from referral_hub.extensions import db
+from referral_hub.accounts.services import update_profile
 
 MARCH = "from=2025-03-01&to=2025-03-31"
 
@@ -292,8 +292,7 @@ def test_csv_gives_the_same_rows_with_a_header_line(api, path):
 
 
 def test_csv_defuses_text_that_a_spreadsheet_would_run(api, riverside):
-    riverside.dan.display_name = '=HYPERLINK("http://evil.example")'
-    db.session.flush()
+    update_profile(riverside.dan, display_name='=HYPERLINK("http://evil.example")')
     response = api("/api/v1/chapters/riverside/members?format=csv&sort=intros_made&order=asc")
     names = [row["display_name"] for row in csv.DictReader(io.StringIO(response.get_data(as_text=True)))]
     assert '\'=HYPERLINK("http://evil.example")' in names
