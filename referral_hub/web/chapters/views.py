@@ -41,6 +41,7 @@ def _members_only():
 @bp.get("/dashboard")
 def dashboard():
     standing = standing_of(current_user)
+    follow_through = introductions.follow_through(current_user)
     active = any(m.status is MembershipStatus.ACTIVE for m in standing.memberships)
     return render_template(
         "chapters/dashboard.html",
@@ -51,9 +52,9 @@ def dashboard():
         balances=standing.balances,
         need_costs=standing.need_costs,
         how_to_earn=posting.HOW_TO_EARN,
-        waiting=introductions.waiting_for(current_user),
-        made=introductions.made_by(current_user),
-        completed=introductions.completed_for(current_user),
+        waiting=follow_through.waiting,
+        made=follow_through.made,
+        completed=follow_through.completed,
         my_needs=open_needs_of(current_user),
         open_needs=open_needs_for(current_user),
         first_steps=standing.first_steps if active else None,
