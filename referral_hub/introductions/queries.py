@@ -5,12 +5,12 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, literal, select, union_all
+from sqlalchemy import and_, bindparam, func, select, union_all
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus, Role
 from ..clock import utcnow
-from ..database import UTCDateTime, page_of, paged
+from ..database import UTCDateTime, first_of, page_of, paged
 from ..errors import NotFound
 from ..extensions import db
 from ..needs.models import Need
@@ -215,21 +215,13 @@ def follow_through(
     return FollowThrough(waiting=lists[WAITING], made=lists[MADE], completed=lists[COMPLETED])
 
 
-def _first(name: str, limit, found, *order):
-    """The first `limit` introductions `found` (a select of their ids) in `order`, numbered, as `name`."""
-    ranked = found.add_columns(
-        literal(name).label("list"), func.row_number().over(order_by=order).label("rank")
-    ).subquery()
-    return select(ranked.c.id, ranked.c.list, ranked.c.rank).where(ranked.c.rank <= limit)
-
-
 @functools.cache
 def _follow_through_query():
     """Built once, with the member, now and the two limits as parameters: each list found in its own
     order and limit, then its introductions read once with their people."""
     member_id = bindparam("member_id")
     reported = and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member_id)
-    waiting = _first(
+    waiting = first_of(
         WAITING,
         50,
         select(Introduction.id)
@@ -238,14 +230,14 @@ def _follow_through_query():
         Introduction.created_at,
         Introduction.id,
     )
-    made = _first(
+    made = first_of(
         MADE,
         bindparam("made"),
         select(Introduction.id).where(Introduction.introducer_id == member_id),
         Introduction.created_at.desc(),
         Introduction.id.desc(),
     )
-    completed = _first(
+    completed = first_of(
         COMPLETED,
         bindparam("completed"),
         select(Introduction.id)

@@ -14,7 +14,7 @@ from ...errors import NotFound
 from ...extensions import db, login_manager
 from ...introductions import queries as introductions
 from ...ledger import posting
-from ...needs.services import open_needs_for, open_needs_of
+from ...needs.services import open_needs
 from ..accounts.forms import ConfirmForm
 from ..confirmation import confirmation, confirmed
 from ..http import page_arg
@@ -42,6 +42,7 @@ def _members_only():
 def dashboard():
     standing = standing_of(current_user)
     follow_through = introductions.follow_through(current_user)
+    needs = open_needs(current_user)
     active = any(m.status is MembershipStatus.ACTIVE for m in standing.memberships)
     return render_template(
         "chapters/dashboard.html",
@@ -55,8 +56,8 @@ def dashboard():
         waiting=follow_through.waiting,
         made=follow_through.made,
         completed=follow_through.completed,
-        my_needs=open_needs_of(current_user),
-        open_needs=open_needs_for(current_user),
+        my_needs=needs.own,
+        open_needs=needs.others,
         first_steps=standing.first_steps if active else None,
         outcome_form=OutcomeForm(formdata=None),
         join_form=JoinRequestForm(),
