@@ -28,6 +28,14 @@ def with_people(path=None):
     return [path.joinedload(p) if path is not None else db.joinedload(p) for p in people]
 
 
+def with_names():
+    """Loader options for lists that show the people by name (and the parties of a completed
+    introduction their contact details): those columns of the people, and the chapter."""
+    shown = (Member.display_name, Member.email, Member.phone, Member.company)
+    people = (Introduction.introducer, Introduction.first, Introduction.second)
+    return [db.joinedload(p).load_only(*shown) for p in people] + [db.joinedload(Introduction.chapter)]
+
+
 def made_for(need: Need) -> int:
     """How many introductions were made for the need."""
     return db.session.scalar(_made_for_query(), {"need_id": need.id})
@@ -102,7 +110,7 @@ def _introductions_of_query(role: str, by_state: bool):
     as_party = _party_is(member_id)
     statement = (
         select(Introduction)
-        .options(*with_people())
+        .options(*with_names())
         .where(
             as_introducer
             if role == "introducer"
@@ -252,6 +260,6 @@ def _follow_through_query():
         select(Introduction, lists.c.list, Outcome)
         .join(lists, lists.c.id == Introduction.id)
         .outerjoin(Outcome, reported)
-        .options(*with_people(), db.joinedload(Introduction.need))
+        .options(*with_names())
         .order_by(lists.c.list, lists.c.rank)
     )
