@@ -242,6 +242,6 @@ def _open_needs_query():
     return (
         select(Need, lists.c.list)
         .join(lists, lists.c.id == Need.id)
-        .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
+        .options(db.joinedload(Need.asker).load_only(Member.display_name), db.joinedload(Need.chapter))
         .order_by(lists.c.list, lists.c.rank)
     )
