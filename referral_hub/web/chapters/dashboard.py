@@ -1,5 +1,4 @@
-"""The dashboard's first statement: the member's chapters with each balance and need cost, the header's
-waiting count and the first steps' history, read together (the dashboard's other lists follow)."""
+"""The dashboard's standing: the member's chapters, balances and need costs, waiting count, first steps."""
 
 import functools
 from dataclasses import dataclass
