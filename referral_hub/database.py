@@ -241,8 +241,12 @@ def contains_pattern(text: str) -> str:
 def first_of(name: str, limit, found, *order):
     """The first `limit` rows of `found` (a select of ids) in `order`, numbered, tagged `name` in a
     column `list`: a part of a UNION ALL that reads several short lists, each in its own order and
-    limit, in one query (then joined to their rows once)."""
-    ranked = found.add_columns(
-        literal(name).label("list"), func.row_number().over(order_by=order).label("rank")
-    ).subquery()
-    return select(ranked.c.id, ranked.c.list, ranked.c.rank).where(ranked.c.rank <= limit)
+    limit, in one query (then joined to their rows once). ORDER BY and LIMIT inside, so that an index
+    in that order stops the scan at `limit` rows, as a list of its own would."""
+    ranked = (
+        found.add_columns(literal(name).label("list"), func.row_number().over(order_by=order).label("rank"))
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+    )
+    return select(ranked.c.id, ranked.c.list, ranked.c.rank)
