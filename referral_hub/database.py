@@ -1,5 +1,5 @@
 """Database plumbing shared by every domain: UTC timestamps, time differences in SQL, SQLite connection
-settings, upserts, paging."""
+settings, upserts, paging, several short lists in one query."""
 
 import enum
 import functools
@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Float, bindparam, event, func, text
+from sqlalchemy import DateTime, Enum, Float, bindparam, event, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -236,3 +236,17 @@ def contains_pattern(text: str) -> str:
     """A LIKE pattern (escape character backslash) matching `text` anywhere, in lower case."""
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
+
+
+def first_of(name: str, limit, found, *order):
+    """The first `limit` rows of `found` (a select of ids) in `order`, numbered, tagged `name` in a
+    column `list`: a part of a UNION ALL that reads several short lists, each in its own order and
+    limit, in one query (then joined to their rows once). ORDER BY and LIMIT inside, so that an index
+    in that order stops the scan at `limit` rows, as a list of its own would."""
+    ranked = (
+        found.add_columns(literal(name).label("list"), func.row_number().over(order_by=order).label("rank"))
+        .order_by(*order)
+        .limit(limit)
+        .subquery()
+    )
+    return select(ranked.c.id, ranked.c.list, ranked.c.rank)

@@ -199,26 +199,6 @@ def organizer_of(member: Member, slug: str) -> Membership:
     return membership
 
 
-def memberships_of(member: Member) -> list[Membership]:
-    """The member's active and pending memberships, with their chapters, by chapter name."""
-    return list(db.session.scalars(_memberships_query(), {"member_id": member.id}))
-
-
-@functools.cache
-def _memberships_query():
-    """Built once (every page's header reads it), with the member as a parameter."""
-    return (
-        select(Membership)
-        .join(Chapter)
-        .where(
-            Membership.member_id == bindparam("member_id"),
-            Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),
-        )
-        .options(contains_eager(Membership.chapter))
-        .order_by(Chapter.name)
-    )
-
-
 def _require_verified(member: Member) -> None:
     if not member.is_verified:
         raise NotVerified()

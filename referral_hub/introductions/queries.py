@@ -5,12 +5,12 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, bindparam, func, select
+from sqlalchemy import and_, bindparam, func, select, union_all
 
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus, Role
 from ..clock import utcnow
-from ..database import UTCDateTime, page_of, paged
+from ..database import UTCDateTime, first_of, page_of, paged
 from ..errors import NotFound
 from ..extensions import db
 from ..needs.models import Need
@@ -26,6 +26,14 @@ def with_people(path=None):
     (below `path` when the introduction is itself reached through a relationship)."""
     people = (Introduction.introducer, Introduction.first, Introduction.second, Introduction.chapter)
     return [path.joinedload(p) if path is not None else db.joinedload(p) for p in people]
+
+
+def with_names():
+    """Loader options for lists that show the people by name (and the parties of a completed
+    introduction their contact details): those columns of the people, and the chapter."""
+    shown = (Member.display_name, Member.email, Member.phone, Member.company)
+    people = (Introduction.introducer, Introduction.first, Introduction.second)
+    return [db.joinedload(p).load_only(*shown) for p in people] + [db.joinedload(Introduction.chapter)]
 
 
 def made_for(need: Need) -> int:
@@ -102,7 +110,7 @@ def _introductions_of_query(role: str, by_state: bool):
     as_party = _party_is(member_id)
     statement = (
         select(Introduction)
-        .options(*with_people())
+        .options(*with_names())
         .where(
             as_introducer
             if role == "introducer"
@@ -187,39 +195,71 @@ class CompletedForParty:
         return self.outcome is None
 
 
-def made_by(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[Introduction]:
-    """The latest introductions the member made, with their people, for the dashboard."""
-    return list(db.session.scalars(_made_by_query(), {"member_id": member.id, "limit": limit}))
+@dataclass(frozen=True)
+class FollowThrough:
+    """What a member has to follow through, for the dashboard and the introductions page."""
+
+    waiting: list[Introduction]  # pending, the member's answer awaited, oldest first
+    made: list[Introduction]  # the latest the member made
+    completed: list[CompletedForParty]  # the latest as a party, those awaiting the member's outcome first
+
+
+WAITING, MADE, COMPLETED = "waiting", "made", "completed"
+
+
+def follow_through(
+    member: Member,
+    *,
+    made: int = DASHBOARD_ITEMS,
+    completed: int = DASHBOARD_ITEMS,
+    now: datetime | None = None,
+) -> FollowThrough:
+    """The introductions waiting for the member's answer (up to 50), the latest `made` they made and
+    the latest `completed` ones they took part in, each with their people: one query."""
+    parameters = {"member_id": member.id, "now": now or utcnow(), "made": made, "completed": completed}
+    lists = {WAITING: [], MADE: [], COMPLETED: []}
+    for intro, listed, outcome in db.session.execute(_follow_through_query(), parameters):
+        lists[listed].append(CompletedForParty(intro, outcome) if listed == COMPLETED else intro)
+    return FollowThrough(waiting=lists[WAITING], made=lists[MADE], completed=lists[COMPLETED])
 
 
 @functools.cache
-def _made_by_query():
-    return (
-        select(Introduction)
-        .where(Introduction.introducer_id == bindparam("member_id"))
-        .options(*with_people())
-        .order_by(Introduction.created_at.desc(), Introduction.id.desc())
-        .limit(bindparam("limit"))
-    )
-
-
-def completed_for(member: Member, *, limit: int = DASHBOARD_ITEMS) -> list[CompletedForParty]:
-    """The member's latest completed introductions as a party, those still waiting for their outcome
-    first, each with the outcome they reported: one query."""
-    rows = db.session.execute(_completed_for_query(), {"member_id": member.id, "limit": limit})
-    return [CompletedForParty(intro, outcome) for intro, outcome in rows]
-
-
-@functools.cache
-def _completed_for_query():
+def _follow_through_query():
+    """Built once, with the member, now and the two limits as parameters: each list found in its own
+    order and limit, then its introductions read once with their people."""
     member_id = bindparam("member_id")
+    reported = and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member_id)
+    waiting = first_of(
+        WAITING,
+        50,
+        select(Introduction.id)
+        .join(Consent, Consent.introduction_id == Introduction.id)
+        .where(_unanswered_by(member_id, bindparam("now", type_=UTCDateTime()))),
+        Introduction.created_at,
+        Introduction.id,
+    )
+    made = first_of(
+        MADE,
+        bindparam("made"),
+        select(Introduction.id).where(Introduction.introducer_id == member_id),
+        Introduction.created_at.desc(),
+        Introduction.id.desc(),
+    )
+    completed = first_of(
+        COMPLETED,
+        bindparam("completed"),
+        select(Introduction.id)
+        .outerjoin(Outcome, reported)
+        .where(_party_is(member_id), Introduction.state == IntroState.COMPLETED),
+        Outcome.id.is_not(None),
+        Introduction.completed_at.desc(),
+        Introduction.id.desc(),
+    )
+    lists = union_all(waiting, made, completed).subquery("lists")
     return (
-        select(Introduction, Outcome)
-        .outerjoin(
-            Outcome, and_(Outcome.introduction_id == Introduction.id, Outcome.reported_by_id == member_id)
-        )
-        .where(_party_is(member_id), Introduction.state == IntroState.COMPLETED)
-        .options(*with_people(), db.joinedload(Introduction.need))
-        .order_by(Outcome.id.is_not(None), Introduction.completed_at.desc(), Introduction.id.desc())
-        .limit(bindparam("limit"))
+        select(Introduction, lists.c.list, Outcome)
+        .join(lists, lists.c.id == Introduction.id)
+        .outerjoin(Outcome, reported)
+        .options(*with_names())
+        .order_by(lists.c.list, lists.c.rank)
     )

@@ -2,18 +2,19 @@
 
 import functools
 from collections import Counter
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import bindparam, func, or_, select, union_all, update
 
 from .. import events
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..chapters.policy import policy_for
 from ..clock import start_of_local_day, utcnow
-from ..database import contains_pattern, page_of, paged
+from ..database import contains_pattern, first_of, page_of, paged
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
 from ..ledger import posting
@@ -194,40 +195,53 @@ def _categories_query():
     )
 
 
-def open_needs_for(member: Member, *, limit: int = 10) -> list[Need]:
-    """Open needs in the member's chapters, not their own, newest first (for the dashboard)."""
-    return list(db.session.scalars(_open_needs_for_query(), {"member_id": member.id, "limit": limit}))
+@dataclass(frozen=True)
+class OpenNeeds:
+    own: list[Need]  # the member's own, newest first (the dashboard's "mark fulfilled")
+    others: list[Need]  # others' in the member's active chapters, newest first, with their askers
+
+
+OWN, OTHERS = "own", "others"
+
+
+def open_needs(member: Member, *, own: int = 5, others: int = 10) -> OpenNeeds:
+    """The member's own open needs and the latest open needs of others in their chapters: one query."""
+    parameters = {"member_id": member.id, "own": own, "others": others}
+    lists = {OWN: [], OTHERS: []}
+    for need, listed in db.session.execute(_open_needs_query(), parameters):
+        lists[listed].append(need)
+    return OpenNeeds(own=lists[OWN], others=lists[OTHERS])
 
 
 @functools.cache
-def _open_needs_for_query():
+def _open_needs_query():
+    """Built once, with the member and the two limits as parameters."""
     member_id = bindparam("member_id")
-    return (
-        select(Need)
+    own = first_of(
+        OWN,
+        bindparam("own"),
+        select(Need.id).where(Need.asker_id == member_id, Need.status == NeedStatus.OPEN),
+        Need.created_at.desc(),
+        Need.id.desc(),
+    )
+    others = first_of(
+        OTHERS,
+        bindparam("others"),
+        select(Need.id)
         .join(Membership, Membership.chapter_id == Need.chapter_id)
         .where(
             Membership.member_id == member_id,
             Membership.status == MembershipStatus.ACTIVE,
             Need.status == NeedStatus.OPEN,
             Need.asker_id != member_id,
-        )
-        .options(db.joinedload(Need.asker), db.joinedload(Need.chapter))
-        .order_by(Need.created_at.desc())
-        .limit(bindparam("limit"))
+        ),
+        Need.created_at.desc(),
+        Need.id.desc(),
     )
-
-
-def open_needs_of(asker: Member, *, limit: int = 5) -> list[Need]:
-    """The member's own open needs, newest first (for the dashboard's "mark fulfilled")."""
-    return list(db.session.scalars(_open_needs_of_query(), {"asker_id": asker.id, "limit": limit}))
-
-
-@functools.cache
-def _open_needs_of_query():
+    lists = union_all(own, others).subquery("lists")
     return (
-        select(Need)
-        .where(Need.asker_id == bindparam("asker_id"), Need.status == NeedStatus.OPEN)
-        .options(db.joinedload(Need.chapter))
-        .order_by(Need.created_at.desc(), Need.id.desc())
-        .limit(bindparam("limit"))
+        select(Need, lists.c.list)
+        .join(lists, lists.c.id == Need.id)
+        .options(db.joinedload(Need.asker).load_only(Member.display_name), db.joinedload(Need.chapter))
+        .order_by(lists.c.list, lists.c.rank)
     )

@@ -3,10 +3,9 @@
 import functools
 from dataclasses import dataclass
 
-from sqlalchemy import bindparam, exists, select
+from sqlalchemy import bindparam, exists
 
 from ..accounts.models import Member
-from ..extensions import db
 from ..introductions.models import Introduction
 from .models import Interaction, InteractionKind
 
@@ -29,24 +28,24 @@ def has_complete_profile(member: Member) -> bool:
 
 
 @functools.cache
-def _history_steps_query():
-    """Built once (every dashboard reads it), with the member as a parameter: has the member logged
-    a one-to-one, has the member made an introduction."""
+def history_steps_columns():
+    """Built once (every dashboard reads them), with the member as parameter `member_id`: has the
+    member logged a one-to-one, has the member made an introduction (columns for a page's own query)."""
     member_id = bindparam("member_id")
     one_to_one = exists().where(
         Interaction.kind == InteractionKind.ONE_TO_ONE,
         (Interaction.pair_low_id == member_id) | (Interaction.pair_high_id == member_id),
     )
-    return select(one_to_one, exists().where(Introduction.introducer_id == member_id))
+    made = exists().where(Introduction.introducer_id == member_id)
+    return one_to_one.label("one_to_one"), made.label("introduction_made")
 
 
-def first_steps(member: Member) -> FirstSteps:
-    """Which first steps the member has taken: one query for the two that are history."""
-    logged, made = db.session.execute(_history_steps_query(), {"member_id": member.id}).one()
+def steps_taken(member: Member, *, one_to_one: bool, introduction: bool) -> FirstSteps:
+    """The member's first steps, the two that are history read already (`history_steps_columns`)."""
     return FirstSteps(
         profile=has_complete_profile(member),
         # Member photos come with their own change; until then no member has one.
         photo=member.has_photo,
-        one_to_one=bool(logged),
-        introduction=bool(made),
+        one_to_one=bool(one_to_one),
+        introduction=bool(introduction),
     )

@@ -11,7 +11,7 @@ from sqlalchemy.orm import contains_eager
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..extensions import db
-from ..introductions.queries import waiting_count, waiting_count_column
+from ..introductions.queries import waiting_count_column
 from .locale import home_timezone_from
 
 
@@ -21,21 +21,29 @@ class Navigation:
     waiting: int
 
 
-def navigation(memberships: list | None = None) -> Navigation | None:
-    """Read when the header is drawn (one query), not for every template such as an email.
-    A page that read the member's memberships already (the dashboard) gives them, not read twice."""
+@dataclass(frozen=True)
+class Header:
+    """What the header reads, from a page that read it already in its own query (the dashboard)."""
+
+    memberships: list  # the member's, with their chapters, by chapter name (pending ones too)
+    waiting: int
+
+
+def navigation(header: Header | None = None) -> Navigation | None:
+    """Read when the header is drawn (one query), not for every template such as an email; not read
+    again when the page gives the `header` it read."""
     if not current_user.is_authenticated:
         return None
     if g.get("database_unavailable"):
         # The 503 page, drawn after the database failed: the plain links, without asking it again.
         return Navigation(chapters=[], waiting=0)
     # Not caught here: a page whose header cannot be read fails whole, and its unit of work rolls back.
-    if memberships is None:
+    if header is None:
         rows = db.session.execute(_header_query(), {"member_id": current_user.id, "now": utcnow()}).all()
         waiting = rows[0].waiting
         memberships = [row.Membership for row in rows if row.Membership is not None]
     else:
-        waiting = waiting_count(current_user)
+        waiting, memberships = header.waiting, header.memberships
     home_timezone_from(memberships)
     chapters = [(m.chapter.slug, m.chapter.name) for m in memberships if m.status is MembershipStatus.ACTIVE]
     return Navigation(chapters=chapters, waiting=waiting)

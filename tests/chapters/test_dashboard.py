@@ -15,7 +15,7 @@ from referral_hub.ledger import organizing
 from referral_hub.needs.models import NeedStatus
 from referral_hub.relationships import strength
 from referral_hub.relationships.models import InteractionKind
-from referral_hub.relationships.onboarding import first_steps
+from referral_hub.web.chapters.dashboard import standing_of
 from tests.factories import (
     ChapterFactory,
     ChapterPolicyFactory,
@@ -191,10 +191,11 @@ def test_first_steps_are_marked_and_the_list_goes_when_all_are_done(browser, cha
     steps = section(page(browser), "steps-heading")
     assert steps.count('data-done="true"') == 3, "all but the photo"
     ann.photo_version = "0123456789abcdef"  # a photo uploaded (accounts.photos sets it)
-    assert first_steps(ann).done
+    assert standing_of(ann).first_steps.done
     # The same statement asked about Cy: she met Ann? No: Ann met Bob, and Ann made the introduction.
-    assert (first_steps(cy).one_to_one, first_steps(cy).introduction) == (False, False)
-    assert (first_steps(bob).one_to_one, first_steps(bob).introduction) == (True, False)
+    cy_steps, bob_steps = standing_of(cy).first_steps, standing_of(bob).first_steps
+    assert (cy_steps.one_to_one, cy_steps.introduction) == (False, False)
+    assert (bob_steps.one_to_one, bob_steps.introduction) == (True, False)
 
 
 def test_the_dashboard_reads_each_active_chapter_s_need_cost(browser, chapter, ann):

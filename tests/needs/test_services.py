@@ -5,6 +5,7 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from referral_hub.chapters.models import MembershipStatus
 from referral_hub.chapters.policy import policy_for
 from referral_hub.clock import utcnow
 from referral_hub.errors import Forbidden
@@ -64,6 +65,37 @@ def test_the_board_lists_open_needs_newest_first_and_searches(membership):
     assert [n.id for n in services.board(chapter).items] == [new.id, old.id]
     assert [n.id for n in services.board(chapter, query="PLUMB").items] == [old.id]
     assert services.board(chapter, query="100%_").items == []
+
+
+def test_open_needs_are_the_member_s_own_and_others_in_their_chapters_each_newest_first_and_capped(
+    membership, count_queries
+):
+    chapter, member = membership.chapter, membership.member
+    elsewhere = MembershipFactory(member=member).chapter
+    left = MembershipFactory(member=member, status=MembershipStatus.LEFT).chapter
+    minutes = iter(range(100))
+
+    def need(**fields):
+        return NeedFactory(created_at=utcnow() - timedelta(minutes=next(minutes)), **fields)
+
+    own = [need(chapter=chapter, asker=member), need(chapter=elsewhere, asker=member)]
+    need(chapter=chapter, asker=member, status=NeedStatus.FULFILLED, closed_at=utcnow())
+    others = [need(chapter=elsewhere), need(chapter=chapter), need(chapter=chapter)]
+    need(chapter=left)  # a chapter the member left
+    need(chapter=chapter, status=NeedStatus.CLOSED, closed_at=utcnow())
+    need()  # a chapter the member is not in
+    with count_queries() as log:
+        found = services.open_needs(member)
+    assert log.count == 1
+    assert ([n.id for n in found.own], [n.id for n in found.others]) == (
+        [n.id for n in own],
+        [n.id for n in others],
+    )
+    capped = services.open_needs(member, own=1, others=2)
+    assert ([n.id for n in capped.own], [n.id for n in capped.others]) == (
+        [own[0].id],
+        [others[0].id, others[1].id],
+    )
 
 
 def test_the_board_pages_through_many_needs(membership):

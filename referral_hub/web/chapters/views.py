@@ -9,20 +9,22 @@ from flask_login import current_user
 from ...accounts.models import Member
 from ...accounts.services import find_by_email
 from ...chapters import directory, services, settings
+from ...chapters.models import MembershipStatus
 from ...errors import NotFound
 from ...extensions import db, login_manager
 from ...introductions import queries as introductions
-from ...ledger import posting, queries
-from ...needs.services import open_needs_for, open_needs_of
-from ...relationships.onboarding import first_steps
+from ...ledger import posting
+from ...needs.services import open_needs
 from ..accounts.forms import ConfirmForm
 from ..confirmation import confirmation, confirmed
 from ..http import page_arg
 from ..introductions.forms import OutcomeForm
 from ..locale import show_chapter
+from ..navigation import Header
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from . import report
+from .dashboard import standing_of
 from .forms import ChapterSettingsForm, InviteForm, JoinRequestForm
 
 bp = Blueprint("chapters", __name__)
@@ -38,24 +40,25 @@ def _members_only():
 
 @bp.get("/dashboard")
 def dashboard():
-    memberships = services.memberships_of(current_user)
-    active = [m for m in memberships if m.status.value == "active"]
-    # Each active chapter's balance and need cost, in one query: the newcomer's main button is "Make an
-    # introduction" until they can ask.
-    credits = queries.chapter_balances(current_user)
+    standing = standing_of(current_user)
+    follow_through = introductions.follow_through(current_user)
+    needs = open_needs(current_user)
+    active = any(m.status is MembershipStatus.ACTIVE for m in standing.memberships)
     return render_template(
         "chapters/dashboard.html",
-        memberships=memberships,
-        header_memberships=memberships,  # the signed-in member's own: the header reads them (base.html)
-        balances={row.chapter.id: row.balance for row in credits},
-        need_costs={row.chapter.id: row.need_cost for row in credits},
+        memberships=standing.memberships,
+        # The header reads the member's memberships and waiting count: this page has them already.
+        header=Header(memberships=standing.memberships, waiting=standing.waiting),
+        # The newcomer's main button is "Make an introduction" until they can ask.
+        balances=standing.balances,
+        need_costs=standing.need_costs,
         how_to_earn=posting.HOW_TO_EARN,
-        waiting=introductions.waiting_for(current_user),
-        made=introductions.made_by(current_user),
-        completed=introductions.completed_for(current_user),
-        my_needs=open_needs_of(current_user),
-        open_needs=open_needs_for(current_user),
-        first_steps=first_steps(current_user) if active else None,
+        waiting=follow_through.waiting,
+        made=follow_through.made,
+        completed=follow_through.completed,
+        my_needs=needs.own,
+        open_needs=needs.others,
+        first_steps=standing.first_steps if active else None,
         outcome_form=OutcomeForm(formdata=None),
         join_form=JoinRequestForm(),
         confirm_form=ConfirmForm(),

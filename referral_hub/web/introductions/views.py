@@ -97,17 +97,16 @@ def index():
         state=state,
         page=page_arg(),
     )
+    follow_through = queries.follow_through(current_user, made=0, completed=50)
     return render_template(
         "introductions/index.html",
         page=page,
         role=role,
         state=state,
         states=list(IntroState),
-        waiting=queries.waiting_for(current_user),
+        waiting=follow_through.waiting,
         # The header's count adds these: completed introductions whose outcome the member owes.
-        reports_due=[
-            c.introduction for c in queries.completed_for(current_user, limit=50) if c.awaits_outcome
-        ],
+        reports_due=[c.introduction for c in follow_through.completed if c.awaits_outcome],
     )
 
 
