@@ -143,21 +143,11 @@ def _waiting_for_query():
     )
 
 
-def waiting_count(member: Member, *, now: datetime | None = None) -> int:
-    """How many introductions wait for the member (the header's badge): those to answer and the
-    completed ones whose outcome they have not reported, in one query."""
-    return db.session.scalar(_waiting_count_query(), {"member_id": member.id, "now": now or utcnow()})
-
-
-@functools.cache
-def _waiting_count_query():
-    return select(waiting_count_column())
-
-
 @functools.cache
 def waiting_count_column():
-    """`waiting_count` as a column, built once (every page's header reads it), with the member and now
-    as parameters `member_id` and `now`."""
+    """How many introductions wait for the member (the header's badge): those to answer and the
+    completed ones whose outcome they have not reported. A column, built once (every page's header
+    reads it), with the member and now as parameters `member_id` and `now`."""
     member_id = bindparam("member_id")
     to_answer = (
         select(func.count())
