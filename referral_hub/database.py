@@ -197,12 +197,14 @@ class Page:
         return None if self.total is None else math.ceil(self.total / self.per_page)
 
 
-def paged(statement, *, counted: bool = False):
+def paged(statement, *, counted: bool = False, total=None):
     """The statement a page at a time, LIMIT and OFFSET as parameters that `page_of` fills: built once,
     it is not rebuilt nor its cache key generated again per page. `counted` adds each row's total of the
-    whole list (a window COUNT, in the same query), for pages that show it."""
+    whole list, for pages that show it: a window COUNT in the same query, or the scalar subquery `total`
+    (one an index can count alone)."""
     if counted:
-        statement = statement.add_columns(func.count().over().label("total"))
+        total = func.count().over() if total is None else total
+        statement = statement.add_columns(total.label("total"))
     return statement.limit(bindparam("limit")).offset(bindparam("offset"))
 
 

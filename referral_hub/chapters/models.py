@@ -3,7 +3,17 @@
 import enum
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    UniqueConstraint,
+    and_,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
@@ -103,6 +113,34 @@ class Membership(db.Model):
     @property
     def is_organizer(self) -> bool:
         return self.status is MembershipStatus.ACTIVE and self.role is Role.ORGANIZER
+
+
+# A chapter's current members in name order, through the name each membership keeps: the roster, the
+# ledger's balances and the members table read a page of them without sorting every member.
+Index(
+    "ix_memberships_chapter_status_name",
+    Membership.chapter_id,
+    Membership.status,
+    func.lower(Membership.display_name),
+    Membership.member_id,
+)
+
+
+def current_members(chapter_id):
+    """The condition on Membership for the chapter's current members (`chapter_id` may be a parameter)."""
+    return and_(Membership.chapter_id == chapter_id, Membership.status == MembershipStatus.ACTIVE)
+
+
+def current_member_count(chapter_id):
+    """How many current members the chapter has: a scalar subquery the memberships' indexes count alone,
+    for a page's total beside its rows."""
+    return (
+        select(func.count())
+        .select_from(Membership)
+        .where(current_members(chapter_id))
+        .correlate(None)
+        .scalar_subquery()
+    )
 
 
 class Invitation(db.Model):

@@ -9,7 +9,14 @@ from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
 from ..accounts.models import Member
-from ..chapters.models import Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..chapters.models import (
+    Chapter,
+    ChapterPolicy,
+    Membership,
+    MembershipStatus,
+    current_member_count,
+    current_members,
+)
 from ..chapters.policy import setting_or_default
 from ..clock import start_of_local_day
 from ..database import Page, UTCDateTime, counted_rows, page_of, paged
@@ -218,9 +225,10 @@ def _member_balances_query():
             LedgerAccount,
             and_(LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == Member.id),
         )
-        .where(Membership.chapter_id == bindparam("chapter_id"), Membership.status == MembershipStatus.ACTIVE)
-        .order_by(func.lower(Member.display_name), Member.id),
+        .where(current_members(bindparam("chapter_id")))
+        .order_by(func.lower(Membership.display_name), Membership.member_id),
         counted=True,
+        total=current_member_count(bindparam("chapter_id")),
     )
 
 

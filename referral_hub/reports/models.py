@@ -11,13 +11,12 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    func,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..accounts.models import Member
-from ..chapters.models import Chapter, Membership
+from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
@@ -176,15 +175,6 @@ Index(
     Introduction.id,
 )
 Index("ix_needs_chapter_created_id", Need.chapter_id, Need.created_at, Need.id)
-# The members table finds a page of a chapter's current members by name (reports.members), in its
-# order (lower-cased name, then member) and without reading the members it skips.
-Index(
-    "ix_memberships_chapter_status_name",
-    Membership.chapter_id,
-    Membership.status,
-    func.lower(Membership.display_name),
-    Membership.member_id,
-)
 Index("ix_needs_chapter_status_created_id", Need.chapter_id, Need.status, Need.created_at, Need.id)
 Index(
     "ix_ledger_transactions_chapter_created_id",
