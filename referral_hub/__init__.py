@@ -67,7 +67,7 @@ def register_domain_events() -> None:
     """Each package reacts to what a package below it announces (events.py)."""
     from .ledger import posting
     from .relationships import connector_requests, strength
-    from .reports import completions, counting
+    from .reports import completions, counting, transactions
 
     events.member_joined.connect(posting.welcome)
     events.introduction_made.connect(connector_requests.fulfil_requests)
@@ -75,6 +75,7 @@ def register_domain_events() -> None:
     events.outcome_reported.connect(strength.on_outcome_reported)
     counting.connect(events)
     completions.connect(events)
+    transactions.connect(events)
 
 
 def register_blueprints(app: Flask) -> None:

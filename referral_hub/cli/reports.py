@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..reports import completions, counting
+from ..reports import completions, counting, transactions
 
 reports_cli = AppGroup("reports", help="The organizer reports.")
 
@@ -15,7 +15,11 @@ reports_cli = AppGroup("reports", help="The organizer reports.")
 def verify_command() -> None:
     """Recount every kept figure from the source tables. Exits 1 and prints each difference."""
     connection = db.session.connection()
-    found = counting.differences(connection) + completions.differences(connection)
+    found = (
+        counting.differences(connection)
+        + completions.differences(connection)
+        + transactions.differences(connection)
+    )
     for line in found:
         click.echo(line)
     if found:

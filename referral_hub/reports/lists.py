@@ -14,7 +14,7 @@ from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
 from .activities import current_members
 from .aggregates import count_where, hours_between, sum_or_zero, within
-from .models import ChapterDay
+from .models import ChapterDay, TransactionDay
 from .periods import EARLIEST, Period
 
 
@@ -54,14 +54,14 @@ def _in_period(column):
     )
 
 
-def _kept_total(count, in_period: bool):
-    """SQL: a sum over the chapter's kept days (`count`, of their columns) on the period's local days
+def _kept_total(count, in_period: bool, kept=ChapterDay):
+    """SQL: a sum over the chapter's `kept` days (`count`, of their columns) on the period's local days
     (the parameters `first_day` and `last_day`) or on all of them: one row a day at most, however
     long the list."""
-    days = [ChapterDay.chapter_id == bindparam("chapter_id")]
+    days = [kept.chapter_id == bindparam("chapter_id")]
     if in_period:
         days.append(
-            ChapterDay.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
+            kept.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
         )
     return select(sum_or_zero(count)).where(*days)
 
@@ -206,8 +206,8 @@ def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: 
 
 @functools.cache
 def _ledger_query(in_period: bool):
-    """Built once with a period and once without; the total counts the transactions from the index
-    (no kept figure counts them)."""
+    """Built once with a period and once without; the total sums the transactions kept per day
+    (reports.transactions)."""
     conditions = [LedgerTransaction.chapter_id == bindparam("chapter_id")]
     if in_period:
         conditions.append(_in_period(LedgerTransaction.created_at))
@@ -222,7 +222,7 @@ def _ledger_query(in_period: bool):
         )
         .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
     )
-    return _listed(statement, _counted(LedgerTransaction, conditions))
+    return _listed(statement, _kept_total(TransactionDay.transactions, in_period, kept=TransactionDay))
 
 
 def chapter_rows(chapter_id: int):
