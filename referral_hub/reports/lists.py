@@ -224,7 +224,8 @@ def _transactions(rows) -> list[dict]:
         if row.id not in transactions:
             # A row starts with its transaction's columns (TRANSACTION_COLUMNS), then its entry's.
             transactions[row.id] = {**dict(zip(TRANSACTION_KEYS, row, strict=False)), "entries": []}
-        transactions[row.id]["entries"].append(row)
+        # Read by key (the API's schema tries a key first): a Row would raise before its attribute.
+        transactions[row.id]["entries"].append(row._mapping)
     return list(transactions.values())
 
 
