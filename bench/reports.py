@@ -10,8 +10,9 @@ that a planner without statistics on the new chapter could turn quadratic). Fore
 checked row by row while a chapter goes in (`session_replication_role = replica`); every foreign key
 of the seeded tables is then checked with one anti-join, and the script stops if a row points
 nowhere. Checks, unique and not-null constraints hold as usual. The reports' kept figures are then
-rebuilt from the rows (`reports.counting.rebuild`, as the migration does: bulk rows fire no events,
-so `flask reports verify` agrees), and the database is vacuumed and analyzed. In three steps:
+rebuilt from the rows (`reports.counting.rebuild`, `completions.rebuild`, `transactions.rebuild`, as
+the migrations do: bulk rows fire no events, so `flask reports verify` agrees), and the database is
+vacuumed and analyzed. In three steps:
 
 1. `bench-1x`: 2,000 members, 100,000 introductions (with their consents and outcomes), 20,000
    needs and 250,000 ledger transactions = 500,000 ledger entries, dated over the last two years;
@@ -384,7 +385,7 @@ def seed(app, db, chapters: list[tuple[str, int]]) -> None:
     from sqlalchemy import text
     from werkzeug.security import generate_password_hash
 
-    from referral_hub.reports import completions
+    from referral_hub.reports import completions, transactions
     from referral_hub.reports.counting import rebuild
 
     password_hash = generate_password_hash(PASSWORD)
@@ -422,6 +423,7 @@ def seed(app, db, chapters: list[tuple[str, int]]) -> None:
         started = time.perf_counter()
         rebuild(db.session.connection())
         completions.rebuild(db.session.connection())
+        transactions.rebuild(db.session.connection())
         db.session.commit()
         print(f"kept report figures rebuilt in {time.perf_counter() - started:.0f} s", flush=True)
     started = time.perf_counter()

@@ -68,7 +68,7 @@ def register_domain_events() -> None:
     from .chapters import services as chapters
     from .ledger import posting
     from .relationships import connector_requests, strength
-    from .reports import completions, counting
+    from .reports import completions, counting, transactions
 
     events.member_renamed.connect(chapters.keep_name)
     events.member_joined.connect(posting.welcome)
@@ -77,6 +77,7 @@ def register_domain_events() -> None:
     events.outcome_reported.connect(strength.on_outcome_reported)
     counting.connect(events)
     completions.connect(events)
+    transactions.connect(events)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -71,6 +71,7 @@ from referral_hub.reports.models import (
     CompletionDuration,
     CompletionHours,
     MemberFigures,
+    TransactionDay,
 )
 from referral_hub.tokens import digest, new_secret
 
@@ -496,6 +497,15 @@ class CompletionHoursFactory(BaseFactory):
     day = factory.LazyFunction(lambda: utcnow().date())
     whole_hours = 0
     completions = 1
+
+
+class TransactionDayFactory(BaseFactory):
+    class Meta:
+        model = TransactionDay
+
+    chapter_id = factory.LazyFunction(lambda: ChapterFactory().id)
+    day = factory.LazyFunction(lambda: utcnow().date())
+    transactions = 1
 
 
 # Relationships: a pair's strength is a cache of its interactions, so interactions are recorded by

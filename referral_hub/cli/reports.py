@@ -6,7 +6,7 @@ import click
 from flask.cli import AppGroup
 
 from ..extensions import db
-from ..reports import completions, counting, members
+from ..reports import completions, counting, members, transactions
 
 reports_cli = AppGroup("reports", help="The organizer reports.")
 
@@ -19,6 +19,7 @@ def verify_command() -> None:
         counting.differences(connection)
         + completions.differences(connection)
         + members.differences(connection)
+        + transactions.differences(connection)
     )
     for line in found:
         click.echo(line)

@@ -3,7 +3,7 @@
 import functools
 
 from sqlalchemy import Date, Select, bindparam, case, func, literal, select
-from sqlalchemy.orm import aliased, selectinload
+from sqlalchemy.orm import aliased
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
@@ -14,7 +14,7 @@ from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
 from .activities import current_members
 from .aggregates import count_where, hours_between, sum_or_zero, within
-from .models import ChapterDay
+from .models import ChapterDay, TransactionDay
 from .periods import EARLIEST, Period
 
 
@@ -54,14 +54,14 @@ def _in_period(column):
     )
 
 
-def _kept_total(count, in_period: bool):
-    """SQL: a sum over the chapter's kept days (`count`, of their columns) on the period's local days
+def _kept_total(count, in_period: bool, kept=ChapterDay):
+    """SQL: a sum over the chapter's `kept` days (`count`, of their columns) on the period's local days
     (the parameters `first_day` and `last_day`) or on all of them: one row a day at most, however
     long the list."""
-    days = [ChapterDay.chapter_id == bindparam("chapter_id")]
+    days = [kept.chapter_id == bindparam("chapter_id")]
     if in_period:
         days.append(
-            ChapterDay.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
+            kept.day.between(bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date()))
         )
     return select(sum_or_zero(count)).where(*days)
 
@@ -197,32 +197,62 @@ def _needs_query(status: NeedStatus | None):
     return _listed(statement, _kept_total(NEEDS_IN_STATUS[status], in_period=False))
 
 
+TRANSACTION_COLUMNS = (
+    LedgerTransaction.id,
+    LedgerTransaction.kind,
+    LedgerTransaction.memo,
+    LedgerTransaction.created_at,
+    LedgerTransaction.caused_by_id,
+    LedgerTransaction.subject_type,
+    LedgerTransaction.subject_id,
+    LedgerTransaction.reverses_id,
+)
+TRANSACTION_KEYS = tuple(column.key for column in TRANSACTION_COLUMNS)
+
+
 def ledger_rows(chapter_id: int, *, period: Period | None, page: int, per_page: int):
-    """Transactions, newest first, with their entries and the entries' members: two queries."""
+    """Transactions, newest first, each with its entries and their members' names: one query."""
     parameters = {"chapter_id": chapter_id, **_period_parameters(period)}
     rows, total = _rows(_ledger_query(period is not None), parameters, page=page, per_page=per_page)
-    return [row[0] for row in rows], total
+    return _transactions(rows), total
+
+
+def _transactions(rows) -> list[dict]:
+    """The rows (one per entry, each transaction's together) as a transaction each, with its entries."""
+    transactions: dict[int, dict] = {}
+    for row in rows:
+        if row.id not in transactions:
+            # A row starts with its transaction's columns (TRANSACTION_COLUMNS), then its entry's.
+            transactions[row.id] = {**dict(zip(TRANSACTION_KEYS, row, strict=False)), "entries": []}
+        # Read by key (the API's schema tries a key first): a Row would raise before its attribute.
+        transactions[row.id]["entries"].append(row._mapping)
+    return list(transactions.values())
 
 
 @functools.cache
 def _ledger_query(in_period: bool):
-    """Built once with a period and once without; the total counts the transactions from the index
-    (no kept figure counts them)."""
+    """Built once with a period and once without: a row per entry of the page's transactions, with its
+    account's member and their name (none: the pool); the total sums the transactions kept per day
+    (reports.transactions)."""
     conditions = [LedgerTransaction.chapter_id == bindparam("chapter_id")]
     if in_period:
         conditions.append(_in_period(LedgerTransaction.created_at))
     page = _page_of(LedgerTransaction, *conditions)
     statement = (
-        select(LedgerTransaction)
-        .join(page, page.c.id == LedgerTransaction.id)
-        .options(
-            selectinload(LedgerTransaction.entries)
-            .joinedload(LedgerEntry.account)
-            .joinedload(LedgerAccount.member)
+        select(
+            *TRANSACTION_COLUMNS,
+            LedgerEntry.account_id,
+            LedgerAccount.member_id,
+            Member.display_name.label("member_name"),
+            LedgerEntry.amount,
         )
-        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc())
+        .join(page, page.c.id == LedgerTransaction.id)
+        .join(LedgerEntry, LedgerEntry.transaction_id == LedgerTransaction.id)
+        .join(LedgerAccount, LedgerAccount.id == LedgerEntry.account_id)
+        .outerjoin(Member, Member.id == LedgerAccount.member_id)
+        .order_by(LedgerTransaction.created_at.desc(), LedgerTransaction.id.desc(), LedgerEntry.id)
     )
-    return _listed(statement, _counted(LedgerTransaction, conditions))
+    return _listed(statement, _kept_total(TransactionDay.transactions, in_period, kept=TransactionDay))
 
 
 def chapter_rows(chapter_id: int):

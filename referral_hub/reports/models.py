@@ -162,6 +162,17 @@ class CompletionHours(db.Model):
     )
 
 
+class TransactionDay(db.Model):
+    """How many ledger transactions a chapter recorded on one of its local days, counted as they are
+    posted (reports.transactions): the API's ledger list totals a period from its days."""
+
+    __tablename__ = "report_transaction_days"
+
+    chapter_id: Mapped[int] = mapped_column(ForeignKey("chapters.id", ondelete="CASCADE"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    transactions: Mapped[int] = mapped_column(Integer, default=0)
+
+
 # The API's lists (reports.lists) find a page newest first through these, in their order (created_at,
 # then id) and from the index alone, and count a filter's rows from them: no row is read to be skipped.
 Index(

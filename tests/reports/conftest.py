@@ -21,7 +21,7 @@ from referral_hub.extensions import db
 from referral_hub.introductions.models import Decision, IntroState, OutcomeKind
 from referral_hub.ledger.models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 from referral_hub.needs.models import NeedStatus
-from referral_hub.reports import completions
+from referral_hub.reports import completions, transactions
 from referral_hub.reports.access import create_token
 from referral_hub.reports.counting import rebuild
 from tests.factories import (
@@ -242,6 +242,7 @@ def riverside() -> Riverside:
     db.session.flush()
     rebuild(db.session.connection())
     completions.rebuild(db.session.connection())
+    transactions.rebuild(db.session.connection())
     return Riverside(chapter, hillside, olga, ann, bob, cat, dan, eve, hal, now)
 
 

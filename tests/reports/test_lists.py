@@ -9,7 +9,7 @@ from referral_hub.extensions import db
 from referral_hub.introductions.models import IntroState
 from referral_hub.ledger.models import Kind
 from referral_hub.needs.models import NeedStatus
-from referral_hub.reports import completions
+from referral_hub.reports import completions, transactions
 from referral_hub.reports.access import create_token
 from referral_hub.reports.counting import rebuild
 from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
@@ -24,6 +24,7 @@ def recount() -> None:
     db.session.flush()
     rebuild(db.session.connection())
     completions.rebuild(db.session.connection())
+    transactions.rebuild(db.session.connection())
 
 
 @pytest.fixture

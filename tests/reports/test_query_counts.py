@@ -139,3 +139,19 @@ def test_each_organize_section_runs_the_same_queries_at_1x_and_10x(browser, coun
         counts[scale] = log.count
         browser.post("/logout", form_page="/dashboard")
     assert counts[1] == counts[10], counts
+
+
+@pytest.mark.parametrize("query", ["?per_page=100", "?from=2020-01-01&to=2030-12-31&format=csv", "?page=9"])
+def test_the_ledger_is_one_statement_after_the_token_at_1x_and_10x(client, count_queries, query):
+    counts = {}
+    for slug, scale in (("small", 1), ("large", 10)):
+        token, _organizer = grow(slug, scale)
+        with count_queries() as log:
+            response = client.get(
+                f"/api/v1/chapters/{slug}/ledger{query}", headers={"Authorization": f"Bearer {token}"}
+            )
+        assert response.status_code == 200, response.get_data(as_text=True)
+        counts[scale] = log.count
+    # Two statements authenticate the token; one reads the page's transactions, entries and total. A
+    # page past the last one reads the first row again for the total.
+    assert counts[1] == counts[10] == (4 if query == "?page=9" else 3), counts

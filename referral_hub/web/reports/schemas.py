@@ -46,13 +46,6 @@ class Rounded(fields.Float):
         return None if value is None else round(float(value), self.places)
 
 
-class MemberName(fields.String):
-    """A member's name, from the member (null for the pool, which has none)."""
-
-    def _serialize(self, value, attr, obj, **kwargs):
-        return None if value is None else value.display_name
-
-
 class ChapterCurrency(fields.String):
     """The chapter's currency, the same on every row of an answer: it is the request's, not the row's."""
 
@@ -271,13 +264,8 @@ class NeedRow(Schema):
 
 class LedgerEntryRow(Schema):
     account_id = fields.Integer(required=True)
-    member_id = fields.Integer(
-        required=True,
-        allow_none=True,
-        attribute="account.member_id",
-        metadata={"description": "null: the pool."},
-    )
-    member_name = MemberName(required=True, allow_none=True, attribute="account.member")
+    member_id = fields.Integer(required=True, allow_none=True, metadata={"description": "null: the pool."})
+    member_name = fields.String(required=True, allow_none=True)
     amount = fields.Integer(
         required=True, metadata={"description": "Credits into (+) or out of (−) the account."}
     )

@@ -68,13 +68,13 @@ def _authenticate():
     g.api_access = access.authenticate(auth.bearer_secret())
 
 
-def parse(query: type[arguments.Query]) -> dict:
+def parse(query: arguments.Query) -> dict:
     """The request's query parameters loaded by `query`; anything wrong is one 422 naming each field."""
     repeated = sorted(name for name, values in request.args.lists() if len(values) > 1)
     if repeated:
         raise InvalidInput({name: ["Give this parameter once."] for name in repeated})
     try:
-        return query().load(request.args.to_dict())
+        return query.load(request.args.to_dict())
     except ValidationError as error:
         raise InvalidInput(
             {
@@ -96,8 +96,8 @@ def _cell(value):
     return value
 
 
-def _csv(items: list[dict], row: type[schemas.Schema], name: str, total: int) -> Response:
-    columns = [field.data_key or key for key, field in row().dump_fields.items()]
+def _csv(items: list[dict], row: schemas.Schema, name: str, total: int) -> Response:
+    columns = [field.data_key or key for key, field in row.dump_fields.items()]
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=columns, lineterminator="\r\n")
     writer.writeheader()
@@ -117,17 +117,21 @@ def report(rule: str, *, query, answer, title: str, description: str, row=None):
     """
 
     def register(view):
+        # Built once: a schema keeps nothing between loads or dumps, and building one costs more than
+        # a page's dump of it.
+        loaded, answered, listed = query(), answer(), row(many=True) if row else None
+
         @wraps(view)
         def endpoint(slug: str | None = None):
             grant = g.api_access if slug is None else g.api_access.chapter(slug)
             g.api_currency = grant.chapter_currency
-            args = parse(query)
+            args = parse(loaded)
             if row is None:
-                return jsonify(answer().dump(view(grant, args)))
+                return jsonify(answered.dump(view(grant, args)))
             rows, total = view(grant, args)
-            items = row(many=True).dump(rows)
+            items = listed.dump(rows)
             if args["format"] == "csv":
-                return _csv(items, row, f"{grant.chapter_slug}-{view.__name__}", total)
+                return _csv(items, listed, f"{grant.chapter_slug}-{view.__name__}", total)
             return jsonify(items=items, page=args["page"], per_page=args["per_page"], total=total)
 
         # What the OpenAPI document says of it, read from the app's views (openapi_document).
