@@ -1,10 +1,10 @@
-"""What the reports count as a member's activity in a chapter, and who its current members are."""
+"""What the reports count as a member's activity in a chapter."""
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select, union_all
+from sqlalchemy import select, union_all
 
-from ..chapters.models import POLICY_SETTINGS, Membership, MembershipStatus
+from ..chapters.models import POLICY_SETTINGS
 from ..introductions.models import Consent, Introduction, Outcome
 from ..needs.models import Need
 from .aggregates import within
@@ -12,11 +12,6 @@ from .aggregates import within
 RECENT = timedelta(days=90)
 # The longest an introduction can wait for answers: the policy's upper bound for intro_expiry_days.
 ANSWER_WINDOW = timedelta(days=POLICY_SETTINGS["intro_expiry_days"][2])
-
-
-def current_members(chapter_id: int):
-    """The condition on Membership for the chapter's current members."""
-    return and_(Membership.chapter_id == chapter_id, Membership.status == MembershipStatus.ACTIVE)
 
 
 def chapter_outcomes(chapter_id: int):

@@ -6,13 +6,12 @@ from sqlalchemy import Date, Select, bindparam, case, func, literal, select
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import Member
-from ..chapters.models import Chapter
+from ..chapters.models import Chapter, current_members
 from ..database import UTCDateTime, counted_rows, paged
 from ..extensions import db
 from ..introductions.models import Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
 from ..needs.models import Need, NeedStatus
-from .activities import current_members
 from .aggregates import count_where, hours_between, sum_or_zero, within
 from .models import ChapterDay, TransactionDay
 from .periods import EARLIEST, Period

@@ -8,11 +8,11 @@ from sqlalchemy import Float, and_, bindparam, case, cast, func, literal, null, 
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import Member
-from ..chapters.models import Membership
+from ..chapters.models import Membership, current_members
 from ..database import UTCDateTime, counted_rows
 from ..extensions import db
 from ..ledger.models import LedgerAccount
-from .activities import RECENT, current_members
+from .activities import RECENT
 from .models import MemberFigures
 from .periods import Period
 

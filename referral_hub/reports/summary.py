@@ -5,11 +5,11 @@ from datetime import datetime
 
 from sqlalchemy import BigInteger, Date, bindparam, case, cast, func, select
 
-from ..chapters.models import Membership
+from ..chapters.models import Membership, current_members
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
-from .activities import RECENT, activities, current_members
+from .activities import RECENT, activities
 from .aggregates import sum_or_zero, within
 from .models import ChapterDay, CompletionDuration, CompletionHours, MemberFigures
 from .periods import EARLIEST, Period
