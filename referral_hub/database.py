@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum, Float, bindparam, event, func, literal, select, text
+from sqlalchemy import DateTime, Enum, Float, bindparam, case, event, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError
@@ -131,6 +131,43 @@ def upsert(table):
     the session's dialect: PostgreSQL's and SQLite's share the syntax but not the SQLAlchemy construct."""
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
+
+
+def add_to_kept(table, keys: tuple[str, ...], values: dict, *, latest: tuple[str, ...] = ()) -> None:
+    """Insert the kept row of `keys` with `values`, or add them to the row already there; a column of
+    `latest` (a moment) moves forward only. The columns `values` leaves out start at their default.
+
+    SQLAlchemy's ON CONFLICT constructs have no cache key, so one built per call is compiled per call
+    (about 0.5 ms, on every write that keeps a figure): this one is compiled once per table, keys and
+    columns, and runs as text SQL with the columns' own types."""
+    added = tuple(sorted(name for name in values if name not in keys and name not in latest))
+    statement = _adding_statement(db.session.get_bind().dialect.name, table, keys, added, latest)
+    defaults = {
+        column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
+        for column in table.columns
+    }
+    db.session.execute(statement, {**defaults, **values})
+
+
+@functools.cache
+def _adding_statement(dialect_name: str, table, keys: tuple, added: tuple, latest: tuple):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    columns = table.columns
+    statement = dialect.insert(table).values({column.name: bindparam(column.name) for column in columns})
+
+    def later(name: str):
+        kept, new = columns[name], statement.excluded[name]
+        return case((new.is_not(None) & (kept.is_(None) | (new > kept)), new), else_=kept)
+
+    statement = statement.on_conflict_do_update(
+        index_elements=[columns[name] for name in keys],
+        set_={
+            **{name: columns[name] + statement.excluded[name] for name in added},
+            **{name: later(name) for name in latest},
+        },
+    )
+    sql = statement.compile(dialect=dialect.dialect(paramstyle="named")).string
+    return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in columns))
 
 
 def render_migration_type(type_, obj, _autogen_context):

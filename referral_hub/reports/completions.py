@@ -10,7 +10,7 @@ from sqlalchemy import Integer, delete, func, insert, or_, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
-from ..database import upsert
+from ..database import add_to_kept
 from ..extensions import db
 from ..introductions.models import Introduction
 from .aggregates import hours_between, quarter_hour
@@ -63,19 +63,13 @@ def on_introduction_completed(intro) -> None:
         .from_select(COLUMNS, _durations().where(Introduction.id == intro.id))
         .returning(table.c.whole_hours)
     ).scalar_one()
-    counted = CompletionHours.__table__
-    statement = upsert(counted).values(
-        chapter_id=intro.chapter_id,
-        day=chapter_day(intro.chapter_id, intro.completed_at),
-        whole_hours=hours,
-        completions=1,
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[counted.c.chapter_id, counted.c.day, counted.c.whole_hours],
-            set_={"completions": counted.c.completions + statement.excluded.completions},
-        )
-    )
+    values = {
+        "chapter_id": intro.chapter_id,
+        "day": chapter_day(intro.chapter_id, intro.completed_at),
+        "whole_hours": hours,
+        "completions": 1,
+    }
+    add_to_kept(CompletionHours.__table__, ("chapter_id", "day", "whole_hours"), values)
 
 
 def on_chapter_zone_changed(chapter) -> None:

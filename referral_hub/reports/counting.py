@@ -18,7 +18,7 @@ from sqlalchemy import bindparam, case, delete, func, insert, literal, select, u
 
 from ..chapters.models import Chapter
 from ..clock import local_day
-from ..database import upsert
+from ..database import add_to_kept
 from ..extensions import db
 from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -66,37 +66,14 @@ def day_of_quarter_hour(number: int, zone: ZoneInfo) -> date:
 def add_to_day(chapter_id: int, at: datetime, **counts: int) -> None:
     """Add to the chapter's counts of the local day of `at`; with no counts, only take the day row's
     lock (`x = x + 0`)."""
-    table = ChapterDay.__table__
-    counts = counts or {"needs_posted": 0}
-    statement = upsert(table).values(chapter_id=chapter_id, day=chapter_day(chapter_id, at), **counts)
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.chapter_id, table.c.day],
-            set_={name: table.c[name] + statement.excluded[name] for name in counts},
-        )
-    )
+    values = {"chapter_id": chapter_id, "day": chapter_day(chapter_id, at), **(counts or {"needs_posted": 0})}
+    add_to_kept(ChapterDay.__table__, ("chapter_id", "day"), values)
 
 
 def add_to_member(chapter_id: int, member_id: int, *, active_at: datetime, **figures) -> None:
     """Add to a member's counts in a chapter; `active_at` and a `last_completed_at` move forward only."""
-    table = MemberFigures.__table__
-    latest = {"last_active_at": active_at, **{k: v for k, v in figures.items() if k in MEMBER_LATEST}}
-    counts = {k: v for k, v in figures.items() if k not in MEMBER_LATEST}
-    statement = upsert(table).values(chapter_id=chapter_id, member_id=member_id, **counts, **latest)
-
-    def later(name: str):
-        kept, new = table.c[name], statement.excluded[name]
-        return case((new.is_not(None) & (kept.is_(None) | (new > kept)), new), else_=kept)
-
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.chapter_id, table.c.member_id],
-            set_={
-                **{name: table.c[name] + statement.excluded[name] for name in counts},
-                **{name: later(name) for name in latest},
-            },
-        )
-    )
+    values = {"chapter_id": chapter_id, "member_id": member_id, "last_active_at": active_at, **figures}
+    add_to_kept(MemberFigures.__table__, ("chapter_id", "member_id"), values, latest=MEMBER_LATEST)
 
 
 # What the domain events change -----------------------------------------------------------------------

@@ -7,7 +7,7 @@ from collections.abc import Collection
 
 from sqlalchemy import delete, func, insert, select
 
-from ..database import upsert
+from ..database import add_to_kept
 from ..extensions import db
 from ..ledger.models import LedgerTransaction
 from .aggregates import quarter_hour
@@ -18,18 +18,9 @@ from .models import TransactionDay
 def on_transaction_posted(transaction, *, legs) -> None:
     """Count the transaction on its chapter's day, after the day figures (counting.py) took that day's
     lock, so two postings lock the rows they share in the same order."""
-    table = TransactionDay.__table__
-    statement = upsert(table).values(
-        chapter_id=transaction.chapter_id,
-        day=chapter_day(transaction.chapter_id, transaction.created_at),
-        transactions=1,
-    )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=[table.c.chapter_id, table.c.day],
-            set_={"transactions": table.c.transactions + statement.excluded.transactions},
-        )
-    )
+    day = chapter_day(transaction.chapter_id, transaction.created_at)
+    values = {"chapter_id": transaction.chapter_id, "day": day, "transactions": 1}
+    add_to_kept(TransactionDay.__table__, ("chapter_id", "day"), values)
 
 
 def on_chapter_zone_changed(chapter) -> None:
