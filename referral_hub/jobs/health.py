@@ -29,7 +29,10 @@ class JobStatus:
 
     @property
     def failing(self) -> bool:
-        return self.last_outcome is RunOutcome.FAILED
+        """The last run failed, or is a retry of a failed run that has not finished yet."""
+        return self.last_outcome is RunOutcome.FAILED or (
+            self.last_outcome is RunOutcome.RUNNING and bool(self.last_error)
+        )
 
     @property
     def healthy(self) -> bool:

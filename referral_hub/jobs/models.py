@@ -31,6 +31,7 @@ class JobRun(db.Model):
     lease_until = mapped_column(UTCDateTime, nullable=False)
     holder: Mapped[str] = mapped_column(String(120))
     counts: Mapped[dict | None] = mapped_column(JSON, nullable=True)
+    # The last failed attempt's error, kept while a retry runs; empty once a run succeeds.
     error: Mapped[str] = mapped_column(Text, default="")
 
     __table_args__ = (

@@ -74,7 +74,7 @@ def claim(
             "lease_until": insert.excluded.lease_until,
             "holder": insert.excluded.holder,
             "counts": None,
-            "error": "",
+            # The failed attempt's error stays until this one finishes: a retry still shows as failing.
         },
         where=or_(
             and_(

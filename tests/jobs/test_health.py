@@ -59,3 +59,17 @@ def test_a_failed_run_shows_as_failing_with_its_error_until_a_run_succeeds(flaky
     assert failing.failing and not failing.healthy and failing.last_success_at is None
     assert failing.last_outcome is RunOutcome.FAILED and "the flaky job broke" in failing.last_error
     assert failing.next_due_at == NOW.replace(minute=0), "due since the hour began, still not done"
+
+
+def test_a_retry_that_is_still_running_shows_as_failing_with_the_last_error(flaky):
+    runs.run_due(now=NOW)
+    retry = runs.claim(flaky, "2026-12-02T10", now=NOW + timedelta(minutes=2))
+    assert retry is not None and retry.attempts == 2
+    status = by_name(NOW + timedelta(minutes=2))["flaky"]
+    assert status.last_outcome is RunOutcome.RUNNING
+    assert status.failing and "the flaky job broke" in status.last_error
+
+
+def test_a_first_run_still_running_is_not_failing(flaky):
+    assert runs.claim(flaky, "2026-12-02T10", now=NOW) is not None
+    assert not by_name(NOW)["flaky"].failing
