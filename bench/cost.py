@@ -1,6 +1,7 @@
 """CPU per request of every member page and API endpoint, the app's and PostgreSQL's, beside a text-SQL floor.
 
     .venv/bin/python bench/cost.py [--database postgresql|sqlite] [--scales 1,10] [--requests 200] [--short]
+        [--only "needs board,POST need"] [--postgresql-url URL]
 
 For each scale it builds and seeds the database as `bench/load.py` does (`demo seed` for 60 × scale
 members plus 200 × scale open needs) and asks every page in-process with Flask's test client
@@ -24,7 +25,8 @@ its INSERTs would only collide with the rows it wrote).
 It prints per page: SQL statements per request at each scale, app and PostgreSQL CPU ms per request
 and the reference's, and the ratio. It exits 1 when a page answers an error (a write anything but its
 redirect) or sends a different number of statements at two scales. `--short` (CI): 1× and 10×, 5
-requests a page.
+requests a page. `--only` measures the named pages and writes alone; `--postgresql-url` names another
+database (its `{scale}` filled in), so that two runs on one server keep apart.
 """
 
 import argparse
@@ -188,9 +190,10 @@ def measure(work, count: int, pid: int | None) -> tuple[float, float]:
     return (app_cpu_ms() - app_before) / count, (postgresql_cpu_ms(pid) - pg_before) / count
 
 
-def run(kind: str, scale: int, count: int, workdir: Path) -> dict[str, dict]:
+def run(args, scale: int, workdir: Path) -> dict[str, dict]:
+    kind, count = args.database, args.requests
     print(f"\n## {kind}, {scale}× data: seeding …", flush=True)
-    url = prepare_database(kind, scale, workdir, POSTGRESQL_URL)
+    url = prepare_database(kind, scale, workdir, args.postgresql_url)
     targets = seed(url, scale)
     engine_options = {"pool_size": 1, "max_overflow": 0} if kind == "postgresql" else {}
     app = create_app(
@@ -216,6 +219,8 @@ def run(kind: str, scale: int, count: int, workdir: Path) -> dict[str, dict]:
         db.session.rollback()
         db.session.remove()
     for name, path, who in every_page(targets):
+        if args.only and name not in args.only:
+            continue
         headers = credentials[who]
         failed = []
 
@@ -257,6 +262,8 @@ def run(kind: str, scale: int, count: int, workdir: Path) -> dict[str, dict]:
         db.session.remove()
     form_token = csrf_token(client.get("/profile", base_url=HTTPS).get_data(as_text=True))
     for name, next_write in writes:
+        if args.only and name not in args.only:
+            continue
         failed = []
 
         def write(next_write=next_write, failed=failed):
@@ -315,6 +322,8 @@ def main() -> int:
     parser.add_argument("--scales", default="1,10", help="comma-separated data scales (default 1,10)")
     parser.add_argument("--requests", type=int, default=200, help="requests per page and per reference")
     parser.add_argument("--short", action="store_true", help="CI: 5 requests a page")
+    parser.add_argument("--only", type=lambda names: set(names.split(",")), help="these pages and writes")
+    parser.add_argument("--postgresql-url", default=POSTGRESQL_URL, help="its database, {scale} filled in")
     args = parser.parse_args()
     if args.short:
         args.requests = 5
@@ -322,7 +331,7 @@ def main() -> int:
     scales = [int(s) for s in args.scales.split(",")]
     failures = []
     with tempfile.TemporaryDirectory(prefix="rh-cost-") as tmp:
-        by_scale = {scale: run(args.database, scale, args.requests, Path(tmp)) for scale in scales}
+        by_scale = {scale: run(args, scale, Path(tmp)) for scale in scales}
     print_table(args.database, by_scale)
     for name in by_scale[scales[0]]:
         counts = [by_scale[s][name]["statements"] for s in scales]
