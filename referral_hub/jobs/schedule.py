@@ -11,9 +11,11 @@ from ..introductions.answering import expire_introductions
 from ..introductions.guests import erase_expired_guests
 from ..introductions.outcomes import send_outcome_prompts
 from ..introductions.reminders import send_reminders
+from ..mail.services import prune as prune_mail
 from ..needs.services import expire_needs
 from ..relationships.connector_requests import expire_requests
 from ..relationships.digest import recipients, send_digest
+from .history import prune_runs
 
 LENGTHS = {
     "quarter": timedelta(minutes=15),
@@ -132,6 +134,11 @@ def guest_retention(now: datetime) -> dict[str, int]:
     return {"guests_erased": erase_expired_guests(now)}
 
 
+def housekeeping(now: datetime) -> dict[str, int]:
+    """Delete sent mail and dead letters past their keeping, and old job runs."""
+    return {"mail_deleted": prune_mail(now), "runs_deleted": prune_runs(now)}
+
+
 JOBS: dict[str, Job] = {
     job.name: job
     for job in (
@@ -157,6 +164,12 @@ JOBS: dict[str, Job] = {
             Schedule("day", timedelta(hours=3)),
             guest_retention,
             "erase guests past their retention",
+        ),
+        Job(
+            "housekeeping",
+            Schedule("day", timedelta(hours=4)),
+            housekeeping,
+            "delete old sent mail and job runs",
         ),
     )
 }

@@ -25,6 +25,11 @@ log = logging.getLogger("referral_hub.mail")
 MAX_ATTEMPTS = 30
 # A killed worker's mail waits this long; a live worker renews the lease of a batch it is still sending.
 LEASE = timedelta(seconds=60)
+# Sent mail is kept this long (to look into what went out, or a late bounce), then deleted: its bodies
+# carry names and contact details, guests' among them. Dead letters stay longer, to be looked at and
+# retried (`outbox dead`, `outbox retry`).
+SENT_KEPT = timedelta(days=30)
+DEAD_KEPT = timedelta(days=90)
 
 
 def absolute_url(endpoint: str, **values) -> str:
@@ -89,6 +94,22 @@ def enqueue(
         )
     db.session.add(message)
     return message
+
+
+def prune(now: datetime) -> int:
+    """Delete the mail sent more than SENT_KEPT ago and the dead letters written more than DEAD_KEPT ago
+    (their images with them); return how many messages went."""
+    result = db.session.execute(
+        delete(OutboxMessage)
+        .where(
+            or_(
+                (OutboxMessage.status == OutboxStatus.SENT) & (OutboxMessage.sent_at < now - SENT_KEPT),
+                (OutboxMessage.status == OutboxStatus.DEAD) & (OutboxMessage.created_at < now - DEAD_KEPT),
+            )
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return result.rowcount
 
 
 def drop_inline_images(content_id_prefix: str) -> None:

@@ -72,6 +72,7 @@ def test_a_backup_restored_into_a_fresh_database_passes_ledger_verify_and_jobs_s
             "outcome_prompts",
             "reminders",
             "guest_retention",
+            "housekeeping",
         }
         transactions = db.session.scalar(select(func.count()).select_from(LedgerTransaction))
         restored_url = back_up_and_restore(live_db.app, tmp_path)

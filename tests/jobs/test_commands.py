@@ -28,7 +28,8 @@ def test_worker_once_runs_every_due_job_and_sends_what_they_queued(flask, app):
     result = flask("worker", "--once")
     assert result.exit_code == 0, result.output
     assert result.output.splitlines() == [
-        "worker: mail and jobs (expire, digest, outcome_prompts, reminders, guest_retention) every 1.0s",
+        "worker: mail and jobs (expire, digest, outcome_prompts, reminders, guest_retention, housekeeping) "
+        "every 1.0s",
         "worker: stopped",
     ]
     assert (
@@ -44,7 +45,7 @@ def test_jobs_status_lists_each_job_and_exits_1_while_one_is_overdue(flask):
     assert "expire          OVERDUE" in result.output and "last success  never" in result.output
     # The digest runs every quarter hour: at 10:30 its latest period has only just begun.
     assert "digest          ok" in result.output
-    assert "needs attention: expire, outcome_prompts, guest_retention" in result.output
+    assert "needs attention: expire, outcome_prompts, guest_retention, housekeeping" in result.output
 
     assert flask("worker", "--once").exit_code == 0
     result = flask("jobs", "status")
@@ -90,8 +91,8 @@ def test_jobs_run_with_an_unknown_name_says_which_jobs_exist(flask):
     result = flask("jobs", "run", "backup")
     assert result.exit_code == 2
     assert (
-        "No job is named 'backup'; the jobs are: expire, digest, outcome_prompts, reminders, guest_retention."
-        in result.output
+        "No job is named 'backup'; the jobs are: "
+        "expire, digest, outcome_prompts, reminders, guest_retention, housekeeping." in result.output
     )
 
 

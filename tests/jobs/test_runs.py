@@ -42,6 +42,7 @@ def test_the_first_cycle_expires_refunds_and_queues_the_digest_and_the_second_do
         ("outcome_prompts", "2026-12-02", RunOutcome.SUCCEEDED),
         ("reminders", "2026-12-02T10", RunOutcome.SUCCEEDED),
         ("guest_retention", "2026-12-02", RunOutcome.SUCCEEDED),
+        ("housekeeping", "2026-12-02", RunOutcome.SUCCEEDED),
     ]
     assert results[0].counts == {
         "introductions": 1,
@@ -138,6 +139,7 @@ def test_a_failed_run_is_retried_in_a_later_cycle_while_the_other_jobs_run(app, 
         ("outcome_prompts", RunOutcome.SUCCEEDED),
         ("reminders", RunOutcome.SUCCEEDED),
         ("guest_retention", RunOutcome.SUCCEEDED),
+        ("housekeeping", RunOutcome.SUCCEEDED),
         ("flaky", RunOutcome.FAILED),
     ]
     assert runs.run_due(now=NOW + timedelta(seconds=10)) == [], "not before the retry delay"

@@ -58,7 +58,14 @@ def test_a_schedule_outside_its_period_is_refused(unit, offset):
 
 
 def test_the_registry_holds_hourly_expiry_the_monday_digest_and_the_daily_outcome_prompts():
-    assert list(JOBS) == ["expire", "digest", "outcome_prompts", "reminders", "guest_retention"]
+    assert list(JOBS) == [
+        "expire",
+        "digest",
+        "outcome_prompts",
+        "reminders",
+        "guest_retention",
+        "housekeeping",
+    ]
     assert JOBS["expire"].schedule == HOURLY
     assert JOBS["digest"].schedule == QUARTERLY, (
         "each quarter hour sends the zones whose Monday 08:00 has come"

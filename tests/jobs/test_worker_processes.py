@@ -71,6 +71,7 @@ def assert_the_chapter_was_worked_once(database, work, mailbox):
         "outcome_prompts": ("2026-12-02", 1),
         "reminders": ("2026-12-02T10", 1),
         "guest_retention": ("2026-12-02", 1),
+        "housekeeping": ("2026-12-02", 1),
     }
 
 
