@@ -535,6 +535,7 @@ def readmit(membership: Membership) -> Membership:
 
 FORMER_MEMBERS_SHOWN = 20
 ROSTER_PAGE_SIZE = 25
+REQUESTS_PAGE_SIZE = 25
 
 
 def former_members(chapter: Chapter) -> list[Membership]:
@@ -553,14 +554,24 @@ def former_members(chapter: Chapter) -> list[Membership]:
     )
 
 
-def pending_requests(chapter: Chapter) -> list[Membership]:
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.chapter_id == chapter.id, Membership.status == MembershipStatus.PENDING)
-            .options(joinedload(Membership.member))
-            .order_by(Membership.requested_at)
-        )
+def pending_requests(chapter: Chapter, *, page: int = 1) -> Page:
+    """Requests to join, oldest first, a page at a time, with how many wait in all (counted in the
+    same query): a chapter an open link has flooded still gets a page of a sane length."""
+    parameters = {"chapter_id": chapter.id}
+    query = _pending_requests_query()
+    return page_of(query, parameters, page=page, per_page=REQUESTS_PAGE_SIZE, counted=True)
+
+
+@functools.cache
+def _pending_requests_query():
+    return paged(
+        select(Membership)
+        .join(Membership.member)
+        .where(_pending_in(bindparam("chapter_id")))
+        .options(contains_eager(Membership.member))
+        .order_by(Membership.requested_at, Membership.id),
+        counted=True,
+        total=_pending_request_count_query().scalar_subquery(),
     )
 
 
@@ -571,9 +582,11 @@ def pending_request_count(chapter: Chapter) -> int:
 
 @functools.cache
 def _pending_request_count_query():
-    return select(func.count(Membership.id)).where(
-        Membership.chapter_id == bindparam("chapter_id"), Membership.status == MembershipStatus.PENDING
-    )
+    return select(func.count(Membership.id)).where(_pending_in(bindparam("chapter_id")))
+
+
+def _pending_in(chapter_id):
+    return (Membership.chapter_id == chapter_id) & (Membership.status == MembershipStatus.PENDING)
 
 
 def roster(chapter: Chapter, *, page: int = 1) -> Page:

@@ -29,6 +29,7 @@ from .forms import ChapterSettingsForm, InviteForm, JoinRequestForm
 
 bp = Blueprint("chapters", __name__)
 ROSTER_PAGE_ARG = "roster_page"
+REQUESTS_PAGE_ARG = "requests_page"
 
 
 @bp.before_request
@@ -173,9 +174,9 @@ def organize_members(slug: str):
     return render_template(
         "chapters/organize_members.html",
         chapter=chapter,
-        # The roster pages by its own argument: the status table below it pages by `page`.
+        # The requests and the roster page by arguments of their own: the status table below pages by `page`.
         roster=services.roster(chapter, page=page_arg(ROSTER_PAGE_ARG)),
-        requests=services.pending_requests(chapter),
+        requests=services.pending_requests(chapter, page=page_arg(REQUESTS_PAGE_ARG)),
         former_members=services.former_members(chapter),
         table=report.member_table(chapter.id, request.args, zone=chapter.timezone),
     )
