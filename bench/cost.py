@@ -21,8 +21,8 @@ introduced with its own note, a one-to-one on a day of its own, a need, the prof
 headline), its redirect not followed: making an introduction, posting a need (the demo's organizer is
 given the credits first), logging a one-to-one, editing the profile. Each is sent with the signed-in
 session cookie as it was before the writes: the flash message a write leaves for the page it redirects
-to is never shown, so it would stay in the cookie, and every later request would carry them all. A write has no reference (replaying
-its INSERTs would only collide with the rows it wrote).
+to is never shown, so it would stay in the cookie, and every later request would carry them all. A
+write has no reference (replaying its INSERTs would only collide with the rows it wrote).
 
 It prints per page: SQL statements per request at each scale, app and PostgreSQL CPU ms per request
 and the reference's, and the ratio. It exits 1 when a page answers an error (a write anything but its
