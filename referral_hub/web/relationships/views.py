@@ -89,12 +89,11 @@ def log_one_to_one(member_id: int):
     if form.validate_on_submit():
         # The service checks that the two share a chapter; the profile is checked only to show it again.
         with Refusal(form) as refused:
-            interactions.log_one_to_one(
+            met = interactions.log_one_to_one(
                 current_user, member_id, met_on=form.met_on.data, note=form.meeting_note.data
             )
         if not refused:
-            name = db.session.get(Member, member_id).display_name
-            flash(_("Your one-to-one with %(name)s is logged.", name=name), "success")
+            flash(_("Your one-to-one with %(name)s is logged.", name=met.display_name), "success")
             return redirect(url_for("chapters.member_profile", member_id=member_id))
     return _profile_again(_profile_member(member_id), one_to_one_form=form)
 
