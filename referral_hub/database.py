@@ -133,41 +133,65 @@ def upsert(table):
     return dialect.insert(table)
 
 
-def add_to_kept(table, keys: tuple[str, ...], values: dict, *, latest: tuple[str, ...] = ()) -> None:
-    """Insert the kept row of `keys` with `values`, or add them to the row already there; a column of
-    `latest` (a moment) moves forward only. The columns `values` leaves out start at their default.
+def upsert_built_once(build):
+    """Decorate `build(insert, *choices)`, which writes an INSERT … ON CONFLICT with `insert` (the
+    dialect's own construct) and every value a bind parameter: the statement is built and compiled once
+    per dialect and choices, and runs as text SQL with the parameters' types (a constant the build
+    writes, such as a literal, stays bound to its value).
 
     SQLAlchemy's ON CONFLICT constructs have no cache key, so one built per call is compiled per call
-    (about 0.5 ms, on every write that keeps a figure): this one is compiled once per table, keys and
-    columns, and runs as text SQL with the columns' own types."""
+    (about 0.5 ms, on every write that records an interaction or keeps a figure). Text SQL does not
+    flush the session first, as an ORM statement would: the caller flushes what the upsert depends on."""
+
+    @functools.cache
+    def compiled(dialect_name: str, *choices):
+        dialect = postgresql if dialect_name == "postgresql" else sqlite
+        statement = build(dialect.insert, *choices).compile(dialect=dialect.dialect(paramstyle="named"))
+        parameters = {
+            name: bindparam(name, parameter.value, type_=parameter.type, required=parameter.required)
+            for parameter, name in statement.bind_names.items()
+        }
+        return text(statement.string).bindparams(*parameters.values())
+
+    @functools.wraps(build)
+    def statement(*choices):
+        return compiled(db.session.get_bind().dialect.name, *choices)
+
+    return statement
+
+
+def column_parameters(table, names) -> dict:
+    """{column name: a bind parameter of that name and the column's type}, for an upsert built once."""
+    return {name: bindparam(name, type_=table.c[name].type) for name in names}
+
+
+def add_to_kept(table, keys: tuple[str, ...], values: dict, *, latest: tuple[str, ...] = ()) -> None:
+    """Insert the kept row of `keys` with `values`, or add them to the row already there; a column of
+    `latest` (a moment) moves forward only. The columns `values` leaves out start at their default."""
     added = tuple(sorted(name for name in values if name not in keys and name not in latest))
-    statement = _adding_statement(db.session.get_bind().dialect.name, table, keys, added, latest)
     defaults = {
         column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
         for column in table.columns
     }
-    db.session.execute(statement, {**defaults, **values})
+    db.session.execute(_adding_statement(table, keys, added, latest), {**defaults, **values})
 
 
-@functools.cache
-def _adding_statement(dialect_name: str, table, keys: tuple, added: tuple, latest: tuple):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
+@upsert_built_once
+def _adding_statement(insert, table, keys: tuple, added: tuple, latest: tuple):
     columns = table.columns
-    statement = dialect.insert(table).values({column.name: bindparam(column.name) for column in columns})
+    statement = insert(table).values(column_parameters(table, columns.keys()))
 
     def later(name: str):
         kept, new = columns[name], statement.excluded[name]
         return case((new.is_not(None) & (kept.is_(None) | (new > kept)), new), else_=kept)
 
-    statement = statement.on_conflict_do_update(
+    return statement.on_conflict_do_update(
         index_elements=[columns[name] for name in keys],
         set_={
             **{name: columns[name] + statement.excluded[name] for name in added},
             **{name: later(name) for name in latest},
         },
     )
-    sql = statement.compile(dialect=dialect.dialect(paramstyle="named")).string
-    return text(sql).bindparams(*(bindparam(column.name, type_=column.type) for column in columns))
 
 
 def render_migration_type(type_, obj, _autogen_context):

@@ -5,7 +5,7 @@ from dataclasses import dataclass
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .. import events
@@ -95,10 +95,9 @@ def post(
     content = _Content(
         chapter.id, kind, frozenset(legs), subject_type, subject_id, reverses.id if reverses else None
     )
-    existing = _transaction_by_key(key)
-    if existing is not None:
-        return _same_or_conflict(existing, content)
     try:
+        # A key recorded already fails the insert on its unique index, and the savepoint undoes the
+        # attempt: the posting under it is read only then, never on the way to a new one.
         with db.session.begin_nested():
             transaction = LedgerTransaction(
                 chapter_id=chapter.id,
@@ -112,14 +111,16 @@ def post(
                 created_at=utcnow(),
             )
             db.session.add(transaction)
-            db.session.flush()  # the unique key decides a race between two posters here
+            db.session.flush()  # the unique key decides here, a repeat or a race between two posters
             accounts = _account_ids(chapter, {holder for holder, _ in legs})
             _move_credits(chapter, accounts, legs, members)
-            db.session.add_all(
-                LedgerEntry(transaction_id=transaction.id, account_id=accounts[holder], amount=amount)
-                for holder, amount in legs
+            db.session.execute(
+                insert(LedgerEntry),
+                [
+                    {"transaction_id": transaction.id, "account_id": accounts[holder], "amount": amount}
+                    for holder, amount in legs
+                ],
             )
-            db.session.flush()
             events.transaction_posted.send(transaction, legs=legs)
     except IntegrityError:
         existing = _transaction_by_key(key)

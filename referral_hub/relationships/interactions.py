@@ -34,8 +34,9 @@ def _acquaintance(member: Member, other_id: int) -> Member:
 
 def log_one_to_one(
     member: Member, other_id: int, *, met_on: date, note: str = "", now: datetime | None = None
-) -> int:
-    """A one-to-one meeting between the member and another (weight 3), once per pair per day."""
+) -> Member:
+    """A one-to-one meeting between the member and another (weight 3), once per pair per day; returns
+    the other member."""
     now = now or utcnow()
     other = _acquaintance(member, other_id)
     # The member's own day: "today" at 07:00 in Tonga is still yesterday in UTC.
@@ -68,7 +69,7 @@ def log_one_to_one(
                 day=format_date(met_on, "long"),
             )
         )
-    return interaction_id
+    return other
 
 
 def send_thanks(

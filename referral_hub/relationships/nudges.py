@@ -12,7 +12,7 @@ from sqlalchemy.sql.expression import ColumnElement
 from ..accounts.models import Member
 from ..chapters.models import Membership, MembershipStatus
 from ..clock import utcnow
-from ..database import UTCDateTime, upsert
+from ..database import UTCDateTime, column_parameters, upsert_built_once
 from ..errors import NotFound
 from ..extensions import db
 from .models import InteractionKind, NudgeResponse, Relationship
@@ -107,14 +107,22 @@ def _relationship(member: Member, other_id: int) -> Relationship:
     return pair
 
 
-def _respond_to_nudge(member: Member, other_id: int, now: datetime, **response) -> None:
-    statement = upsert(NudgeResponse).values(
-        member_id=member.id, other_id=other_id, updated_at=now, **response
+def _respond_to_nudge(member: Member, other_id: int, now: datetime, answer: str, moment: datetime) -> None:
+    parameters = {"member_id": member.id, "other_id": other_id, "updated_at": now, answer: moment}
+    db.session.execute(_responding_statement(answer), parameters)
+
+
+@upsert_built_once
+def _responding_statement(insert, answer: str):
+    """The member's response about the other, `answer` (snoozed_until or dismissed_lapse_at) replacing
+    their earlier one of that kind."""
+    responses = NudgeResponse.__table__
+    statement = insert(responses).values(
+        column_parameters(responses, ("member_id", "other_id", "updated_at", answer))
     )
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["member_id", "other_id"], set_={"updated_at": now, **response}
-        )
+    return statement.on_conflict_do_update(
+        index_elements=["member_id", "other_id"],
+        set_={name: statement.excluded[name] for name in ("updated_at", answer)},
     )
 
 
@@ -123,7 +131,7 @@ def snooze(member: Member, other_id: int, *, now: datetime | None = None) -> dat
     now = now or utcnow()
     _relationship(member, other_id)
     until = now + SNOOZE
-    _respond_to_nudge(member, other_id, now, snoozed_until=until)
+    _respond_to_nudge(member, other_id, now, "snoozed_until", until)
     return until
 
 
@@ -131,4 +139,4 @@ def dismiss(member: Member, other_id: int, *, now: datetime | None = None) -> No
     """No nudge about this member until they interact again and that lapses in turn."""
     now = now or utcnow()
     pair = _relationship(member, other_id)
-    _respond_to_nudge(member, other_id, now, dismissed_lapse_at=pair.last_interaction_at)
+    _respond_to_nudge(member, other_id, now, "dismissed_lapse_at", pair.last_interaction_at)

@@ -18,7 +18,7 @@ from sqlalchemy.sql.expression import ColumnElement
 
 from ..accounts.models import Member
 from ..clock import utcnow
-from ..database import UTCDateTime, seconds_between, upsert
+from ..database import UTCDateTime, column_parameters, seconds_between, upsert_built_once
 from ..extensions import db
 from ..introductions.models import Introduction, Outcome, OutcomeKind
 from .models import Interaction, InteractionKind, IntroRequest, Relationship, RequestState
@@ -111,64 +111,79 @@ def record(
 ) -> int | None:
     """Record one interaction and fold it into the pair's strength; None if `event_key` was recorded."""
     low, high = ordered(a_id, b_id)
+    db.session.flush()  # the rows the interaction names (an introduction, its author) are written first
     interaction_id = db.session.execute(
-        upsert(Interaction)
-        .values(
-            pair_low_id=low,
-            pair_high_id=high,
-            kind=kind,
-            weight=kind.weight,
-            occurred_at=occurred_at,
-            recorded_by_id=recorded_by_id,
-            note=note,
-            introduction_id=introduction_id,
-            event_key=event_key,
-            created_at=utcnow(),
-        )
-        .on_conflict_do_nothing(index_elements=["event_key"])
-        .returning(Interaction.id)
+        _recording_statement(),
+        {
+            "pair_low_id": low,
+            "pair_high_id": high,
+            "kind": kind,
+            "weight": kind.weight,
+            "occurred_at": occurred_at,
+            "recorded_by_id": recorded_by_id,
+            "note": note,
+            "introduction_id": introduction_id,
+            "event_key": event_key,
+            "created_at": utcnow(),
+        },
     ).scalar()
     if interaction_id is None:
         return None
-    _fold_into_pair(low, high, kind, occurred_at)
+    db.session.execute(
+        _folding_statement(),
+        {
+            "pair_low_id": low,
+            "pair_high_id": high,
+            "strength": float(kind.weight),
+            "last_interaction_at": occurred_at,
+            "last_kind": kind,
+        },
+    )
     return interaction_id
 
 
-def _fold_into_pair(low: int, high: int, kind: InteractionKind, occurred_at: datetime) -> None:
+@upsert_built_once
+def _recording_statement(insert):
+    """The interaction, unless its event key was recorded: then nothing, and no id returned."""
+    interactions = Interaction.__table__
+    names = tuple(column.name for column in interactions.columns if column.name != "id")
+    return (
+        insert(interactions)
+        .values(column_parameters(interactions, names))
+        .on_conflict_do_nothing(index_elements=["event_key"])
+        .returning(interactions.c.id)
+    )
+
+
+@upsert_built_once
+def _folding_statement(insert):
     """One upsert: the database decides concurrent interactions of a pair, one after the other.
 
     An interaction after the pair's last one decays the old strength to its time and adds its
     weight; one dated earlier (a one-to-one logged late) adds its weight decayed to the last one's.
     """
-    pair = Relationship.__table__.c
-    statement = upsert(Relationship).values(
-        pair_low_id=low,
-        pair_high_id=high,
-        strength=float(kind.weight),
-        last_interaction_at=occurred_at,
-        last_kind=kind,
-        interactions=1,
-    )
+    relationships = Relationship.__table__
+    pair = relationships.c
+    names = ("pair_low_id", "pair_high_id", "strength", "last_interaction_at", "last_kind")
+    statement = insert(relationships).values({**column_parameters(relationships, names), "interactions": 1})
     new = statement.excluded
     newer = new.last_interaction_at >= pair.last_interaction_at
-    db.session.execute(
-        statement.on_conflict_do_update(
-            index_elements=["pair_low_id", "pair_high_id"],
-            set_={
-                "strength": case(
-                    (
-                        newer,
-                        pair.strength * decay(days_between(pair.last_interaction_at, new.last_interaction_at))
-                        + new.strength,
-                    ),
-                    else_=pair.strength
-                    + new.strength * decay(days_between(new.last_interaction_at, pair.last_interaction_at)),
+    return statement.on_conflict_do_update(
+        index_elements=["pair_low_id", "pair_high_id"],
+        set_={
+            "strength": case(
+                (
+                    newer,
+                    pair.strength * decay(days_between(pair.last_interaction_at, new.last_interaction_at))
+                    + new.strength,
                 ),
-                "last_interaction_at": case((newer, new.last_interaction_at), else_=pair.last_interaction_at),
-                "last_kind": case((newer, new.last_kind), else_=pair.last_kind),
-                "interactions": pair.interactions + 1,
-            },
-        )
+                else_=pair.strength
+                + new.strength * decay(days_between(new.last_interaction_at, pair.last_interaction_at)),
+            ),
+            "last_interaction_at": case((newer, new.last_interaction_at), else_=pair.last_interaction_at),
+            "last_kind": case((newer, new.last_kind), else_=pair.last_kind),
+            "interactions": pair.interactions + 1,
+        },
     )
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from referral_hub.extensions import db
 from referral_hub.ledger import posting, queries
 from referral_hub.ledger.models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
+from referral_hub.reports.models import TransactionDay
 from tests.factories import ChapterFactory, MemberFactory, MembershipFactory
 
 from .conftest import give
@@ -58,6 +59,18 @@ def test_posting_the_same_key_twice_returns_the_first_transaction_and_writes_not
     assert again.id == first.id
     assert counts() == before
     assert queries.balance(chapter, ann) == 3
+
+
+def test_a_repeated_key_changes_no_figure_and_keeps_what_the_caller_wrote_before_it(chapter, ann):
+    give(chapter, ann, 3, key="intro:42:completed")
+    before, kept = counts(), db.session.scalar(select(func.sum(TransactionDay.transactions)))
+    ann.headline = "Written before the repeat"  # pending when the repeat's insert fails
+    give(chapter, ann, 3, key="intro:42:completed")
+    assert counts() == before
+    assert db.session.scalar(select(func.sum(TransactionDay.transactions))) == kept == 1
+    assert (queries.balance(chapter, ann), queries.pool_balance(chapter)) == (3, -3)
+    db.session.expire_all()
+    assert ann.headline == "Written before the repeat"
 
 
 def test_a_different_transaction_under_a_used_key_is_refused(chapter, ann, bob):

@@ -13,7 +13,7 @@ from referral_hub.introductions.models import Decision
 from referral_hub.ledger import posting, queries
 from referral_hub.ledger.models import Kind
 from referral_hub.relationships.models import Interaction, InteractionKind, IntroRequest, RequestState
-from tests.conftest import Browser, mail_to
+from tests.conftest import Browser, csrf_from, mail_to
 from tests.factories import ChapterFactory, ChapterPolicyFactory, MembershipFactory, NeedFactory
 
 from .conftest import interact
@@ -108,6 +108,28 @@ def test_one_to_ones_and_notes_are_only_for_members_you_share_a_chapter_with(bro
         response = browser.post(path, {"met_on": "2025-01-01", "thanks_note": "Hi"}, form_page="/dashboard")
         assert response.status_code == 404
     assert interactions() == 0
+
+
+def test_a_one_to_one_with_yourself_or_a_stranger_on_a_valid_day_is_not_found(browser, trio):
+    ann, _, _ = trio
+    stranger = MembershipFactory(chapter=ChapterFactory()).member
+    browser.login(ann.email)
+    today = utcnow().date().isoformat()
+    for other in (ann, stranger):
+        response = browser.post(f"/members/{other.id}/one-to-ones", {"met_on": today}, form_page="/dashboard")
+        assert response.status_code == 404
+    assert interactions() == 0
+
+
+def test_logging_a_one_to_one_checks_the_shared_chapter_once(browser, trio, count_queries):
+    ann, bob, _ = trio
+    browser.login(ann.email)
+    token = csrf_from(browser.get(f"/members/{bob.id}").get_data(as_text=True))
+    fields = {"met_on": utcnow().date().isoformat(), "csrf_token": token}
+    with count_queries() as log:
+        response = browser.client.post(f"/members/{bob.id}/one-to-ones", data=fields)
+    assert response.status_code == 302
+    assert sum("HAVING count(memberships.member_id)" in statement for statement in log.queries) == 1
 
 
 def test_a_thank_you_note_from_the_profile_is_emailed(browser, trio):

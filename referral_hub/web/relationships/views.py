@@ -85,17 +85,17 @@ def _profile_again(member: Member, **forms):
 @bp.post("/members/<int:member_id>/one-to-ones")
 @login_required
 def log_one_to_one(member_id: int):
-    member = _profile_member(member_id)
     form = OneToOneForm()
     if form.validate_on_submit():
+        # The service checks that the two share a chapter; the profile is checked only to show it again.
         with Refusal(form) as refused:
-            interactions.log_one_to_one(
-                current_user, member.id, met_on=form.met_on.data, note=form.meeting_note.data
+            met = interactions.log_one_to_one(
+                current_user, member_id, met_on=form.met_on.data, note=form.meeting_note.data
             )
         if not refused:
-            flash(_("Your one-to-one with %(name)s is logged.", name=member.display_name), "success")
-            return redirect(url_for("chapters.member_profile", member_id=member.id))
-    return _profile_again(member, one_to_one_form=form)
+            flash(_("Your one-to-one with %(name)s is logged.", name=met.display_name), "success")
+            return redirect(url_for("chapters.member_profile", member_id=member_id))
+    return _profile_again(_profile_member(member_id), one_to_one_form=form)
 
 
 def _introduction_id(form: ThanksForm) -> int | None:

@@ -1,0 +1,44 @@
+"""Database plumbing: upserts built and compiled once, on the database the tests run on."""
+
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import literal, select
+
+from referral_hub.database import UTCDateTime, column_parameters, upsert_built_once
+from referral_hub.extensions import db
+from referral_hub.relationships.models import NudgeResponse
+from tests.factories import MemberFactory
+
+NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
+REPLACED_AT = datetime(2026, 1, 1, tzinfo=UTC)  # a constant the build writes into its ON CONFLICT
+
+built = []
+
+
+@upsert_built_once
+def _answering(insert, answer: str):
+    built.append(answer)
+    responses = NudgeResponse.__table__
+    statement = insert(responses).values(
+        column_parameters(responses, ("member_id", "other_id", "updated_at", answer))
+    )
+    return statement.on_conflict_do_update(
+        index_elements=["member_id", "other_id"],
+        set_={answer: statement.excluded[answer], "updated_at": literal(REPLACED_AT, UTCDateTime())},
+    )
+
+
+def test_an_upsert_is_built_once_per_dialect_and_choice_and_inserts_then_updates():
+    ann, bob = MemberFactory(), MemberFactory()
+    pair = {"member_id": ann.id, "other_id": bob.id, "updated_at": NOW}
+    built.clear()
+    assert _answering("snoozed_until") is _answering("snoozed_until")
+    db.session.execute(_answering("snoozed_until"), {**pair, "snoozed_until": NOW + timedelta(days=30)})
+    db.session.execute(_answering("snoozed_until"), {**pair, "snoozed_until": NOW + timedelta(days=7)})
+    db.session.execute(_answering("dismissed_lapse_at"), {**pair, "dismissed_lapse_at": NOW})
+    assert built == ["snoozed_until", "dismissed_lapse_at"]
+    row = db.session.execute(
+        select(NudgeResponse.snoozed_until, NudgeResponse.dismissed_lapse_at, NudgeResponse.updated_at)
+    ).one()
+    # The parameters keep their columns' types (a UTC moment reads back as one), the constant its value.
+    assert tuple(row) == (NOW + timedelta(days=7), NOW, REPLACED_AT)
