@@ -1,6 +1,6 @@
 """What the reports count as a member's activity in a chapter."""
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import select, union_all
 
@@ -14,7 +14,7 @@ RECENT = timedelta(days=90)
 ANSWER_WINDOW = timedelta(days=POLICY_SETTINGS["intro_expiry_days"][2])
 
 
-def chapter_outcomes(chapter_id: int):
+def chapter_outcomes(chapter_id):
     """The chapter's outcomes with their reporters, as a CTE."""
     return (
         select(Outcome.reported_by_id, Outcome.created_at)
@@ -24,9 +24,10 @@ def chapter_outcomes(chapter_id: int):
     )
 
 
-def activities(chapter_id: int, *, starts_at: datetime, ends_at: datetime):
+def activities(chapter_id, *, starts_at, ends_at, answerable_since):
     """Every activity in the chapter within [starts_at, ends_at) as rows (member_id, at), read from the
-    source tables (for a period that ended before today; reports.counting keeps the latest one)."""
+    source tables (for a period that ended before today; reports.counting keeps the latest one). Each
+    argument may be a value or a parameter; `answerable_since` is `starts_at` - ANSWER_WINDOW."""
     outcomes = chapter_outcomes(chapter_id)
 
     def part(member, at, *conditions):
@@ -37,7 +38,7 @@ def activities(chapter_id: int, *, starts_at: datetime, ends_at: datetime):
     in_chapter = Introduction.chapter_id == chapter_id
     # An answer comes before its introduction expires, so it is from an introduction made at most
     # ANSWER_WINDOW earlier: this reads those introductions' consents, not all of them.
-    answerable = [in_chapter, within(Introduction.created_at, starts_at - ANSWER_WINDOW, ends_at)]
+    answerable = [in_chapter, within(Introduction.created_at, answerable_since, ends_at)]
     return union_all(
         part(Need.asker_id, Need.created_at, Need.chapter_id == chapter_id),
         part(Introduction.introducer_id, Introduction.created_at, in_chapter),

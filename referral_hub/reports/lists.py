@@ -18,8 +18,11 @@ from .periods import EARLIEST, Period
 
 
 def _rows(statement, parameters: dict, *, page: int, per_page: int):
-    """A page of a `_listed` statement's rows and how many rows the whole list holds, in one query."""
-    return counted_rows(statement, parameters, limit=per_page, offset=(page - 1) * per_page)
+    """A page of a `_listed` statement's rows and how many rows the whole list holds, in one query.
+    The rows are read by key (mappings): the API's schemas try a key before an attribute, which on a
+    Row raises first."""
+    rows, total = counted_rows(statement, parameters, limit=per_page, offset=(page - 1) * per_page)
+    return [row._mapping for row in rows], total
 
 
 def _page_of(model, *conditions):
@@ -220,11 +223,9 @@ def _transactions(rows) -> list[dict]:
     """The rows (one per entry, each transaction's together) as a transaction each, with its entries."""
     transactions: dict[int, dict] = {}
     for row in rows:
-        if row.id not in transactions:
-            # A row starts with its transaction's columns (TRANSACTION_COLUMNS), then its entry's.
-            transactions[row.id] = {**dict(zip(TRANSACTION_KEYS, row, strict=False)), "entries": []}
-        # Read by key (the API's schema tries a key first): a Row would raise before its attribute.
-        transactions[row.id]["entries"].append(row._mapping)
+        if row["id"] not in transactions:
+            transactions[row["id"]] = {**{key: row[key] for key in TRANSACTION_KEYS}, "entries": []}
+        transactions[row["id"]]["entries"].append(row)
     return list(transactions.values())
 
 
@@ -255,10 +256,14 @@ def _ledger_query(in_period: bool):
 
 
 def chapter_rows(chapter_id: int):
-    members = count_where(current_members(chapter_id))
-    rows = db.session.execute(
-        select(Chapter.slug, Chapter.name, Chapter.created_at, members.label("members")).where(
-            Chapter.id == chapter_id
-        )
-    ).all()
+    rows = db.session.execute(_chapter_query(), {"chapter_id": chapter_id}).mappings().all()
     return rows, len(rows)
+
+
+@functools.cache
+def _chapter_query():
+    chapter = bindparam("chapter_id")
+    members = count_where(current_members(chapter))
+    return select(Chapter.slug, Chapter.name, Chapter.created_at, members.label("members")).where(
+        Chapter.id == chapter
+    )

@@ -1,10 +1,11 @@
 """Periods of the chapter's local days, the weeks or months that cover them, and its activity per period."""
 
+import functools
 import math
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from sqlalchemy import Date, Integer, and_, cast, literal, select, union_all
+from sqlalchemy import Date, Integer, and_, bindparam, cast, literal, select, union_all
 
 from ..clock import local_day, start_of_local_day, utcnow
 from ..extensions import db
@@ -112,32 +113,42 @@ class ActivityRow:
     business_amount: int
 
 
-def _numbered_periods(window: list[tuple[date, date]]):
-    """The page's periods as rows (number, first_day, last_day) of literals."""
-    return union_all(
-        *(
-            select(
-                cast(literal(number), Integer).label("number"),
-                literal(first, Date).label("first_day"),
-                literal(last, Date).label("last_day"),
-            )
-            for number, (first, last) in enumerate(window)
-        )
-    ).subquery("periods")
-
-
 def activity_rows(chapter_id: int, timeline: Timeline, *, page: int, per_page: int):
     """A row per period on the page: one query over the chapter's kept days (reports.counting)."""
     window = timeline.window(page, per_page)
     if not window:
         return [], timeline.count
-    periods = _numbered_periods(window)
+    parameters = {"chapter_id": chapter_id}
+    for number, (first, last) in enumerate(window):
+        parameters[f"first_day_{number}"], parameters[f"last_day_{number}"] = first, last
+    figures = db.session.execute(_activity_query(len(window)), parameters).all()
+    rows = [
+        ActivityRow(first, last, *(int(count) for count in counts))
+        for (first, last), (_number, *counts) in zip(window, figures, strict=True)
+    ]
+    return rows, timeline.count
+
+
+@functools.cache
+def _activity_query(count: int):
+    """Built once for each number of periods on a page (a page holds at most a hundred), the chapter and
+    each period's first and last day (`first_day_<n>`, `last_day_<n>`) as parameters."""
+    periods = union_all(
+        *(
+            select(
+                cast(literal(number), Integer).label("number"),
+                bindparam(f"first_day_{number}", type_=Date()).label("first_day"),
+                bindparam(f"last_day_{number}", type_=Date()).label("last_day"),
+            )
+            for number in range(count)
+        )
+    ).subquery("periods")
     in_period = and_(
-        ChapterDay.chapter_id == chapter_id,
+        ChapterDay.chapter_id == bindparam("chapter_id"),
         ChapterDay.day >= periods.c.first_day,
         ChapterDay.day <= periods.c.last_day,
     )
-    figures = db.session.execute(
+    return (
         select(
             periods.c.number,
             sum_or_zero(ChapterDay.needs_posted).label("needs_posted"),
@@ -150,9 +161,4 @@ def activity_rows(chapter_id: int, timeline: Timeline, *, page: int, per_page: i
         .outerjoin(ChapterDay, in_period)
         .group_by(periods.c.number)
         .order_by(periods.c.number)
-    ).all()
-    rows = [
-        ActivityRow(first, last, *(int(count) for count in counts))
-        for (first, last), (_number, *counts) in zip(window, figures, strict=True)
-    ]
-    return rows, timeline.count
+    )

@@ -9,7 +9,7 @@ from ..chapters.models import Membership, current_members
 from ..clock import utcnow
 from ..database import UTCDateTime
 from ..extensions import db
-from .activities import RECENT, activities
+from .activities import ANSWER_WINDOW, RECENT, activities
 from .aggregates import sum_or_zero, within
 from .models import ChapterDay, CompletionDuration, CompletionHours, MemberFigures
 from .periods import EARLIEST, Period
@@ -19,6 +19,10 @@ CHAPTER = bindparam("chapter_id")
 FIRST_DAY, LAST_DAY = bindparam("first_day", type_=Date()), bindparam("last_day", type_=Date())
 STARTS_AT, ENDS_AT = bindparam("starts_at", type_=UTCDateTime()), bindparam("ends_at", type_=UTCDateTime())
 RECENT_SINCE = bindparam("recent_since", type_=UTCDateTime())
+# For a period that ended before today: the earlier of its start and RECENT_SINCE, and the earliest an
+# introduction answered since then can have been made (`_member_totals`).
+ACTIVE_SINCE = bindparam("active_since", type_=UTCDateTime())
+ANSWERABLE_SINCE = bindparam("answerable_since", type_=UTCDateTime())
 
 
 def _parameters(chapter_id: int, period: Period) -> dict:
@@ -43,7 +47,7 @@ def summary(chapter_id: int, period: Period, *, now: datetime | None = None) -> 
     return {
         "from": period.start,
         "to": period.end,
-        "members": _member_totals(chapter_id, period, parameters, now or utcnow()),
+        "members": _member_totals(period, parameters, now or utcnow()),
         "needs": {
             "posted": days["needs_posted"],
             "open": days["needs_posted_by_end"] - days["needs_finished_by_end"],
@@ -113,23 +117,25 @@ def _day_totals():
     ).where(ChapterDay.chapter_id == CHAPTER, ChapterDay.day <= LAST_DAY)
 
 
-def _member_totals(chapter_id: int, period: Period, parameters: dict, now: datetime) -> dict:
-    """Current members, the new ones, the active and the dormant: one query over current members.
+def _member_totals(period: Period, parameters: dict, now: datetime) -> dict:
+    """Current members, the new ones, the active and the dormant: one query over current members, of
+    two statements built once.
 
-    A period that ends after now (today's) reads each member's kept latest activity (a statement built
-    once); a period that ended earlier needs the latest activity before its end, read from the source
-    tables.
+    A period that ends after now (today's) reads each member's kept latest activity; a period that
+    ended earlier needs the latest activity before its end, read from the source tables.
     """
     if period.ends_at > now:
         statement = _member_totals_query()
     else:
         # Both windows end where the period ends, so each member's latest activity before then
         # answers both questions: active in the period, and active in the 90 days up to its end.
-        starts_at = min(period.starts_at, parameters["recent_since"])
-        events = activities(chapter_id, starts_at=starts_at, ends_at=period.ends_at)
-        statement = _member_totals_over(
-            select(events.c.member_id, func.max(events.c.at).label("at")).group_by(events.c.member_id)
-        )
+        statement = _member_totals_before_query()
+        active_since = min(period.starts_at, parameters["recent_since"])
+        parameters = {
+            **parameters,
+            "active_since": active_since,
+            "answerable_since": active_since - ANSWER_WINDOW,
+        }
     row = db.session.execute(statement, parameters).one()
     return {name: int(value) for name, value in row._mapping.items()}
 
@@ -140,6 +146,14 @@ def _member_totals_query():
         select(MemberFigures.member_id, MemberFigures.last_active_at.label("at")).where(
             MemberFigures.chapter_id == CHAPTER
         )
+    )
+
+
+@functools.cache
+def _member_totals_before_query():
+    events = activities(CHAPTER, starts_at=ACTIVE_SINCE, ends_at=ENDS_AT, answerable_since=ANSWERABLE_SINCE)
+    return _member_totals_over(
+        select(events.c.member_id, func.max(events.c.at).label("at")).group_by(events.c.member_id)
     )
 
 

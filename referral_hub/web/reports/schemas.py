@@ -280,8 +280,10 @@ class LedgerTransactionRow(Schema):
     subject_type = fields.String(required=True, allow_none=True)
     subject_id = fields.Integer(required=True, allow_none=True)
     reverses_id = fields.Integer(required=True, allow_none=True)
-    entries = fields.List(
-        fields.Nested(LedgerEntryRow),
+    # One dump of a transaction's entries, not one per entry as a List of Nested would make.
+    entries = fields.Nested(
+        LedgerEntryRow,
+        many=True,
         required=True,
         metadata={"description": "They sum to zero. In CSV, a JSON array."},
     )

@@ -197,7 +197,9 @@ def summary(grant: access.ApiAccess, args):
 )
 def members(grant: access.ApiAccess, args):
     query = MemberQuery(sort=args["sort"], order=args["order"], page=args["page"], per_page=args["per_page"])
-    return member_rows(grant.chapter_id, query, zone=grant.chapter_timezone)
+    rows, total = member_rows(grant.chapter_id, query, zone=grant.chapter_timezone)
+    # Dumped by key (mappings): the schema tries a key before an attribute, which on a Row raises first.
+    return [row._mapping for row in rows], total
 
 
 @report(
