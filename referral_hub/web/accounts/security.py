@@ -150,7 +150,7 @@ def session_list():
     return render_template(
         "accounts/sessions.html",
         sessions=sessions.live_sessions(current_user),
-        this_session=g.member_session.id,
+        this_session=g.member_session_id,
         now=utcnow(),
         time_ago=time_ago,
     )
@@ -162,7 +162,7 @@ def end_session(session_id: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     sessions.end_session(current_user, session_id)
-    if session_id == g.member_session.id:
+    if session_id == g.member_session_id:
         logout_user()
         session.clear()
         flash(_("You are logged out."), "info")
@@ -176,6 +176,6 @@ def end_session(session_id: str):
 def end_other_sessions():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.end_sessions(current_user, keep=g.member_session.id)
+    services.end_sessions(current_user, keep=g.member_session_id)
     flash(_("Every other session is signed out."), "success")
     return redirect(url_for("accounts.session_list"))

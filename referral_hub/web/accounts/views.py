@@ -58,10 +58,10 @@ def load_member(login_id: str) -> Member | None:
     found = sessions.signed_in(member_id, secret)
     if found is None:
         return None
-    member, g.member_session = found
-    if sessions.is_stale(g.member_session):
-        g.record_session_use = g.member_session.id
-    return member
+    g.member_session_id = found.session_id
+    if sessions.is_stale(found.last_seen_at):
+        g.record_session_use = found.session_id
+    return found.member
 
 
 def _record_session_use(response):
@@ -99,9 +99,9 @@ def start_session(member: Member) -> None:
     """A fresh session on every login, so a planted session id is worthless; a row in member_sessions
     stands for it (the sessions page lists it, and ending it ends the cookie)."""
     session.clear()
-    g.member_session = sessions.start(
+    g.member_session_id = sessions.start(
         member, user_agent=request.user_agent.string, address=get_remote_address() or ""
-    )
+    ).id
     login_user(member)
 
 
@@ -225,7 +225,7 @@ def sign_in_with_link(token: str):
 @bp.post("/logout")
 @login_required
 def logout():
-    sessions.end_session(current_user, g.member_session.id)
+    sessions.end_session(current_user, g.member_session_id)
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
