@@ -14,8 +14,9 @@ from ...accounts import services, sessions, two_factor
 from ...accounts.models import Member
 from ...chapters.services import TwoFactorRequired
 from ...clock import utcnow
-from ...extensions import db, limiter
+from ...extensions import db
 from ..http import id_from
+from ..limits import limit
 from ..refusals import Refusal
 from .forms import CodeForm, ConfirmForm
 from .views import PENDING_SIGN_IN, TOO_MANY_FROM_ADDRESS, _address_limit, bp, start_session
@@ -33,7 +34,7 @@ def _pending_member() -> Member | None:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 def login_code():
     member = _pending_member()
     if member is None:
@@ -110,7 +111,7 @@ def confirm_two_factor():
 
 
 @bp.post("/settings/two-factor/off")
-@limiter.limit(_address_limit, error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, error_message=TOO_MANY_FROM_ADDRESS)
 @login_required
 def turn_off_two_factor():
     form = CodeForm()
