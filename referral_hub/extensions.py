@@ -26,4 +26,5 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
-limiter = Limiter(key_func=get_remote_address)
+# Limits are checked only where one applies (web/limits.py), not by a hook on every request.
+limiter = Limiter(key_func=get_remote_address, auto_check=False)

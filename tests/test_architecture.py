@@ -51,3 +51,14 @@ def test_the_domain_core_reads_no_request(domain):
             if isinstance(node, ast.ImportFrom) and node.module == "flask":
                 names = {alias.name for alias in node.names} & REQUEST_BOUND
                 assert not names, f"{module.relative_to(PACKAGE)} imports {names} from flask"
+
+
+def test_views_take_rate_limits_through_web_limits():
+    """The limiter checks no request by itself: a `limiter.limit` decorator anywhere but in
+    web/limits.py would count nothing (the API's blueprint limits are checked by the blueprint)."""
+    allowed = {PACKAGE / "web" / "limits.py", PACKAGE / "web" / "reports" / "views.py"}
+    for module in sorted(PACKAGE.rglob("*.py")):
+        if module not in allowed:
+            assert "limiter.limit(" not in module.read_text(), (
+                f"{module.relative_to(PACKAGE)}: use web.limits.limit"
+            )

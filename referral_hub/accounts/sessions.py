@@ -3,6 +3,7 @@
 import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, select, update
@@ -42,23 +43,34 @@ def session_id_of(login_id: str) -> str:
     return digest(login_id.partition(":")[2])
 
 
-def signed_in(member_id: int, secret: str) -> tuple[Member, MemberSession] | None:
-    """The member and their live session behind a login cookie, in one query by primary key; None when the
-    session is unknown, ended, or another member's."""
-    parameters = {"session_id": digest(secret), "member_id": member_id}
-    found = db.session.execute(_signed_in_query(), parameters).one_or_none()
+class SignedIn(NamedTuple):
+    """The member behind a login cookie, with what a request needs of their session."""
+
+    member: Member
+    session_id: str
+    last_seen_at: datetime
+
+
+def signed_in(member_id: int, secret: str) -> SignedIn | None:
+    """The member behind a login cookie and their live session's last use, in one query by the session's
+    primary key; None when the session is unknown, ended, or another member's."""
+    session_id = digest(secret)
+    found = db.session.execute(
+        _signed_in_query(), {"session_id": session_id, "member_id": member_id}
+    ).one_or_none()
     if found is None:
         return None
-    member, row = found
+    member, last_seen_at = found
     member.login_id = f"{member.id}:{secret}"
-    return member, row
+    return SignedIn(member, session_id, last_seen_at)
 
 
 @functools.cache
 def _signed_in_query():
-    """Built once (every signed-in request runs it), with the session and the member as parameters."""
+    """Built once (every signed-in request runs it), with the session and the member as parameters: the
+    member and one column of the session, not the whole row."""
     return (
-        select(Member, MemberSession)
+        select(Member, MemberSession.last_seen_at)
         .join(MemberSession, MemberSession.member_id == Member.id)
         .where(
             MemberSession.id == bindparam("session_id"),
@@ -68,9 +80,9 @@ def _signed_in_query():
     )
 
 
-def is_stale(row: MemberSession, now: datetime | None = None) -> bool:
-    """Whether the session's last use is old enough to be written again."""
-    return row.last_seen_at <= (now or utcnow()) - SEEN_RESOLUTION
+def is_stale(last_seen_at: datetime, now: datetime | None = None) -> bool:
+    """Whether a session last used at `last_seen_at` is old enough to be written again."""
+    return last_seen_at <= (now or utcnow()) - SEEN_RESOLUTION
 
 
 def record_use(session_id: str, *, now: datetime | None = None) -> None:

@@ -57,6 +57,7 @@ def test_successful_logins_do_not_count_against_the_account(app, browser, limits
         ("/login", {"email": "someone@example.org", "password": "whatever it is"}),
         ("/register", {"display_name": "Ann", "email": "not-an-address", "password": "whatever it is"}),
         ("/password/forgot", {"email": "someone@example.org"}),
+        ("/login/link", {"email": "someone@example.org"}),
     ],
 )
 def test_attempts_past_the_per_address_limit_get_429_with_a_message(browser, limits, path, form):
@@ -144,3 +145,42 @@ def test_a_typed_address_cannot_spell_the_throttle_key_of_the_owners_address(app
     assert fail_login(attacker, "ann@example.org/198.51.100.7").status_code == 401
     owner = from_address(app, "198.51.100.7")
     assert owner.post("/login", {"email": "ann@example.org", "password": PASSWORD}).status_code == 302
+
+
+def test_turning_two_factor_off_has_the_per_address_limit(browser, limits):
+    limits(AUTH_PER_ADDRESS="2 per minute", LOGIN_PER_ACCOUNT="100 per minute")
+    MemberFactory(email="ann@example.org")
+    browser.login("ann@example.org")
+    statuses = [
+        browser.post(
+            "/settings/two-factor/off", {"code": "000000"}, form_page="/settings/two-factor"
+        ).status_code
+        for _ in range(3)
+    ]
+    assert 429 not in statuses[:2] and statuses[2] == 429
+
+
+@pytest.mark.parametrize(
+    ("path", "form"),
+    [
+        ("/settings/email", {"email": "ann.new@example.org", "password": "not my password"}),
+        ("/settings/delete", {"password": "not my password", "confirm": "yes"}),
+    ],
+)
+def test_wrong_passwords_on_account_forms_past_ten_an_hour_get_429(browser, limits, path, form):
+    limits(LOGIN_PER_ACCOUNT="100 per minute")
+    MemberFactory(email="ann@example.org")
+    browser.login("ann@example.org")
+    statuses = [browser.post(path, form).status_code for _ in range(11)]
+    assert 429 not in statuses[:10] and statuses[10] == 429
+    blocked = browser.post(path, form)
+    assert blocked.status_code == 429
+    assert "Too many attempts with your password" in blocked.get_data(as_text=True)
+
+
+def test_only_rate_limited_answers_carry_rate_limit_headers(browser, limits):
+    MemberFactory(email="ann@example.org")
+    browser.login("ann@example.org")
+    assert "X-RateLimit-Limit" not in browser.get("/dashboard").headers
+    limited = browser.post("/login/link", {"email": "ann@example.org"})
+    assert limited.headers["X-RateLimit-Limit"] and limited.headers["X-RateLimit-Remaining"]

@@ -12,14 +12,14 @@ from flask_login import current_user, login_required, logout_user
 from ...accounts import email_change, two_factor
 from ...accounts.models import LinkPurpose, Member
 from ...accounts.services import open_link
-from ...extensions import limiter
 from ...privacy import erasure, export
+from ..limits import limit
 from ..refusals import Refusal
 from .forms import ConfirmForm, DeleteAccountForm, EmailChangeForm
 from .views import bp, start_session
 
 # A signed-in session that guesses the password on these forms is held back like a login would be.
-PASSWORD_ATTEMPTS = limiter.limit(
+PASSWORD_ATTEMPTS = limit(
     "10 per hour",
     key_func=lambda: f"password-again:{current_user.id}",
     methods=["POST"],

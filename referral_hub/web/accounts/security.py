@@ -14,8 +14,9 @@ from ...accounts import services, sessions, two_factor
 from ...accounts.models import Member
 from ...chapters.services import TwoFactorRequired
 from ...clock import utcnow
-from ...extensions import db, limiter
+from ...extensions import db
 from ..http import id_from
+from ..limits import limit
 from ..refusals import Refusal
 from .forms import CodeForm, ConfirmForm
 from .views import PENDING_SIGN_IN, TOO_MANY_FROM_ADDRESS, _address_limit, bp, start_session
@@ -33,7 +34,7 @@ def _pending_member() -> Member | None:
 
 
 @bp.route("/login/code", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 def login_code():
     member = _pending_member()
     if member is None:
@@ -110,7 +111,7 @@ def confirm_two_factor():
 
 
 @bp.post("/settings/two-factor/off")
-@limiter.limit(_address_limit, error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, error_message=TOO_MANY_FROM_ADDRESS)
 @login_required
 def turn_off_two_factor():
     form = CodeForm()
@@ -150,7 +151,7 @@ def session_list():
     return render_template(
         "accounts/sessions.html",
         sessions=sessions.live_sessions(current_user),
-        this_session=g.member_session.id,
+        this_session=g.member_session_id,
         now=utcnow(),
         time_ago=time_ago,
     )
@@ -162,7 +163,7 @@ def end_session(session_id: str):
     if not ConfirmForm().validate_on_submit():
         abort(400)
     sessions.end_session(current_user, session_id)
-    if session_id == g.member_session.id:
+    if session_id == g.member_session_id:
         logout_user()
         session.clear()
         flash(_("You are logged out."), "info")
@@ -176,6 +177,6 @@ def end_session(session_id: str):
 def end_other_sessions():
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.end_sessions(current_user, keep=g.member_session.id)
+    services.end_sessions(current_user, keep=g.member_session_id)
     flash(_("Every other session is signed out."), "success")
     return redirect(url_for("accounts.session_list"))

@@ -25,8 +25,9 @@ from ...accounts import photos, services, sessions, two_factor
 from ...accounts.models import LinkPurpose, Member, email_key_of
 from ...clock import utcnow
 from ...database import writing
-from ...extensions import db, limiter, login_manager
+from ...extensions import db, login_manager
 from ..http import id_from
+from ..limits import limit
 from ..refusals import Refusal
 from .forms import (
     ChangePasswordForm,
@@ -58,10 +59,10 @@ def load_member(login_id: str) -> Member | None:
     found = sessions.signed_in(member_id, secret)
     if found is None:
         return None
-    member, g.member_session = found
-    if sessions.is_stale(g.member_session):
-        g.record_session_use = g.member_session.id
-    return member
+    g.member_session_id = found.session_id
+    if sessions.is_stale(found.last_seen_at):
+        g.record_session_use = found.session_id
+    return found.member
 
 
 def _record_session_use(response):
@@ -99,9 +100,9 @@ def start_session(member: Member) -> None:
     """A fresh session on every login, so a planted session id is worthless; a row in member_sessions
     stands for it (the sessions page lists it, and ending it ends the cookie)."""
     session.clear()
-    g.member_session = sessions.start(
+    g.member_session_id = sessions.start(
         member, user_agent=request.user_agent.string, address=get_remote_address() or ""
-    )
+    ).id
     login_user(member)
 
 
@@ -134,7 +135,7 @@ def _account_key(action: str):
 
 def _mailed_link_limit(action: str):
     """The limit on asking for mailed links (reset, sign-in) per address typed, whoever asks."""
-    return limiter.limit(
+    return limit(
         lambda: current_app.config["RATELIMIT_RESET_PER_ACCOUNT"],
         key_func=_account_key(action),
         methods=["POST"],
@@ -150,8 +151,8 @@ def home():
 
 
 @bp.route("/register", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
-@limiter.limit(
+@limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limit(
     lambda: current_app.config["RATELIMIT_REGISTER_PER_ACCOUNT"],
     key_func=_account_key("register"),
     methods=["POST"],
@@ -176,7 +177,7 @@ def register():
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 def login():
     form = LoginForm()
     if form.validate_on_submit():
@@ -202,7 +203,7 @@ def _mailed_link_page(ask_for_link, form_page: str, sent_page: str):
 
 
 @bp.route("/login/link", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @_mailed_link_limit("sign-in")
 def ask_for_sign_in_link():
     return _mailed_link_page(
@@ -225,7 +226,7 @@ def sign_in_with_link(token: str):
 @bp.post("/logout")
 @login_required
 def logout():
-    sessions.end_session(current_user, g.member_session.id)
+    sessions.end_session(current_user, g.member_session_id)
     logout_user()
     session.clear()
     flash(_("You are logged out."), "info")
@@ -249,7 +250,7 @@ def verify_email(token: str):
 
 @bp.post("/verify/resend")
 @login_required
-@limiter.limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
+@limit("5 per hour", key_func=lambda: f"verify:{current_user.id}")
 def resend_verification():
     if current_user.is_verified:
         flash(_("Your address is already verified."), "info")
@@ -260,7 +261,7 @@ def resend_verification():
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])
-@limiter.limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
+@limit(_address_limit, methods=["POST"], error_message=TOO_MANY_FROM_ADDRESS)
 @_mailed_link_limit("reset")
 def forgot_password():
     return _mailed_link_page(

@@ -62,6 +62,10 @@ def _token_key() -> str:
 TOO_MANY = "Too many requests. Wait a minute and try again."
 
 
+# Limits first (the limiter checks no request by itself: web/limits.py), so that guessing tokens meets them.
+api.before_request(limiter.check)
+
+
 @api.before_request
 def _authenticate():
     # Only the Authorization header counts: a browser's session cookie is never an API credential.
