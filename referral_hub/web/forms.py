@@ -5,7 +5,10 @@ from functools import cache
 from babel.support import Translations
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from markupsafe import Markup, escape
+from wtforms import widgets
 from wtforms.i18n import messages_path
+from wtforms.widgets.core import clean_key
 
 
 class _WTFormsMessages:
@@ -29,7 +32,45 @@ def _catalog(language: str) -> Translations:
     return Translations.load(messages_path(), [language], domain="wtforms")
 
 
+def attributes(**params) -> Markup:
+    """An element's attributes as WTForms' `html_params` writes them (sorted, `True` bare, `False` left
+    out), without its `Markup.format` for each: most of what drawing a form field costs."""
+    written = []
+    for name, value in sorted(params.items()):
+        name = escape(clean_key(name))
+        if value is True:
+            written.append(name)
+        elif value is not False:
+            written.append(f'{name}="{escape(value).replace(_QUOTE, _ENTITY)}"')
+    return Markup(" ".join(written))  # noqa: S704 - each name and value escaped above
+
+
+_QUOTE, _ENTITY = Markup('"'), Markup("&quot;")
+
+# WTForms' inputs, each as a widget of our own that writes its attributes with `attributes`.
+_INPUTS = {
+    stock: type(stock.__name__, (stock,), {"html_params": staticmethod(attributes)})()
+    for stock in (
+        widgets.TextInput,
+        widgets.EmailInput,
+        widgets.PasswordInput,
+        widgets.URLInput,
+        widgets.HiddenInput,
+        widgets.FileInput,
+        widgets.DateInput,
+        widgets.NumberInput,
+    )
+}
+
+
 class Form(FlaskForm):
     class Meta:
         def get_translations(self, form) -> _WTFormsMessages:
             return _MESSAGES
+
+        def bind_field(self, form, unbound_field, options):
+            field = super().bind_field(form, unbound_field, options)
+            ours = _INPUTS.get(type(field.widget))
+            if ours is not None and vars(ours) == vars(field.widget):  # not one set up otherwise
+                field.widget = ours
+            return field
