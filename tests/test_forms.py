@@ -23,11 +23,12 @@ def test_attributes_are_written_as_wtforms_writes_them(params):
 
 
 def test_fields_draw_what_wtforms_own_widgets_draw(app):
-    posted = {"website": 'x" onclick="y', "timezone": "<z>", "password": "secret"}
+    posted = {"website": 'x" onclick="y', "timezone": "<z>", "password": "secret", "language": "es"}
     with app.test_request_context("/profile", method="POST", data=posted):
         fields = [field for form in (ProfileForm(), LoginForm()) for field in form]
         ours = [field for field in fields if type(field.widget).__module__ == "referral_hub.web.forms"]
-        assert {type(field.widget).__name__ for field in ours} >= {"TextInput", "URLInput", "PasswordInput"}
+        kinds = {type(field.widget).__name__ for field in ours}
+        assert kinds >= {"TextInput", "URLInput", "PasswordInput", "_Select"}
         for field in ours:
             drawn = field(aria_invalid="true")
             field.widget = type(field.widget).__mro__[1]()  # WTForms' own

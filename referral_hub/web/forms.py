@@ -47,8 +47,22 @@ def attributes(**params) -> Markup:
 
 _QUOTE, _ENTITY = Markup('"'), Markup("&quot;")
 
-# WTForms' inputs, each as a widget of our own that writes its attributes with `attributes`.
-_INPUTS = {
+
+class _Select(widgets.Select):
+    """WTForms' select, its options' attributes written with `attributes` (a member picker has dozens)."""
+
+    @classmethod
+    def render_option(cls, choice, **kwargs) -> Markup:
+        value = str(choice.value) if isinstance(choice.value, bool) else choice.value
+        options = {"value": value, **(choice.render_kw or {}), **kwargs}
+        if choice.selected:
+            options["selected"] = True
+        label = escape(choice.label or choice.value)
+        return Markup(f"<option {attributes(**options)}>{label}</option>")  # noqa: S704 - escaped parts
+
+
+# WTForms' inputs and select, each as a widget of our own that writes its attributes with `attributes`.
+_WIDGETS = {
     stock: type(stock.__name__, (stock,), {"html_params": staticmethod(attributes)})()
     for stock in (
         widgets.TextInput,
@@ -60,7 +74,7 @@ _INPUTS = {
         widgets.DateInput,
         widgets.NumberInput,
     )
-}
+} | {widgets.Select: _Select()}
 
 
 class Form(FlaskForm):
@@ -70,7 +84,7 @@ class Form(FlaskForm):
 
         def bind_field(self, form, unbound_field, options):
             field = super().bind_field(form, unbound_field, options)
-            ours = _INPUTS.get(type(field.widget))
+            ours = _WIDGETS.get(type(field.widget))
             if ours is not None and vars(ours) == vars(field.widget):  # not one set up otherwise
                 field.widget = ours
             return field
