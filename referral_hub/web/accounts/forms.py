@@ -2,7 +2,6 @@
 
 import re
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     EmailField,
@@ -20,6 +19,7 @@ from ...accounts.photos import MAX_PHOTO_BYTES, TOO_LARGE
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
 from ...i18n import LANGUAGES, not_a_time_zone, time_zones
+from ...i18n import lazy_gettext as _l
 from ..forms import Form
 
 

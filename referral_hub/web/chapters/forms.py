@@ -1,6 +1,5 @@
 """Forms for invitations, join requests, roster imports and the chapter's settings."""
 
-from flask_babel import lazy_gettext as _l
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
@@ -9,6 +8,7 @@ from ...chapters.roster import MAX_FILE_BYTES
 from ...chapters.services import INVITATION_MESSAGE_LENGTH
 from ...chapters.settings import InvalidChapterSetting, checked_settings
 from ...i18n import LANGUAGES
+from ...i18n import lazy_gettext as _l
 from ..forms import Form
 
 

@@ -1,6 +1,5 @@
 """Forms: make an introduction (to a member or a guest), answer one, report its outcome."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -12,6 +11,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ...i18n import lazy_gettext as _l
 from ...introductions import guests, notes
 from ...introductions.models import Decision, OutcomeKind
 from ..forms import Form

@@ -4,7 +4,6 @@ import re
 import uuid
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from wtforms import (
     DateField,
     HiddenField,
@@ -19,6 +18,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...chapters import picking
 from ...chapters.models import POLICY_SETTINGS
 from ...clock import FIRST_DAY, LAST_DAY
+from ...i18n import lazy_gettext as _l
 from ...ledger.models import MEMO_LENGTH, Kind
 from ...ledger.organizing import MAX_GRANT
 from ..forms import Form

@@ -1,9 +1,9 @@
 """The form for posting a need."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ...i18n import lazy_gettext as _l
 from ..forms import Form
 
 

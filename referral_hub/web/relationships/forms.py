@@ -1,10 +1,10 @@
 """Forms: log a one-to-one, send a thank-you note, ask a connector for an introduction."""
 
-from flask_babel import lazy_gettext as _l
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from ...clock import utcnow
+from ...i18n import lazy_gettext as _l
 from ...relationships.connectors import ASK_NOTE_MIN
 from ...relationships.interactions import ONE_TO_ONE_NOTE_LENGTH
 from ...relationships.models import NOTE_LENGTH
