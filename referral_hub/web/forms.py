@@ -1,4 +1,4 @@
-"""The base of every form: Flask-WTF's, with WTForms' own messages read from disk once per language."""
+"""The base of every form: Flask-WTF's, WTForms' messages read once per language, our own widgets."""
 
 from functools import cache
 
@@ -32,6 +32,9 @@ def _catalog(language: str) -> Translations:
     return Translations.load(messages_path(), [language], domain="wtforms")
 
 
+_QUOTE, _ENTITY = Markup('"'), Markup("&quot;")
+
+
 def attributes(**params) -> Markup:
     """An element's attributes as WTForms' `html_params` writes them (sorted, `True` bare, `False` left
     out), without its `Markup.format` for each: most of what drawing a form field costs."""
@@ -42,10 +45,7 @@ def attributes(**params) -> Markup:
             written.append(name)
         elif value is not False:
             written.append(f'{name}="{escape(value).replace(_QUOTE, _ENTITY)}"')
-    return Markup(" ".join(written))  # noqa: S704 - each name and value escaped above
-
-
-_QUOTE, _ENTITY = Markup('"'), Markup("&quot;")
+    return Markup(" ".join(written))  # noqa: S704  # nosec B704: each name and value escaped above
 
 
 class _Select(widgets.Select):
@@ -58,7 +58,7 @@ class _Select(widgets.Select):
         if choice.selected:
             options["selected"] = True
         label = escape(choice.label or choice.value)
-        return Markup(f"<option {attributes(**options)}>{label}</option>")  # noqa: S704 - escaped parts
+        return Markup(f"<option {attributes(**options)}>{label}</option>")  # noqa: S704  # nosec B704: escaped
 
 
 # WTForms' inputs and select, each as a widget of our own that writes its attributes with `attributes`.
@@ -78,6 +78,8 @@ _WIDGETS = {
 
 
 class Form(FlaskForm):
+    """Every form of ours: WTForms' messages from `_MESSAGES`, its inputs and selects drawn by `_WIDGETS`."""
+
     class Meta:
         def get_translations(self, form) -> _WTFormsMessages:
             return _MESSAGES
