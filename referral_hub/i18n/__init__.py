@@ -12,8 +12,9 @@ from zoneinfo import ZoneInfo, available_timezones
 from babel import dates
 from babel.numbers import format_percent
 from babel.support import Translations
-from flask import Flask, g
+from flask import Flask, g, has_app_context
 from flask_babel import Babel, format_decimal, get_locale, get_timezone, get_translations, gettext, refresh
+from flask_babel.speaklater import LazyString
 from markupsafe import Markup
 
 # The languages the product ships, by their code, each named in itself (for a language picker).
@@ -72,6 +73,18 @@ def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable
         app.add_template_filter(number_filter)
     app.jinja_env.globals["current_language"] = lambda: str(get_locale())
     app.jinja_env.globals["time_zone_list"] = time_zone_list
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's `lazy_gettext` for a form's words, looked up in the page's translations (read once a
+    page) when shown, not found again through Flask-Babel's context for each."""
+    return LazyString(_page_gettext, string, **variables)
+
+
+def _page_gettext(string: str, **variables) -> str:
+    # Untranslated outside an app (a module's constant looked at on import), as Flask-Babel answers.
+    translated = _translations().ugettext(string) if has_app_context() else string
+    return translated % variables if variables else translated
 
 
 def _translations() -> Translations:

@@ -1,9 +1,10 @@
-"""The header's links: the member's chapters and how many introductions wait for them."""
+"""The header's links: those every page has, and the member's chapters and introductions waiting for them."""
 
 import functools
 from dataclasses import dataclass
 
-from flask import Flask, g
+from flask import Flask, current_app, g, request
+from flask_babel import get_locale
 from flask_login import current_user
 from sqlalchemy import and_, bindparam, select
 from sqlalchemy.orm import contains_eager
@@ -67,5 +68,18 @@ def _header_query():
     )
 
 
+def page_layout():
+    """The layout's parts that depend only on the page's language, its endpoint and the app's root
+    (templates/_layout.html, its links and their words): drawn once for each, not on every page."""
+    app = current_app._get_current_object()
+    return _layout(app, str(get_locale()), request.endpoint, request.script_root)
+
+
+@functools.lru_cache(maxsize=1024)
+def _layout(app: Flask, _language: str, endpoint: str | None, _script_root: str):
+    # Drawn by the first request with this key: its words and addresses are in the key's language and root.
+    return app.jinja_env.get_template("_layout.html").make_module({"page_endpoint": endpoint})
+
+
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"navigation": navigation})
+    app.context_processor(lambda: {"navigation": navigation, "page_layout": page_layout})

@@ -2,9 +2,9 @@
 errors.py (pages and JSON), the one place that turns domain errors into what a member sees."""
 
 from flask import flash
-from flask_wtf import FlaskForm
 
 from ..errors import DomainError
+from .forms import Form
 from .unit_of_work import undo
 
 
@@ -19,7 +19,7 @@ class Refusal:
             return redirect(...)
     """
 
-    def __init__(self, form: FlaskForm | None = None, field: str | None = None):
+    def __init__(self, form: Form | None = None, field: str | None = None):
         self.form, self.field = form, field
         self.error: DomainError | None = None
 

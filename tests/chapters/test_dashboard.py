@@ -15,7 +15,9 @@ from referral_hub.ledger import organizing
 from referral_hub.needs.models import NeedStatus
 from referral_hub.relationships import strength
 from referral_hub.relationships.models import InteractionKind
+from referral_hub.web import navigation
 from referral_hub.web.chapters.dashboard import standing_of
+from tests.conftest import Browser, csrf_from
 from tests.factories import (
     ChapterFactory,
     ChapterPolicyFactory,
@@ -227,6 +229,32 @@ def test_the_header_links_the_chapter_and_counts_what_waits_for_an_answer(browse
     assert "Log out" in header
     browser.login(bob.email)
     assert "data-waiting" not in page(browser).split("</header>")[0]
+
+
+def test_the_header_s_own_links_are_drawn_once_per_language_and_page_and_the_member_s_parts_each_time(
+    app, chapter, ann, bob, cy
+):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    ConsentFactory(introduction=intro, member=ann)
+    MembershipFactory(member=bob, chapter__name="Harbour", chapter__slug="harbour")
+    ann_browser, bob_browser = (Browser(app.test_client()) for _ in range(2))
+    ann_browser.login(ann.email)
+    bob_browser.login(bob.email)
+    navigation._layout.cache_clear()
+
+    ann_header, bob_header = (page(b, "/ledger").split("</header>")[0] for b in (ann_browser, bob_browser))
+    assert navigation._layout.cache_info().misses == 1, "the second member's page drew no links again"
+    assert 'data-waiting="1"' in ann_header and "/chapters/harbour/" not in ann_header
+    assert "data-waiting" not in bob_header and 'href="/chapters/harbour/"' in bob_header
+    assert csrf_from(ann_header) != csrf_from(bob_header), "each session's own token in its logout form"
+    assert '<a href="/ledger" aria-current="page">' in ann_header
+
+    profile = page(ann_browser, "/profile").split("</header>")[0]
+    assert '<a href="/profile" aria-current="page">' in profile
+    assert 'aria-current="page">Ledger' not in profile
+    spanish = ann_browser.get("/ledger", headers={"Accept-Language": "es"}).get_data(as_text=True)
+    assert "Cerrar sesión" in spanish.split("</header>")[0]
+    assert navigation._layout.cache_info().misses == 3
 
 
 def test_the_header_lists_only_active_chapters_and_gives_pages_about_no_chapter_the_first_joined_zone(

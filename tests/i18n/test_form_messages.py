@@ -1,8 +1,11 @@
 """Flask-WTF's and WTForms' own messages (a refused CSRF token, a field's default checks) come in the page's
 language, like the application's own."""
 
+from babel.support import Translations
+
 from referral_hub.extensions import db
 from referral_hub.relationships.models import Interaction
+from referral_hub.web import forms
 from tests.conftest import csrf_from
 from tests.factories import ChapterFactory, MembershipFactory
 
@@ -53,3 +56,21 @@ def test_wtforms_own_checks_speak_spanish(browser):
     assert response.status_code in (200, 422) and "No es una fecha válida." in page
     assert "Not a valid date value" not in page
     assert db.session.scalar(db.select(db.func.count(Interaction.id))) == 0, "nothing written"
+
+
+def test_wtforms_catalog_is_read_from_disk_once_per_language(browser, monkeypatch):
+    forms._catalog.cache_clear()
+    loads = []
+    load = Translations.load
+
+    def counted_load(*args, **kwargs):
+        loads.append(kwargs.get("domain"))
+        return load(*args, **kwargs)
+
+    monkeypatch.setattr(Translations, "load", counted_load)
+    required = {"es": "Este campo es obligatorio.", "en": "This field is required."}
+    for language in ("es", "en", "es", "en"):
+        empty = {"display_name": "", "email": "", "password": ""}
+        page = text_of(browser.post("/register", empty, headers={"Accept-Language": language}))
+        assert page.count(required[language]) == 3
+    assert loads.count("wtforms") == 2

@@ -2,7 +2,7 @@
 
 from flask_babel import force_locale
 
-from referral_hub.i18n import money, speaking
+from referral_hub.i18n import forget_choices, lazy_gettext, money, speaking
 
 
 def test_the_browser_language_is_used_when_shipped(client):
@@ -42,3 +42,14 @@ def test_the_api_answers_in_english_whatever_the_browser_asks(client):
     answer = client.get("/api/v1/chapters", headers={"Accept-Language": "es"})
     assert answer.status_code == 401
     assert answer.json["error"]["message"].startswith("Send an API token")
+
+
+def test_a_lazy_form_word_is_translated_when_shown_in_the_page_s_language_and_again_after_it_changes(app):
+    label = lazy_gettext("Email address")
+    assert str(label) == "Email address", "outside an app: as written"
+    with app.test_request_context("/", headers={"Accept-Language": "es"}):
+        forget_choices()  # the test's app context chose for no request
+        assert str(label) == "Correo electrónico"
+        with speaking("en", None):
+            assert str(label) == "Email address"
+        assert str(label) == "Correo electrónico"

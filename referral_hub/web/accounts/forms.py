@@ -2,8 +2,6 @@
 
 import re
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import (
     EmailField,
@@ -21,6 +19,8 @@ from ...accounts.photos import MAX_PHOTO_BYTES, TOO_LARGE
 from ...accounts.services import PASSWORD_MAX, PASSWORD_MIN, check_address, check_display_name
 from ...errors import DomainError
 from ...i18n import LANGUAGES, not_a_time_zone, time_zones
+from ...i18n import lazy_gettext as _l
+from ..forms import Form
 
 
 def _by_rule(rule):
@@ -67,35 +67,35 @@ def _display_name() -> StringField:
     )
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     display_name = _display_name()
     email = _email(_by_rule(check_address))
     password = _password(_l("Password"))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email address"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(Form):
     """Asks for a mailed link: to reset the password, or to sign in."""
 
     email = _email()
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(Form):
     password = _password(_l("New password"))
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(Form):
     current_password = PasswordField(
         _l("Current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)]
     )
     new_password = _password(_l("New password"))
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button alone: email links act only on POST, never on GET."""
 
 
@@ -125,7 +125,7 @@ def _known_time_zone(_form, field) -> None:
         raise ValidationError(not_a_time_zone(field.data))
 
 
-class ProfileForm(FlaskForm):
+class ProfileForm(Form):
     display_name = _display_name()
     headline = StringField(
         _l("Headline: what you do, in one line"),
@@ -183,7 +183,7 @@ class ProfileForm(FlaskForm):
     )
 
 
-class CodeForm(FlaskForm):
+class CodeForm(Form):
     """A code from the authenticator app, or one of the recovery codes."""
 
     code = StringField(
@@ -197,7 +197,7 @@ def _current_password() -> PasswordField:
     return PasswordField(_l("Your current password"), validators=[DataRequired(), Length(max=PASSWORD_MAX)])
 
 
-class EmailChangeForm(FlaskForm):
+class EmailChangeForm(Form):
     email = EmailField(
         _l("New email address"),
         validators=[
@@ -211,7 +211,7 @@ class EmailChangeForm(FlaskForm):
     password = _current_password()
 
 
-class DeleteAccountForm(FlaskForm):
+class DeleteAccountForm(Form):
     password = _current_password()
     code = StringField(
         _l("Two-factor code"),
@@ -222,7 +222,7 @@ class DeleteAccountForm(FlaskForm):
     confirm = StringField(validators=[AnyOf(["yes"], message=_l("Press “Delete my account” to confirm."))])
 
 
-class PhotoForm(FlaskForm):
+class PhotoForm(Form):
     photo = FileField(
         _l("Your photo"),
         validators=[

@@ -1,7 +1,5 @@
 """Forms for invitations, join requests, roster imports and the chapter's settings."""
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired, FileSize
 from wtforms import EmailField, HiddenField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional, ValidationError
@@ -10,9 +8,11 @@ from ...chapters.roster import MAX_FILE_BYTES
 from ...chapters.services import INVITATION_MESSAGE_LENGTH
 from ...chapters.settings import InvalidChapterSetting, checked_settings
 from ...i18n import LANGUAGES
+from ...i18n import lazy_gettext as _l
+from ..forms import Form
 
 
-class InviteForm(FlaskForm):
+class InviteForm(Form):
     email = EmailField(
         _l("Email address to invite"),
         validators=[DataRequired(), Length(max=254), Email(message=_l("Enter a valid email address."))],
@@ -30,7 +30,7 @@ class InviteForm(FlaskForm):
     )
 
 
-class JoinRequestForm(FlaskForm):
+class JoinRequestForm(Form):
     slug = StringField(
         _l("Chapter code"),
         validators=[DataRequired(), Length(max=60)],
@@ -38,7 +38,7 @@ class JoinRequestForm(FlaskForm):
     )
 
 
-class RosterUploadForm(FlaskForm):
+class RosterUploadForm(Form):
     roster = FileField(
         _l("Roster file (CSV)"),
         validators=[
@@ -51,7 +51,7 @@ class RosterUploadForm(FlaskForm):
     )
 
 
-class RosterConfirmForm(FlaskForm):
+class RosterConfirmForm(Form):
     # The good rows of the preview, as CSV; they are checked again before anyone is invited.
     rows = HiddenField(validators=[DataRequired()])
 
@@ -68,7 +68,7 @@ def _chapter_setting(name: str):
     return check
 
 
-class ChapterSettingsForm(FlaskForm):
+class ChapterSettingsForm(Form):
     timezone = StringField(
         _l("Time zone"),
         validators=[DataRequired(message=_l("Choose a time zone.")), _chapter_setting("timezone")],

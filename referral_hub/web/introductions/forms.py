@@ -1,7 +1,5 @@
 """Forms: make an introduction (to a member or a guest), answer one, report its outcome."""
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     HiddenField,
     IntegerField,
@@ -13,11 +11,13 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ...i18n import lazy_gettext as _l
 from ...introductions import guests, notes
 from ...introductions.models import Decision, OutcomeKind
+from ..forms import Form
 
 
-class IntroduceForm(FlaskForm):
+class IntroduceForm(Form):
     # The choices are the member's chapters' members; the service decides who may be introduced,
     # so a stale or forged choice gets the service's clear message, not "Not a valid choice".
     first_id = SelectField(
@@ -79,7 +79,7 @@ class IntroduceForm(FlaskForm):
         )
 
 
-class AnswerForm(FlaskForm):
+class AnswerForm(Form):
     decision = RadioField(
         _l("Your answer"),
         choices=[SelectChoice(d.value) for d in Decision],
@@ -94,7 +94,7 @@ class GuestAnswerForm(AnswerForm):
     company = StringField(_l("Your company (optional)"), validators=[Optional(), Length(max=120)])
 
 
-class OutcomeForm(FlaskForm):
+class OutcomeForm(Form):
     kind = SelectField(
         _l("What came of it?"),
         choices=[

@@ -4,8 +4,6 @@ import re
 import uuid
 
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     DateField,
     HiddenField,
@@ -20,8 +18,10 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...chapters import picking
 from ...chapters.models import POLICY_SETTINGS
 from ...clock import FIRST_DAY, LAST_DAY
+from ...i18n import lazy_gettext as _l
 from ...ledger.models import MEMO_LENGTH, Kind
 from ...ledger.organizing import MAX_GRANT
+from ..forms import Form
 from ..http import id_from
 
 REQUEST_KEY = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -115,7 +115,7 @@ def _memo_field(label: str, hint: str) -> TextAreaField:
     )
 
 
-class GrantForm(PicksAMember, FlaskForm):
+class GrantForm(PicksAMember, Form):
     recipient = RecipientField(
         _l("Member"),
         description=_l("Their name or email address; part of a name lists the members it could mean."),
@@ -160,7 +160,7 @@ class GrantForm(PicksAMember, FlaskForm):
             raise StopValidation(_l("Zero changes nothing: enter a positive or negative number."))
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(Form):
     memo = _memo_field(_l("Why reverse it?"), _l("The members on this transaction will see the memo."))
 
 
@@ -169,7 +169,7 @@ def _plausible_day(_form, field):
         raise StopValidation(_l("Give a date from %(first)s to %(last)s.", first=FIRST_DAY, last=LAST_DAY))
 
 
-class LedgerFilterForm(PicksAMember, FlaskForm):
+class LedgerFilterForm(PicksAMember, Form):
     """The chapter ledger's filters, read from the query string (a GET form, so no CSRF token)."""
 
     class Meta:
@@ -219,7 +219,7 @@ def _policy_field(name: str) -> WholeNumberField:
     )
 
 
-class PolicyForm(FlaskForm):
+class PolicyForm(Form):
     intro_reward = _policy_field("intro_reward")
     business_bonus = _policy_field("business_bonus")
     need_cost = _policy_field("need_cost")

@@ -1,12 +1,13 @@
 """The form for posting a need."""
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ...i18n import lazy_gettext as _l
+from ..forms import Form
 
-class NeedForm(FlaskForm):
+
+class NeedForm(Form):
     title = StringField(
         _l("What do you need?"),
         validators=[DataRequired(message=_l("Say in a line what you need.")), Length(max=120)],

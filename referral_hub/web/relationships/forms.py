@@ -1,18 +1,18 @@
 """Forms: log a one-to-one, send a thank-you note, ask a connector for an introduction."""
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, IntegerField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional, StopValidation
 
 from ...clock import utcnow
+from ...i18n import lazy_gettext as _l
 from ...relationships.connectors import ASK_NOTE_MIN
 from ...relationships.interactions import ONE_TO_ONE_NOTE_LENGTH
 from ...relationships.models import NOTE_LENGTH
+from ..forms import Form
 from ..http import id_from
 
 
-class OneToOneForm(FlaskForm):
+class OneToOneForm(Form):
     met_on = DateField(
         _l("When did you meet?"),
         default=lambda: utcnow().date(),
@@ -25,7 +25,7 @@ class OneToOneForm(FlaskForm):
     )
 
 
-class ThanksForm(FlaskForm):
+class ThanksForm(Form):
     thanks_note = TextAreaField(
         _l("Your thank-you note"),
         validators=[DataRequired(message=_l("Write your note.")), Length(max=NOTE_LENGTH)],
@@ -46,7 +46,7 @@ class ConnectorField(IntegerField):
             raise StopValidation(_l("Choose who to ask from the list of members who know you both."))
 
 
-class AskConnectorForm(FlaskForm):
+class AskConnectorForm(Form):
     connector_id = ConnectorField(validators=[InputRequired(message=_l("Choose who to ask."))])
     ask_note = TextAreaField(
         _l("Your note to them"),
