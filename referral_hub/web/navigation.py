@@ -70,14 +70,21 @@ def _header_query():
 
 def page_layout():
     """The layout's parts that depend only on the page's language, its endpoint and the app's root
-    (templates/_layout.html, its links and their words): drawn once for each, not on every page."""
+    (templates/_layout.html, its links and their words): drawn once for each, not on every page; on
+    every page while templates reload (development), so that an edit of the layout shows at once."""
     app = current_app._get_current_object()
+    if app.jinja_env.auto_reload:
+        return _draw_layout(app, request.endpoint)
     return _layout(app, str(get_locale()), request.endpoint, request.script_root)
 
 
 @functools.lru_cache(maxsize=1024)
 def _layout(app: Flask, _language: str, endpoint: str | None, _script_root: str):
     # Drawn by the first request with this key: its words and addresses are in the key's language and root.
+    return _draw_layout(app, endpoint)
+
+
+def _draw_layout(app: Flask, endpoint: str | None):
     return app.jinja_env.get_template("_layout.html").make_module({"page_endpoint": endpoint})
 
 
