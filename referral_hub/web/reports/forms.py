@@ -1,14 +1,14 @@
 """The form that creates an API token."""
 
-from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
+from ...i18n import lazy_gettext as _l
 from ...reports.models import NAME_LENGTH
+from ..forms import Form
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(
         _l("Token name"),
         validators=[DataRequired(message=_l("Give the token a name.")), Length(max=NAME_LENGTH)],
