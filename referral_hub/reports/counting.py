@@ -14,8 +14,9 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import bindparam, case, delete, func, insert, inspect, literal, select, union_all, update
 
+from ..accounts.models import Member
 from ..chapters.models import Chapter
 from ..clock import local_day
 from ..database import add_to_kept
@@ -30,9 +31,16 @@ DAY_COUNTS = tuple(column.name for column in ChapterDay.__table__.columns if not
 MEMBER_COUNTS = tuple(
     column.name
     for column in MemberFigures.__table__.columns
-    if not column.primary_key and not column.name.startswith("last_")
+    if not column.primary_key and not column.name.startswith("last_") and column.name != "display_name"
 )
 MEMBER_LATEST = ("last_completed_at", "last_active_at")
+# A member's new figures row takes the member's display name (reports.members.keep_name keeps it).
+MEMBER_NAME = (
+    (
+        "display_name",
+        select(Member.display_name).where(Member.id == bindparam("member_id")).scalar_subquery(),
+    ),
+)
 
 
 def chapter_day(chapter_id: int, at: datetime) -> date:
@@ -73,7 +81,13 @@ def add_to_day(chapter_id: int, at: datetime, **counts: int) -> None:
 def add_to_member(chapter_id: int, member_id: int, *, active_at: datetime, **figures) -> None:
     """Add to a member's counts in a chapter; `active_at` and a `last_completed_at` move forward only."""
     values = {"chapter_id": chapter_id, "member_id": member_id, "last_active_at": active_at, **figures}
-    add_to_kept(MemberFigures.__table__, ("chapter_id", "member_id"), values, latest=MEMBER_LATEST)
+    add_to_kept(
+        MemberFigures.__table__,
+        ("chapter_id", "member_id"),
+        values,
+        latest=MEMBER_LATEST,
+        looked_up=MEMBER_NAME,
+    )
 
 
 # What the domain events change -----------------------------------------------------------------------
@@ -435,6 +449,11 @@ def rebuild(connection) -> None:
     connection.execute(delete(MemberFigures.__table__))
     _insert(connection, ChapterDay, ("chapter_id", "day"), DAY_COUNTS, days)
     _insert(connection, MemberFigures, ("chapter_id", "member_id"), MEMBER_COUNTS + MEMBER_LATEST, members)
+    figures = MemberFigures.__table__
+    # The guest introductions' migration rebuilds the figures before they keep a name.
+    if "display_name" in {column["name"] for column in inspect(connection).get_columns(figures.name)}:
+        named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()
+        connection.execute(update(figures).values(display_name=named))
 
 
 def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
