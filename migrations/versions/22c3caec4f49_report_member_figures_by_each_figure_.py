@@ -1,6 +1,6 @@
 """report member figures by each figure and then name: the figures keep their member's display name,
-and two indexes for each figure the members table sorts by (up, down) read a page of a chapter's
-figures in order
+every membership gets its figures row (zeros until it acts), and two indexes for each figure the
+members table sorts by (up, down) read a page of a chapter's figures in order
 
 Revision ID: 22c3caec4f49
 Revises: 672ca29ea409
@@ -44,6 +44,14 @@ def upgrade():
         "(SELECT members.display_name FROM members WHERE members.id = report_member_figures.member_id)"
     )
     values = {sort: sa.column(sort) for sort in (*COUNTS, "last_active_at")} | {"give_ratio": _give_ratio()}
+    # Every membership has its figures row (reports.counting.on_membership_created), zeros if none yet.
+    op.execute(
+        f"INSERT INTO report_member_figures (chapter_id, member_id, {', '.join(COUNTS)}, display_name) "
+        f"SELECT chapter_id, member_id, {', '.join('0' for _ in COUNTS)}, display_name FROM memberships "
+        "WHERE NOT EXISTS (SELECT 1 FROM report_member_figures WHERE "
+        "report_member_figures.chapter_id = memberships.chapter_id "
+        "AND report_member_figures.member_id = memberships.member_id)"
+    )
     for sort in SORTS:
         for suffix, ordered in (("", values[sort]), ("_desc", values[sort].desc())):
             op.create_index(

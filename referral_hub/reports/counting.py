@@ -14,10 +14,24 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, delete, func, insert, inspect, literal, select, union_all, update
+from sqlalchemy import (
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import event as sqlalchemy_event
+from sqlalchemy.dialects import postgresql, sqlite
 
 from ..accounts.models import Member
-from ..chapters.models import Chapter
+from ..chapters.models import Chapter, Membership
 from ..clock import local_day
 from ..database import add_to_kept
 from ..extensions import db
@@ -176,8 +190,25 @@ def on_transaction_posted(transaction, *, legs) -> None:
         )
 
 
+def on_membership_created(_mapper, connection, membership) -> None:
+    """A new membership's figures row, all zeros, unless the member has one in the chapter: every
+    membership has one, so that the members table sorted by a figure reads it from the figures'
+    indexes alone (reports.members)."""
+    key = {"chapter_id": membership.chapter_id, "member_id": membership.member_id}
+    row = key | dict.fromkeys(MEMBER_COUNTS, 0) | {"display_name": membership.display_name}
+    connection.execute(_zero_figures_statement(connection.dialect.name), row)
+
+
+@functools.cache
+def _zero_figures_statement(dialect_name: str):
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    return dialect.insert(MemberFigures.__table__).on_conflict_do_nothing()
+
+
 def connect(events) -> None:
-    """Subscribe to the domain events (create_app)."""
+    """Subscribe to the domain events and to each new membership (create_app)."""
+    if not sqlalchemy_event.contains(Membership, "after_insert", on_membership_created):
+        sqlalchemy_event.listen(Membership, "after_insert", on_membership_created)
     events.need_posted.connect(on_need_posted)
     events.need_finished.connect(on_need_finished)
     events.needs_expired.connect(on_needs_expired)
@@ -443,13 +474,20 @@ def _insert(connection, model, keys: tuple[str, str], names: tuple[str, ...], re
 
 def rebuild(connection) -> None:
     """Replace every kept figure with its recount (the backfill of existing databases, and tests'
-    data written without the services)."""
+    data written without the services); a membership with nothing to count gets its row of zeros."""
     days, members = recounted_days(connection), recounted_members(connection)
     connection.execute(delete(ChapterDay.__table__))
     connection.execute(delete(MemberFigures.__table__))
     _insert(connection, ChapterDay, ("chapter_id", "day"), DAY_COUNTS, days)
     _insert(connection, MemberFigures, ("chapter_id", "member_id"), MEMBER_COUNTS + MEMBER_LATEST, members)
     figures = MemberFigures.__table__
+    kept = exists().where(
+        figures.c.chapter_id == Membership.chapter_id, figures.c.member_id == Membership.member_id
+    )
+    without = select(Membership.chapter_id, Membership.member_id, *(literal(0) for _ in MEMBER_COUNTS))
+    connection.execute(
+        insert(figures).from_select(["chapter_id", "member_id", *MEMBER_COUNTS], without.where(~kept))
+    )
     # The guest introductions' migration rebuilds the figures before they keep a name.
     if "display_name" in {column["name"] for column in inspect(connection).get_columns(figures.name)}:
         named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()

@@ -43,7 +43,8 @@ class MemberQuery:
 
 def differences(connection) -> list[str]:
     """Each membership or member's figures whose kept display name (chapters.services.keep_name,
-    `keep_name`) is not its member's, as a line of text; empty when all match."""
+    `keep_name`) is not its member's, and each membership with no figures row
+    (counting.on_membership_created), as a line of text; empty when all is well."""
     found = []
     for model in (Membership, MemberFigures):
         wrong = connection.execute(
@@ -57,7 +58,15 @@ def differences(connection) -> list[str]:
             f"the member's is {name!r}"
             for chapter, member, kept, name in wrong
         ]
-    return found
+    without = connection.execute(
+        select(Membership.chapter_id, Membership.member_id)
+        .where(~exists().where(_figures_of_membership()))
+        .order_by(Membership.chapter_id, Membership.member_id)
+    )
+    return found + [
+        f"memberships (chapter_id {chapter}, member_id {member}): no report_member_figures row"
+        for chapter, member in without
+    ]
 
 
 def keep_name(member: Member) -> None:
@@ -216,9 +225,9 @@ def _by_status(statement, order: str):
 
 def _by_figure(sort: str, order: str):
     """The members who may be on the page when sorted by a kept figure: of the current members with a
-    figure, with none (a null time or ratio) and with no figures yet, those up to the end of the page
-    in the page's order, each read in order from an index (the figure's and then the name's, the
-    memberships' name index) and cut there."""
+    figure and of those with none (a null time or ratio), those up to the end of the page in the page's
+    order, each read in order from the figure's index and cut there. Every membership has its figures
+    row (counting.on_membership_created)."""
     wanted = bindparam("limit") + bindparam("offset")
     value = FIGURE_SORTS[sort]
     by_name = [func.lower(MemberFigures.display_name), MemberFigures.member_id]
@@ -229,12 +238,7 @@ def _by_figure(sort: str, order: str):
     )
     valued = kept.where(value.is_not(None)).order_by(value.desc() if order == "desc" else value, *by_name)
     unvalued = kept.where(value.is_(None)).order_by(*by_name)
-    without = (
-        select(Membership.member_id)
-        .where(current_members(bindparam("chapter_id")), ~exists().where(_figures_of_membership()))
-        .order_by(func.lower(Membership.display_name), Membership.member_id)
-    )
-    return union_all(*(select(part.limit(wanted).subquery()) for part in (valued, unvalued, without)))
+    return union_all(*(select(part.limit(wanted).subquery()) for part in (valued, unvalued)))
 
 
 @functools.cache
