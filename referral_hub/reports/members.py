@@ -237,7 +237,8 @@ def _by_figure(sort: str, order: str):
         .where(MemberFigures.chapter_id == bindparam("chapter_id"), current_members(bindparam("chapter_id")))
     )
     valued = kept.where(value.is_not(None)).order_by(value.desc() if order == "desc" else value, *by_name)
-    unvalued = kept.where(value.is_(None)).order_by(*by_name)
+    # Ordered by the (null) figure too, which the database cannot tell from the index alone.
+    unvalued = kept.where(value.is_(None)).order_by(value, *by_name)
     return union_all(*(select(part.limit(wanted).subquery()) for part in (valued, unvalued)))
 
 
