@@ -209,12 +209,15 @@ def render_migration_type(type_, obj, _autogen_context):
 
 
 # Indexes written by hand in migrations for one database only (PostgreSQL trigram and full-text
-# indexes), and one whose expression the database rewrites past autogenerate's comparison (the
-# members' give ratio): autogenerate must not propose dropping or changing them.
+# indexes, and DESC NULLS LAST orders), and one whose expression the database rewrites past
+# autogenerate's comparison (the members' give ratio): autogenerate must not propose dropping or
+# changing them.
 HAND_WRITTEN_INDEXES = {
     "ix_members_directory_search",
     "ix_members_profile_search",
     "ix_needs_text_search",
+    "ix_memberships_chapter_status_name_desc",
+    "ix_memberships_chapter_status_joined_desc",
     "ix_report_member_figures_by_give_ratio",
     "ix_report_member_figures_by_give_ratio_desc",
 }

@@ -1,6 +1,7 @@
 """report member figures by each figure and then name: the figures keep their member's display name,
 every membership gets its figures row (zeros until it acts), and two indexes for each figure the
-members table sorts by (up, down) read a page of a chapter's figures in order
+members table sorts by (up, down), and the memberships' by name down and by joining date, read a page
+of a chapter's members in order
 
 Revision ID: 22c3caec4f49
 Revises: 672ca29ea409
@@ -61,7 +62,28 @@ def upgrade():
             )
 
 
+    name, joined = sa.text("lower(display_name)"), sa.column("joined_at")
+    op.create_index(
+        "ix_memberships_chapter_status_joined", "memberships", ["chapter_id", "status", joined, name, "member_id"]
+    )
+    if op.get_bind().dialect.name == "postgresql":  # SQLite indexes no NULLS LAST
+        op.create_index(
+            "ix_memberships_chapter_status_name_desc",
+            "memberships",
+            ["chapter_id", "status", sa.text("lower(display_name) DESC NULLS LAST"), "member_id"],
+        )
+        op.create_index(
+            "ix_memberships_chapter_status_joined_desc",
+            "memberships",
+            ["chapter_id", "status", joined.desc().nulls_last(), name, "member_id"],
+        )
+
+
 def downgrade():
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_memberships_chapter_status_joined_desc", table_name="memberships")
+        op.drop_index("ix_memberships_chapter_status_name_desc", table_name="memberships")
+    op.drop_index("ix_memberships_chapter_status_joined", table_name="memberships")
     for sort in reversed(SORTS):
         for suffix in ("_desc", ""):
             op.drop_index(f"ix_report_member_figures_by_{sort}{suffix}", table_name="report_member_figures")
