@@ -28,12 +28,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy import event as sqlalchemy_event
-from sqlalchemy.dialects import postgresql, sqlite
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership
 from ..clock import local_day
-from ..database import add_to_kept
+from ..database import add_to_kept, column_parameters, upsert_built_once
 from ..extensions import db
 from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -196,13 +195,14 @@ def on_membership_created(_mapper, connection, membership) -> None:
     indexes alone (reports.members)."""
     key = {"chapter_id": membership.chapter_id, "member_id": membership.member_id}
     row = key | dict.fromkeys(MEMBER_COUNTS, 0) | {"display_name": membership.display_name}
-    connection.execute(_zero_figures_statement(connection.dialect.name), row)
+    connection.execute(_zero_figures_statement(), row)
 
 
-@functools.cache
-def _zero_figures_statement(dialect_name: str):
-    dialect = postgresql if dialect_name == "postgresql" else sqlite
-    return dialect.insert(MemberFigures.__table__).on_conflict_do_nothing()
+@upsert_built_once
+def _zero_figures_statement(insert):
+    figures = MemberFigures.__table__
+    names = ("chapter_id", "member_id", *MEMBER_COUNTS, "display_name")
+    return insert(figures).values(column_parameters(figures, names)).on_conflict_do_nothing()
 
 
 def connect(events) -> None:
