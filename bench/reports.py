@@ -23,12 +23,12 @@ vacuumed and analyzed. In three steps:
    5,000,000 entries), measured.
 
 It prints every endpoint at 1× and 10× and their ratio, the figures and the API's lists (`LISTS`:
-unfiltered, by status, for a month) among the others, then the summary, members and dashboard figures
-and those lists against their goals (≤ 150 ms at 1×, 10×/1× ≤ 3, among the others/alone ≤ 1.2) and
-exits 1 if one is missed. Page 1,000 of the introductions and of the ledger is measured too (OFFSET
-49,950), not judged. A fifth of each chapter's members never introduce anyone or answer (the dormant
-ones). Needs and introductions start at least six days ago, so that
-every later step (answers, closing) is past. The database gets `random_page_cost = 1.1`, the usual
+unfiltered, by status, for a month) among the others, then the summary, members (by every sort, up and
+down: `MEMBER_PAGES`) and dashboard figures and those lists against their goals (≤ 150 ms at 1×, 10×/1×
+≤ 3, among the others/alone ≤ 1.2) and exits 1 if one is missed. Page 1,000 of the introductions and of
+the ledger is measured too (OFFSET 49,950), not judged. A fifth of each chapter's members never
+introduce anyone or answer (the dormant ones). Needs and introductions start at least six days ago, so
+that every later step (answers, closing) is past. The database gets `random_page_cost = 1.1`, the usual
 setting for a server whose data is on SSD or in memory: with the default of 4 PostgreSQL prefers
 scanning whole tables to walking indexes. Each endpoint is requested in-process through the WSGI app
 (token check, queries, JSON or CSV) `--runs` times after one warm-up; the table gives the CPU ms per
@@ -53,6 +53,8 @@ import psycopg
 from psycopg import sql
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from referral_hub.reports.members import MEMBER_SORTS  # noqa: E402 - after the path
 
 DEFAULT_URL = "postgresql://postgres@127.0.0.1:5432/rh_bench_reports"
 PASSWORD = "bench-password"  # noqa: S105 - the seeded organizers' password, for trying the dashboard
@@ -497,7 +499,7 @@ def measure(app, db, *, runs: int, scales: dict[str, int], figures_only: bool = 
         "/chapters/{slug}/summary",
         f"/chapters/{{slug}}/summary?from={quarter}",
         "/chapters/{slug}/members",
-        "/chapters/{slug}/members?sort=give_ratio&order=desc",
+        *MEMBER_PAGES,
         "/chapters/{slug}/members?sort=status&per_page=100&format=csv",
         *(path.replace("{month}", month) for path in LISTS),
         "/chapters/{slug}/introductions?page=1000",
@@ -576,7 +578,14 @@ def _count_statement(*args) -> None:
 
 DASHBOARD = "figures of the organize overview and members section"
 # The organizer figures with goals: <= 150 ms at 1x, 10x / 1x <= 3, with 10x other chapters / 1x <= 1.2.
-FIGURES = ("/chapters/{slug}/summary", "/chapters/{slug}/members", DASHBOARD)
+# The members table by every other sort it offers, up and down (the first page).
+MEMBER_PAGES = tuple(
+    f"/chapters/{{slug}}/members?sort={sort}&order={order}"
+    for sort in MEMBER_SORTS
+    for order in ("asc", "desc")
+    if (sort, order) != ("display_name", "asc")
+)
+FIGURES = ("/chapters/{slug}/summary", "/chapters/{slug}/members", *MEMBER_PAGES, DASHBOARD)
 # The API's lists, held to the same goals: unfiltered, by status, and for a month (`{month}`: the days
 # from 60 to 31 days ago).
 LISTS = (

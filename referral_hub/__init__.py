@@ -68,9 +68,10 @@ def register_domain_events() -> None:
     from .chapters import services as chapters
     from .ledger import posting
     from .relationships import connector_requests, strength
-    from .reports import completions, counting, transactions
+    from .reports import completions, counting, members, transactions
 
     events.member_renamed.connect(chapters.keep_name)
+    events.member_renamed.connect(members.keep_name)
     events.member_joined.connect(posting.welcome)
     events.introduction_made.connect(connector_requests.fulfil_requests)
     events.introduction_completed.connect(strength.on_introduction_completed)

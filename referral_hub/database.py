@@ -165,21 +165,28 @@ def column_parameters(table, names) -> dict:
     return {name: bindparam(name, type_=table.c[name].type) for name in names}
 
 
-def add_to_kept(table, keys: tuple[str, ...], values: dict, *, latest: tuple[str, ...] = ()) -> None:
+def add_to_kept(
+    table, keys: tuple[str, ...], values: dict, *, latest: tuple[str, ...] = (), looked_up: tuple = ()
+) -> None:
     """Insert the kept row of `keys` with `values`, or add them to the row already there; a column of
-    `latest` (a moment) moves forward only. The columns `values` leaves out start at their default."""
+    `latest` (a moment) moves forward only. The columns `values` leaves out start at their default,
+    but those of `looked_up` ((name, SQL expression) pairs, read by a new row only) take the value of
+    their expression, which may read `values`' parameters."""
     added = tuple(sorted(name for name in values if name not in keys and name not in latest))
     defaults = {
         column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
         for column in table.columns
+        if column.name not in dict(looked_up)
     }
-    db.session.execute(_adding_statement(table, keys, added, latest), {**defaults, **values})
+    db.session.execute(_adding_statement(table, keys, added, latest, looked_up), {**defaults, **values})
 
 
 @upsert_built_once
-def _adding_statement(insert, table, keys: tuple, added: tuple, latest: tuple):
+def _adding_statement(insert, table, keys: tuple, added: tuple, latest: tuple, looked_up: tuple):
     columns = table.columns
-    statement = insert(table).values(column_parameters(table, columns.keys()))
+    computed = dict(looked_up)
+    given = column_parameters(table, [column.name for column in columns if column.name not in computed])
+    statement = insert(table).values({**given, **computed})
 
     def later(name: str):
         kept, new = columns[name], statement.excluded[name]
@@ -202,8 +209,18 @@ def render_migration_type(type_, obj, _autogen_context):
 
 
 # Indexes written by hand in migrations for one database only (PostgreSQL trigram and full-text
-# indexes); autogenerate must not propose dropping them.
-HAND_WRITTEN_INDEXES = {"ix_members_directory_search", "ix_members_profile_search", "ix_needs_text_search"}
+# indexes, and DESC NULLS LAST orders), and one whose expression the database rewrites past
+# autogenerate's comparison (the members' give ratio): autogenerate must not propose dropping or
+# changing them.
+HAND_WRITTEN_INDEXES = {
+    "ix_members_directory_search",
+    "ix_members_profile_search",
+    "ix_needs_text_search",
+    "ix_memberships_chapter_status_name_desc",
+    "ix_memberships_chapter_status_joined_desc",
+    "ix_report_member_figures_by_give_ratio",
+    "ix_report_member_figures_by_give_ratio_desc",
+}
 # SQLite FTS5 tables written by hand in the relationships migration, with the shadow tables SQLite
 # keeps for each (`<name>_data`, `<name>_idx`, ...): autogenerate must not propose dropping them.
 HAND_WRITTEN_TABLE_PREFIXES = ("member_profiles_fts", "need_texts_fts")
@@ -231,7 +248,7 @@ def keeping_sqlite_triggers(connection, table: str):
 def include_in_autogenerate(obj, name, type_, reflected, _compare_to) -> bool:
     if type_ == "table" and reflected and name.startswith(HAND_WRITTEN_TABLE_PREFIXES):
         return False
-    return not (type_ == "index" and reflected and name in HAND_WRITTEN_INDEXES)
+    return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
 
 
 def close_session(_error=None) -> None:

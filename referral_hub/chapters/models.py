@@ -124,6 +124,17 @@ Index(
     func.lower(Membership.display_name),
     Membership.member_id,
 )
+# The members table sorted by joining date (reports.members): a page read from the index in the table's
+# order, each day's members by name. Down, and by name down, the page reads PostgreSQL's own indexes
+# (DESC NULLS LAST, which SQLite cannot index): database.HAND_WRITTEN_INDEXES.
+Index(
+    "ix_memberships_chapter_status_joined",
+    Membership.chapter_id,
+    Membership.status,
+    Membership.joined_at,
+    func.lower(Membership.display_name),
+    Membership.member_id,
+)
 
 
 def current_members(chapter_id):

@@ -14,11 +14,25 @@ from collections.abc import Collection, Iterable
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, case, delete, func, insert, literal, select, union_all
+from sqlalchemy import (
+    bindparam,
+    case,
+    delete,
+    exists,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+    update,
+)
+from sqlalchemy import event as sqlalchemy_event
 
-from ..chapters.models import Chapter
+from ..accounts.models import Member
+from ..chapters.models import Chapter, Membership
 from ..clock import local_day
-from ..database import add_to_kept
+from ..database import add_to_kept, column_parameters, upsert_built_once
 from ..extensions import db
 from ..introductions.models import Consent, Introduction, IntroState, Outcome, OutcomeKind
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction
@@ -30,9 +44,16 @@ DAY_COUNTS = tuple(column.name for column in ChapterDay.__table__.columns if not
 MEMBER_COUNTS = tuple(
     column.name
     for column in MemberFigures.__table__.columns
-    if not column.primary_key and not column.name.startswith("last_")
+    if not column.primary_key and not column.name.startswith("last_") and column.name != "display_name"
 )
 MEMBER_LATEST = ("last_completed_at", "last_active_at")
+# A member's new figures row takes the member's display name (reports.members.keep_name keeps it).
+MEMBER_NAME = (
+    (
+        "display_name",
+        select(Member.display_name).where(Member.id == bindparam("member_id")).scalar_subquery(),
+    ),
+)
 
 
 def chapter_day(chapter_id: int, at: datetime) -> date:
@@ -73,7 +94,13 @@ def add_to_day(chapter_id: int, at: datetime, **counts: int) -> None:
 def add_to_member(chapter_id: int, member_id: int, *, active_at: datetime, **figures) -> None:
     """Add to a member's counts in a chapter; `active_at` and a `last_completed_at` move forward only."""
     values = {"chapter_id": chapter_id, "member_id": member_id, "last_active_at": active_at, **figures}
-    add_to_kept(MemberFigures.__table__, ("chapter_id", "member_id"), values, latest=MEMBER_LATEST)
+    add_to_kept(
+        MemberFigures.__table__,
+        ("chapter_id", "member_id"),
+        values,
+        latest=MEMBER_LATEST,
+        looked_up=MEMBER_NAME,
+    )
 
 
 # What the domain events change -----------------------------------------------------------------------
@@ -162,8 +189,26 @@ def on_transaction_posted(transaction, *, legs) -> None:
         )
 
 
+def on_membership_created(_mapper, connection, membership) -> None:
+    """A new membership's figures row, all zeros, unless the member has one in the chapter: every
+    membership has one, so that the members table sorted by a figure reads it from the figures'
+    indexes alone (reports.members)."""
+    key = {"chapter_id": membership.chapter_id, "member_id": membership.member_id}
+    row = key | dict.fromkeys(MEMBER_COUNTS, 0) | {"display_name": membership.display_name}
+    connection.execute(_zero_figures_statement(), row)
+
+
+@upsert_built_once
+def _zero_figures_statement(insert):
+    figures = MemberFigures.__table__
+    names = ("chapter_id", "member_id", *MEMBER_COUNTS, "display_name")
+    return insert(figures).values(column_parameters(figures, names)).on_conflict_do_nothing()
+
+
 def connect(events) -> None:
-    """Subscribe to the domain events (create_app)."""
+    """Subscribe to the domain events and to each new membership (create_app)."""
+    if not sqlalchemy_event.contains(Membership, "after_insert", on_membership_created):
+        sqlalchemy_event.listen(Membership, "after_insert", on_membership_created)
     events.need_posted.connect(on_need_posted)
     events.need_finished.connect(on_need_finished)
     events.needs_expired.connect(on_needs_expired)
@@ -429,12 +474,24 @@ def _insert(connection, model, keys: tuple[str, str], names: tuple[str, ...], re
 
 def rebuild(connection) -> None:
     """Replace every kept figure with its recount (the backfill of existing databases, and tests'
-    data written without the services)."""
+    data written without the services); a membership with nothing to count gets its row of zeros."""
     days, members = recounted_days(connection), recounted_members(connection)
     connection.execute(delete(ChapterDay.__table__))
     connection.execute(delete(MemberFigures.__table__))
     _insert(connection, ChapterDay, ("chapter_id", "day"), DAY_COUNTS, days)
     _insert(connection, MemberFigures, ("chapter_id", "member_id"), MEMBER_COUNTS + MEMBER_LATEST, members)
+    figures = MemberFigures.__table__
+    kept = exists().where(
+        figures.c.chapter_id == Membership.chapter_id, figures.c.member_id == Membership.member_id
+    )
+    without = select(Membership.chapter_id, Membership.member_id, *(literal(0) for _ in MEMBER_COUNTS))
+    connection.execute(
+        insert(figures).from_select(["chapter_id", "member_id", *MEMBER_COUNTS], without.where(~kept))
+    )
+    # The guest introductions' migration rebuilds the figures before they keep a name.
+    if "display_name" in {column["name"] for column in inspect(connection).get_columns(figures.name)}:
+        named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()
+        connection.execute(update(figures).values(display_name=named))
 
 
 def rebuild_days(connection, chapter_ids: Collection[int]) -> None:

@@ -4,7 +4,7 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, bindparam, case, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import and_, bindparam, case, exists, func, literal, null, or_, select, union_all, update
 from sqlalchemy.orm import aliased
 
 from ..accounts.models import Member
@@ -13,7 +13,7 @@ from ..database import UTCDateTime, counted_rows
 from ..extensions import db
 from ..ledger.models import LedgerAccount
 from .activities import RECENT
-from .models import MemberFigures
+from .models import FIGURE_SORTS, MemberFigures, give_ratio
 from .periods import Period
 
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2}
@@ -42,19 +42,49 @@ class MemberQuery:
 
 
 def differences(connection) -> list[str]:
-    """Each membership whose kept display name (chapters.services.keep_name) is not its member's, as a
-    line of text; empty when all match."""
-    wrong = connection.execute(
-        select(Membership.chapter_id, Membership.member_id, Membership.display_name, Member.display_name)
-        .join(Member, Member.id == Membership.member_id)
-        .where(or_(Membership.display_name.is_(None), Membership.display_name != Member.display_name))
+    """Each membership or member's figures whose kept display name (chapters.services.keep_name,
+    `keep_name`) is not its member's, and each membership with no figures row
+    (counting.on_membership_created), as a line of text; empty when all is well."""
+    found = []
+    for model in (Membership, MemberFigures):
+        wrong = connection.execute(
+            select(model.chapter_id, model.member_id, model.display_name, Member.display_name)
+            .join(Member, Member.id == model.member_id)
+            .where(or_(model.display_name.is_(None), model.display_name != Member.display_name))
+            .order_by(model.chapter_id, model.member_id)
+        )
+        found += [
+            f"{model.__tablename__} (chapter_id {chapter}, member_id {member}): display_name is {kept!r}, "
+            f"the member's is {name!r}"
+            for chapter, member, kept, name in wrong
+        ]
+    without = connection.execute(
+        select(Membership.chapter_id, Membership.member_id)
+        .where(~exists().where(_figures_of_membership()))
         .order_by(Membership.chapter_id, Membership.member_id)
     )
-    return [
-        f"memberships (chapter_id {chapter}, member_id {member}): display_name is {kept!r}, "
-        f"the member's is {name!r}"
-        for chapter, member, kept, name in wrong
+    return found + [
+        f"memberships (chapter_id {chapter}, member_id {member}): no report_member_figures row"
+        for chapter, member in without
     ]
+
+
+def keep_name(member: Member) -> None:
+    """The member's figures in each chapter take the member's display name, as it now is
+    (events.member_renamed)."""
+    db.session.execute(_keep_name_statement(), {"member": member.id, "name": member.display_name})
+
+
+@functools.cache
+def _keep_name_statement():
+    """Found through the member's memberships: the figures' key starts with the chapter."""
+    figures = MemberFigures.__table__
+    chapters = select(Membership.chapter_id).where(Membership.member_id == bindparam("member"))
+    return (
+        update(figures)
+        .where(figures.c.chapter_id.in_(chapters), figures.c.member_id == bindparam("member"))
+        .values(display_name=bindparam("name"))
+    )
 
 
 # One row per current member ---------------------------------------------------------------------------
@@ -91,21 +121,18 @@ def _member_columns(*, balance: bool = True) -> tuple[dict, list]:
     def kept(name: str):
         return func.coalesce(getattr(MemberFigures, name), 0)
 
-    completed, posted = kept("intros_completed"), kept("needs_posted")
     columns = {
         "member_id": Membership.member_id,
         "display_name": Membership.display_name,
         "joined_at": Membership.joined_at,
         "intros_made": kept("intros_made"),
-        "intros_completed": completed,
+        "intros_completed": kept("intros_completed"),
         "intros_received": kept("intros_received"),
-        "needs_posted": posted,
+        "needs_posted": kept("needs_posted"),
         "business_given_amount": kept("business_given_amount"),
         "business_received_amount": kept("business_received_amount"),
         "balance": func.coalesce(LedgerAccount.balance, 0),
-        "give_ratio": case(
-            (completed + posted > 0, cast(completed, Float) / (completed + posted)), else_=None
-        ),
+        "give_ratio": give_ratio(MemberFigures),
         "last_active_at": MemberFigures.last_active_at,
         "status": _status(),
     }
@@ -196,19 +223,41 @@ def _by_status(statement, order: str):
     return union_all(*(select(part) for part in parts)).subquery("by_status")
 
 
+def _by_figure(sort: str, order: str):
+    """The members who may be on the page when sorted by a kept figure: of the current members with a
+    figure and of those with none (a null time or ratio), those up to the end of the page in the page's
+    order, each read in order from the figure's index and cut there. Every membership has its figures
+    row (counting.on_membership_created)."""
+    wanted = bindparam("limit") + bindparam("offset")
+    value = FIGURE_SORTS[sort]
+    by_name = [func.lower(MemberFigures.display_name), MemberFigures.member_id]
+    kept = (
+        select(MemberFigures.member_id)
+        .join(Membership, _figures_of_membership())
+        .where(MemberFigures.chapter_id == bindparam("chapter_id"), current_members(bindparam("chapter_id")))
+    )
+    valued = kept.where(value.is_not(None)).order_by(value.desc() if order == "desc" else value, *by_name)
+    # Ordered by the (null) figure too, which the database cannot tell from the index alone.
+    unvalued = kept.where(value.is_(None)).order_by(value, *by_name)
+    return union_all(*(select(part.limit(wanted).subquery()) for part in (valued, unvalued)))
+
+
 @functools.cache
 def _member_rows_query(sort: str, order: str):
     """Built once for each sort and order. The total is counted from the memberships alone, so the
     database keeps only the page's rows while it sorts; unless the page is sorted by balance, it is
     chosen from the members' figures alone and only its own rows read their ledger accounts. Sorted by
     name, or by status and then name, the page is found through the memberships' name index: only the
-    rows up to its end are read, however many members the chapter has."""
+    rows up to its end are read, however many members the chapter has; sorted by a kept figure, the
+    page is found among the few members `_by_figure` reads through the figures' indexes."""
     by_balance = sort == "balance"
     statement, columns = _member_figures(balance=by_balance)
     total = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
     if sort == "status":
         rows = _by_status(statement, order)
         statement, columns = select(rows), _named(rows)
+    if sort in FIGURE_SORTS:
+        statement = statement.where(Membership.member_id.in_(_by_figure(sort, order)))
     page = (
         statement.add_columns(total.label("total"))
         .order_by(*_ordered(columns, sort, order))

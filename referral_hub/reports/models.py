@@ -7,13 +7,19 @@ from sqlalchemy import (
     CheckConstraint,
     Date,
     Double,
+    Float,
     ForeignKey,
     Index,
     Integer,
     String,
+    case,
+    cast,
+    func,
+    literal_column,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.sql.elements import Grouping
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter
@@ -102,6 +108,9 @@ class MemberFigures(db.Model):
     business_received_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     last_completed_at = mapped_column(UTCDateTime, nullable=True)  # of an introduction the member made
     last_active_at = mapped_column(UTCDateTime, nullable=True)
+    # The member's display name, kept with the figures (reports.members.keep_name) so that an index
+    # orders a chapter's figures by value and then by name; `flask reports verify` checks it.
+    display_name: Mapped[str | None] = mapped_column(String(80))
 
     # The dashboard's short lists read these from either end and stop (reports.members.standouts).
     __table_args__ = (
@@ -118,6 +127,38 @@ class MemberFigures(db.Model):
             postgresql_include=["member_id", "last_completed_at"],
         ),
     )
+
+
+def give_ratio(figures):
+    """Of a member's giving and asking, the share given (completed introductions), or None when both
+    are zero: `figures` is MemberFigures or an alias of it. Written with no parameter, so that a
+    query's expression is the index's (`FIGURE_SORTS`)."""
+    completed, posted = figures.intros_completed, figures.needs_posted
+    given = cast(completed, Float) / (completed + posted)
+    return Grouping(case((completed + posted > literal_column("0"), given), else_=None))
+
+
+# The members table sorted by a figure reads its page from these: the chapter's figures in the
+# figure's order, up or down, each value's members by name (reports.members).
+FIGURE_SORTS = {
+    "intros_made": MemberFigures.intros_made,
+    "intros_completed": MemberFigures.intros_completed,
+    "intros_received": MemberFigures.intros_received,
+    "needs_posted": MemberFigures.needs_posted,
+    "business_given_amount": MemberFigures.business_given_amount,
+    "business_received_amount": MemberFigures.business_received_amount,
+    "give_ratio": give_ratio(MemberFigures),
+    "last_active_at": MemberFigures.last_active_at,
+}
+for _sort, _value in FIGURE_SORTS.items():
+    for _suffix, _ordered in (("", _value), ("_desc", _value.desc())):
+        Index(
+            f"ix_report_member_figures_by_{_sort}{_suffix}",
+            MemberFigures.chapter_id,
+            _ordered,
+            func.lower(MemberFigures.display_name),
+            MemberFigures.member_id,
+        )
 
 
 class CompletionDuration(db.Model):

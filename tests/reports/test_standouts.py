@@ -21,12 +21,15 @@ def chapter():
 
 @pytest.fixture
 def join(chapter):
-    """A current member named `name` with kept figures (none when no figure is given)."""
+    """A current member named `name` with kept figures (the new membership's zeros when no figure is
+    given)."""
 
     def add(name: str, *, status=MembershipStatus.ACTIVE, **figures):
         member = MembershipFactory(chapter=chapter, member__display_name=name, status=status).member
         if figures:
-            db.session.add(MemberFigures(chapter_id=chapter.id, member_id=member.id, **figures))
+            kept = db.session.get(MemberFigures, (chapter.id, member.id))
+            for figure, value in figures.items():
+                setattr(kept, figure, value)
             db.session.flush()
         return member
 
