@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, func, literal, select, update
 from ua_parser import parse
 
 from ..clock import utcnow
@@ -118,16 +118,20 @@ def end_sessions(member: Member, keep: str | None = None, *, now: datetime | Non
 
 
 def end_session(member: Member, session_id: str, *, now: datetime | None = None) -> None:
-    """End one of the member's own sessions; ending an ended one again changes nothing."""
-    row = db.session.get(MemberSession, session_id)
-    if row is None or row.member_id != member.id:
-        raise NotFound(_("You have no such session."))
-    db.session.execute(
+    """End one of the member's own sessions; ending an ended one again changes nothing. One statement:
+    the row is matched by its id and member (another's is not found) and keeps an earlier end."""
+    ended = db.session.execute(
         update(MemberSession)
-        .where(MemberSession.id == session_id, MemberSession.ended_at.is_(None))
-        .values(ended_at=now or utcnow())
+        .where(MemberSession.id == session_id, MemberSession.member_id == member.id)
+        .values(
+            ended_at=func.coalesce(
+                MemberSession.ended_at, literal(now or utcnow(), MemberSession.ended_at.type)
+            )
+        )
         .execution_options(synchronize_session=False)
     )
+    if ended.rowcount == 0:
+        raise NotFound(_("You have no such session."))
 
 
 @dataclass(frozen=True)

@@ -3,9 +3,12 @@
 import re
 from datetime import timedelta
 
+import pytest
+
 from referral_hub.accounts import services, sessions
 from referral_hub.accounts.models import MemberSession
 from referral_hub.clock import utcnow
+from referral_hub.errors import NotFound
 from referral_hub.extensions import db
 from referral_hub.web.accounts.views import load_member
 from tests.conftest import Browser
@@ -103,6 +106,22 @@ def test_end_sessions_keeps_the_one_it_is_given():
     db.session.expire_all()
     assert db.session.get(MemberSession, kept.id).ended_at is None
     assert db.session.get(MemberSession, ended.id).ended_at is not None
+
+
+def test_end_session_is_one_statement_keeps_an_earlier_end_and_finds_no_one_elses(count_queries):
+    ann, bob = MemberFactory(), MemberFactory()
+    session = sessions.start(ann, user_agent="", address="")
+    first_end = utcnow() - timedelta(hours=1)
+    with count_queries() as log:
+        sessions.end_session(ann, session.id, now=first_end)
+    assert log.count == 1
+    sessions.end_session(ann, session.id)  # again: changes nothing
+    db.session.expire_all()
+    assert db.session.get(MemberSession, session.id).ended_at == first_end
+    with pytest.raises(NotFound):
+        sessions.end_session(bob, session.id)
+    with pytest.raises(NotFound):
+        sessions.end_session(ann, "no-such-session")
 
 
 def test_the_user_loader_is_one_query_and_refuses_an_ended_or_foreign_session(app, count_queries):
