@@ -173,12 +173,18 @@ def add_to_kept(
     but those of `looked_up` ((name, SQL expression) pairs, read by a new row only) take the value of
     their expression, which may read `values`' parameters."""
     added = tuple(sorted(name for name in values if name not in keys and name not in latest))
-    defaults = {
+    defaults = _defaults(table, frozenset(name for name, _expression in looked_up))
+    db.session.execute(_adding_statement(table, keys, added, latest, looked_up), {**defaults, **values})
+
+
+@functools.cache
+def _defaults(table, computed: frozenset) -> dict:
+    """Each column's scalar default (None where it has none), but for the `computed` columns."""
+    return {
         column.name: column.default.arg if column.default is not None and column.default.is_scalar else None
         for column in table.columns
-        if column.name not in dict(looked_up)
+        if column.name not in computed
     }
-    db.session.execute(_adding_statement(table, keys, added, latest, looked_up), {**defaults, **values})
 
 
 @upsert_built_once
