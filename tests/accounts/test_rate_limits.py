@@ -22,6 +22,15 @@ def fail_login(browser, email: str):
     return browser.post("/login", {"email": email, "password": "not my password"})
 
 
+def assert_held_back_after(browser, path: str, form: dict, allowed: int, message: str) -> None:
+    """`allowed` posts of `form` pass, the next is a 429, and so is the one after, with `message`."""
+    statuses = [browser.post(path, form).status_code for _ in range(allowed + 1)]
+    assert 429 not in statuses[:allowed] and statuses[allowed] == 429
+    blocked = browser.post(path, form)
+    assert blocked.status_code == 429
+    assert message in blocked.get_data(as_text=True)
+
+
 def test_failed_logins_past_the_per_account_limit_get_429_with_a_message(browser, limits):
     limits(LOGIN_PER_ACCOUNT="3 per 15 minutes")
     MemberFactory(email="ann@example.org")
@@ -67,11 +76,7 @@ def test_attempts_past_the_per_address_limit_get_429_with_a_message(browser, lim
         RESET_PER_ACCOUNT="100 per hour",
         REGISTER_PER_ACCOUNT="100 per hour",
     )
-    statuses = [browser.post(path, form).status_code for _ in range(4)]
-    assert 429 not in statuses[:3] and statuses[3] == 429
-    blocked = browser.post(path, form)
-    assert blocked.status_code == 429
-    assert "Too many attempts from your network" in blocked.get_data(as_text=True)
+    assert_held_back_after(browser, path, form, 3, "Too many attempts from your network")
 
 
 def test_reset_requests_past_the_per_account_limit_get_429(browser, limits):
@@ -171,11 +176,7 @@ def test_wrong_passwords_on_account_forms_past_ten_an_hour_get_429(browser, limi
     limits(LOGIN_PER_ACCOUNT="100 per minute")
     MemberFactory(email="ann@example.org")
     browser.login("ann@example.org")
-    statuses = [browser.post(path, form).status_code for _ in range(11)]
-    assert 429 not in statuses[:10] and statuses[10] == 429
-    blocked = browser.post(path, form)
-    assert blocked.status_code == 429
-    assert "Too many attempts with your password" in blocked.get_data(as_text=True)
+    assert_held_back_after(browser, path, form, 10, "Too many attempts with your password")
 
 
 def test_only_rate_limited_answers_carry_rate_limit_headers(browser, limits):
