@@ -81,6 +81,9 @@ def _refuse_nul_bytes():
 def healthz():
     try:
         db.session.execute(text("SELECT 1"))
+        # Ended here, so the request's unit of work has no COMMIT to send: a database that goes down
+        # just after the check fails it in this `try`, and the answer is still this JSON, not a page.
+        db.session.rollback()
     except Exception as error:  # any failure to reach the database means "not healthy"
         log.warning("health check failed: %s", error)
         return jsonify(status="unavailable", database="down"), 503
