@@ -29,22 +29,26 @@ def setting_or_default(name: str):
     return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
 
 
-def connector_costs(a_id: int, b_id: int) -> list[tuple[Chapter, int]]:
-    """The chapters both members are active in, by name, each with what asking a connector for an
-    introduction costs there: one query."""
-    return [
-        (chapter, cost)
-        for chapter, cost in db.session.execute(_connector_costs_query(), {"a_id": a_id, "b_id": b_id})
-    ]
+def connector_costs(viewer_id: int, member_id: int) -> tuple[Member | None, list[tuple[Chapter, int]]]:
+    """The member, and the chapters the viewer and the member are both active in, by name, each with
+    what asking a connector for an introduction costs there: one query (None: no such member)."""
+    rows = db.session.execute(_connector_costs_query(), {"a_id": viewer_id, "b_id": member_id}).all()
+    if not rows:
+        return None, []
+    return rows[0][0], [(chapter, cost) for _member, chapter, cost in rows if chapter is not None]
 
 
 @functools.cache
 def _connector_costs_query():
-    """Built once (every profile page reads it), with the two members as parameters."""
+    """Built once (every profile page reads it), with the two members as parameters: the member's
+    row beside each shared chapter (one row with no chapter if they share none)."""
+    shared = Chapter.id.in_(shared_chapter_ids([bindparam("a_id"), bindparam("b_id")]))
     return (
-        select(Chapter, setting_or_default("connector_cost"))
+        select(Member, Chapter, setting_or_default("connector_cost"))
+        .select_from(Member)
+        .outerjoin(Chapter, shared)
         .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
-        .where(Chapter.id.in_(shared_chapter_ids([bindparam("a_id"), bindparam("b_id")])))
+        .where(Member.id == bindparam("b_id"))
         .order_by(Chapter.name)
     )
 
