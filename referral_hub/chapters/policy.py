@@ -4,7 +4,7 @@ import functools
 
 from flask_babel import gettext as _
 from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from ..accounts.models import Member
 from ..clock import utcnow
@@ -38,6 +38,20 @@ def connector_costs(viewer_id: int, member_id: int) -> tuple[Member | None, list
     return rows[0][0], [(chapter, cost) for _member, chapter, cost in rows if chapter is not None]
 
 
+# What a member's profile shows of them to another member (never their email address or phone).
+PROFILE_SHOWN = (
+    Member.display_name,
+    Member.photo_version,
+    Member.headline,
+    Member.expertise,
+    Member.ideal_referral,
+    Member.company,
+    Member.city,
+    Member.website,
+    Member.bio,
+)
+
+
 @functools.cache
 def _connector_costs_query():
     """Built once (every profile page reads it), with the two members as parameters: the member's
@@ -50,6 +64,7 @@ def _connector_costs_query():
         .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
         .where(Member.id == bindparam("b_id"))
         .order_by(Chapter.name)
+        .options(load_only(*PROFILE_SHOWN), load_only(Chapter.name, Chapter.slug))
     )
 
 

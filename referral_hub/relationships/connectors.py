@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
@@ -92,6 +93,7 @@ def _connectors_query():
         .where(yours.c.strength >= FADING, theirs.c.strength >= FADING, in_shared_chapter)
         .order_by(weaker.desc(), Member.id)
         .limit(CONNECTORS_SHOWN)
+        .options(load_only(Member.display_name))  # the page names them and links to them, no more
     )
 
 

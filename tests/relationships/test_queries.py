@@ -59,14 +59,16 @@ def build(scale: int):
 # What each page must show, so that the count covers every relationship panel.
 SHOWN = {
     "/members/{tom}": ('class="history"', "to introduce you</button>"),
+    "/members/{ann}": ("Edit your profile",),
     "/dashboard": ('class="cards nudges"', "would like to meet", "Catering for a wedding"),
 }
-# The statements each sends. The profile: the signed-in member, the member shown beside the shared
-# chapters with the asking cost (none: not found), the acquaintance, the connectors, the open asks, the header.
+# The statements each sends. Another member's profile: the signed-in member, the member shown beside
+# the shared chapters with the asking cost (none: not found), the acquaintance, the connectors, the
+# open asks, the header. Your own: the signed-in member (the member shown) and the header.
 # The dashboard: the member; its chapters with balances and need costs, the header's count and the
 # first steps' history in one; the introductions to follow through in one; the open needs (own and
 # others') in one; and three for the relationship panel.
-STATEMENTS = {"/members/{tom}": 6, "/dashboard": 7}
+STATEMENTS = {"/members/{tom}": 6, "/members/{ann}": 2, "/dashboard": 7}
 
 
 @pytest.mark.parametrize("page", SHOWN)
@@ -76,7 +78,7 @@ def test_the_profile_and_dashboard_run_a_fixed_number_of_queries(app, count_quer
         ann, tom = build(scale)
         browser = Browser(app.test_client())
         browser.login(ann.email)
-        path = page.format(tom=tom.id)
+        path = page.format(tom=tom.id, ann=ann.id)
         first = browser.get(path).get_data(as_text=True)
         assert all(part in first for part in SHOWN[page]), page
         with count_queries() as log:
