@@ -1,10 +1,8 @@
 """A chapter's policy: what credits are worth and how introductions run, with the history of its changes."""
 
-import functools
-
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
 from ..clock import utcnow
@@ -12,7 +10,6 @@ from ..database import upsert
 from ..errors import DomainError
 from ..extensions import db
 from .models import POLICY_SETTINGS, Chapter, ChapterPolicy, PolicyChange
-from .sharing import shared_chapter_ids
 
 
 class InvalidPolicy(DomainError):
@@ -27,45 +24,6 @@ def policy_for(chapter: Chapter) -> ChapterPolicy:
 def setting_or_default(name: str):
     """A policy setting in SQL, in a query outer-joined to `ChapterPolicy`: the default where unset."""
     return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
-
-
-def connector_costs(viewer_id: int, member_id: int) -> tuple[Member | None, list[tuple[Chapter, int]]]:
-    """The member, and the chapters the viewer and the member are both active in, by name, each with
-    what asking a connector for an introduction costs there: one query (None: no such member)."""
-    rows = db.session.execute(_connector_costs_query(), {"a_id": viewer_id, "b_id": member_id}).all()
-    if not rows:
-        return None, []
-    return rows[0][0], [(chapter, cost) for _member, chapter, cost in rows if chapter is not None]
-
-
-# What a member's profile shows of them to another member (never their email address or phone).
-PROFILE_SHOWN = (
-    Member.display_name,
-    Member.photo_version,
-    Member.headline,
-    Member.expertise,
-    Member.ideal_referral,
-    Member.company,
-    Member.city,
-    Member.website,
-    Member.bio,
-)
-
-
-@functools.cache
-def _connector_costs_query():
-    """Built once (every profile page reads it), with the two members as parameters: the member's
-    row beside each shared chapter (one row with no chapter if they share none)."""
-    shared = Chapter.id.in_(shared_chapter_ids([bindparam("a_id"), bindparam("b_id")]))
-    return (
-        select(Member, Chapter, setting_or_default("connector_cost"))
-        .select_from(Member)
-        .outerjoin(Chapter, shared)
-        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
-        .where(Member.id == bindparam("b_id"))
-        .order_by(Chapter.name)
-        .options(load_only(*PROFILE_SHOWN), load_only(Chapter.name, Chapter.slug))
-    )
 
 
 def _check_settings(settings: dict[str, int]) -> None:

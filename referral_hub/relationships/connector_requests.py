@@ -204,9 +204,9 @@ def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
 
 @functools.cache
 def _open_asks_query():
-    """Built once (every profile page reads it), with the asker and the target as parameters: the
-    requests' ids and their connectors' names, which the page links and shows (the asker and the
-    target are the page's two members)."""
+    """Built once (a profile page reads it when the viewer waits for an answer), with the asker and
+    the target as parameters: the requests' ids and their connectors' names, which the page links and
+    shows (the asker and the target are the page's two members)."""
     return (
         select(IntroRequest)
         .where(

@@ -1,18 +1,12 @@
 """A chapter's policy: the design's defaults until an organizer changes it, each change recorded."""
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from referral_hub.chapters.models import ChapterPolicy, PolicyChange
-from referral_hub.chapters.policy import (
-    InvalidPolicy,
-    connector_costs,
-    policy_for,
-    policy_history,
-    update_policy,
-)
+from referral_hub.chapters.policy import InvalidPolicy, policy_for, policy_history, update_policy
 from referral_hub.extensions import db
-from tests.factories import ChapterFactory, ChapterPolicyFactory, MembershipFactory
+from tests.factories import ChapterFactory, MembershipFactory
 
 
 @pytest.fixture
@@ -76,24 +70,3 @@ def test_a_policy_out_of_bounds_is_refused_and_nothing_changes(chapter, organize
         update_policy(chapter, changed_by=organizer, settings=settings)
     assert db.session.scalar(select(func.count()).select_from(PolicyChange)) == 0
     assert policy_for(chapter).settings() == ChapterPolicy.defaults(chapter.id).settings()
-
-
-def test_connector_costs_read_the_member_beside_each_chapter_both_are_active_in(chapter):
-    ann, tom = MembershipFactory(chapter=chapter).member, MembershipFactory(chapter=chapter).member
-    harbour = ChapterFactory(name="Harbour", slug="harbour")
-    ChapterPolicyFactory(chapter=harbour, connector_cost=4)
-    for member in (ann, tom):
-        MembershipFactory(chapter=harbour, member=member)
-    MembershipFactory(chapter=ChapterFactory(name="Alder", slug="alder"), member=ann)  # Tom is not in it
-    MembershipFactory(chapter=ChapterFactory(name="Birch", slug="birch"), member=tom, pending=True)
-    stranger = MembershipFactory(chapter=ChapterFactory(name="Cedar", slug="cedar")).member
-    db.session.expunge_all()  # read as a request does, from an empty session
-
-    member, chapters = connector_costs(ann.id, tom.id)
-    assert member.id == tom.id and member.display_name == tom.display_name
-    assert [(c.slug, cost) for c, cost in chapters] == [("harbour", 4), ("riverside", 1)]
-    # The profile shows another member neither their email address nor their phone: they are not read.
-    assert {"email", "phone", "password_hash"} <= inspect(member).unloaded
-    member, chapters = connector_costs(ann.id, stranger.id)
-    assert (member.id, chapters) == (stranger.id, [])
-    assert connector_costs(ann.id, stranger.id + 1000) == (None, [])

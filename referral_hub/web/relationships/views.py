@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...accounts.models import Member
-from ...chapters.policy import connector_costs
 from ...chapters.settings import home_chapter
 from ...chapters.sharing import shares_chapter
 from ...clock import utcnow
@@ -34,15 +33,15 @@ def profile_panel(viewer: Member, member_id: int, **forms) -> dict:
     shared chapters are the panel's first read."""
     if viewer.id == member_id:
         return {"member": viewer, "acquaintance": None}
-    member, chapters = connector_costs(viewer.id, member_id)
-    if not chapters:
+    asking = connectors.asking(viewer.id, member_id)
+    if not asking.chapters:
         raise NotFound()
-    now = utcnow()
+    member, chapters, now = asking.target, asking.chapters, utcnow()
     return {
         "member": member,
         "acquaintance": strength.acquaintance(viewer, member, now=now),
         "connectors": connectors.connectors_for(viewer, member, now=now),
-        "open_asks": connector_requests.open_asks(viewer, member),
+        "open_asks": connector_requests.open_asks(viewer, member) if asking.waiting else [],
         "ask_chapters": [chapter for chapter, _cost in chapters],
         "ask_cost": chapters[0][1] if len(chapters) == 1 else None,
         "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
