@@ -1,9 +1,7 @@
 """A chapter's policy: what credits are worth and how introductions run, with the history of its changes."""
 
-import functools
-
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from ..accounts.models import Member
@@ -12,7 +10,6 @@ from ..database import upsert
 from ..errors import DomainError
 from ..extensions import db
 from .models import POLICY_SETTINGS, Chapter, ChapterPolicy, PolicyChange
-from .sharing import shared_chapter_ids
 
 
 class InvalidPolicy(DomainError):
@@ -27,26 +24,6 @@ def policy_for(chapter: Chapter) -> ChapterPolicy:
 def setting_or_default(name: str):
     """A policy setting in SQL, in a query outer-joined to `ChapterPolicy`: the default where unset."""
     return func.coalesce(getattr(ChapterPolicy, name), POLICY_SETTINGS[name][0])
-
-
-def connector_costs(a_id: int, b_id: int) -> list[tuple[Chapter, int]]:
-    """The chapters both members are active in, by name, each with what asking a connector for an
-    introduction costs there: one query."""
-    return [
-        (chapter, cost)
-        for chapter, cost in db.session.execute(_connector_costs_query(), {"a_id": a_id, "b_id": b_id})
-    ]
-
-
-@functools.cache
-def _connector_costs_query():
-    """Built once (every profile page reads it), with the two members as parameters."""
-    return (
-        select(Chapter, setting_or_default("connector_cost"))
-        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
-        .where(Chapter.id.in_(shared_chapter_ids([bindparam("a_id"), bindparam("b_id")])))
-        .order_by(Chapter.name)
-    )
 
 
 def _check_settings(settings: dict[str, int]) -> None:

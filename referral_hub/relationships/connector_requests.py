@@ -7,7 +7,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, load_only
 
 from ..accounts.models import Member
 from ..clock import utcnow
@@ -204,8 +204,9 @@ def open_asks(asker: Member, target: Member) -> list[IntroRequest]:
 
 @functools.cache
 def _open_asks_query():
-    """Built once (every profile page reads it), with the asker and the target as parameters; with
-    the connector, whom the page names (the asker and the target are the page's two members)."""
+    """Built once (a profile page reads it when the viewer waits for an answer), with the asker and
+    the target as parameters: the requests' ids and their connectors' names, which the page links and
+    shows (the asker and the target are the page's two members)."""
     return (
         select(IntroRequest)
         .where(
@@ -213,7 +214,10 @@ def _open_asks_query():
             IntroRequest.target_id == bindparam("target_id"),
             IntroRequest.state == RequestState.OPEN,
         )
-        .options(joinedload(IntroRequest.connector))
+        .options(
+            load_only(IntroRequest.id),
+            joinedload(IntroRequest.connector).load_only(Member.display_name),
+        )
         .order_by(IntroRequest.created_at)
     )
 

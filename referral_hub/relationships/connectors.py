@@ -8,10 +8,11 @@ from datetime import datetime, timedelta
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import load_only
 
 from ..accounts.models import Member
-from ..chapters.models import Chapter, Membership, MembershipStatus
-from ..chapters.policy import policy_for
+from ..chapters.models import Chapter, ChapterPolicy, Membership, MembershipStatus
+from ..chapters.policy import policy_for, setting_or_default
 from ..chapters.sharing import shared_chapter_ids, shared_chapters
 from ..clock import utcnow
 from ..database import UTCDateTime
@@ -21,7 +22,7 @@ from ..ledger import posting
 from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue
 from .errors import AlreadyAsked, RelationshipRefused
-from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship
+from .models import NOTE_LENGTH, InteractionKind, IntroRequest, Relationship, RequestState
 from .strength import FADING, Strength, label_for, ordered, pairs_of
 
 CONNECTORS_SHOWN = 5
@@ -92,10 +93,70 @@ def _connectors_query():
         .where(yours.c.strength >= FADING, theirs.c.strength >= FADING, in_shared_chapter)
         .order_by(weaker.desc(), Member.id)
         .limit(CONNECTORS_SHOWN)
+        .options(load_only(Member.display_name))  # the page names them and links to them, no more
     )
 
 
 # Asking a connector --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Asking:
+    """What the asker may ask a connector for an introduction to the target: the target (None: no
+    such member), the chapters both are active in, by name, each with what asking costs there, and
+    whether the asker is waiting for an answer to an ask already."""
+
+    target: Member | None
+    chapters: list[tuple[Chapter, int]]
+    waiting: bool
+
+
+# What a member's profile shows of them to another member (never their email address or phone).
+PROFILE_SHOWN = (
+    Member.display_name,
+    Member.photo_version,
+    Member.headline,
+    Member.expertise,
+    Member.ideal_referral,
+    Member.company,
+    Member.city,
+    Member.website,
+    Member.bio,
+)
+
+
+def asking(asker_id: int, target_id: int) -> Asking:
+    """The target's profile beside the chapters both share with their costs, and whether an ask is
+    open: one query."""
+    rows = db.session.execute(_asking_query(), {"asker_id": asker_id, "target_id": target_id}).all()
+    if not rows:
+        return Asking(None, [], False)
+    target, _chapter, _cost, waiting = rows[0]
+    return Asking(target, [(chapter, cost) for _t, chapter, cost, _w in rows if chapter is not None], waiting)
+
+
+@functools.cache
+def _asking_query():
+    """Built once (every profile page reads it), with the two members as parameters: the target's
+    row beside each shared chapter (one row with no chapter if they share none)."""
+    asker_id, target_id = bindparam("asker_id"), bindparam("target_id")
+    shared = Chapter.id.in_(shared_chapter_ids([asker_id, target_id]))
+    waiting = exists(
+        select(IntroRequest.id).where(
+            IntroRequest.asker_id == asker_id,
+            IntroRequest.target_id == target_id,
+            IntroRequest.state == RequestState.OPEN,
+        )
+    )
+    return (
+        select(Member, Chapter, setting_or_default("connector_cost"), waiting)
+        .select_from(Member)
+        .outerjoin(Chapter, shared)
+        .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Chapter.id)
+        .where(Member.id == target_id)
+        .order_by(Chapter.name)
+        .options(load_only(*PROFILE_SHOWN), load_only(Chapter.name, Chapter.slug))
+    )
 
 
 def _chapter_for_ask(asker: Member, connector: Member, target: Member, chapter_slug: str | None) -> Chapter:

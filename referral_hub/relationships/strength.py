@@ -14,6 +14,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, bindparam, case, func, literal, or_, select, union_all, update
+from sqlalchemy.orm import load_only
 from sqlalchemy.sql.expression import ColumnElement
 
 from ..accounts.models import Member
@@ -298,6 +299,12 @@ def _acquaintance_query():
         .where(Relationship.pair_low_id == bindparam("low"), Relationship.pair_high_id == bindparam("high"))
         .order_by(Interaction.occurred_at.desc(), Interaction.id.desc())
         .limit(HISTORY_LENGTH)
+        # What the profile's history shows of each: when, what, the note, and its introduction.
+        .options(
+            load_only(
+                Interaction.occurred_at, Interaction.kind, Interaction.note, Interaction.introduction_id
+            )
+        )
     )
 
 

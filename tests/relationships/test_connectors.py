@@ -3,14 +3,16 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 
+from referral_hub.accounts.models import Member
 from referral_hub.extensions import db
 from referral_hub.ledger import posting, queries
 from referral_hub.relationships import connector_requests, connectors
 from referral_hub.relationships.errors import AlreadyAsked, RelationshipRefused
 from referral_hub.relationships.models import InteractionKind, IntroRequest, RequestState
 from tests.conftest import mail_to
+from tests.factories import ChapterFactory, ChapterPolicyFactory, MembershipFactory
 
 from .conftest import ASK_NOTE, NOW, days_after, give, interact
 
@@ -38,6 +40,30 @@ def test_the_ranking_changes_as_links_fade(graph):
 def test_it_is_the_same_list_from_the_other_side(graph):
     found = connectors.connectors_for(graph["Tom"], graph["Ann"], now=NOW)
     assert [c.member.display_name for c in found] == ["Dan", "Eve", "Cleo"]
+
+
+def test_asking_reads_the_target_beside_each_chapter_both_are_active_in_and_an_open_ask(chapter, graph):
+    ann, tom, dan, gus = graph["Ann"], graph["Tom"], graph["Dan"], graph["Gus"]
+    harbour = ChapterFactory(name="Harbour", slug="harbour")
+    ChapterPolicyFactory(chapter=harbour, connector_cost=4)
+    for member in (ann, tom):
+        MembershipFactory(chapter=harbour, member=member)
+    MembershipFactory(chapter=ChapterFactory(name="Alder", slug="alder"), member=ann)  # Tom is not in it
+    MembershipFactory(chapter=ChapterFactory(name="Birch", slug="birch"), member=tom, pending=True)
+    db.session.expunge_all()  # read as a request does, from an empty session
+
+    found = connectors.asking(ann.id, tom.id)
+    assert (found.target.id, found.target.display_name, found.waiting) == (tom.id, "Tom", False)
+    assert [(c.slug, cost) for c, cost in found.chapters] == [("harbour", 4), (chapter.slug, 1)]
+    # A profile shows another member neither their email address nor their phone: they are not read.
+    assert {"email", "phone", "password_hash"} <= inspect(found.target).unloaded
+    stranger = connectors.asking(ann.id, gus.id)
+    assert (stranger.target.id, stranger.chapters, stranger.waiting) == (gus.id, [], False)
+    assert connectors.asking(ann.id, gus.id + 1000) == connectors.Asking(None, [], False)
+
+    give(chapter, db.session.get(Member, ann.id), 1)
+    connectors.ask(db.session.get(Member, ann.id), connector_id=dan.id, target_id=tom.id, note=ASK_NOTE)
+    assert connectors.asking(ann.id, tom.id).waiting and not connectors.asking(tom.id, ann.id).waiting
 
 
 def test_asking_a_connector_charges_the_policy_cost_and_emails_them_a_prefilled_introduction(chapter, graph):

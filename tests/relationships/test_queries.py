@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from referral_hub.chapters.sharing import shared_chapters
 from referral_hub.clock import utcnow
 from referral_hub.ledger import posting
 from referral_hub.ledger.models import Kind
@@ -59,14 +60,17 @@ def build(scale: int):
 # What each page must show, so that the count covers every relationship panel.
 SHOWN = {
     "/members/{tom}": ('class="history"', "to introduce you</button>"),
+    "/members/{ann}": ("Edit your profile",),
     "/dashboard": ('class="cards nudges"', "would like to meet", "Catering for a wedding"),
 }
-# The statements each sends. The profile: the signed-in member, the member shown, the shared chapters
-# with the asking cost (none: not found), the acquaintance, the connectors, the open asks, the header.
+# The statements each sends. Another member's profile: the signed-in member, the member shown beside
+# the shared chapters with the asking cost (none: not found) and whether the viewer has an open ask,
+# the acquaintance, the connectors, the header (and the open asks when there are some, below).
+# Your own: the signed-in member (the member shown) and the header.
 # The dashboard: the member; its chapters with balances and need costs, the header's count and the
 # first steps' history in one; the introductions to follow through in one; the open needs (own and
 # others') in one; and three for the relationship panel.
-STATEMENTS = {"/members/{tom}": 7, "/dashboard": 7}
+STATEMENTS = {"/members/{tom}": 5, "/members/{ann}": 2, "/dashboard": 7}
 
 
 @pytest.mark.parametrize("page", SHOWN)
@@ -76,7 +80,7 @@ def test_the_profile_and_dashboard_run_a_fixed_number_of_queries(app, count_quer
         ann, tom = build(scale)
         browser = Browser(app.test_client())
         browser.login(ann.email)
-        path = page.format(tom=tom.id)
+        path = page.format(tom=tom.id, ann=ann.id)
         first = browser.get(path).get_data(as_text=True)
         assert all(part in first for part in SHOWN[page]), page
         with count_queries() as log:
@@ -85,3 +89,28 @@ def test_the_profile_and_dashboard_run_a_fixed_number_of_queries(app, count_quer
     print(f"\n{page}: {counts[0]} queries at {SMALL}x interactions, {counts[1]} at {LARGE}x")
     assert counts[0] == counts[1], f"{page} runs more queries as interactions grow: {counts}"
     assert counts[0] == STATEMENTS[page]
+
+
+def test_a_profile_reads_the_viewer_s_open_asks_only_when_there_are_some(app, count_queries):
+    ann, tom = build(SMALL)
+    browser = Browser(app.test_client())
+    browser.login(ann.email)
+    path = f"/members/{tom.id}"
+    assert "You asked" not in browser.get(path).get_data(as_text=True)
+    with count_queries() as before:
+        browser.get(path)
+    connector = connectors.connectors_for(ann, tom)[0].member
+    posting.post(
+        shared_chapters({ann.id, tom.id})[0],
+        key="test:credits:ann",
+        kind=Kind.GRANT,
+        memo="test",
+        caused_by=None,
+        entries=[(posting.POOL, -1), (ann, 1)],
+    )
+    connectors.ask(ann, connector_id=connector.id, target_id=tom.id, note=ASK_NOTE)
+    asked = browser.get(path).get_data(as_text=True)
+    assert f">{connector.display_name}</a> for this introduction" in asked
+    with count_queries() as after:
+        browser.get(path)
+    assert (before.count, after.count) == (STATEMENTS["/members/{tom}"], STATEMENTS["/members/{tom}"] + 1)

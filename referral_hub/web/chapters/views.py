@@ -6,12 +6,10 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 
-from ...accounts.models import Member
 from ...accounts.services import find_by_email
 from ...chapters import directory, services, settings
 from ...chapters.models import MembershipStatus
-from ...errors import NotFound
-from ...extensions import db, login_manager
+from ...extensions import login_manager
 from ...introductions import queries as introductions
 from ...ledger import posting
 from ...needs.services import open_needs
@@ -77,12 +75,7 @@ def members(slug: str):
 
 @bp.get("/members/<int:member_id>")
 def member_profile(member_id: int):
-    member = db.session.get(Member, member_id)
-    # Your own profile is always yours to see; another member's panel finds no shared chapter for a
-    # member you may not see: not found.
-    if member is None:
-        raise NotFound()
-    return render_template("chapters/member.html", member=member, **profile_panel(current_user, member))
+    return render_template("chapters/member.html", **profile_panel(current_user, member_id))
 
 
 @bp.post("/chapters/join")

@@ -7,7 +7,6 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...accounts.models import Member
-from ...chapters.policy import connector_costs
 from ...chapters.settings import home_chapter
 from ...chapters.sharing import shares_chapter
 from ...clock import utcnow
@@ -27,25 +26,28 @@ bp = Blueprint("relationships", __name__)
 # Panels included in other domains' pages --------------------------------------------------------
 
 
-def profile_panel(viewer: Member, member: Member, **forms) -> dict:
-    """What `chapters/member.html` shows about how the viewer knows the member, and who can
-    introduce them. `forms` holds a refused form to show again with its message. A member the viewer
-    shares no chapter with is not found: the shared chapters are the panel's first read."""
-    if viewer.id == member.id:
-        return {"acquaintance": None}
-    now = utcnow()
-    chapters = connector_costs(viewer.id, member.id)
-    if not chapters:
+def profile_panel(viewer: Member, member_id: int, **forms) -> dict:
+    """What `chapters/member.html` shows: the member, how the viewer knows them, and who can
+    introduce them. `forms` holds a refused form to show again with its message. Your own profile is
+    always yours to see; a member the viewer shares no chapter with is not found: the member and the
+    shared chapters are the panel's first read."""
+    if viewer.id == member_id:
+        return {"member": viewer, "acquaintance": None}
+    asking = connectors.asking(viewer.id, member_id)
+    if not asking.chapters:
         raise NotFound()
+    member, chapters, now = asking.target, asking.chapters, utcnow()
     return {
+        "member": member,
         "acquaintance": strength.acquaintance(viewer, member, now=now),
         "connectors": connectors.connectors_for(viewer, member, now=now),
-        "open_asks": connector_requests.open_asks(viewer, member),
+        "open_asks": connector_requests.open_asks(viewer, member) if asking.waiting else [],
         "ask_chapters": [chapter for chapter, _cost in chapters],
         "ask_cost": chapters[0][1] if len(chapters) == 1 else None,
         "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
         "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None),
-        "ask_form": forms.get("ask_form") or AskConnectorForm(formdata=None),
+        # The ask's fields are written by hand for each connector: its form only shows a refusal.
+        "ask_form": forms.get("ask_form"),
         "labels": {"strong": strength.STRONG, "warm": strength.WARM, "fading": strength.FADING},
     }
 
@@ -75,11 +77,9 @@ def _profile_member(member_id: int) -> Member:
     return member
 
 
-def _profile_again(member: Member, **forms):
+def _profile_again(member_id: int, **forms):
     """The profile page again, with the refused form and its message (nothing was written)."""
-    return render_template(
-        "chapters/member.html", member=member, **profile_panel(current_user, member, **forms)
-    ), 422
+    return render_template("chapters/member.html", **profile_panel(current_user, member_id, **forms)), 422
 
 
 @bp.post("/members/<int:member_id>/one-to-ones")
@@ -95,7 +95,7 @@ def log_one_to_one(member_id: int):
         if not refused:
             flash(_("Your one-to-one with %(name)s is logged.", name=met.display_name), "success")
             return redirect(url_for("chapters.member_profile", member_id=member_id))
-    return _profile_again(_profile_member(member_id), one_to_one_form=form)
+    return _profile_again(_profile_member(member_id).id, one_to_one_form=form)
 
 
 def _introduction_id(form: ThanksForm) -> int | None:
@@ -124,7 +124,7 @@ def thank(member_id: int):
     if intro_id:  # sent from an introduction's page: back there, with the message
         flash(" ".join(form.form_errors or [e for errors in form.errors.values() for e in errors]), "error")
         return redirect(back)
-    return _profile_again(member, thanks_form=form)
+    return _profile_again(member.id, thanks_form=form)
 
 
 @bp.post("/members/<int:member_id>/ask")
@@ -151,7 +151,7 @@ def ask(member_id: int):
                 "success",
             )
             return redirect(url_for("relationships.intro_request", request_id=intro_request.id))
-    return _profile_again(member, ask_form=form)
+    return _profile_again(member.id, ask_form=form)
 
 
 # Keep in touch -----------------------------------------------------------------------------------
