@@ -21,7 +21,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     literal,
     select,
     union_all,
@@ -177,9 +176,11 @@ def on_outcome_reported(outcome) -> None:
 
 
 def on_transaction_posted(transaction, *, legs) -> None:
-    member_amounts = [amount for holder, amount in legs if holder is not None]
-    issued = sum(amount for amount in member_amounts if amount > 0)
-    spent = -sum(amount for amount in member_amounts if amount < 0)
+    """The credits issued and spent on the transaction's day, and each member's kept balance moved by
+    their leg (in member order, after the day row: see the module's note on locks)."""
+    member_legs = sorted((holder, amount) for holder, amount in legs if holder is not None)
+    issued = sum(amount for _member, amount in member_legs if amount > 0)
+    spent = -sum(amount for _member, amount in member_legs if amount < 0)
     if issued or spent:
         add_to_day(
             transaction.chapter_id,
@@ -187,6 +188,8 @@ def on_transaction_posted(transaction, *, legs) -> None:
             credits_issued=issued,
             credits_spent=spent,
         )
+    for member_id, amount in member_legs:
+        add_to_member(transaction.chapter_id, member_id, active_at=None, balance=amount)
 
 
 def on_membership_created(_mapper, connection, membership) -> None:
@@ -342,7 +345,9 @@ def recounted_days(connection, chapter_ids: Collection[int] | None = None) -> di
 
 
 def recounted_members(connection) -> dict[tuple[int, int], dict]:
-    """Every member's all-time figures in each chapter, from the source tables."""
+    """Every member's all-time figures in each chapter, from the source tables; the balance is the sum
+    of the member's ledger entries in the chapter (`ledger verify` holds the account's cached balance
+    to it)."""
     members: dict = defaultdict(dict)
     intro = Introduction
     _tally(
@@ -417,6 +422,17 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
         ("business_given_amount",),
         members,
     )
+    _tally(
+        connection.execute(
+            select(LedgerAccount.chapter_id, LedgerAccount.member_id, func.sum(LedgerEntry.amount))
+            .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+            .where(LedgerAccount.member_id.is_not(None))
+            .group_by(LedgerAccount.chapter_id, LedgerAccount.member_id)
+        ),
+        2,
+        ("balance",),
+        members,
+    )
     return members
 
 
@@ -488,10 +504,8 @@ def rebuild(connection) -> None:
     connection.execute(
         insert(figures).from_select(["chapter_id", "member_id", *MEMBER_COUNTS], without.where(~kept))
     )
-    # The guest introductions' migration rebuilds the figures before they keep a name.
-    if "display_name" in {column["name"] for column in inspect(connection).get_columns(figures.name)}:
-        named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()
-        connection.execute(update(figures).values(display_name=named))
+    named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()
+    connection.execute(update(figures).values(display_name=named))
 
 
 def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
