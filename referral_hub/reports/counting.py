@@ -10,8 +10,9 @@ they share in the same order and cannot deadlock on them.
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -62,7 +63,35 @@ def chapter_day(chapter_id: int, at: datetime) -> date:
     recounts its event), or this one waits for it and reads the new zone. Either way no event is filed
     under a zone that is being replaced. (SQLite runs one writing transaction at a time.)
     """
-    return local_day(at, db.session.scalar(_zone_query(), {"chapter_id": chapter_id}))
+    return local_day(at, _locked_zone(chapter_id))
+
+
+# The zones read under their lock, by the session transaction or savepoint that read them: while it
+# lasts, the lock does too, so it and the savepoints inside it need not read the zone again. A
+# savepoint that rolls back gives up its lock and its zones with it; one that is released hands none
+# up (its parent reads again).
+_ZONES_READ: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _innermost_transaction():
+    session = db.session()
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _read_in(transaction) -> Iterator[dict]:
+    """The zones read by `transaction` and by each transaction around it."""
+    while transaction is not None:
+        yield _ZONES_READ.get(transaction, {})
+        transaction = transaction.parent
+
+
+def _locked_zone(chapter_id: int) -> str:
+    for zones in _read_in(_innermost_transaction()):
+        if chapter_id in zones:
+            return zones[chapter_id]
+    zone = db.session.scalar(_zone_query(), {"chapter_id": chapter_id})
+    _ZONES_READ.setdefault(_innermost_transaction(), {})[chapter_id] = zone
+    return zone
 
 
 @functools.cache
@@ -518,4 +547,6 @@ def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
 
 
 def on_chapter_zone_changed(chapter) -> None:
+    for zones in _read_in(_innermost_transaction()):
+        zones.pop(chapter.id, None)  # the events that follow in this transaction read the new zone
     rebuild_days(db.session.connection(), [chapter.id])
