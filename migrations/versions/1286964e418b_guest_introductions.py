@@ -102,11 +102,8 @@ def upgrade():
         batch_op.add_column(sa.Column("guest_intros_made", sa.Integer(), nullable=False, server_default="0"))
         batch_op.add_column(sa.Column("guest_intros_completed", sa.Integer(), nullable=False, server_default="0"))
 
-    # The report figures' backfill (moved here from 8dfe07a1914f: it reads the current models, so it
-    # runs in the latest migration that changes what the recount reads).
-    from referral_hub.reports.counting import rebuild
-
-    rebuild(op.get_bind())
+    # The report figures' backfill moved on to 1ab6ef9b91fa (the members' balances), the latest
+    # migration that changes what the recount reads.
 
 
 def downgrade():

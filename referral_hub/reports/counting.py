@@ -10,8 +10,9 @@ they share in the same order and cannot deadlock on them.
 
 import functools
 from collections import defaultdict
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Iterator
 from datetime import date, datetime
+from weakref import WeakKeyDictionary
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
@@ -21,7 +22,6 @@ from sqlalchemy import (
     exists,
     func,
     insert,
-    inspect,
     literal,
     select,
     union_all,
@@ -63,7 +63,35 @@ def chapter_day(chapter_id: int, at: datetime) -> date:
     recounts its event), or this one waits for it and reads the new zone. Either way no event is filed
     under a zone that is being replaced. (SQLite runs one writing transaction at a time.)
     """
-    return local_day(at, db.session.scalar(_zone_query(), {"chapter_id": chapter_id}))
+    return local_day(at, _locked_zone(chapter_id))
+
+
+# The zones read under their lock, by the session transaction or savepoint that read them: while it
+# lasts, the lock does too, so it and the savepoints inside it need not read the zone again. A
+# savepoint that rolls back gives up its lock and its zones with it; one that is released hands none
+# up (its parent reads again).
+_ZONES_READ: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def _innermost_transaction():
+    session = db.session()
+    return session.get_nested_transaction() or session.get_transaction()
+
+
+def _read_in(transaction) -> Iterator[dict]:
+    """The zones read by `transaction` and by each transaction around it."""
+    while transaction is not None:
+        yield _ZONES_READ.get(transaction, {})
+        transaction = transaction.parent
+
+
+def _locked_zone(chapter_id: int) -> str:
+    for zones in _read_in(_innermost_transaction()):
+        if chapter_id in zones:
+            return zones[chapter_id]
+    zone = db.session.scalar(_zone_query(), {"chapter_id": chapter_id})
+    _ZONES_READ.setdefault(_innermost_transaction(), {})[chapter_id] = zone
+    return zone
 
 
 @functools.cache
@@ -177,9 +205,11 @@ def on_outcome_reported(outcome) -> None:
 
 
 def on_transaction_posted(transaction, *, legs) -> None:
-    member_amounts = [amount for holder, amount in legs if holder is not None]
-    issued = sum(amount for amount in member_amounts if amount > 0)
-    spent = -sum(amount for amount in member_amounts if amount < 0)
+    """The credits issued and spent on the transaction's day, and each member's kept balance moved by
+    their leg (in member order, after the day row: see the module's note on locks)."""
+    member_legs = sorted((holder, amount) for holder, amount in legs if holder is not None)
+    issued = sum(amount for _member, amount in member_legs if amount > 0)
+    spent = -sum(amount for _member, amount in member_legs if amount < 0)
     if issued or spent:
         add_to_day(
             transaction.chapter_id,
@@ -187,6 +217,8 @@ def on_transaction_posted(transaction, *, legs) -> None:
             credits_issued=issued,
             credits_spent=spent,
         )
+    for member_id, amount in member_legs:
+        add_to_member(transaction.chapter_id, member_id, active_at=None, balance=amount)
 
 
 def on_membership_created(_mapper, connection, membership) -> None:
@@ -342,7 +374,9 @@ def recounted_days(connection, chapter_ids: Collection[int] | None = None) -> di
 
 
 def recounted_members(connection) -> dict[tuple[int, int], dict]:
-    """Every member's all-time figures in each chapter, from the source tables."""
+    """Every member's all-time figures in each chapter, from the source tables; the balance is the sum
+    of the member's ledger entries in the chapter (`ledger verify` holds the account's cached balance
+    to it)."""
     members: dict = defaultdict(dict)
     intro = Introduction
     _tally(
@@ -417,6 +451,17 @@ def recounted_members(connection) -> dict[tuple[int, int], dict]:
         ("business_given_amount",),
         members,
     )
+    _tally(
+        connection.execute(
+            select(LedgerAccount.chapter_id, LedgerAccount.member_id, func.sum(LedgerEntry.amount))
+            .join(LedgerEntry, LedgerEntry.account_id == LedgerAccount.id)
+            .where(LedgerAccount.member_id.is_not(None))
+            .group_by(LedgerAccount.chapter_id, LedgerAccount.member_id)
+        ),
+        2,
+        ("balance",),
+        members,
+    )
     return members
 
 
@@ -488,10 +533,8 @@ def rebuild(connection) -> None:
     connection.execute(
         insert(figures).from_select(["chapter_id", "member_id", *MEMBER_COUNTS], without.where(~kept))
     )
-    # The guest introductions' migration rebuilds the figures before they keep a name.
-    if "display_name" in {column["name"] for column in inspect(connection).get_columns(figures.name)}:
-        named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()
-        connection.execute(update(figures).values(display_name=named))
+    named = select(Member.display_name).where(Member.id == figures.c.member_id).scalar_subquery()
+    connection.execute(update(figures).values(display_name=named))
 
 
 def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
@@ -504,4 +547,6 @@ def rebuild_days(connection, chapter_ids: Collection[int]) -> None:
 
 
 def on_chapter_zone_changed(chapter) -> None:
+    for zones in _read_in(_innermost_transaction()):
+        zones.pop(chapter.id, None)  # the events that follow in this transaction read the new zone
     rebuild_days(db.session.connection(), [chapter.id])

@@ -11,7 +11,6 @@ from ..accounts.models import Member
 from ..chapters.models import Membership, current_members
 from ..database import UTCDateTime, counted_rows
 from ..extensions import db
-from ..ledger.models import LedgerAccount
 from .activities import RECENT
 from .models import FIGURE_SORTS, MemberFigures, give_ratio
 from .periods import Period
@@ -113,15 +112,14 @@ def _figures_of_membership():
     )
 
 
-def _member_columns(*, balance: bool = True) -> tuple[dict, list]:
-    """Each member figure as a column expression over the current memberships (all time, as of now),
-    and the joins the expressions read: the kept figures (reports.counting) and, for the balance, the
-    ledger account."""
+def _member_columns() -> dict:
+    """Each member figure as a column expression over the current memberships and their kept figures
+    (reports.counting; all time, as of now)."""
 
     def kept(name: str):
         return func.coalesce(getattr(MemberFigures, name), 0)
 
-    columns = {
+    return {
         "member_id": Membership.member_id,
         "display_name": Membership.display_name,
         "joined_at": Membership.joined_at,
@@ -131,19 +129,11 @@ def _member_columns(*, balance: bool = True) -> tuple[dict, list]:
         "needs_posted": kept("needs_posted"),
         "business_given_amount": kept("business_given_amount"),
         "business_received_amount": kept("business_received_amount"),
-        "balance": func.coalesce(LedgerAccount.balance, 0),
+        "balance": kept("balance"),
         "give_ratio": give_ratio(MemberFigures),
         "last_active_at": MemberFigures.last_active_at,
         "status": _status(),
     }
-    figures = _figures_of_membership()
-    if not balance:
-        del columns["balance"]
-        return columns, [(MemberFigures, figures)]
-    account = and_(
-        LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == Membership.member_id
-    )
-    return columns, [(MemberFigures, figures), (LedgerAccount, account)]
 
 
 def _sort_key(columns: dict, sort: str):
@@ -154,13 +144,12 @@ def _sort_key(columns: dict, sort: str):
     return columns[sort]
 
 
-def _member_figures(*, balance: bool = True):
-    """The statement of one row per current member with every figure (or every one but the balance),
-    and its columns by name; the chapter and `since` are parameters (`_parameters`)."""
-    columns, joins = _member_columns(balance=balance)
+def _member_figures():
+    """The statement of one row per current member with every figure, and its columns by name; the
+    chapter and `since` are parameters (`_parameters`)."""
+    columns = _member_columns()
     statement = select(*(column.label(name) for name, column in columns.items()))
-    for target, on in joins:
-        statement = statement.outerjoin(target, on)
+    statement = statement.outerjoin(MemberFigures, _figures_of_membership())
     return statement.where(current_members(bindparam("chapter_id"))), columns
 
 
@@ -245,40 +234,23 @@ def _by_figure(sort: str, order: str):
 @functools.cache
 def _member_rows_query(sort: str, order: str):
     """Built once for each sort and order. The total is counted from the memberships alone, so the
-    database keeps only the page's rows while it sorts; unless the page is sorted by balance, it is
-    chosen from the members' figures alone and only its own rows read their ledger accounts. Sorted by
-    name, or by status and then name, the page is found through the memberships' name index: only the
-    rows up to its end are read, however many members the chapter has; sorted by a kept figure, the
-    page is found among the few members `_by_figure` reads through the figures' indexes."""
-    by_balance = sort == "balance"
-    statement, columns = _member_figures(balance=by_balance)
+    database keeps only the page's rows while it sorts. Sorted by name, or by status and then name, the
+    page is found through the memberships' name index: only the rows up to its end are read, however
+    many members the chapter has; sorted by a kept figure (the balance included), the page is found
+    among the few members `_by_figure` reads through the figures' indexes."""
+    statement, columns = _member_figures()
     total = select(func.count()).where(current_members(bindparam("chapter_id"))).scalar_subquery()
     if sort == "status":
         rows = _by_status(statement, order)
-        statement, columns = select(rows), _named(rows)
+        statement, columns = select(rows), {column.name: column for column in rows.c}
     if sort in FIGURE_SORTS:
         statement = statement.where(Membership.member_id.in_(_by_figure(sort, order)))
-    page = (
+    return (
         statement.add_columns(total.label("total"))
         .order_by(*_ordered(columns, sort, order))
         .limit(bindparam("limit"))
         .offset(bindparam("offset"))
     )
-    if by_balance:
-        return page
-    page = page.subquery("page")
-    account = and_(
-        LedgerAccount.chapter_id == bindparam("chapter_id"), LedgerAccount.member_id == page.c.member_id
-    )
-    shown = [
-        func.coalesce(LedgerAccount.balance, 0).label(name) if name == "balance" else page.c[name]
-        for name in (*_member_columns()[0], "total")
-    ]
-    return select(*shown).outerjoin(LedgerAccount, account).order_by(*_ordered(_named(page), sort, order))
-
-
-def _named(subquery) -> dict:
-    return {column.name: column for column in subquery.c}
 
 
 @dataclass(frozen=True)
@@ -323,7 +295,7 @@ def _standouts_query():
     last shown row by walking an index of the kept figures from one end (the sum of giving and
     asking, the last activity), then reads and orders only the rows up to that value, ties included.
     Built once; the sizes are parameters."""
-    statement, columns = _member_figures(balance=False)  # the lists show no balance
+    statement, columns = _member_figures()
     since = bindparam("since", type_=UTCDateTime())
     red = columns["status"] == "red"
     name_order = [func.lower(columns["display_name"]), columns["member_id"]]

@@ -106,6 +106,9 @@ class MemberFigures(db.Model):
     needs_posted: Mapped[int] = mapped_column(Integer, default=0)
     business_given_amount: Mapped[int] = mapped_column(BigInteger, default=0)
     business_received_amount: Mapped[int] = mapped_column(BigInteger, default=0)
+    # The member's ledger balance in the chapter, moved by each posting in its transaction
+    # (counting.on_transaction_posted), so that the members table sorts by it through an index.
+    balance: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_completed_at = mapped_column(UTCDateTime, nullable=True)  # of an introduction the member made
     last_active_at = mapped_column(UTCDateTime, nullable=True)
     # The member's display name, kept with the figures (reports.members.keep_name) so that an index
@@ -147,6 +150,7 @@ FIGURE_SORTS = {
     "needs_posted": MemberFigures.needs_posted,
     "business_given_amount": MemberFigures.business_given_amount,
     "business_received_amount": MemberFigures.business_received_amount,
+    "balance": MemberFigures.balance,
     "give_ratio": give_ratio(MemberFigures),
     "last_active_at": MemberFigures.last_active_at,
 }

@@ -130,6 +130,7 @@ def test_members_last_active_is_the_latest_activity(api, riverside):
         ("give_ratio", "desc", ["Olga", "Bob", "Cat", "Ann", "Dan"]),
         ("status", "asc", ["Ann", "Dan", "Cat", "Olga", "Bob"]),
         ("balance", "asc", ["Cat", "Dan", "Bob", "Olga", "Ann"]),
+        ("balance", "desc", ["Ann", "Bob", "Olga", "Cat", "Dan"]),
     ],
 )
 def test_members_sort_by_any_column_with_ties_broken_by_name(api, sort, order, names):
