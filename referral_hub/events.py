@@ -27,8 +27,9 @@ need_posted = _events.signal("need-posted")
 need_finished = _events.signal("need-finished")
 # Sender: the moment of expiry; `chapters`: {chapter id: needs expired}. The reports count them.
 needs_expired = _events.signal("needs-expired")
-# Sender: a new LedgerTransaction; `legs`: [(member id or None for the pool, amount)]. The reports
-# count the credits into and out of member accounts.
+# Sender: a new LedgerTransaction; `legs`: [(member id or None for the pool, amount)]. Sent in the
+# posting's savepoint before its accounts move (a refusal undoes both). The reports count the credits
+# into and out of member accounts.
 transaction_posted = _events.signal("transaction-posted")
 # Sender: the Chapter whose time zone just changed (flushed). The reports refile its days by the new zone.
 chapter_zone_changed = _events.signal("chapter-zone-changed")

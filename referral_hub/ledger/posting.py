@@ -112,6 +112,10 @@ def post(
             )
             db.session.add(transaction)
             db.session.flush()  # the unique key decides here, a repeat or a race between two posters
+            # The kept figures first: every transaction locks its chapter's day row before any ledger
+            # account (a need counts its day before it charges the asker), so two postings in one
+            # chapter never wait for each other in a cycle. A refusal below undoes them with the rest.
+            events.transaction_posted.send(transaction, legs=legs)
             accounts = _account_ids(chapter, {holder for holder, _ in legs})
             _move_credits(chapter, accounts, legs, members)
             db.session.execute(
@@ -121,7 +125,6 @@ def post(
                     for holder, amount in legs
                 ],
             )
-            events.transaction_posted.send(transaction, legs=legs)
     except IntegrityError:
         existing = _transaction_by_key(key)
         if existing is None:

@@ -20,6 +20,7 @@ from referral_hub.ledger.models import (
     LedgerEntry,
     LedgerTransaction,
 )
+from referral_hub.needs.models import Need
 from tests.factories import ChapterFactory, MembershipFactory
 
 THREADS = 50
@@ -123,6 +124,7 @@ class Committed:
             connection.execute(delete(LedgerEntry).where(LedgerEntry.transaction_id.in_(transactions)))
             connection.execute(delete(LedgerTransaction).where(LedgerTransaction.chapter_id.in_(chapters)))
             connection.execute(delete(LedgerAccount).where(LedgerAccount.chapter_id.in_(chapters)))
+            connection.execute(delete(Need).where(Need.chapter_id.in_(chapters)))
             connection.execute(delete(PolicyChange).where(PolicyChange.chapter_id.in_(chapters)))
             connection.execute(delete(ChapterPolicy).where(ChapterPolicy.chapter_id.in_(chapters)))
             connection.execute(delete(Membership).where(Membership.chapter_id.in_(chapters)))

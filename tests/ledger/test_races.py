@@ -14,6 +14,7 @@ from referral_hub.chapters.models import Chapter
 from referral_hub.extensions import db
 from referral_hub.ledger import posting, queries, verify
 from referral_hub.ledger.models import Kind, LedgerTransaction
+from referral_hub.needs import services as needs
 from tests.conftest import ON_POSTGRESQL
 
 from .conftest import APPEND_ONLY_TABLES, THREADS, give
@@ -96,6 +97,30 @@ def test_grants_and_asks_racing_on_several_accounts_neither_deadlock_nor_drift(c
         report = verify.verify(chapter)
         assert report.ok, [violation for check in report.checks for violation in check.violations]
         assert all(queries.balance(*load(chapter_id, member_id)) >= 0 for member_id in member_ids)
+
+
+def test_needs_posted_racing_grants_in_one_chapter_do_not_deadlock(committed):
+    """A need locks its chapter's day row before it charges the asker's account; a grant moves the
+    accounts first and then counts its day: every posting takes the day row first, so neither waits
+    for the other in a cycle (PostgreSQL would abort one as a deadlock)."""
+    chapter_id, member_ids = committed.chapter(members=2)
+    with committed.app.app_context():
+        for member_id in member_ids:
+            give(*load(chapter_id, member_id), 100)
+        db.session.commit()
+
+    def post_or_grant(number):
+        chapter, member = load(chapter_id, member_ids[number % 2])
+        if number % 2:
+            return needs.post_need(chapter, member, title=f"Need {number}", details="A race").id
+        return give(chapter, member, 1).id
+
+    outcomes = committed.at_once(post_or_grant)
+
+    assert [status for status, _ in outcomes] == ["ok"] * THREADS
+    with committed.app.app_context():
+        report = verify.verify(db.session.get(Chapter, chapter_id))
+        assert report.ok, [violation for check in report.checks for violation in check.violations]
 
 
 @pytest.mark.skipif(not ON_POSTGRESQL, reason="the append-only trigger exists on PostgreSQL only")
