@@ -6,7 +6,7 @@ from datetime import datetime, timedelta
 from typing import NamedTuple
 
 from flask_babel import gettext as _
-from sqlalchemy import bindparam, func, literal, select, update
+from sqlalchemy import Select, bindparam, func, literal, select, update
 from ua_parser import parse
 
 from ..clock import utcnow
@@ -49,24 +49,29 @@ class SignedIn(NamedTuple):
     member: Member
     session_id: str
     last_seen_at: datetime
+    rows: list  # every row of the query: more than one when a caller's query adds outer-joined rows
 
 
-def signed_in(member_id: int, secret: str) -> SignedIn | None:
+def signed_in(member_id: int, secret: str, query: Select | None = None, **parameters) -> SignedIn | None:
     """The member behind a login cookie and their live session's last use, in one query by the session's
-    primary key; None when the session is unknown, ended, or another member's."""
+    primary key; None when the session is unknown, ended, or another member's.
+
+    `query`, when given, is `signed_in_query()` with more columns (and `parameters` for them): a caller
+    reads what else it needs with the member in the same statement."""
     session_id = digest(secret)
-    found = db.session.execute(
-        _signed_in_query(), {"session_id": session_id, "member_id": member_id}
-    ).one_or_none()
-    if found is None:
+    rows = db.session.execute(
+        signed_in_query() if query is None else query,
+        {"session_id": session_id, "member_id": member_id, **parameters},
+    ).all()
+    if not rows:
         return None
-    member, last_seen_at = found
+    member, last_seen_at = rows[0][:2]
     member.login_id = f"{member.id}:{secret}"
-    return SignedIn(member, session_id, last_seen_at)
+    return SignedIn(member, session_id, last_seen_at, rows)
 
 
 @functools.cache
-def _signed_in_query():
+def signed_in_query() -> Select:
     """Built once (every signed-in request runs it), with the session and the member as parameters: the
     member and one column of the session, not the whole row."""
     return (

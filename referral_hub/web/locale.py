@@ -83,8 +83,8 @@ def timezone() -> str | None:
     return g.home_timezone
 
 
-def home_timezone_from(memberships: list) -> None:
+def home_timezone_from(member: Member, memberships: list) -> None:
     """The signed-in member's memberships, read already for the header: a page about no one chapter
     takes its zone from them instead of asking the database again (`timezone`)."""
     if "home_timezone" not in g:
-        g.home_timezone = home_timezone(current_user, memberships)
+        g.home_timezone = home_timezone(member, memberships)

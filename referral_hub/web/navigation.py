@@ -6,9 +6,11 @@ from dataclasses import dataclass
 from flask import Flask, current_app, g, request
 from flask_babel import get_locale
 from flask_login import current_user
-from sqlalchemy import and_, bindparam, select
+from sqlalchemy import Select, and_, bindparam, select
 from sqlalchemy.orm import contains_eager
 
+from ..accounts import sessions
+from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..extensions import db
@@ -22,50 +24,64 @@ class Navigation:
     waiting: int
 
 
-@dataclass(frozen=True)
-class Header:
-    """What the header reads, from a page that read it already in its own query (the dashboard)."""
+def signed_in_with_header(member_id: int, secret: str) -> sessions.SignedIn | None:
+    """The member behind a login cookie with their header, in one query: for a request that shows a page
+    and writes nothing before (a GET), whose header is then not read again when it is drawn."""
+    found = sessions.signed_in(member_id, secret, _signed_in_with_header_query(), now=utcnow())
+    if found is not None:
+        # Plain values, read now: a page whose unit of work rolls back (an error page) draws them still.
+        g.navigation = _navigation_of(found.member, found.rows)
+    return found
 
-    memberships: list  # the member's, with their chapters, by chapter name (pending ones too)
-    waiting: int
 
-
-def navigation(header: Header | None = None) -> Navigation | None:
-    """Read when the header is drawn (one query), not for every template such as an email; not read
-    again when the page gives the `header` it read."""
+def navigation() -> Navigation | None:
+    """The header's member part: read with the member (`signed_in_with_header`), else when the header is
+    drawn (one query), not for every template such as an email."""
     if not current_user.is_authenticated:
         return None
     if g.get("database_unavailable"):
         # The 503 page, drawn after the database failed: the plain links, without asking it again.
         return Navigation(chapters=[], waiting=0)
+    if (read := g.get("navigation")) is not None:
+        return read
     # Not caught here: a page whose header cannot be read fails whole, and its unit of work rolls back.
-    if header is None:
-        rows = db.session.execute(_header_query(), {"member_id": current_user.id, "now": utcnow()}).all()
-        waiting = rows[0].waiting
-        memberships = [row.Membership for row in rows if row.Membership is not None]
-    else:
-        waiting, memberships = header.waiting, header.memberships
-    home_timezone_from(memberships)
-    chapters = [(m.chapter.slug, m.chapter.name) for m in memberships if m.status is MembershipStatus.ACTIVE]
-    return Navigation(chapters=chapters, waiting=waiting)
+    rows = db.session.execute(_header_query(), {"member_id": current_user.id, "now": utcnow()}).all()
+    return _navigation_of(current_user, rows)
 
 
-@functools.cache
-def _header_query():
-    """Built once: the waiting count and the member's active memberships with their chapters, by
-    chapter name, in one query (one row with no membership when they have none)."""
-    waiting = select(waiting_count_column()).subquery("waiting")
+def _navigation_of(member: Member, rows: list) -> Navigation:
+    memberships = [row.Membership for row in rows if row.Membership is not None]
+    home_timezone_from(member, memberships)
+    chapters = [(m.chapter.slug, m.chapter.name) for m in memberships]
+    return Navigation(chapters=chapters, waiting=rows[0].waiting)
+
+
+def _with_header(query: Select) -> Select:
+    """`query` (one row for the member `member_id`) with the waiting count and the member's active
+    memberships with their chapters, by chapter name: a row for each (one with no membership when they
+    have none)."""
     active = and_(
         Membership.member_id == bindparam("member_id"), Membership.status == MembershipStatus.ACTIVE
     )
     return (
-        select(waiting.c.waiting, Membership)
-        .select_from(waiting)
+        query.add_columns(waiting_count_column(), Membership)
         .outerjoin(Membership, active)
         .outerjoin(Chapter, Chapter.id == Membership.chapter_id)
         .options(contains_eager(Membership.chapter))
         .order_by(Chapter.name)
     )
+
+
+@functools.cache
+def _header_query() -> Select:
+    """Built once: the header alone, for a page drawn after a write (a refused form's)."""
+    return _with_header(select(Member.id).where(Member.id == bindparam("member_id")))
+
+
+@functools.cache
+def _signed_in_with_header_query() -> Select:
+    """Built once: the user loader's query with the header."""
+    return _with_header(sessions.signed_in_query())
 
 
 def page_layout():

@@ -124,11 +124,12 @@ def test_end_session_is_one_statement_keeps_an_earlier_end_and_finds_no_one_else
         sessions.end_session(ann, "no-such-session")
 
 
-def test_the_user_loader_is_one_query_and_refuses_an_ended_or_foreign_session(app, count_queries):
+@pytest.mark.parametrize("method", ["GET", "POST"])  # a page's header comes with the member; a write's not
+def test_the_user_loader_is_one_query_and_refuses_an_ended_or_foreign_session(app, count_queries, method):
     ann, bob = MemberFactory(), MemberFactory()
     sessions.start(ann, user_agent="", address="")
     login_id = ann.get_id()
-    with app.test_request_context():
+    with app.test_request_context(method=method):
         with count_queries() as log:
             assert load_member(login_id) == ann
         assert log.count == 1

@@ -95,6 +95,16 @@ def test_a_completed_introduction_shows_the_other_persons_contact_and_asks_what_
     assert "You reported: met" in after and "outcome?back=dashboard" not in after
 
 
+def test_only_an_unverified_member_is_offered_the_verification_link_again(browser, ann):
+    newcomer = MemberFactory(unverified=True, email="newcomer@example.org")
+    browser.login(newcomer.email)
+    notice = page(browser).split('id="verify-heading"')[1].split("</section>")[0]
+    assert 'action="/verify/resend"' in notice and 'name="csrf_token"' in notice
+    browser.login(ann.email)
+    html = page(browser)
+    assert "verify-heading" not in html and "/verify/resend" not in html
+
+
 def test_an_introducer_follows_the_introductions_they_made(browser, chapter, ann, bob, cy):
     IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
     IntroductionFactory(chapter=chapter, introducer=cy, first=bob, second=ann, completed=True)
@@ -229,6 +239,43 @@ def test_the_header_links_the_chapter_and_counts_what_waits_for_an_answer(browse
     assert "Log out" in header
     browser.login(bob.email)
     assert "data-waiting" not in page(browser).split("</header>")[0]
+
+
+def test_a_page_reads_its_header_with_the_member_in_one_statement(
+    browser, chapter, ann, bob, cy, count_queries
+):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    ConsentFactory(introduction=intro, member=ann)
+    browser.login(ann.email)
+    with count_queries() as log:
+        header = page(browser, "/ledger").split("</header>")[0]
+    assert 'href="/chapters/riverside/"' in header and 'data-waiting="1"' in header
+    (with_member,) = [statement for statement in log.queries if "member_sessions" in statement]
+    assert "memberships" in with_member, "the member's chapters and waiting count came with the member"
+    counted_again = [query for query in log.queries if "consents" in query and query != with_member]
+    assert not counted_again, "the waiting count was not read again for the header"
+
+
+def test_an_error_page_after_its_rollback_draws_the_header_read_with_the_member(
+    browser, chapter, ann, bob, cy
+):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    ConsentFactory(introduction=intro, member=ann)
+    browser.login(ann.email)
+    response = browser.get("/needs/999999")
+    assert response.status_code == 404
+    header = response.get_data(as_text=True).split("</header>")[0]
+    assert 'href="/chapters/riverside/"' in header and 'data-waiting="1"' in header
+
+
+def test_a_refused_form_draws_its_header_too(browser, chapter, ann, bob, cy):
+    intro = IntroductionFactory(chapter=chapter, introducer=cy, first=ann, second=bob)
+    ConsentFactory(introduction=intro, member=ann)
+    browser.login(ann.email)
+    response = browser.post("/profile", {"display_name": ""})
+    assert response.status_code in (200, 400, 422)
+    header = response.get_data(as_text=True).split("</header>")[0]
+    assert 'href="/chapters/riverside/"' in header and 'data-waiting="1"' in header
 
 
 def test_the_header_s_own_links_are_drawn_once_per_language_and_page_and_the_member_s_parts_each_time(

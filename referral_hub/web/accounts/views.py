@@ -9,6 +9,7 @@ from flask import (
     current_app,
     flash,
     g,
+    has_request_context,
     redirect,
     render_template,
     request,
@@ -26,6 +27,7 @@ from ...accounts.models import LinkPurpose, Member, email_key_of
 from ...clock import utcnow
 from ...database import writing
 from ...extensions import db, login_manager
+from .. import navigation
 from ..http import id_from
 from ..limits import limit
 from ..refusals import Refusal
@@ -51,12 +53,17 @@ PENDING_LIFETIME = timedelta(minutes=10)
 
 @login_manager.user_loader
 def load_member(login_id: str) -> Member | None:
-    """The member of a live session: one query by the session's primary key, joined with the member."""
+    """The member of a live session: one query by the session's primary key, joined with the member (and
+    the header's rows, for a page: navigation.signed_in_with_header)."""
     raw_id, _, secret = login_id.partition(":")
     member_id = id_from(raw_id)
     if member_id is None or not secret:
         return None
-    found = sessions.signed_in(member_id, secret)
+    # A request that shows a page and writes nothing first reads the page's header with the member.
+    if has_request_context() and request.method in ("GET", "HEAD"):
+        found = navigation.signed_in_with_header(member_id, secret)
+    else:
+        found = sessions.signed_in(member_id, secret)
     if found is None:
         return None
     g.member_session_id = found.session_id

@@ -1,4 +1,4 @@
-"""The dashboard's standing: the member's chapters, balances and need costs, waiting count, first steps."""
+"""The dashboard's standing: the member's chapters, balances and need costs, first steps."""
 
 import functools
 from dataclasses import dataclass
@@ -9,9 +9,7 @@ from sqlalchemy.orm import contains_eager
 from ...accounts.models import Member
 from ...chapters.models import Chapter, ChapterPolicy, Membership, MembershipStatus
 from ...chapters.policy import setting_or_default
-from ...clock import utcnow
 from ...extensions import db
-from ...introductions.queries import waiting_count_column
 from ...ledger.models import LedgerAccount
 from ...relationships.onboarding import FirstSteps, history_steps_columns, steps_taken
 
@@ -21,19 +19,17 @@ class Standing:
     memberships: list[Membership]  # active and pending, with their chapters, by chapter name
     balances: dict[int, int]  # by chapter id
     need_costs: dict[int, int]  # by chapter id
-    waiting: int  # the header's badge
     first_steps: FirstSteps
 
 
 def standing_of(member: Member) -> Standing:
-    """One query; a member in no chapter gets one row with no membership, for the counts."""
-    rows = db.session.execute(_standing_query(), {"member_id": member.id, "now": utcnow()}).all()
+    """One query; a member in no chapter gets one row with no membership, for the first steps."""
+    rows = db.session.execute(_standing_query(), {"member_id": member.id}).all()
     listed = [row for row in rows if row.Membership is not None]
     return Standing(
         memberships=[row.Membership for row in listed],
         balances={row.Membership.chapter_id: row.balance for row in listed},
         need_costs={row.Membership.chapter_id: row.need_cost for row in listed},
-        waiting=rows[0].waiting,
         first_steps=steps_taken(
             member, one_to_one=rows[0].one_to_one, introduction=rows[0].introduction_made
         ),
@@ -42,9 +38,9 @@ def standing_of(member: Member) -> Standing:
 
 @functools.cache
 def _standing_query():
-    """Built once, with the member and now as parameters."""
+    """Built once, with the member as parameter."""
     member_id = bindparam("member_id")
-    facts = select(waiting_count_column(), *history_steps_columns()).subquery("facts")
+    facts = select(*history_steps_columns()).subquery("facts")
     listed = and_(
         Membership.member_id == member_id,
         Membership.status.in_([MembershipStatus.ACTIVE, MembershipStatus.PENDING]),

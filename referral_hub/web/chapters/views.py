@@ -18,7 +18,6 @@ from ..confirmation import confirmation, confirmed
 from ..http import page_arg
 from ..introductions.forms import OutcomeForm
 from ..locale import show_chapter
-from ..navigation import Header
 from ..refusals import Refusal
 from ..relationships.views import dashboard_panel, profile_panel
 from . import report
@@ -46,8 +45,6 @@ def dashboard():
     return render_template(
         "chapters/dashboard.html",
         memberships=standing.memberships,
-        # The header reads the member's memberships and waiting count: this page has them already.
-        header=Header(memberships=standing.memberships, waiting=standing.waiting),
         # The newcomer's main button is "Make an introduction" until they can ask.
         balances=standing.balances,
         need_costs=standing.need_costs,
@@ -58,9 +55,13 @@ def dashboard():
         my_needs=needs.own,
         open_needs=needs.others,
         first_steps=standing.first_steps if active else None,
-        outcome_form=OutcomeForm(formdata=None),
+        # The forms of the sections drawn only: the outcome's beside a completed introduction that awaits
+        # it, the verification link's for an unverified member.
+        outcome_form=OutcomeForm(formdata=None)
+        if any(row.awaits_outcome for row in follow_through.completed)
+        else None,
         join_form=JoinRequestForm(),
-        confirm_form=ConfirmForm(),
+        confirm_form=None if current_user.is_verified else ConfirmForm(),
         **dashboard_panel(current_user),
     )
 
