@@ -24,6 +24,16 @@ def load(chapter_id: int, member_id: int) -> tuple[Chapter, Member]:
     return db.session.get(Chapter, chapter_id), db.session.get(Member, member_id)
 
 
+def funded_chapter(committed, *, members: int, credits: int) -> tuple[int, list[int]]:
+    """A committed chapter whose members hold `credits` each."""
+    chapter_id, member_ids = committed.chapter(members=members)
+    with committed.app.app_context():
+        for member_id in member_ids:
+            give(*load(chapter_id, member_id), credits)
+        db.session.commit()
+    return chapter_id, member_ids
+
+
 def test_fifty_threads_posting_one_idempotency_key_write_one_transaction(committed):
     chapter_id, (member_id,) = committed.chapter(members=1)
     key = f"intro:{uuid.uuid4().hex}:completed"
@@ -49,10 +59,7 @@ def test_fifty_threads_posting_one_idempotency_key_write_one_transaction(committ
 
 
 def test_fifty_threads_spending_one_balance_never_take_it_below_zero(committed):
-    chapter_id, (member_id,) = committed.chapter(members=1)
-    with committed.app.app_context():
-        give(*load(chapter_id, member_id), 10)
-        db.session.commit()
+    chapter_id, (member_id,) = funded_chapter(committed, members=1, credits=10)
 
     def post_a_need(number):
         chapter, member = load(chapter_id, member_id)
@@ -75,11 +82,7 @@ def test_fifty_threads_spending_one_balance_never_take_it_below_zero(committed):
 
 
 def test_grants_and_asks_racing_on_several_accounts_neither_deadlock_nor_drift(committed):
-    chapter_id, member_ids = committed.chapter(members=3)
-    with committed.app.app_context():
-        for member_id in member_ids:
-            give(*load(chapter_id, member_id), 4)
-        db.session.commit()
+    chapter_id, member_ids = funded_chapter(committed, members=3, credits=4)
 
     def give_or_take(number):
         chapter, member = load(chapter_id, member_ids[number % 3])
@@ -103,11 +106,7 @@ def test_needs_posted_racing_grants_in_one_chapter_do_not_deadlock(committed):
     """A need locks its chapter's day row before it charges the asker's account; a grant moves the
     accounts first and then counts its day: every posting takes the day row first, so neither waits
     for the other in a cycle (PostgreSQL would abort one as a deadlock)."""
-    chapter_id, member_ids = committed.chapter(members=2)
-    with committed.app.app_context():
-        for member_id in member_ids:
-            give(*load(chapter_id, member_id), 100)
-        db.session.commit()
+    chapter_id, member_ids = funded_chapter(committed, members=2, credits=100)
 
     def post_or_grant(number):
         chapter, member = load(chapter_id, member_ids[number % 2])
