@@ -242,6 +242,11 @@ def _open_needs_query():
     return (
         select(Need, lists.c.list)
         .join(lists, lists.c.id == Need.id)
-        .options(db.joinedload(Need.asker).load_only(Member.display_name), db.joinedload(Need.chapter))
+        # The dashboard shows each need's title, its asker's name and its chapter's name.
+        .options(
+            db.load_only(Need.title),
+            db.joinedload(Need.asker).load_only(Member.display_name),
+            db.joinedload(Need.chapter).load_only(Chapter.name),
+        )
         .order_by(lists.c.list, lists.c.rank)
     )

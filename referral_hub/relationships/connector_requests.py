@@ -231,7 +231,8 @@ def requests_waiting_for(connector: Member, *, now: datetime | None = None) -> l
 
 @functools.cache
 def _requests_waiting_query():
-    """Built once (the dashboard reads it on every view), with the connector and now as parameters."""
+    """Built once (the dashboard reads it on every view), with the connector and now as parameters;
+    it reads what the dashboard and the digest show: the request and the two names."""
     acted = exists(select(Introduction.id).where(_made_by_connector()))
     return (
         select(IntroRequest)
@@ -241,7 +242,11 @@ def _requests_waiting_query():
             IntroRequest.expires_at > bindparam("now", type_=UTCDateTime()),
             ~acted,
         )
-        .options(joinedload(IntroRequest.asker), joinedload(IntroRequest.target))
+        .options(
+            load_only(IntroRequest.id),
+            joinedload(IntroRequest.asker).load_only(Member.display_name),
+            joinedload(IntroRequest.target).load_only(Member.display_name),
+        )
         .order_by(IntroRequest.created_at)
         .limit(LIST_LENGTH)
     )

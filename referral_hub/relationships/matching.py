@@ -5,9 +5,10 @@ What someone does (headline, expertise) counts most, then whom they serve (ideal
 their bio least; in a need, the title counts more than the details. Words are compared by a plain
 stem (suffixes cut, so "photographer" and "photography" meet), after stop words are dropped.
 
-The candidates: PostgreSQL matches `tsvector` expressions backed by GIN indexes, SQLite FTS5 tables
-kept in step with `members` and `needs` by triggers (both written by hand in the relationships
-migration; the expressions below must stay identical to the indexed ones). Each term is searched as
+The candidates: PostgreSQL matches a member's `tsvector` expression and a need's stored `tsvector`
+column (`needs.text_search`, generated from the same kind of expression), each backed by a GIN index,
+SQLite FTS5 tables kept in step with `members` and `needs` by triggers (all written by hand in
+migrations; the member's expression below must stay identical to the indexed one). Each term is searched as
 a prefix of the indexed words, so the candidates hold every row the scorer would rank; the two
 databases stem differently, so when more than `CANDIDATES` rows match, each keeps its own best.
 """
@@ -18,10 +19,10 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from sqlalchemy import String, bindparam, column, func, literal_column, select, table, text
-from sqlalchemy.orm import aliased, joinedload
+from sqlalchemy.orm import aliased, joinedload, load_only
 
 from ..accounts.models import Member
-from ..chapters.models import Membership, MembershipStatus
+from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..extensions import db
 from ..needs.models import Need, NeedStatus
 
@@ -135,8 +136,9 @@ def member_profile_vector():
 
 
 def need_text_vector():
-    """PostgreSQL: the indexed document of a need (ix_needs_text_search)."""
-    return _weighted(Need.title, "A").op("||")(_weighted(Need.details, "B"))
+    """PostgreSQL: the indexed document of a need (ix_needs_text_search), stored with the row so that
+    ranking the matching needs does not compute each one's again."""
+    return literal_column(f"{Need.__tablename__}.text_search")
 
 
 def _prefix(term: str) -> str:
@@ -256,7 +258,12 @@ def _needs_query(on_postgresql: bool):
             Need.status == NeedStatus.OPEN,
             Need.asker_id != member_id,
         )
-        .options(joinedload(Need.asker), joinedload(Need.chapter))
+        # What the scorer reads and the dashboard and the digest show, no more.
+        .options(
+            load_only(Need.title, Need.details, Need.category),
+            joinedload(Need.asker).load_only(Member.display_name),
+            joinedload(Need.chapter).load_only(Chapter.name),
+        )
     )
     return _candidates(
         statement, Need, on_postgresql, fts=NEED_FTS, vector=need_text_vector, bm25_weights="2.0, 1.0"

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, exists, or_, select
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, load_only
 from sqlalchemy.sql.expression import ColumnElement
 
 from ..accounts.models import Member
@@ -79,6 +79,7 @@ def _keep_in_touch_query():
         )
         .order_by(pairs.c.strength.desc(), Member.id)
         .limit(limit)
+        .options(load_only(Member.display_name))  # the other member's name is all a nudge shows
     )
 
 

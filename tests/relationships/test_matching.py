@@ -108,6 +108,23 @@ def test_needs_you_may_help_with_come_best_match_first(chapter, member_of, profe
     assert [need.title for need in found] == ["Tips reporting", "Payroll provider"]
 
 
+def test_needs_you_may_help_with_come_with_what_is_shown_in_one_statement(
+    chapter, member_of, professionals, count_queries
+):
+    NeedFactory(
+        chapter=chapter, asker=member_of("Ash"), title="Tips reporting", details="Restaurant payroll."
+    )
+    db.session.expire_all()
+    pia = db.session.get(type(professionals["Pia"]), professionals["Pia"].id)
+    with count_queries() as log:
+        [need] = matching.needs_matching(pia)
+        shown = (need.id, need.title, need.asker.display_name, need.chapter.name)
+    assert shown[1:] == ("Tips reporting", "Ash", "Riverside")
+    assert log.count == 1, log.statements
+    # Only what the page and the digest show of the asker: never their email or password hash.
+    assert "email" not in log.statements[0] and "password_hash" not in log.statements[0]
+
+
 def test_a_member_who_says_nothing_about_what_they_do_is_matched_to_nothing(chapter, member_of):
     quiet = member_of("Quinn", headline="", expertise="", ideal_referral="")
     NeedFactory(chapter=chapter, title="Payroll", details="Payroll.")

@@ -4,7 +4,7 @@ import functools
 from dataclasses import dataclass
 
 from sqlalchemy import and_, bindparam, func, select
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, load_only
 
 from ...accounts.models import Member
 from ...chapters.models import Chapter, ChapterPolicy, Membership, MembershipStatus
@@ -60,6 +60,10 @@ def _standing_query():
             and_(LedgerAccount.chapter_id == Membership.chapter_id, LedgerAccount.member_id == member_id),
         )
         .outerjoin(ChapterPolicy, ChapterPolicy.chapter_id == Membership.chapter_id)
-        .options(contains_eager(Membership.chapter))
+        # What the page shows of each: its status and role, the chapter's name and address.
+        .options(
+            load_only(Membership.chapter_id, Membership.status, Membership.role),
+            contains_eager(Membership.chapter).load_only(Chapter.name, Chapter.slug),
+        )
         .order_by(Chapter.name, Chapter.id)
     )
