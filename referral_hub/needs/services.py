@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, or_, select, union_all, update
+from sqlalchemy.orm import Bundle
 
 from .. import events
 from ..accounts.models import Member
@@ -155,14 +156,27 @@ def board(chapter: Chapter, *, query: str = "", category: str = "", status: str 
     return page_of(statement, parameters, page=page, per_page=BOARD_PAGE_SIZE)
 
 
+# What the board shows of a need (never its details): one row object per need, read as `need.title`.
+BOARD_SHOWN = Bundle(
+    "need",
+    Need.id,
+    Need.title,
+    Need.category,
+    Need.status,
+    Need.created_at,
+    Need.expires_at,
+    Member.display_name.label("asker_name"),
+)
+
+
 @functools.cache
 def _board_query(by_status: bool, by_category: bool, searched: bool):
-    """Built once for each combination of filters, their values as parameters. The board shows only
-    the asker's name of each need's asker."""
+    """Built once for each combination of filters, their values as parameters. Each need is a row of
+    what the board shows of it, its asker's name beside it: no entity is loaded for a list of twenty."""
     statement = (
-        select(Need)
+        select(BOARD_SHOWN)
+        .join(Member, Member.id == Need.asker_id)
         .where(Need.chapter_id == bindparam("chapter_id"))
-        .options(db.joinedload(Need.asker).load_only(Member.display_name))
         .order_by(Need.created_at.desc(), Need.id.desc())
     )
     if by_status:

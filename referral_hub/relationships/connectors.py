@@ -7,8 +7,9 @@ from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
+from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import Bundle, load_only
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, ChapterPolicy, Membership, MembershipStatus
@@ -31,9 +32,10 @@ ASK_NOTE_MIN = 20
 
 @dataclass(frozen=True)
 class Connector:
-    """A member who knows both of you; `strength` is the weaker of the two links."""
+    """A member who knows both of you; `strength` is the weaker of the two links. `member` is their
+    id and name as a row (`member.id`, `member.display_name`): the page names them and links to them."""
 
-    member: Member
+    member: Row
     with_you: float
     with_them: float
     your_last_kind: InteractionKind
@@ -80,7 +82,7 @@ def _connectors_query():
     )
     return (
         select(
-            Member,
+            Bundle("member", Member.id, Member.display_name),
             yours.c.strength,
             theirs.c.strength,
             yours.c.last_kind,
@@ -93,7 +95,6 @@ def _connectors_query():
         .where(yours.c.strength >= FADING, theirs.c.strength >= FADING, in_shared_chapter)
         .order_by(weaker.desc(), Member.id)
         .limit(CONNECTORS_SHOWN)
-        .options(load_only(Member.display_name))  # the page names them and links to them, no more
     )
 
 

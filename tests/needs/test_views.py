@@ -1,5 +1,7 @@
 """Needs pages through the test client: membership, the post form, escaping, closing."""
 
+from datetime import UTC, datetime, timedelta
+
 import pytest
 from sqlalchemy import func, select
 
@@ -7,7 +9,7 @@ from referral_hub.extensions import db
 from referral_hub.ledger import posting
 from referral_hub.ledger.models import Kind
 from referral_hub.needs.models import Need, NeedStatus
-from tests.factories import ChapterFactory, MembershipFactory, NeedFactory
+from tests.factories import ChapterFactory, MemberFactory, MembershipFactory, NeedFactory
 
 
 @pytest.fixture
@@ -34,6 +36,24 @@ def test_the_board_of_another_chapter_is_not_found(browser, member):
     assert browser.get(f"/chapters/{other.slug}/").status_code == 404
     assert browser.get(f"/needs/{need.id}").status_code == 404
     assert browser.get(f"/chapters/{other.slug}/needs/new").status_code == 404
+
+
+def test_the_board_shows_each_needs_asker_day_and_state_but_not_its_details(browser, member):
+    asked = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    common = {"chapter": member.chapter, "created_at": asked, "expires_at": asked + timedelta(days=30)}
+    NeedFactory(**common, asker=MemberFactory(display_name="Olga Open"), title="An open need")
+    NeedFactory(
+        **common,
+        asker=MemberFactory(display_name="Fred Fulfilled"),
+        title="A fulfilled need",
+        status=NeedStatus.FULFILLED,
+        closed_at=asked + timedelta(days=1),
+        details="Only on the need's own page.",
+    )
+    board = browser.get(f"/chapters/{member.chapter.slug}/?status=any").get_data(as_text=True)
+    assert "Asked by Olga Open on Mar 2, 2026 · open until Apr 1, 2026" in board
+    assert "Asked by Fred Fulfilled on Mar 2, 2026 · fulfilled" in board
+    assert "Only on the need" not in board
 
 
 def test_an_empty_board_says_how_to_give_first(browser, member):

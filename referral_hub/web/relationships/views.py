@@ -44,8 +44,9 @@ def profile_panel(viewer: Member, member_id: int, **forms) -> dict:
         "open_asks": connector_requests.open_asks(viewer, member) if asking.waiting else [],
         "ask_chapters": [chapter for chapter, _cost in chapters],
         "ask_cost": chapters[0][1] if len(chapters) == 1 else None,
-        "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None),
-        "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None),
+        # Shown empty, without a token field of their own: the page writes the request's token in each.
+        "one_to_one_form": forms.get("one_to_one_form") or OneToOneForm(formdata=None, meta={"csrf": False}),
+        "thanks_form": forms.get("thanks_form") or ThanksForm(formdata=None, meta={"csrf": False}),
         # The ask's fields are written by hand for each connector: its form only shows a refusal.
         "ask_form": forms.get("ask_form"),
         "labels": {"strong": strength.STRONG, "warm": strength.WARM, "fading": strength.FADING},
