@@ -15,6 +15,7 @@ from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..extensions import db
 from ..introductions.queries import waiting_count_column
+from .forms import csrf_token
 from .locale import home_timezone_from
 
 
@@ -105,4 +106,8 @@ def _draw_layout(app: Flask, endpoint: str | None):
 
 
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"navigation": navigation, "page_layout": page_layout})
+    # `csrf_token` replaces Flask-WTF's in templates (imported macros read the globals, pages the context).
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(
+        lambda: {"navigation": navigation, "page_layout": page_layout, "csrf_token": csrf_token}
+    )
