@@ -3,6 +3,7 @@
 import re
 
 import pytest
+from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
 from referral_hub.accounts import sessions
@@ -104,6 +105,15 @@ def test_request_log_line_counts_the_sql_statements_the_request_sent(client, cap
     *_, select, ended = sent.statements[:logged]
     assert select == "SELECT 1" and ended.startswith("ROLLBACK TO SAVEPOINT")
     assert len(sent.statements) == logged
+
+
+def test_statements_sent_between_requests_are_in_no_request_log_line(client, caplog):
+    caplog.set_level("INFO", logger="referral_hub.requests")
+    client.get("/healthz")
+    db.session.execute(text("SELECT 1"))  # a command's or a job's statement, in this thread after a request
+    db.session.rollback()
+    client.get("/login")
+    assert " queries=0 " in caplog.records[-1].getMessage()
 
 
 def test_a_method_the_route_does_not_take_is_a_405_that_says_which_it_does(client):

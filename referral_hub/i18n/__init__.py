@@ -15,6 +15,8 @@ from babel.support import Translations
 from flask import Flask, g, has_app_context
 from flask_babel import Babel, format_decimal, get_locale, get_timezone, get_translations, gettext, refresh
 from flask_babel.speaklater import LazyString
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup
 
 # The languages the product ships, by their code, each named in itself (for a language picker).
@@ -57,14 +59,20 @@ def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable
     # `{% trans %}` blocks are written over several lines; their whitespace is not part of the message.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
     # Flask-Babel's own callables look the language up again for every message of a page; these read
-    # it once per page (or per email, inside `speaking`).
+    # it once per page (or per email, inside `speaking`), and find it through the template's context.
     app.jinja_env.install_gettext_callables(
-        lambda string: _translations().ugettext(string),
-        lambda singular, plural, number: _translations().ungettext(singular, plural, number),
+        pass_context(lambda context, string: _rendered(context).ugettext(string)),
+        pass_context(
+            lambda context, singular, plural, number: _rendered(context).ungettext(singular, plural, number)
+        ),
         newstyle=True,
-        pgettext=lambda context, string: _translations().upgettext(context, string),
-        npgettext=lambda context, singular, plural, number: _translations().unpgettext(
-            context, singular, plural, number
+        pgettext=pass_context(
+            lambda context, message_context, string: _rendered(context).upgettext(message_context, string)
+        ),
+        npgettext=pass_context(
+            lambda context, message_context, singular, plural, number: _rendered(context).unpgettext(
+                message_context, singular, plural, number
+            )
         ),
     )
     app.add_template_filter(date)
@@ -93,6 +101,16 @@ def _translations() -> Translations:
     except AttributeError:
         g.page_translations = get_translations()
         return g.page_translations
+
+
+def _rendered(context: Context) -> Translations:
+    """The page's translations (`_translations`) through the `g` Flask puts in a page's context, which
+    is the request's own object: Flask's `g` proxy finds it again for each of a page's dozens of messages.
+    (A macro imported without the page's context finds Flask's proxy there instead, and still answers.)"""
+    try:
+        return context.get("g", g).page_translations
+    except AttributeError:
+        return _translations()
 
 
 def _locale_and_zone() -> tuple[str, ZoneInfo]:

@@ -3,8 +3,10 @@
 from functools import cache
 
 from babel.support import Translations
+from flask import g
 from flask_babel import get_locale
 from flask_wtf import FlaskForm
+from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup, escape
 from wtforms import widgets
 from wtforms.i18n import messages_path
@@ -30,6 +32,15 @@ _MESSAGES = _WTFormsMessages()
 @cache
 def _catalog(language: str) -> Translations:
     return Translations.load(messages_path(), [language], domain="wtforms")
+
+
+def csrf_token() -> str:
+    """`{{ csrf_token() }}`: Flask-WTF's token, signed once a request by its `generate_csrf`, then found in
+    one look-up (`generate_csrf` reads its configuration again for every button of a page)."""
+    try:
+        return g.csrf_token
+    except AttributeError:
+        return generate_csrf()
 
 
 _QUOTE, _ENTITY = Markup('"'), Markup("&quot;")

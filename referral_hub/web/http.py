@@ -3,8 +3,9 @@
 import logging
 import time
 import uuid
+from contextvars import ContextVar
 
-from flask import Blueprint, Flask, abort, g, has_request_context, jsonify, request, session
+from flask import Blueprint, Flask, abort, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -15,6 +16,10 @@ from ..database import MAX_INT, write_lock_up_front
 from ..extensions import db
 
 log = logging.getLogger("referral_hub.requests")
+
+# The statements the current request has sent, for its log line: a list of one count, set when the
+# request starts, so that counting a statement looks nothing up through Flask's context proxies.
+_statements: ContextVar[list[int] | None] = ContextVar("statements", default=None)
 
 bp = Blueprint("http", __name__)
 
@@ -66,7 +71,7 @@ def page_arg(name: str = "page") -> int:
     return min(int(digits), MAX_PAGE) if len(digits) <= len(str(MAX_PAGE)) else MAX_PAGE
 
 
-def _refuse_nul_bytes():
+def _refuse_nul_bytes(request):
     # PostgreSQL text cannot hold NUL; no honest form or link sends one, in a field or in the path.
     sent = [request.args] if request.query_string else []
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
@@ -112,27 +117,35 @@ def bearer_token() -> str | None:
 
 
 def _start_request():
+    # The request and `g` are looked up once here: each use of Flask's proxies finds them again.
+    current, request_globals = request._get_current_object(), g._get_current_object()
     # A request that may write takes SQLite's write lock with its first statement (database.py).
-    g.write_lock_token = write_lock_up_front.set(request.method not in ("GET", "HEAD", "OPTIONS"))
-    incoming = request.headers.get("X-Request-ID", "")
+    request_globals.write_lock_token = write_lock_up_front.set(
+        current.method not in ("GET", "HEAD", "OPTIONS")
+    )
+    request_globals.statements_token = _statements.set([0])
+    incoming = current.headers.get("X-Request-ID", "")
     # Accept a proxy's id when it looks like one; never echo arbitrary header content.
     valid = 0 < len(incoming) <= 64 and all(c.isalnum() or c in "-_." for c in incoming)
-    g.request_id = incoming if valid else uuid.uuid4().hex
-    g.request_started = time.perf_counter()
-    g.queries = 0
+    request_globals.request_id = incoming if valid else uuid.uuid4().hex
+    request_globals.request_started = time.perf_counter()
+    _refuse_nul_bytes(current)
 
 
 def _count_query(*_args):
-    if has_request_context():
-        g.queries = g.get("queries", 0) + 1
+    if (sent := _statements.get()) is not None:
+        sent[0] += 1
 
 
 def _end_request(_error=None):
-    if token := g.pop("write_lock_token", None):
+    request_globals = g._get_current_object()
+    if token := request_globals.pop("statements_token", None):
+        _statements.reset(token)
+    if token := request_globals.pop("write_lock_token", None):
         write_lock_up_front.reset(token)
 
 
-def _is_private() -> bool:
+def _is_private(request) -> bool:
     """A response no cache may keep: one to a signed-in request, or an email link's page (every
     route with a `<token>` segment: the token is a secret, and the page shows whom it is for)."""
     if request.url_rule is not None and "token" in request.url_rule.arguments:
@@ -148,22 +161,25 @@ def cache_privately(max_age: int) -> None:
 
 
 def _finish_request(response):
-    response.headers["X-Request-ID"] = g.get("request_id", "-")
-    if _is_private():
-        response.headers["Cache-Control"] = g.get("private_cache", PRIVATE)
+    current, request_globals = request._get_current_object(), g._get_current_object()
+    request_id = request_globals.get("request_id", "-")
+    response.headers["X-Request-ID"] = request_id
+    if _is_private(current):
+        response.headers["Cache-Control"] = request_globals.get("private_cache", PRIVATE)
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "same-origin"
-    started = g.get("request_started")
+    started = request_globals.get("request_started")
     duration_ms = (time.perf_counter() - started) * 1000 if started else 0.0
+    sent = _statements.get()
     fields = {
-        "request_id": g.get("request_id", "-"),
-        "method": request.method,
-        "path": request.path,
+        "request_id": request_id,
+        "method": current.method,
+        "path": current.path,
         "status": response.status_code,
         "duration_ms": round(duration_ms, 1),
-        "queries": g.get("queries", 0),
+        "queries": sent[0] if sent else 0,
     }
     # The text line is what bench/load.py reads `queries=N` from; LOG_FORMAT=json adds the fields.
     log.info(
@@ -179,7 +195,6 @@ def init_app(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     app.url_map.converters["default"] = app.url_map.converters["string"] = BoundedStringConverter
     app.before_request(_start_request)
-    app.before_request(_refuse_nul_bytes)
     app.after_request(_finish_request)
     app.teardown_request(_end_request)
     with app.app_context():

@@ -54,15 +54,19 @@ def language() -> str | None:
     """
     if not has_request_context():
         return None
-    if request.path.startswith("/api/v1/"):
+    # Each use of Flask's proxies finds the request's objects again: found once here.
+    current, request_globals = request._get_current_object(), g._get_current_object()
+    if current.path.startswith("/api/v1/"):
         return DEFAULT_LANGUAGE
-    if g.get("database_unavailable"):  # the 503 page: neither the member nor the chapter can be read
-        return request.accept_languages.best_match(LANGUAGES)
-    if chosen := g.get("reader_language") or getattr(current_user, "language", None):
+    if request_globals.get(
+        "database_unavailable"
+    ):  # the 503 page: neither the member nor the chapter can be read
+        return current.accept_languages.best_match(LANGUAGES)
+    if chosen := request_globals.get("reader_language") or getattr(current_user, "language", None):
         return chosen
-    if browser := request.accept_languages.best_match(LANGUAGES):
+    if browser := current.accept_languages.best_match(LANGUAGES):
         return browser
-    if chapter_language := g.get("chapter_language"):
+    if chapter_language := request_globals.get("chapter_language"):
         return chapter_language
     chapter = _page_chapter()
     return chapter.language if chapter else None
@@ -70,17 +74,21 @@ def language() -> str | None:
 
 def timezone() -> str | None:
     """A chapter's pages show its zone; other pages the member's own, else their first chapter's."""
-    if not has_request_context() or g.get("database_unavailable"):
+    if not has_request_context():
         return None
-    if zone := g.get("page_timezone"):
+    request_globals = g._get_current_object()
+    if request_globals.get("database_unavailable"):
+        return None
+    if zone := request_globals.get("page_timezone"):
         return zone
     if chapter := _page_chapter():
         return chapter.timezone
-    if not current_user.is_authenticated:
+    member = current_user._get_current_object()
+    if not member.is_authenticated:
         return None
-    if "home_timezone" not in g:
-        g.home_timezone = home_timezone(current_user)
-    return g.home_timezone
+    if "home_timezone" not in request_globals:
+        request_globals.home_timezone = home_timezone(member)
+    return request_globals.home_timezone
 
 
 def home_timezone_from(member: Member, memberships: list) -> None:

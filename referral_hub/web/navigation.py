@@ -15,6 +15,7 @@ from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..clock import utcnow
 from ..extensions import db
 from ..introductions.queries import waiting_count_column
+from .forms import csrf_token
 from .locale import home_timezone_from
 
 
@@ -37,16 +38,18 @@ def signed_in_with_header(member_id: int, secret: str) -> sessions.SignedIn | No
 def navigation() -> Navigation | None:
     """The header's member part: read with the member (`signed_in_with_header`), else when the header is
     drawn (one query), not for every template such as an email."""
-    if not current_user.is_authenticated:
+    member = current_user._get_current_object()  # found once: each use of the proxy finds it again
+    if not member.is_authenticated:
         return None
-    if g.get("database_unavailable"):
+    request_globals = g._get_current_object()
+    if request_globals.get("database_unavailable"):
         # The 503 page, drawn after the database failed: the plain links, without asking it again.
         return Navigation(chapters=[], waiting=0)
-    if (read := g.get("navigation")) is not None:
+    if (read := request_globals.get("navigation")) is not None:
         return read
     # Not caught here: a page whose header cannot be read fails whole, and its unit of work rolls back.
-    rows = db.session.execute(_header_query(), {"member_id": current_user.id, "now": utcnow()}).all()
-    return _navigation_of(current_user, rows)
+    rows = db.session.execute(_header_query(), {"member_id": member.id, "now": utcnow()}).all()
+    return _navigation_of(member, rows)
 
 
 def _navigation_of(member: Member, rows: list) -> Navigation:
@@ -105,4 +108,8 @@ def _draw_layout(app: Flask, endpoint: str | None):
 
 
 def init_app(app: Flask) -> None:
-    app.context_processor(lambda: {"navigation": navigation, "page_layout": page_layout})
+    # `csrf_token` replaces Flask-WTF's in templates (imported macros read the globals, pages the context).
+    app.jinja_env.globals["csrf_token"] = csrf_token
+    app.context_processor(
+        lambda: {"navigation": navigation, "page_layout": page_layout, "csrf_token": csrf_token}
+    )
