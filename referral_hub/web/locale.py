@@ -58,9 +58,8 @@ def language() -> str | None:
     current, request_globals = request._get_current_object(), g._get_current_object()
     if current.path.startswith("/api/v1/"):
         return DEFAULT_LANGUAGE
-    if request_globals.get(
-        "database_unavailable"
-    ):  # the 503 page: neither the member nor the chapter can be read
+    if request_globals.get("database_unavailable"):
+        # The 503 page: neither the member nor the chapter can be read.
         return current.accept_languages.best_match(LANGUAGES)
     if chosen := request_globals.get("reader_language") or getattr(current_user, "language", None):
         return chosen
