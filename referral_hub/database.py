@@ -251,15 +251,8 @@ def keeping_sqlite_triggers(connection, table: str):
             connection.execute(text(sql))
 
 
-# Columns written by hand in migrations for one database only, unmapped: PostgreSQL's stored full-text
-# document of a need (read by name in relationships.matching).
-HAND_WRITTEN_COLUMNS = {("needs", "text_search")}
-
-
 def include_in_autogenerate(obj, name, type_, reflected, _compare_to) -> bool:
     if type_ == "table" and reflected and name.startswith(HAND_WRITTEN_TABLE_PREFIXES):
-        return False
-    if type_ == "column" and reflected and (obj.table.name, name) in HAND_WRITTEN_COLUMNS:
         return False
     return not (type_ == "index" and name in HAND_WRITTEN_INDEXES)
 

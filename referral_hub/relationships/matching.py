@@ -5,10 +5,9 @@ What someone does (headline, expertise) counts most, then whom they serve (ideal
 their bio least; in a need, the title counts more than the details. Words are compared by a plain
 stem (suffixes cut, so "photographer" and "photography" meet), after stop words are dropped.
 
-The candidates: PostgreSQL matches a member's `tsvector` expression and a need's stored `tsvector`
-column (`needs.text_search`, generated from the same kind of expression), each backed by a GIN index,
-SQLite FTS5 tables kept in step with `members` and `needs` by triggers (all written by hand in
-migrations; the member's expression below must stay identical to the indexed one). Each term is searched as
+The candidates: PostgreSQL matches `tsvector` expressions backed by GIN indexes, SQLite FTS5 tables
+kept in step with `members` and `needs` by triggers (both written by hand in the relationships
+migration; the expressions below must stay identical to the indexed ones). Each term is searched as
 a prefix of the indexed words, so the candidates hold every row the scorer would rank; the two
 databases stem differently, so when more than `CANDIDATES` rows match, each keeps its own best.
 """
@@ -136,9 +135,8 @@ def member_profile_vector():
 
 
 def need_text_vector():
-    """PostgreSQL: the indexed document of a need (ix_needs_text_search), stored with the row so that
-    ranking the matching needs does not compute each one's again."""
-    return literal_column(f"{Need.__tablename__}.text_search")
+    """PostgreSQL: the indexed document of a need (ix_needs_text_search)."""
+    return _weighted(Need.title, "A").op("||")(_weighted(Need.details, "B"))
 
 
 def _prefix(term: str) -> str:
