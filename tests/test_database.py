@@ -2,11 +2,13 @@
 
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import literal, select
+import pytest
+from sqlalchemy import literal, select, text
 
 from referral_hub.database import UTCDateTime, column_parameters, upsert_built_once
 from referral_hub.extensions import db
 from referral_hub.relationships.models import NudgeResponse
+from tests.conftest import ON_POSTGRESQL
 from tests.factories import MemberFactory
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=UTC)
@@ -42,3 +44,18 @@ def test_an_upsert_is_built_once_per_dialect_and_choice_and_inserts_then_updates
     ).one()
     # The parameters keep their columns' types (a UTC moment reads back as one), the constant its value.
     assert tuple(row) == (NOW + timedelta(days=7), NOW, REPLACED_AT)
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="GIN indexes exist on PostgreSQL only")
+def test_every_gin_index_is_written_through_with_no_pending_list_for_searches_to_scan():
+    options = dict(
+        db.session.execute(
+            text(
+                "SELECT index_class.relname, array_to_string(index_class.reloptions, ',') FROM pg_index "
+                "JOIN pg_class index_class ON index_class.oid = pg_index.indexrelid "
+                "JOIN pg_am ON pg_am.oid = index_class.relam WHERE pg_am.amname = 'gin'"
+            )
+        ).all()
+    )
+    assert set(options) == {"ix_members_directory_search", "ix_members_profile_search", "ix_needs_text_search"}
+    assert all(option == "fastupdate=off" for option in options.values()), options
