@@ -1,6 +1,6 @@
 """Domain errors: a rule refused an action; the web layer turns them into pages and JSON."""
 
-from flask_babel import lazy_gettext as _l
+from .i18n import lazy_gettext as _l
 
 
 class DomainError(Exception):

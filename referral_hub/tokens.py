@@ -3,7 +3,7 @@
 import hashlib
 import secrets
 
-from flask_babel import lazy_gettext as _l
+from .i18n import lazy_gettext as _l
 
 
 def new_secret() -> tuple[str, str]:

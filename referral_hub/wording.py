@@ -1,6 +1,6 @@
 """How a number is written in a sentence, shared by the domain's messages, the pages and the commands."""
 
-from flask_babel import ngettext
+from .i18n import ngettext
 
 # Each noun a number is written with, by its English plural: `%(num)d` in the reader's language.
 NOUNS = {

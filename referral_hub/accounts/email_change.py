@@ -3,13 +3,13 @@ address can undo it for 7 days."""
 
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from ..clock import utcnow
 from ..errors import Conflict, DomainError
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..mail.services import absolute_url, enqueue
 from .models import AccountLink, LinkPurpose, Member, email_key_of
 from .services import (

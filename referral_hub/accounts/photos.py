@@ -5,14 +5,14 @@ import hashlib
 import io
 import warnings
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import delete, select
 
 from ..clock import utcnow
 from ..errors import DomainError, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..mail.services import InlineImage, drop_inline_images
 from .models import Member, MemberPhoto
 

@@ -3,8 +3,6 @@
 import unicodedata
 from datetime import timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -14,6 +12,8 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGES, not_a_time_zone, time_zones
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from . import sessions, throttle

@@ -5,13 +5,13 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from flask_babel import gettext as _
 from sqlalchemy import Select, bindparam, func, literal, select, update
 from ua_parser import parse
 
 from ..clock import utcnow
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..tokens import digest, new_secret
 from .models import Member, MemberSession
 

@@ -17,13 +17,13 @@ from datetime import datetime
 import pyotp
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import current_app
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, or_, select, update
 
 from ..clock import utcnow
 from ..errors import Conflict, DomainError
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..tokens import digest
 from . import throttle
 from .models import Member, RecoveryCode, TwoFactor

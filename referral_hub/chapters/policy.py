@@ -1,6 +1,5 @@
 """A chapter's policy: what credits are worth and how introductions run, with the history of its changes."""
 
-from flask_babel import gettext as _
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
@@ -9,6 +8,7 @@ from ..clock import utcnow
 from ..database import upsert
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import gettext as _
 from .models import POLICY_SETTINGS, Chapter, ChapterPolicy, PolicyChange
 
 

@@ -6,8 +6,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from ..accounts.models import Member, email_key_of
@@ -15,6 +13,8 @@ from ..accounts.services import check_address
 from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from .models import Chapter, Invitation, Membership, MembershipStatus
 from .services import invite
 

@@ -4,8 +4,6 @@ import functools
 import re
 from datetime import timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, joinedload
@@ -17,6 +15,8 @@ from ..clock import utcnow
 from ..database import Page, page_of, paged
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..mail.services import absolute_url, enqueue
 from ..tokens import LinkError, LinkExpired, LinkUnknown, LinkUsed, digest, new_secret
 from .models import (

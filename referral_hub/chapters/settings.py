@@ -4,7 +4,6 @@ from collections.abc import Iterable
 from functools import cache
 
 from babel.numbers import list_currencies
-from flask_babel import gettext as _
 from sqlalchemy import ScalarSelect, func, select
 from sqlalchemy.orm import joinedload
 
@@ -14,6 +13,7 @@ from ..clock import utcnow
 from ..errors import DomainError
 from ..extensions import db
 from ..i18n import LANGUAGES, not_a_time_zone, time_zones
+from ..i18n import gettext as _
 from .models import Chapter, ChapterSettingChange, Membership, MembershipStatus
 from .policy import apply_changes
 

@@ -13,7 +13,7 @@ from babel import dates
 from babel.numbers import format_percent
 from babel.support import Translations
 from flask import Flask, g, has_app_context
-from flask_babel import Babel, format_decimal, get_locale, get_timezone, get_translations, gettext, refresh
+from flask_babel import Babel, format_decimal, get_locale, get_timezone, get_translations, refresh
 from flask_babel.speaklater import LazyString
 from jinja2 import pass_context
 from jinja2.runtime import Context
@@ -58,23 +58,12 @@ def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable
     )
     # `{% trans %}` blocks are written over several lines; their whitespace is not part of the message.
     app.jinja_env.policies["ext.i18n.trimmed"] = True
-    # Flask-Babel's own callables look the language up again for every message of a page; these read
-    # it once per page (or per email, inside `speaking`), and find it through the template's context.
-    app.jinja_env.install_gettext_callables(
-        pass_context(lambda context, string: _rendered(context).ugettext(string)),
-        pass_context(
-            lambda context, singular, plural, number: _rendered(context).ungettext(singular, plural, number)
-        ),
-        newstyle=True,
-        pgettext=pass_context(
-            lambda context, message_context, string: _rendered(context).upgettext(message_context, string)
-        ),
-        npgettext=pass_context(
-            lambda context, message_context, singular, plural, number: _rendered(context).unpgettext(
-                message_context, singular, plural, number
-            )
-        ),
-    )
+    # A page's messages (dozens a page) are looked up in the page's translations, read once a page (or
+    # once an email, inside `speaking`) and found through the template's context. Flask-Babel installs
+    # Jinja's newstyle callables, which look the language up again for each message through Jinja's
+    # wrappers (and `_` finds `gettext` through the context once more); these answer as they do.
+    app.jinja_env.newstyle_gettext = True
+    app.jinja_env.globals.update(_=_page_message, gettext=_page_message, ngettext=_page_plural_message)
     app.add_template_filter(date)
     app.add_template_filter(datetime_, "datetime")
     for number_filter in (money, decimal, percent):
@@ -83,16 +72,27 @@ def init_app(app: Flask, *, locale: Callable[[], str | None], timezone: Callable
     app.jinja_env.globals["time_zone_list"] = time_zone_list
 
 
-def lazy_gettext(string: str, **variables) -> LazyString:
-    """Flask-Babel's `lazy_gettext` for a form's words, looked up in the page's translations (read once a
-    page) when shown, not found again through Flask-Babel's context for each."""
-    return LazyString(_page_gettext, string, **variables)
-
-
-def _page_gettext(string: str, **variables) -> str:
-    # Untranslated outside an app (a module's constant looked at on import), as Flask-Babel answers.
+def gettext(string: str, **variables) -> str:
+    """Flask-Babel's `gettext`, looked up in the page's translations (read once a page, `_translations`)
+    rather than found again through Flask-Babel's context for each message."""
     translated = _translations().ugettext(string) if has_app_context() else string
     return translated % variables if variables else translated
+
+
+def ngettext(singular: str, plural: str, num: int, **variables) -> str:
+    """Flask-Babel's `ngettext` (`num` among the variables), in the page's translations."""
+    variables.setdefault("num", num)
+    if has_app_context():
+        translated = _translations().ungettext(singular, plural, num)
+    else:
+        translated = singular if num == 1 else plural
+    return translated % variables
+
+
+def lazy_gettext(string: str, **variables) -> LazyString:
+    """Flask-Babel's `lazy_gettext` (a model's labels, a form's words), translated by `gettext` when
+    shown. Untranslated outside an app (a module's constant looked at on import), as Flask-Babel's."""
+    return LazyString(gettext, string, **variables)
 
 
 def _translations() -> Translations:
@@ -111,6 +111,26 @@ def _rendered(context: Context) -> Translations:
         return context.get("g", g).page_translations
     except AttributeError:
         return _translations()
+
+
+@pass_context
+def _page_message(context: Context, string: str, **variables) -> str:
+    """A template's `_()`, as Jinja's newstyle gettext answers it: the message is markup, its
+    variables are escaped into it, and `%%` is a percent sign (formatted only when it may differ)."""
+    translated = _rendered(context).ugettext(string)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704  # nosec B704: the catalog's own text, as Jinja trusts it
+    return translated % variables if variables or "%" in translated else translated
+
+
+@pass_context
+def _page_plural_message(context: Context, singular: str, plural: str, number: int, **variables) -> str:
+    """A template's `ngettext()`, as Jinja's newstyle ngettext answers it (`num` among the variables)."""
+    variables.setdefault("num", number)
+    translated = _rendered(context).ungettext(singular, plural, number)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)  # noqa: S704  # nosec B704: the catalog's own text, as Jinja trusts it
+    return translated % variables
 
 
 def _locale_and_zone() -> tuple[str, ZoneInfo]:

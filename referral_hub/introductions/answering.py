@@ -5,7 +5,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from .. import events
@@ -15,6 +14,7 @@ from ..chapters.policy import policy_for
 from ..chapters.sharing import active_members
 from ..clock import utcnow
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..ledger import posting
 from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue

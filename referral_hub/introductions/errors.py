@@ -1,8 +1,7 @@
 """Why an introduction, an answer or an email link was refused."""
 
-from flask_babel import lazy_gettext as _l
-
 from ..errors import Conflict, DomainError, NotFound
+from ..i18n import lazy_gettext as _l
 from ..tokens import LinkError
 
 

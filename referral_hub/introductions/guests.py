@@ -7,7 +7,6 @@ from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
 from flask import current_app
-from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, literal, select, update
 from sqlalchemy.exc import IntegrityError
@@ -16,6 +15,7 @@ from ..accounts.models import email_key_of
 from ..chapters.models import POLICY_SETTINGS, ChapterPolicy
 from ..database import UTCDateTime, seconds_between
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..mail.services import absolute_url, enqueue, one_click_unsubscribe
 from ..tokens import LinkUnknown
 from .errors import IntroRefused

@@ -4,8 +4,6 @@ import functools
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +17,8 @@ from ..clock import utcnow
 from ..database import is_id
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..mail.services import absolute_url, enqueue
 from ..needs.models import Need, NeedStatus
 from ..needs.services import need_for

@@ -4,8 +4,6 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -27,6 +25,8 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..needs.models import Need
 from .errors import AlreadyAnswered, IntroClosed, IntroExpired
 

@@ -4,10 +4,9 @@ import hashlib
 import re
 import unicodedata
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-
 from ..errors import DomainError
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 
 MIN_LENGTH = 40
 MAX_LENGTH = 2000

@@ -2,8 +2,6 @@
 
 from datetime import datetime
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, literal, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -15,6 +13,8 @@ from ..clock import utcnow
 from ..database import UTCDateTime, seconds_between
 from ..errors import Conflict, Forbidden
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..ledger import posting
 from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue

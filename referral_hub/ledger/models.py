@@ -2,7 +2,6 @@
 
 import enum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     CheckConstraint,
     ForeignKey,
@@ -20,6 +19,7 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 
 
 class Kind(enum.StrEnum):

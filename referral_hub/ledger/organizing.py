@@ -3,8 +3,6 @@
 import uuid
 
 from flask_babel import format_date
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -12,6 +10,8 @@ from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
 from ..errors import Conflict, DomainError
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from .models import MEMO_LENGTH, Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 from .posting import POOL, InsufficientCredits, NotAMember, credits, post
 

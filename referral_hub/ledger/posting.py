@@ -3,8 +3,6 @@
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import insert, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
@@ -16,6 +14,8 @@ from ..clock import utcnow
 from ..database import upsert
 from ..errors import Conflict, DomainError
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..wording import counted
 from .models import KEY_LENGTH, MEMO_LENGTH, Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 

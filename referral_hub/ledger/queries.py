@@ -4,7 +4,6 @@ import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, func, select
 from sqlalchemy.orm import contains_eager, joinedload, selectinload, with_expression
 
@@ -22,6 +21,7 @@ from ..clock import start_of_local_day
 from ..database import Page, UTCDateTime, counted_rows, page_of, paged
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from .models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 
 HISTORY_PAGE_SIZE = 25

@@ -3,12 +3,12 @@
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select, true, union_all
 from sqlalchemy.orm import aliased
 
 from ..chapters.models import Chapter
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..wording import counted
 from .models import Kind, LedgerAccount, LedgerEntry, LedgerTransaction
 from .queries import running_balance

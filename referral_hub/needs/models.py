@@ -2,7 +2,6 @@
 
 import enum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -11,6 +10,7 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 
 
 class NeedStatus(enum.StrEnum):

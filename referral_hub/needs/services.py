@@ -5,8 +5,6 @@ from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, or_, select, union_all, update
 from sqlalchemy.orm import Bundle
 
@@ -18,6 +16,8 @@ from ..clock import start_of_local_day, utcnow
 from ..database import contains_pattern, first_of, page_of, paged
 from ..errors import Conflict, DomainError, Forbidden, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..ledger import posting
 from ..ledger.models import Kind
 from .models import Need, NeedStatus

@@ -3,7 +3,6 @@ the history others share (introductions, the ledger, interactions) is kept under
 
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, case, delete, func, or_, select, text, update
 
 from .. import events
@@ -14,6 +13,7 @@ from ..chapters.models import Invitation, Membership, MembershipStatus
 from ..chapters.services import LastOrganizer, leave
 from ..clock import utcnow
 from ..extensions import db
+from ..i18n import gettext as _
 from ..introductions.answering import cancel_involving
 from ..introductions.models import Introduction
 from ..ledger.models import LedgerAccount, LedgerEntry, LedgerTransaction

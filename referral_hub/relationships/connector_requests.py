@@ -5,7 +5,6 @@ their account; and the lists of requests a member made or received."""
 import functools
 from datetime import datetime
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, exists, func, or_, select, update
 from sqlalchemy.orm import joinedload, load_only
 
@@ -14,6 +13,7 @@ from ..clock import utcnow
 from ..database import UTCDateTime
 from ..errors import Forbidden, NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..introductions.models import Introduction
 from ..ledger import posting
 from ..ledger.models import Kind

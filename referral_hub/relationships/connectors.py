@@ -5,7 +5,6 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.engine import Row
 from sqlalchemy.exc import IntegrityError
@@ -19,6 +18,7 @@ from ..clock import utcnow
 from ..database import UTCDateTime
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..ledger import posting
 from ..ledger.models import Kind
 from ..mail.services import absolute_url, enqueue

@@ -4,7 +4,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from flask_babel import format_date
-from flask_babel import gettext as _
 
 from ..accounts.models import Member
 from ..chapters.settings import home_timezone
@@ -12,6 +11,7 @@ from ..chapters.sharing import shares_chapter
 from ..clock import local_day, utcnow
 from ..errors import NotFound
 from ..extensions import db
+from ..i18n import gettext as _
 from ..introductions.models import Introduction, IntroState
 from ..mail.services import absolute_url, enqueue
 from .errors import AlreadyRecorded, RelationshipRefused

@@ -3,7 +3,6 @@ responses, IntroRequest (asking a connector) and DigestDelivery (one weekly dige
 
 import enum
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import (
     Boolean,
     CheckConstraint,
@@ -23,6 +22,7 @@ from ..chapters.models import Chapter
 from ..clock import utcnow
 from ..database import UTCDateTime, enum_type
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 
 
 class InteractionKind(enum.StrEnum):

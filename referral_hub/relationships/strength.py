@@ -12,7 +12,6 @@ import functools
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, and_, bindparam, case, func, literal, or_, select, union_all, update
 from sqlalchemy.orm import load_only
 from sqlalchemy.sql.expression import ColumnElement
@@ -21,6 +20,7 @@ from ..accounts.models import Member
 from ..clock import utcnow
 from ..database import UTCDateTime, column_parameters, seconds_between, upsert_built_once
 from ..extensions import db
+from ..i18n import lazy_gettext as _l
 from ..introductions.models import Introduction, Outcome, OutcomeKind
 from .models import Interaction, InteractionKind, IntroRequest, Relationship, RequestState
 

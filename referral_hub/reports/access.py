@@ -4,7 +4,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import and_, bindparam, or_, select, update
 
 from ..accounts.models import Member
@@ -13,6 +12,7 @@ from ..chapters.models import Chapter, Membership, MembershipStatus, Role
 from ..clock import utcnow
 from ..errors import DomainError, Forbidden, NotFound, Unauthorized
 from ..extensions import db
+from ..i18n import gettext as _
 from ..tokens import digest
 from .models import NAME_LENGTH, TOKEN_PREFIX, ApiToken
 

@@ -2,13 +2,13 @@
 the request wrote is already rolled back: see unit_of_work.py)."""
 
 from flask import Flask, g, jsonify, render_template, request
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 from ..errors import DomainError, InvalidInput
 from ..extensions import login_manager
+from ..i18n import gettext as _
+from ..i18n import lazy_gettext as _l
 from ..tokens import LinkError
 
 # The HTTP errors a member can meet, in their language: Werkzeug's own English names and

@@ -7,13 +7,13 @@ from contextvars import ContextVar
 
 from flask import Blueprint, Flask, abort, g, jsonify, request, session
 from flask.sessions import SecureCookieSessionInterface
-from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import event, text
 from werkzeug.routing import BaseConverter, IntegerConverter
 
 from ..database import MAX_INT, write_lock_up_front
 from ..extensions import db
+from ..i18n import gettext as _
 
 log = logging.getLogger("referral_hub.requests")
 

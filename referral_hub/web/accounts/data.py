@@ -4,14 +4,14 @@ the change), export everything, delete the account."""
 import json
 
 from flask import current_app, flash, redirect, render_template, request, session, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 
 from ...accounts import email_change, two_factor
 from ...accounts.models import LinkPurpose, Member
 from ...accounts.services import open_link
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
 from ...privacy import erasure, export
 from ..limits import limit
 from ..refusals import Refusal

@@ -4,8 +4,6 @@ from datetime import datetime
 
 import segno
 from flask import abort, flash, g, redirect, render_template, session, url_for
-from flask_babel import gettext as _
-from flask_babel import ngettext
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, logout_user
 from markupsafe import Markup
@@ -15,6 +13,8 @@ from ...accounts.models import Member
 from ...chapters.services import TwoFactorRequired
 from ...clock import utcnow
 from ...extensions import db
+from ...i18n import gettext as _
+from ...i18n import ngettext
 from ..http import id_from
 from ..limits import limit
 from ..refusals import Refusal

@@ -16,8 +16,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy.exc import OperationalError
@@ -27,6 +25,8 @@ from ...accounts.models import LinkPurpose, Member, email_key_of
 from ...clock import utcnow
 from ...database import writing
 from ...extensions import db, login_manager
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
 from .. import navigation
 from ..http import id_from
 from ..limits import limit

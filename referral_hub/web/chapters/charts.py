@@ -5,7 +5,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import format_date, format_decimal
-from flask_babel import lazy_gettext as _l
+
+from ...i18n import lazy_gettext as _l
 
 # The charts are drawn in this coordinate space and scaled to the page's width by the viewBox.
 # It is narrow on purpose: on a phone its 12-unit text stays about 10 pixels high.

@@ -1,10 +1,10 @@
 """Roster import: an organizer uploads a CSV of people to invite, sees each row's problem, confirms."""
 
 from flask import abort, flash, redirect, render_template, url_for
-from flask_babel import ngettext
 from flask_login import current_user, login_required
 
 from ...chapters import roster, services
+from ...i18n import ngettext
 from ..refusals import Refusal
 from .forms import RosterConfirmForm, RosterUploadForm
 from .views import bp

@@ -1,15 +1,15 @@
 """Chapter pages: dashboard, chapter home, directory, profiles, joining, and organizer actions."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ...accounts.services import find_by_email
 from ...chapters import directory, services, settings
 from ...chapters.models import MembershipStatus
 from ...extensions import login_manager
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...i18n import ngettext
 from ...introductions import queries as introductions
 from ...ledger import posting
 from ...needs.services import open_needs

@@ -1,11 +1,11 @@
 """Introduction pages: make one, the email link, the member's list, one introduction, outcomes."""
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from ...extensions import csrf
+from ...i18n import gettext as _
 from ...introductions import answering, guests, making, outcomes, queries
 from ...introductions.errors import AlreadyAnswered, IntroClosed, IntroExpired, LinkClosed
 from ...introductions.models import Decision, IntroState, OutcomeKind

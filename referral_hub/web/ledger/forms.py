@@ -3,7 +3,6 @@
 import re
 import uuid
 
-from flask_babel import gettext as _
 from wtforms import (
     DateField,
     HiddenField,
@@ -18,6 +17,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from ...chapters import picking
 from ...chapters.models import POLICY_SETTINGS
 from ...clock import FIRST_DAY, LAST_DAY
+from ...i18n import gettext as _
 from ...i18n import lazy_gettext as _l
 from ...ledger.models import MEMO_LENGTH, Kind
 from ...ledger.organizing import MAX_GRANT

@@ -1,15 +1,15 @@
 """Ledger pages: a member's credits and history; the organizer's chapter ledger, grants, reversals, policy."""
 
 from flask import Blueprint, Flask, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
-from flask_babel import ngettext
 from flask_login import current_user
 
 from ...chapters import services as chapters
 from ...chapters.models import Chapter
 from ...chapters.policy import policy_for, policy_history, update_policy
 from ...extensions import login_manager
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
+from ...i18n import ngettext
 from ...ledger import organizing, posting, queries, verify
 from ...ledger.models import Kind, LedgerTransaction
 from ..confirmation import confirmation, confirmed

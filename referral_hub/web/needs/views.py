@@ -1,12 +1,12 @@
 """Needs pages: the chapter's board, posting a need, one need, and closing it."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
-from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 from ...chapters.policy import policy_for
 from ...chapters.services import membership_of
+from ...i18n import gettext as _
+from ...i18n import lazy_gettext as _l
 from ...introductions import queries as introductions
 from ...ledger import queries
 from ...needs import services

@@ -3,7 +3,6 @@ the digest's unsubscribe link, and the panels other pages include (profile, dash
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, request, url_for
 from flask_babel import format_date
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...accounts.models import Member
@@ -12,6 +11,7 @@ from ...chapters.sharing import shares_chapter
 from ...clock import utcnow
 from ...errors import NotFound
 from ...extensions import csrf, db
+from ...i18n import gettext as _
 from ...needs.models import Need
 from ...relationships import connector_requests, connectors, digest, interactions, matching, nudges, strength
 from ..accounts.forms import ConfirmForm

@@ -1,10 +1,10 @@
 """API tokens: the page where an organizer creates (shown once) and revokes the tokens the API reads."""
 
 from flask import Blueprint, Flask, abort, flash, redirect, render_template, url_for
-from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from ...chapters.services import TwoFactorRequired
+from ...i18n import gettext as _
 from ...reports import access
 from ..accounts.forms import ConfirmForm
 from ..confirmation import confirmation, confirmed
