@@ -16,7 +16,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
 
 def create_app(config: dict | None = None) -> Flask:
-    app = Flask(
+    app = http.Application(
         __name__,
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder="static",

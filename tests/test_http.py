@@ -3,8 +3,10 @@
 import re
 
 import pytest
+from flask import Flask
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
+from werkzeug.routing import BuildError
 
 from referral_hub.accounts import sessions
 from referral_hub.extensions import db
@@ -145,6 +147,32 @@ def test_the_session_serializer_is_built_once_per_secret_key(app, monkeypatch):
     monkeypatch.setattr(app, "secret_key", "a-rotated-secret")
     rotated = sessions.get_signing_serializer(app)
     assert rotated is not first and rotated.secret_keys[-1] == b"a-rotated-secret"
+
+
+def test_an_address_is_built_once_for_its_endpoint_values_and_root_and_equals_flasks(app):
+    built = Flask.url_for  # the URL map's answer, as a plain Flask app gives it
+    cases = [
+        ("needs.detail", {"need_id": 7}),
+        ("needs.board", {"slug": "riverside", "page": 2, "q": "café & co"}),
+        ("needs.board", {"q": "café & co", "slug": "riverside", "page": 2}),  # query in this order
+        ("static", {"filename": "app.css"}),
+    ]
+    for root in ("", "/hub"):
+        with app.test_request_context("/", base_url=f"http://localhost{root}/"):
+            for endpoint, values in cases:
+                assert app.url_for(endpoint, **values) == built(app, endpoint, **values)
+                assert app.url_for(endpoint, **values).startswith(f"{root}/")
+            hits = app._address.cache_info().hits
+            assert app.url_for("needs.detail", need_id=7) == built(app, "needs.detail", need_id=7)
+            assert app._address.cache_info().hits == hits + 1
+            # Options and values other than text and numbers are Flask's own work, every time.
+            assert app.url_for("needs.detail", need_id=7, _anchor="x") == f"{root}/needs/7#x"
+            assert app.url_for("needs.detail", need_id=7, _external=True) == f"http://localhost{root}/needs/7"
+            assert app.url_for("needs.board", slug="riverside", q=["a", "b"]).endswith("?q=a&q=b")
+            assert app._address.cache_info().hits == hits + 1
+    with pytest.raises(BuildError):  # a failure is not kept as an address
+        with app.test_request_context("/"):
+            app.url_for("needs.detail")
 
 
 def routes_with(app, *, argument) -> list:
