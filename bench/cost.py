@@ -12,9 +12,8 @@ PostgreSQL backend serves every request: its CPU is read from `/proc/<pid>/sched
 `--requests` requests, the app's from `resource.getrusage(RUSAGE_SELF)` (microseconds).
 
 The reference for each page, in the same run: the very statements the page sent (captured from the
-engine, with their parameters) replayed as text SQL on the same connection, as the page sends them
-(on PostgreSQL plain reads outside a transaction, `database.begin_on_first_write`; anything else in
-one transaction that commits), and their rows rendered with a minimal Jinja template. It is the page's
+engine, with their parameters) replayed as text SQL on the same connection, in one transaction that
+commits as a page's does, and their rows rendered with a minimal Jinja template. It is the page's
 database work without the ORM, the forms, the session or Flask's request machinery: a floor, not a
 hand-tuned rewrite.
 
@@ -56,7 +55,6 @@ from referral_hub.accounts.models import Member, email_key_of  # noqa: E402
 from referral_hub.chapters.models import Chapter, Membership, MembershipStatus  # noqa: E402
 from referral_hub.cli import demo  # noqa: E402
 from referral_hub.config import database_uri  # noqa: E402
-from referral_hub.database import is_plain_read  # noqa: E402
 from referral_hub.extensions import db  # noqa: E402
 from referral_hub.introductions.models import Introduction  # noqa: E402
 from referral_hub.ledger import posting  # noqa: E402
@@ -240,23 +238,16 @@ def run(args, scale: int, workdir: Path) -> dict[str, dict]:
         sent = list(statements.sent)
         app_ms, pg_ms = measure(ask, count, pid)
 
-        # On PostgreSQL a page whose statements are all plain reads sends them outside a transaction
-        # (database.begin_on_first_write), and so does its reference; any other, in one transaction.
-        alone = kind == "postgresql" and all(is_plain_read(statement) for statement, _ in sent)
-
-        def reference(sent=sent, alone=alone):
+        def reference(sent=sent):
             with engine.connect() as connection:
-                dbapi_connection = connection.connection.dbapi_connection
-                if kind == "postgresql":
-                    dbapi_connection.autocommit = alone
-                cursor = dbapi_connection.cursor()
+                cursor = connection.connection.dbapi_connection.cursor()
                 results = []
                 for statement, parameters in sent:
                     cursor.execute(statement, parameters)
                     results.append(cursor.fetchall() if cursor.description else [])
                 # Ended as a page's unit of work ends, with COMMIT: psycopg forgets its prepared
                 # statements on ROLLBACK, which would make the floor's database time the dearer.
-                dbapi_connection.commit()
+                cursor.connection.commit()
             REFERENCE.render(results=results)
 
         reference()

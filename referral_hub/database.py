@@ -5,12 +5,10 @@ import enum
 import functools
 import logging
 import math
-import re
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
-from psycopg.pq import TransactionStatus
 from sqlalchemy import DateTime, Enum, Float, bindparam, case, event, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -113,35 +111,6 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock_up_front.get() else "BEGIN")
-
-
-# A statement that locks rows: it needs the transaction it would hold them in.
-_LOCKING = re.compile(r"\bFOR\s+(?:NO\s+KEY\s+UPDATE|UPDATE|KEY\s+SHARE|SHARE)\b")
-
-
-def is_plain_read(statement: str) -> bool:
-    """A SELECT that locks nothing: on PostgreSQL it needs no transaction (`begin_on_first_write`)."""
-    return statement.startswith("SELECT") and not _LOCKING.search(statement)
-
-
-def begin_on_first_write(engine: Engine) -> None:
-    """PostgreSQL: a plain read sent while no transaction is open runs on its own, so a page that only
-    reads sends no BEGIN and COMMIT round trips around its queries. Any other statement (a write, a
-    locking read, a savepoint, a statement of a server-side cursor) opens the transaction first, and it
-    stays open, reads included, until the unit of work commits or rolls it back, as before. Under READ
-    COMMITTED, PostgreSQL's default, each statement reads a snapshot of its own in a transaction or
-    not, so a page reads the same rows either way; and no write ever runs outside a transaction."""
-
-    @event.listens_for(engine, "before_cursor_execute")
-    def _begin_when_needed(sql_connection, cursor, statement, _parameters, _context, _executemany):
-        connection = cursor.connection
-        if connection.pgconn.transaction_status != TransactionStatus.IDLE:
-            return  # in a transaction: every statement stays in it
-        if sql_connection.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
-            return  # asked to run every statement on its own (ANALYZE, CREATE INDEX CONCURRENTLY)
-        alone = is_plain_read(statement) and getattr(cursor, "name", None) is None
-        if connection.autocommit is not alone:
-            connection.autocommit = alone
 
 
 def enum_type(enum_class: type[enum.StrEnum], name: str) -> Enum:

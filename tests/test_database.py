@@ -3,10 +3,8 @@
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from psycopg.pq import TransactionStatus
 from sqlalchemy import literal, select, text
 
-from referral_hub.accounts.models import Member
 from referral_hub.database import UTCDateTime, column_parameters, upsert_built_once
 from referral_hub.extensions import db
 from referral_hub.relationships.models import NudgeResponse
@@ -62,23 +60,3 @@ def test_every_gin_index_is_written_through_with_no_pending_list_for_searches_to
     searched = {"ix_members_directory_search", "ix_members_profile_search", "ix_needs_text_search"}
     assert set(options) == searched
     assert all(option == "fastupdate=off" for option in options.values()), options
-
-
-@pytest.mark.skipif(not ON_POSTGRESQL, reason="PostgreSQL's transactions: SQLite's stay as they were")
-def test_a_plain_read_opens_no_transaction_and_anything_else_opens_one_that_reads_stay_in(app):
-    with db.engine.connect() as connection:  # its own connection: the test's is inside a transaction
-        status = connection.connection.dbapi_connection.pgconn
-        assert connection.execute(select(literal(1))).scalar() == 1
-        assert status.transaction_status == TransactionStatus.IDLE  # no BEGIN before it, no COMMIT owed
-        connection.execute(select(Member.id).limit(1).with_for_update()).all()  # a lock needs one
-        assert status.transaction_status == TransactionStatus.INTRANS
-        connection.execute(select(literal(1))).all()
-        assert status.transaction_status == TransactionStatus.INTRANS  # a read stays in the open one
-        connection.rollback()
-        connection.execute(text("CREATE TEMPORARY TABLE written (id integer)"))
-        connection.execute(text("INSERT INTO written VALUES (1)"))
-        connection.rollback()  # both were in one transaction: nothing of them is left
-        assert connection.execute(text("SELECT to_regclass('pg_temp.written')")).scalar() is None
-    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
-        connection.exec_driver_sql("ANALYZE members")  # asked to run alone: it is not put in one
-        assert connection.connection.dbapi_connection.pgconn.transaction_status == TransactionStatus.IDLE
