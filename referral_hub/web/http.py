@@ -1,4 +1,4 @@
-"""Cross-cutting HTTP behaviour: request ids and logs, security headers, health check."""
+"""Cross-cutting HTTP behaviour: request ids and logs, security headers, health check, addresses."""
 
 import functools
 import logging
@@ -121,9 +121,9 @@ class Application(Flask):
     def url_for(self, endpoint: str, /, **values) -> str:
         if (
             endpoint[:1] != "."
-            and not any(name[0] == "_" for name in values)
+            and not any(name.startswith("_") for name in values)
             and all(type(value) in _PLAIN for value in values.values())
-            and not self.url_default_functions
+            and not any(self.url_default_functions.values())
             and has_request_context()
         ):
             return self._address(endpoint, request.script_root, tuple(values.items()))
