@@ -117,9 +117,7 @@ def _rendered(context: Context) -> Translations:
 def _page_message(context: Context, string: str, **variables) -> str:
     """A template's `_()`, as Jinja's newstyle gettext answers it: the message is markup, its
     variables are escaped into it, and `%%` is a percent sign (formatted only when it may differ)."""
-    translated = _rendered(context).ugettext(string)
-    if context.eval_ctx.autoescape:
-        translated = Markup(translated)  # noqa: S704  # nosec B704: the catalog's own text, as Jinja trusts it
+    translated = _as_markup(context, _rendered(context).ugettext(string))
     return translated % variables if variables or "%" in translated else translated
 
 
@@ -127,10 +125,14 @@ def _page_message(context: Context, string: str, **variables) -> str:
 def _page_plural_message(context: Context, singular: str, plural: str, number: int, **variables) -> str:
     """A template's `ngettext()`, as Jinja's newstyle ngettext answers it (`num` among the variables)."""
     variables.setdefault("num", number)
-    translated = _rendered(context).ungettext(singular, plural, number)
+    return _as_markup(context, _rendered(context).ungettext(singular, plural, number)) % variables
+
+
+def _as_markup(context: Context, translated: str) -> str:
+    """A message as markup where the template escapes (its variables are then escaped into it)."""
     if context.eval_ctx.autoescape:
-        translated = Markup(translated)  # noqa: S704  # nosec B704: the catalog's own text, as Jinja trusts it
-    return translated % variables
+        return Markup(translated)  # noqa: S704  # nosec B704: the catalog's own text, as Jinja trusts it
+    return translated
 
 
 def _locale_and_zone() -> tuple[str, ZoneInfo]:
