@@ -18,7 +18,6 @@ from ..extensions import db
 from ..introductions.models import Introduction
 from ..introductions.queries import waiting_for
 from ..mail.services import absolute_url, enqueue, one_click_unsubscribe
-from ..needs.models import Need
 from ..tokens import LinkUnknown
 from .connector_requests import requests_waiting_for
 from .matching import needs_matching
@@ -51,7 +50,7 @@ def is_due(moment: datetime, zone: str) -> bool:
 @dataclass(frozen=True)
 class Digest:
     nudges: list[Nudge]
-    needs: list[Need]
+    needs: list  # rows of matching.MATCHED_NEED
     introductions: list[Introduction]
     requests: list[IntroRequest]
 

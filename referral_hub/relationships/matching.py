@@ -18,7 +18,7 @@ from collections.abc import Iterable
 from functools import lru_cache
 
 from sqlalchemy import String, bindparam, column, func, literal_column, select, table, text
-from sqlalchemy.orm import aliased, joinedload, load_only
+from sqlalchemy.orm import Bundle, aliased
 
 from ..accounts.models import Member
 from ..chapters.models import Chapter, Membership, MembershipStatus
@@ -94,12 +94,19 @@ def search_terms(*texts: str) -> list[str]:
     return list(terms)[:MAX_TERMS]
 
 
+@lru_cache(maxsize=4096)
+def stems(text: str) -> frozenset[str]:
+    """The distinct stems of a text's meaningful words. Kept for the texts read again and again: every
+    dashboard of a chapter scores the same open needs, every need page the same members' profiles."""
+    return frozenset(stem(word) for word in _words(text))
+
+
 def stem_weights(record, fields) -> dict[str, float]:
     """Each stem of the record's fields with the sum of the weights of the fields it appears in
     (once per field: a stem in the headline and the expertise says more than in one of them)."""
     weights: dict[str, float] = {}
     for name, weight in fields:
-        for key in {stem(word) for word in _words(getattr(record, name) or "")}:
+        for key in stems(getattr(record, name) or ""):
             weights[key] = weights.get(key, 0.0) + weight
     return weights
 
@@ -189,8 +196,26 @@ def _best(candidates: list, documents: list[dict[str, float]], score, limit: int
     return [candidate for _score, candidate in scored[:limit]]
 
 
-def members_who_may_help(need: Need, *, limit: int = MATCHES_SHOWN) -> list[Member]:
-    """Verified active members of the need's chapter, other than the asker, whose profile fits it best."""
+# What the scorer reads of each candidate and what the pages and the digest show of the best: rows,
+# not entities (a need's candidates are up to a hundred members, a member's up to a hundred needs).
+HELPER = Bundle(
+    "helper",
+    Member.id,
+    Member.display_name,
+    *(getattr(Member, name) for name, _weight in MEMBER_FIELDS),
+)
+MATCHED_NEED = Bundle(
+    "need",
+    Need.id,
+    *(getattr(Need, name) for name, _weight in NEED_FIELDS),
+    Member.display_name.label("asker_name"),
+    Chapter.name.label("chapter_name"),
+)
+
+
+def members_who_may_help(need: Need, *, limit: int = MATCHES_SHOWN) -> list:
+    """Verified active members of the need's chapter, other than the asker, whose profile fits it best:
+    rows of `HELPER`."""
     terms = search_terms(need.title, need.details, need.category)
     if not terms:
         return []
@@ -205,7 +230,7 @@ def members_who_may_help(need: Need, *, limit: int = MATCHES_SHOWN) -> list[Memb
 def _helpers_query(on_postgresql: bool):
     """Built once per database, the chapter, the asker and the terms as parameters."""
     statement = (
-        select(Member)
+        select(HELPER)
         .join(Membership, Membership.member_id == Member.id)
         .where(
             Membership.chapter_id == bindparam("chapter_id"),
@@ -224,14 +249,14 @@ def _helpers_query(on_postgresql: bool):
     )
 
 
-def needs_matching(member: Member, *, limit: int = MATCHES_SHOWN) -> list[Need]:
+def needs_matching(member: Member, *, limit: int = MATCHES_SHOWN) -> list:
     """Open needs in the member's chapters, not their own and asked by a member still in the
-    chapter, that best fit what they do."""
+    chapter, that best fit what they do: rows of `MATCHED_NEED`."""
     terms = search_terms(member.headline, member.expertise, member.ideal_referral)
     if not terms:
         return []
     parameters = {"member_id": member.id, "terms": _match(terms)}
-    candidates = list(db.session.scalars(_needs_query(_on_postgresql()), parameters).unique())
+    candidates = list(db.session.scalars(_needs_query(_on_postgresql()), parameters))
     offered = stem_weights(member, MEMBER_FIELDS)
     texts = [stem_weights(need, NEED_FIELDS) for need in candidates]
     return _best(candidates, texts, lambda text_, rarity: affinity(text_, offered, rarity), limit)
@@ -243,7 +268,9 @@ def _needs_query(on_postgresql: bool):
     member_id = bindparam("member_id")
     asker_membership = aliased(Membership)
     statement = (
-        select(Need)
+        select(MATCHED_NEED)
+        .join(Member, Member.id == Need.asker_id)
+        .join(Chapter, Chapter.id == Need.chapter_id)
         .join(Membership, Membership.chapter_id == Need.chapter_id)
         .join(
             asker_membership,
@@ -255,12 +282,6 @@ def _needs_query(on_postgresql: bool):
             asker_membership.status == MembershipStatus.ACTIVE,
             Need.status == NeedStatus.OPEN,
             Need.asker_id != member_id,
-        )
-        # What the scorer reads and the dashboard and the digest show, no more.
-        .options(
-            load_only(Need.title, Need.details, Need.category),
-            joinedload(Need.asker).load_only(Member.display_name),
-            joinedload(Need.chapter).load_only(Chapter.name),
         )
     )
     return _candidates(
