@@ -8,7 +8,13 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from . import config as config_module
 from . import events, logs
 from . import models as _models  # noqa: F401 - every table in the metadata, for Alembic
-from .database import close_session, configure_sqlite, include_in_autogenerate, render_migration_type
+from .database import (
+    close_session,
+    configure_postgresql,
+    configure_sqlite,
+    include_in_autogenerate,
+    render_migration_type,
+)
 from .extensions import csrf, db, limiter, login_manager, migrate
 from .web import http
 
@@ -61,6 +67,8 @@ def register_extensions(app: Flask) -> None:
     with app.app_context():
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
+        elif db.engine.dialect.name == "postgresql":
+            configure_postgresql(db.engine)
 
 
 def register_domain_events() -> None:

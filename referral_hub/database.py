@@ -1,14 +1,16 @@
-"""Database plumbing shared by every domain: UTC timestamps, time differences in SQL, SQLite connection
-settings, upserts, paging, several short lists in one query."""
+"""Database plumbing shared by every domain: UTC timestamps, time differences in SQL, SQLite and
+PostgreSQL connection settings, upserts, paging, several short lists in one query."""
 
 import enum
 import functools
 import logging
 import math
+from collections.abc import Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 
+import psycopg
 from sqlalchemy import DateTime, Enum, Float, bindparam, case, event, func, literal, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
@@ -111,6 +113,46 @@ def configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write_lock_up_front.get() else "BEGIN")
+
+
+class ResultColumns(Sequence):
+    """A PostgreSQL result's `cursor.description`, its columns described when one is first read. After
+    each statement SQLAlchemy asks for the description only to see whether rows came back, unless the
+    statement's result columns are not known yet; psycopg would describe every column every time."""
+
+    __slots__ = ("_columns", "_cursor", "_result")
+
+    def __init__(self, cursor: psycopg.Cursor, result):
+        self._cursor, self._result, self._columns = cursor, result, None
+
+    def __len__(self) -> int:
+        return self._result.nfields
+
+    def __getitem__(self, index):
+        if self._columns is None:
+            if self._cursor.pgresult is not self._result:
+                raise psycopg.InterfaceError("the cursor has moved on from the result this described")
+            self._columns = psycopg.Cursor.description.fget(self._cursor)
+        return self._columns[index]
+
+
+class Cursor(psycopg.Cursor):
+    """psycopg's cursor, its description read when needed (`ResultColumns`)."""
+
+    @property
+    def description(self):
+        result = self.pgresult
+        if result is not None and result.nfields:
+            return ResultColumns(self, result)
+        return super().description
+
+
+def configure_postgresql(engine: Engine) -> None:
+    """Every connection's cursors are `Cursor`s."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        dbapi_connection.cursor_factory = Cursor
 
 
 def enum_type(enum_class: type[enum.StrEnum], name: str) -> Enum:

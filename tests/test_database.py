@@ -2,10 +2,11 @@
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 from sqlalchemy import literal, select, text
 
-from referral_hub.database import UTCDateTime, column_parameters, upsert_built_once
+from referral_hub.database import Cursor, UTCDateTime, column_parameters, upsert_built_once
 from referral_hub.extensions import db
 from referral_hub.relationships.models import NudgeResponse
 from tests.conftest import ON_POSTGRESQL
@@ -60,3 +61,27 @@ def test_every_gin_index_is_written_through_with_no_pending_list_for_searches_to
     searched = {"ix_members_directory_search", "ix_members_profile_search", "ix_needs_text_search"}
     assert set(options) == searched
     assert all(option == "fastupdate=off" for option in options.values()), options
+
+
+@pytest.mark.skipif(not ON_POSTGRESQL, reason="the app's cursor class is psycopg's")
+def test_a_result_is_described_as_psycopg_describes_it_when_its_columns_are_read():
+    connection = db.session.connection().connection.driver_connection
+    assert connection.cursor_factory is Cursor
+    statement = "SELECT 1 AS one, 'x'::varchar(12) AS word, NULL::timestamptz AS moment"
+    ours, theirs = connection.cursor(), psycopg.Cursor(connection)
+    ours.execute(statement)
+    theirs.execute(statement)
+    assert len(ours.description) == 3
+    described = [(c.name, c.type_code, c.internal_size, c.precision, c.scale) for c in ours.description]
+    assert described == [
+        (c.name, c.type_code, c.internal_size, c.precision, c.scale) for c in theirs.description
+    ]
+    assert ours.description[1].type_display == "varchar(12)"
+    # No rows, no description; an unread description of an earlier result is not read from a later one.
+    earlier = ours.description
+    ours.execute("SET LOCAL statement_timeout = 0")
+    assert ours.description is None
+    with pytest.raises(psycopg.InterfaceError):
+        earlier[0]
+    # A statement SQLAlchemy has not seen yet is read through the description: columns by name.
+    assert db.session.execute(text("SELECT 2 AS two, 'y' AS why")).one()._asdict() == {"two": 2, "why": "y"}
