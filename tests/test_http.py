@@ -176,6 +176,23 @@ def test_an_address_is_built_once_for_its_endpoint_values_and_root_and_equals_fl
     assert app._address.cache_info().currsize == kept  # a failure is not kept as an address
 
 
+def test_each_hook_and_view_is_checked_for_async_once_as_flask_checks_it(app):
+    def plain():
+        return "plain"
+
+    async def waited():
+        return "waited"
+
+    checks = app._synchronous.cache_info()
+    assert app.ensure_sync(plain) is plain and app.ensure_sync(plain) is plain
+    assert app._synchronous.cache_info().hits == checks.hits + 1
+    # As in plain Flask: an async view needs the `async` extra, which the app does not install.
+    with pytest.raises(RuntimeError, match="async"):
+        app.ensure_sync(waited)
+    with pytest.raises(RuntimeError, match="async"):
+        Flask.ensure_sync(app, waited)
+
+
 def routes_with(app, *, argument) -> list:
     """The app's routes that have a path argument for which `argument(rule, name)` is true."""
     return [rule for rule in app.url_map.iter_rules() if any(argument(rule, name) for name in rule.arguments)]

@@ -112,11 +112,17 @@ class CookieSessions(SecureCookieSessionInterface):
 class Application(Flask):
     """Flask, with a page's addresses built once: an address inside a request, with none of url_for's
     options, is a function of its endpoint, its values and the app's root (no subdomains, no
-    `url_defaults`), so the same link on every row and page is not built by the URL map again."""
+    `url_defaults`), so the same link on every row and page is not built by the URL map again. And
+    each hook and view is checked for `async def` once, not on every request that runs it."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._address = functools.lru_cache(maxsize=4096)(self._build_address)
+        # Bounded: functions registered for one request only (after_this_request) pass through too.
+        self._synchronous = functools.lru_cache(maxsize=256)(super().ensure_sync)
+
+    def ensure_sync(self, func):
+        return self._synchronous(func)
 
     def url_for(self, endpoint: str, /, **values) -> str:
         if (
