@@ -94,7 +94,7 @@ def search_terms(*texts: str) -> list[str]:
     return list(terms)[:MAX_TERMS]
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=1024)
 def stems(text: str) -> frozenset[str]:
     """The distinct stems of a text's meaningful words. Kept for the texts read again and again: every
     dashboard of a chapter scores the same open needs, every need page the same members' profiles."""

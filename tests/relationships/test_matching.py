@@ -140,6 +140,12 @@ def test_search_terms_drop_stop_words_punctuation_and_repeats():
     ]
 
 
+def test_a_texts_stems_are_found_once_and_are_its_meaningful_words_stems():
+    text = "Printers printing for the printed word, and PAYROLL!"
+    assert matching.stems(text) == {"print", "word", "payroll"}
+    assert matching.stems(text) is matching.stems(text)
+
+
 def test_precision_at_3_over_the_labelled_set_is_at_least_0_8(app):
     for _ in demo.seed(matching_cases.DEMO_MEMBERS):
         pass
