@@ -9,13 +9,17 @@ members plus 200 × scale open needs) and asks every page in-process with Flask'
 (a member of the chapter too), the API with a bearer token. The engine keeps one connection, so one
 PostgreSQL backend serves every request: its CPU is read from `/proc/<pid>/schedstat` (the nanoseconds
 `SELECT pg_backend_pid()` has run on a CPU; the database runs on this machine) before and after
-`--requests` requests, the app's from `resource.getrusage(RUSAGE_SELF)` (microseconds).
+each block of requests, the app's from `resource.getrusage(RUSAGE_SELF)` (microseconds).
 
 The reference for each page, in the same run: the very statements the page sent (captured from the
 engine, with their parameters) replayed as text SQL on the same connection, in one transaction that
 commits as a page's does, and their rows rendered with a minimal Jinja template. It is the page's
 database work without the ORM, the forms, the session or Flask's request machinery: a floor, not a
-hand-tuned rewrite.
+hand-tuned rewrite. A page and its reference are asked in turn, ten requests of each at a time, so
+that the machine's drift over the run weighs on both alike. One more row, "signed-in floor", is a view
+the bench adds to the app (`/bench/floor`): signed in, it renders nothing and commits, so it costs what
+every member page pays before its own work (the session cookie, the user loader with the header's
+statement, Flask's and the extensions' hooks).
 
 The writes members make are measured the same way, each POST a new valid write (a pair not yet
 introduced with its own note, a one-to-one on a day of its own, a need, the profile with a new
@@ -42,6 +46,7 @@ import tempfile
 from datetime import date, timedelta
 from pathlib import Path
 
+from flask_login import login_required
 from jinja2 import Template
 from sqlalchemy import event, select, text
 
@@ -69,6 +74,8 @@ ENVIRONMENT = {
     "RATELIMIT_API_PER_ADDRESS": "100000000 per minute",
 }
 HTTPS = "https://localhost"  # the production session cookie is Secure
+# A page and its reference are asked in turn, this many requests of each at a time.
+BLOCK = 10
 REFERENCE = Template(
     "<ul>{% for rows in results %}{% for row in rows %}"
     "<li>{{ row|join(' ') }}</li>{% endfor %}{% endfor %}</ul>"
@@ -87,8 +94,20 @@ def every_page(targets: dict) -> list[tuple[str, str, str]]:
         ("API members", f"{api}/members", "token"),
         ("API ledger", f"{api}/ledger", "token"),
         ("API activity", f"{api}/activity", "token"),
+        ("signed-in floor", FLOOR, "member"),
     ]
     return [page for page in pages(targets) if page[2] != "visitor"] + extra
+
+
+FLOOR = "/bench/floor"
+
+
+@login_required
+def signed_in_floor():
+    """A signed-in view that renders nothing and commits, as a page's unit of work does: the request
+    machinery under every member page (session cookie, user loader and header, hooks), alone."""
+    db.session.commit()
+    return ""
 
 
 def every_write(slug: str, count: int) -> list[tuple[str, object]]:
@@ -193,6 +212,19 @@ def measure(work, count: int, pid: int | None) -> tuple[float, float]:
     return (app_cpu_ms() - app_before) / count, (postgresql_cpu_ms(pid) - pg_before) / count
 
 
+def measure_side_by_side(works: list, count: int, pid: int | None) -> list[tuple[float, float]]:
+    """`measure` for each of `works`, `count` calls each, asked in turn a block of BLOCK calls at a
+    time, so that the machine's drift over the run weighs on them alike."""
+    totals = [[0.0, 0.0] for _ in works]
+    for start in range(0, count, BLOCK):
+        calls = min(BLOCK, count - start)
+        for total, work in zip(totals, works, strict=True):
+            app_ms, pg_ms = measure(work, calls, pid)
+            total[0] += app_ms * calls
+            total[1] += pg_ms * calls
+    return [(app_ms / count, pg_ms / count) for app_ms, pg_ms in totals]
+
+
 def run(args, scale: int, workdir: Path) -> dict[str, dict]:
     kind, count = args.database, args.requests
     print(f"\n## {kind}, {scale}× data: seeding …", flush=True)
@@ -202,6 +234,7 @@ def run(args, scale: int, workdir: Path) -> dict[str, dict]:
     app = create_app(
         {"SQLALCHEMY_DATABASE_URI": database_uri(url), "SQLALCHEMY_ENGINE_OPTIONS": engine_options}
     )
+    app.add_url_rule(FLOOR, "bench_floor", signed_in_floor)
     for handler in logging.getLogger().handlers:
         handler.setStream(open(os.devnull, "w"))  # noqa: SIM115 - for the run's life
     client = app.test_client()
@@ -236,7 +269,6 @@ def run(args, scale: int, workdir: Path) -> dict[str, dict]:
         statements.sent.clear()
         ask()
         sent = list(statements.sent)
-        app_ms, pg_ms = measure(ask, count, pid)
 
         def reference(sent=sent):
             with engine.connect() as connection:
@@ -251,7 +283,9 @@ def run(args, scale: int, workdir: Path) -> dict[str, dict]:
             REFERENCE.render(results=results)
 
         reference()
-        reference_app_ms, reference_pg_ms = measure(reference, count, pid)
+        (app_ms, pg_ms), (reference_app_ms, reference_pg_ms) = measure_side_by_side(
+            [ask, reference], count, pid
+        )
         results[name] = {
             "statements": len(sent),
             "errors": len(failed),
