@@ -168,6 +168,18 @@ def prepare_schema(app, db, *, fresh: bool) -> None:
         upgrade()
 
 
+def seeded_chapters(app, db) -> set[str]:
+    """The slugs of the chapters in the app's database (none before its schema is there)."""
+    from sqlalchemy import inspect, text
+
+    with app.app_context():
+        if not inspect(db.engine).has_table("chapters"):
+            return set()
+        slugs = set(db.session.scalars(text("SELECT slug FROM chapters")))
+        db.session.remove()
+    return slugs
+
+
 def _member_filler() -> list[tuple[str, object]]:
     """Columns of `members` this script does not name, with their model defaults (other domains add some)."""
     from referral_hub.accounts.models import Member
@@ -686,15 +698,19 @@ def main() -> None:
                 "SQLALCHEMY_ENGINE_OPTIONS": {"pool_size": 1, "max_overflow": 0},
             }
         )
-    if not options.skip_seed:
+    seeds = {
+        "alone": [("bench-1x", 1)],
+        "main": [("bench-1x", 1), *((f"other-{n}", 1) for n in range(1, OTHERS + 1)), ("bench-10x", 10)],
+    }
+    if options.skip_seed:
+        for database, chapters in seeds.items():
+            missing = {slug for slug, _scale in chapters} - seeded_chapters(apps[database], db)
+            if missing:
+                names = ", ".join(sorted(missing))
+                sys.exit(f"--skip-seed: {names} not in {urls[database]}; run without it once")
+    else:
         began = time.perf_counter()
-        for database, chapters in (
-            ("alone", [("bench-1x", 1)]),
-            (
-                "main",
-                [("bench-1x", 1), *((f"other-{n}", 1) for n in range(1, OTHERS + 1)), ("bench-10x", 10)],
-            ),
-        ):
+        for database, chapters in seeds.items():
             print(f"\n{urls[database]}:", flush=True)
             prepare_schema(apps[database], db, fresh=options.fresh)
             seed(apps[database], db, chapters)

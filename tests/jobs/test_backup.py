@@ -72,19 +72,33 @@ def test_a_backup_restored_into_a_fresh_database_passes_ledger_verify_and_jobs_s
         restored_url = back_up_and_restore(live_db.app, tmp_path)
 
     copy = app_on(restored_url)
-    monkeypatch.setattr(jobs_cli, "utcnow", lambda: NOW)
-    runner = copy.test_cli_runner()
-    verified = runner.invoke(args=["ledger", "verify"])
-    assert verified.exit_code == 0, verified.output
-    assert "All" in verified.output and "checks passed" in verified.output
-    status = runner.invoke(args=["jobs", "status"])
-    assert status.exit_code == 0, status.output
-    assert "expire          ok" in status.output and "digest          ok" in status.output
-    with copy.app_context():
-        assert db.session.get(Introduction, work.introduction_id).state is IntroState.EXPIRED
-        assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions
-        db.session.remove()
-        db.engine.dispose()
+    try:
+        monkeypatch.setattr(jobs_cli, "utcnow", lambda: NOW)
+        runner = copy.test_cli_runner()
+        verified = runner.invoke(args=["ledger", "verify"])
+        assert verified.exit_code == 0, verified.output
+        assert "All" in verified.output and "checks passed" in verified.output
+        status = runner.invoke(args=["jobs", "status"])
+        assert status.exit_code == 0, status.output
+        assert "expire          ok" in status.output and "digest          ok" in status.output
+        with copy.app_context():
+            assert db.session.get(Introduction, work.introduction_id).state is IntroState.EXPIRED
+            assert db.session.scalar(select(func.count()).select_from(LedgerTransaction)) == transactions
+            db.session.remove()
+    finally:
+        with copy.app_context():
+            db.engine.dispose()
+        drop_restored(restored_url)
+
+
+def drop_restored(url: str) -> None:
+    """Drop the PostgreSQL database a backup was restored into (a SQLite one goes with tmp_path)."""
+    restored = make_url(url)
+    if restored.get_backend_name() != "postgresql":
+        return
+    admin = plain(str(restored.set(database="postgres")))
+    with psycopg.connect(admin, autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{restored.database}" WITH (FORCE)')
 
 
 def test_a_sqlite_backup_never_overwrites_a_file_and_needs_a_database_file(tmp_path):
